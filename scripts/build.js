@@ -1,0 +1,42 @@
+// One ESM bundle per action under dist/<action>/index.js and the CLI under dist/cli/index.js.
+import { readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const actions = readdirSync(join(root, 'actions'), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name);
+
+// ESM bundles have no `require`; some dependencies still call it for Node built-ins.
+const banner = "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);";
+
+await rm(join(root, 'dist'), { recursive: true, force: true });
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'esm',
+  sourcemap: 'linked',
+  legalComments: 'none',
+  logLevel: 'warning',
+  external: ['onnxruntime-node'],
+};
+await Promise.all([
+  ...actions.map((name) =>
+    build({
+      ...common,
+      entryPoints: [join(root, 'src/actions', `${name}.ts`)],
+      outfile: join(root, 'dist', name, 'index.js'),
+      banner: { js: banner },
+    }),
+  ),
+  build({
+    ...common,
+    entryPoints: [join(root, 'src/cli/index.ts')],
+    outfile: join(root, 'dist/cli/index.js'),
+    banner: { js: `#!/usr/bin/env node\n${banner}` },
+  }),
+]);

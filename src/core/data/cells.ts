@@ -1,0 +1,318 @@
+/**
+ * Conversions of single cells, shared by the profile, the contract check and the row checks.
+ *
+ * Text cells are converted straight from bytes: a byte-level number parser is about three times
+ * cheaper than decoding a string and calling `parseFloat`, and it is exact (Clinger's fast path
+ * for up to 15 significant digits and small exponents, `Number()` on the text otherwise), so the
+ * values are the same double a Python or pandas reader gets.
+ */
+import type { ColumnCells, TextColumn } from './batch.ts';
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+const latin1 = new TextDecoder('latin1');
+
+/** Exact powers of ten representable as doubles (10^0 … 10^22). */
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+/** Tokens read as missing values in text formats, besides the empty unquoted cell. */
+export const DEFAULT_MISSING_TOKENS = ['NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None', '#N/A'] as const;
+
+/** Side result of {@link parseNumberBytes}: whether the last number had integer syntax (no `.`, no exponent). */
+export const numberSyntax = { integer: false };
+
+const SPACE = 0x20;
+const TAB = 0x09;
+
+/**
+ * Parses the bytes `[start, end)` as a decimal number (optional sign, digits, fraction, exponent;
+ * `inf`/`Infinity` with optional sign; surrounding spaces ignored). Returns NaN when the text is
+ * not a number. Sets {@link numberSyntax}.integer.
+ */
+export function parseNumberBytes(bytes: Uint8Array, start: number, end: number): number {
+  while (start < end && (bytes[start] === SPACE || bytes[start] === TAB)) start++;
+  while (end > start && (bytes[end - 1] === SPACE || bytes[end - 1] === TAB)) end--;
+  numberSyntax.integer = false;
+  if (start >= end) return Number.NaN;
+  let i = start;
+  let negative = false;
+  let c = bytes[i];
+  if (c === 0x2d /* - */ || c === 0x2b /* + */) {
+    negative = c === 0x2d;
+    i++;
+    if (i === end) return Number.NaN;
+    c = bytes[i];
+  }
+  let mantissa = 0;
+  let digits = 0; // significant digits accumulated into mantissa
+  let exponent = 0;
+  let sawDigit = false;
+  let integer = true;
+  // integer part
+  while (i < end) {
+    c = bytes[i];
+    const d = c - 0x30;
+    if (d < 0 || d > 9) break;
+    sawDigit = true;
+    if (digits < 19) {
+      if (mantissa !== 0 || d !== 0) {
+        mantissa = mantissa * 10 + d;
+        digits++;
+      }
+    } else {
+      exponent++;
+    }
+    i++;
+  }
+  if (i < end && bytes[i] === 0x2e /* . */) {
+    integer = false;
+    i++;
+    while (i < end) {
+      c = bytes[i];
+      const d = c - 0x30;
+      if (d < 0 || d > 9) break;
+      sawDigit = true;
+      if (digits < 19) {
+        if (mantissa !== 0 || d !== 0) {
+          mantissa = mantissa * 10 + d;
+          digits++;
+        }
+        exponent--;
+      }
+      i++;
+    }
+  }
+  if (!sawDigit) return parseSpecialNumber(bytes, start, end);
+  if (i < end && (bytes[i] === 0x65 || bytes[i] === 0x45) /* e E */) {
+    integer = false;
+    i++;
+    let expNegative = false;
+    if (i < end && (bytes[i] === 0x2d || bytes[i] === 0x2b)) {
+      expNegative = bytes[i] === 0x2d;
+      i++;
+    }
+    if (i === end) return Number.NaN;
+    let e = 0;
+    while (i < end) {
+      const d = bytes[i] - 0x30;
+      if (d < 0 || d > 9) return Number.NaN;
+      if (e < 100000) e = e * 10 + d;
+      i++;
+    }
+    exponent += expNegative ? -e : e;
+  }
+  if (i !== end) return Number.NaN;
+  numberSyntax.integer = integer;
+  // Clinger's fast path: mantissa exact (≤ 2^53) and |exponent| ≤ 22 gives a correctly rounded result.
+  if (digits <= 15 && exponent >= -22 && exponent <= 22) {
+    const value = exponent < 0 ? mantissa / POWERS_OF_TEN[-exponent] : mantissa * POWERS_OF_TEN[exponent];
+    return negative ? -value : value;
+  }
+  // Rare: long mantissas or large exponents. Number() is correctly rounded.
+  return Number(latin1.decode(bytes.subarray(start, end)));
+}
+
+function parseSpecialNumber(bytes: Uint8Array, start: number, end: number): number {
+  const length = end - start;
+  if (length < 3 || length > 9) return Number.NaN;
+  const text = latin1.decode(bytes.subarray(start, end)).toLowerCase();
+  switch (text) {
+    case 'inf':
+    case '+inf':
+    case 'infinity':
+    case '+infinity':
+      return Number.POSITIVE_INFINITY;
+    case '-inf':
+    case '-infinity':
+      return Number.NEGATIVE_INFINITY;
+    default:
+      return Number.NaN;
+  }
+}
+
+/** Parses `true`/`false` in any case. Returns 1, 0, or -1 when the text is not a boolean. */
+export function parseBooleanBytes(bytes: Uint8Array, start: number, end: number): number {
+  const length = end - start;
+  if (length === 4) {
+    if ((bytes[start] | 0x20) === 0x74 && (bytes[start + 1] | 0x20) === 0x72 && (bytes[start + 2] | 0x20) === 0x75 && (bytes[start + 3] | 0x20) === 0x65) return 1;
+  } else if (length === 5) {
+    if ((bytes[start] | 0x20) === 0x66 && (bytes[start + 1] | 0x20) === 0x61 && (bytes[start + 2] | 0x20) === 0x6c && (bytes[start + 3] | 0x20) === 0x73 && (bytes[start + 4] | 0x20) === 0x65) return 0;
+  }
+  return -1;
+}
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/**
+ * Parses an ISO 8601 date or date-time (`2024-01-31`, `2024-01-31T12:00:00Z`, `2024-01-31 12:00`,
+ * with optional fraction and offset; no offset means UTC). Returns epoch milliseconds or NaN.
+ */
+export function parseDateText(text: string): number {
+  if (text.length < 10 || text.length > 35) return Number.NaN;
+  const m = ISO_DATE.exec(text);
+  if (!m) return Number.NaN;
+  const [, y, mo, d, h, mi, s, frac, zone] = m;
+  const month = Number(mo);
+  const day = Number(d);
+  if (month < 1 || month > 12 || day < 1 || day > 31) return Number.NaN;
+  const hours = h === undefined ? 0 : Number(h);
+  const minutes = mi === undefined ? 0 : Number(mi);
+  const seconds = s === undefined ? 0 : Number(s);
+  if (hours > 23 || minutes > 59 || seconds > 60) return Number.NaN;
+  const millis = frac === undefined ? 0 : Math.floor(Number(`0.${frac}`) * 1000);
+  let time = Date.UTC(Number(y), month - 1, day, hours, minutes, seconds, millis);
+  // Date.UTC rolls 2023-02-30 over into March: reject dates that do not exist.
+  if (new Date(time).getUTCDate() !== day) return Number.NaN;
+  if (zone && zone !== 'Z') {
+    const sign = zone[0] === '-' ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    time -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60000;
+  }
+  return time;
+}
+
+/** Bytes-level check that a text cell could be a date (starts `dddd-dd-dd`), before decoding it. */
+export function looksLikeDateBytes(bytes: Uint8Array, start: number, end: number): boolean {
+  if (end - start < 10) return false;
+  return (
+    bytes[start + 4] === 0x2d &&
+    bytes[start + 7] === 0x2d &&
+    isDigit(bytes[start]) &&
+    isDigit(bytes[start + 1]) &&
+    isDigit(bytes[start + 2]) &&
+    isDigit(bytes[start + 3]) &&
+    isDigit(bytes[start + 5]) &&
+    isDigit(bytes[start + 6]) &&
+    isDigit(bytes[start + 8]) &&
+    isDigit(bytes[start + 9])
+  );
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/**
+ * Recognizes missing text cells: an unquoted empty cell, or one of the missing tokens.
+ * `tokens` are compared byte for byte (they are ASCII).
+ */
+export class MissingTokens {
+  private readonly tokens: Uint8Array[];
+  private readonly maxLength: number;
+  readonly list: readonly string[];
+  constructor(tokens: readonly string[] = DEFAULT_MISSING_TOKENS) {
+    this.list = tokens;
+    this.tokens = tokens.map((t) => new TextEncoder().encode(t));
+    this.maxLength = Math.max(0, ...this.tokens.map((t) => t.length));
+  }
+  /** True when bytes `[start, end)` are a missing value. A quoted empty string is not missing. */
+  isMissing(bytes: Uint8Array, start: number, end: number, quoted: boolean): boolean {
+    const length = end - start;
+    if (length === 0) return !quoted;
+    if (length > this.maxLength || quoted) return false;
+    for (const token of this.tokens) {
+      if (token.length !== length) continue;
+      let same = true;
+      for (let k = 0; k < length; k++) {
+        if (token[k] !== bytes[start + k]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return true;
+    }
+    return false;
+  }
+  /** True when a JS value is missing (null, undefined, NaN, or one of the tokens as a string). */
+  isMissingValue(value: unknown): boolean {
+    if (value === null || value === undefined) return true;
+    if (typeof value === 'number') return Number.isNaN(value);
+    if (typeof value === 'string') return value === '' || this.list.includes(value);
+    return false;
+  }
+}
+
+/** The text of cell `i` of a text column, decoded as UTF-8 with `""` unescaped. */
+export function textCell(column: TextColumn, i: number): string {
+  const text = utf8.decode(column.bytes.subarray(column.start[i], column.end[i]));
+  return column.escaped !== null && column.escaped[i] === 1 ? text.replaceAll('""', '"') : text;
+}
+
+/**
+ * The value of cell `i` of any column as a JS value: a string for text cells, the stored value
+ * otherwise. Meant for messages and slow paths, not for hot loops.
+ */
+export function cellValue(column: ColumnCells, i: number): unknown {
+  return column.kind === 'text' ? textCell(column, i) : column.values[i];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hashing: one 52-bit hash per value, used for distinct counts (HyperLogLog), exact distinct
+// sets, duplicate rows and train/test leakage. Text is hashed as its UTF-8 bytes, so a CSV cell
+// and the same string from JSONL hash alike.
+
+const float64 = new Float64Array(1);
+const float64Words = new Uint32Array(float64.buffer);
+
+/** Two 32-bit lanes mixed into a non-negative integer below 2^52 (exact in a double). */
+function finish(h1: number, h2: number): number {
+  h1 ^= h1 >>> 16;
+  h1 = Math.imul(h1, 0x85ebca6b);
+  h1 ^= h1 >>> 13;
+  h1 = Math.imul(h1, 0xc2b2ae35);
+  h1 ^= h1 >>> 16;
+  h2 ^= h2 >>> 15;
+  h2 = Math.imul(h2, 0x2c1b3c6d);
+  h2 ^= h2 >>> 12;
+  h2 = Math.imul(h2, 0x297a2d39);
+  h2 ^= h2 >>> 15;
+  return (h1 >>> 0) * 0x100000 + ((h2 >>> 12) & 0xfffff);
+}
+
+/** Hash of the bytes `[start, end)` (e.g. a text cell, unescaped or not: pass what you compare). */
+export function hashBytes(bytes: Uint8Array, start: number, end: number): number {
+  let h1 = 0x811c9dc5 ^ (end - start);
+  let h2 = 0x9e3779b9;
+  for (let i = start; i < end; i++) {
+    const c = bytes[i];
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995) ^ (h2 >>> 13);
+  }
+  return finish(h1, h2);
+}
+
+/** Hash of a JS string as its UTF-8 bytes: equal to {@link hashBytes} of the encoded string. */
+export function hashString(text: string): number {
+  // Fast path for ASCII, the common case; other strings are encoded once.
+  let ascii = true;
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) > 0x7f) {
+      ascii = false;
+      break;
+    }
+  }
+  if (!ascii) {
+    const bytes = new TextEncoder().encode(text);
+    return hashBytes(bytes, 0, bytes.length);
+  }
+  let h1 = 0x811c9dc5 ^ text.length;
+  let h2 = 0x9e3779b9;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995) ^ (h2 >>> 13);
+  }
+  return finish(h1, h2);
+}
+
+/** Hash of a number by its value (1, 1.0 and 1e0 hash alike; -0 as 0; all NaNs alike). */
+export function hashNumber(value: number): number {
+  float64[0] = value === 0 ? 0 : value;
+  return finish(float64Words[0] ^ 0x27d4eb2f, float64Words[1] ^ 0x165667b1);
+}
+
+/** Combines a running row hash with the hash of the next cell (order-sensitive). */
+export function combineHashes(running: number, next: number): number {
+  const hi = Math.floor(running / 0x100000);
+  const lo = running % 0x100000;
+  return finish(Math.imul(hi ^ Math.floor(next / 0x100000), 0x9e3779b1) + lo, (lo << 7) ^ (next % 0x100000) ^ hi);
+}
