@@ -8,5 +8,7 @@ export default defineConfig({
     // @actions/workflow-parser imports its JSON schema without an import attribute.
     server: { deps: { inline: ['@actions/workflow-parser'] } },
     pool: 'forks',
+    // Builds dist/ once when it is missing or older than src/: the harness runs the real bundles.
+    globalSetup: ['test/setup/build-bundles.ts'],
   },
 });

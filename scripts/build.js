@@ -11,7 +11,8 @@ const actions = readdirSync(join(root, 'actions'), { withFileTypes: true })
   .map((entry) => entry.name);
 
 // ESM bundles have no `require`; some dependencies still call it for Node built-ins.
-const banner = "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);";
+const banner =
+  "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);";
 
 await rm(join(root, 'dist'), { recursive: true, force: true });
 const common = {

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { hashBytes, hashNumber, hashString, MissingTokens, numberSyntax, parseBooleanBytes, parseDateText, parseNumberBytes } from '../../src/core/data/cells.ts';
+import {
+  combineHashes,
+  hashBytes,
+  hashNumber,
+  hashString,
+  MissingTokens,
+  numberSyntax,
+  parseBooleanBytes,
+  parseDateText,
+  parseNumberBytes,
+} from '../../src/core/data/cells.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const num = (text: string) => {
@@ -9,7 +19,26 @@ const num = (text: string) => {
 
 describe('parseNumberBytes', () => {
   it('parses like Number() for ordinary numbers', () => {
-    for (const text of ['0', '-0', '1', '-17', '3.25', '.5', '5.', '1e3', '1E-7', '-2.5e+10', '0.1', '17.99', '123456789012345', '0.000001234', '2.2250738585072014e-308', '1.7976931348623157e308', '12345678901234567890', '3.14159265358979323846']) {
+    for (const text of [
+      '0',
+      '-0',
+      '1',
+      '-17',
+      '3.25',
+      '.5',
+      '5.',
+      '1e3',
+      '1E-7',
+      '-2.5e+10',
+      '0.1',
+      '17.99',
+      '123456789012345',
+      '0.000001234',
+      '2.2250738585072014e-308',
+      '1.7976931348623157e308',
+      '12345678901234567890',
+      '3.14159265358979323846',
+    ]) {
       expect(num(text), text).toBe(Number(text));
     }
   });
@@ -35,7 +64,8 @@ describe('parseNumberBytes', () => {
   });
   it('trims spaces and rejects text', () => {
     expect(num(' 7 ')).toBe(7);
-    for (const text of ['', ' ', 'abc', '1.2.3', '1e', '--1', '1-', '0x10', '1,5', '.', '-']) expect(num(text), text).toBeNaN();
+    for (const text of ['', ' ', 'abc', '1.2.3', '1e', '--1', '1-', '0x10', '1,5', '.', '-'])
+      expect(num(text), text).toBeNaN();
   });
   it('reads infinities', () => {
     expect(num('inf')).toBe(Number.POSITIVE_INFINITY);
@@ -73,5 +103,22 @@ describe('other cell conversions', () => {
     expect(hashNumber(1)).not.toBe(hashNumber(2));
     expect(hashString('a')).not.toBe(hashString('b'));
     expect(Number.isSafeInteger(hashString('x'))).toBe(true);
+  });
+  it('spreads integers, decimals and combined row hashes over all 52 bits', () => {
+    const integers = new Set<number>();
+    const decimals = new Set<number>();
+    const rows = new Set<number>();
+    for (let i = 0; i < 200_000; i++) {
+      integers.add(hashNumber(i));
+      decimals.add(hashNumber(i / 100));
+      rows.add(
+        combineHashes(combineHashes(hashNumber(i % 500), hashNumber(Math.floor(i / 500))), hashString('x')),
+      );
+    }
+    // 200k values in 2^52 buckets: a collision is a one-in-a-million event.
+    expect(integers.size).toBe(200_000);
+    expect(decimals.size).toBe(200_000);
+    expect(rows.size).toBe(200_000);
+    expect(combineHashes(hashNumber(1), hashNumber(2))).not.toBe(combineHashes(hashNumber(2), hashNumber(1)));
   });
 });

@@ -133,14 +133,28 @@ function parseSpecialNumber(bytes: Uint8Array, start: number, end: number): numb
 export function parseBooleanBytes(bytes: Uint8Array, start: number, end: number): number {
   const length = end - start;
   if (length === 4) {
-    if ((bytes[start] | 0x20) === 0x74 && (bytes[start + 1] | 0x20) === 0x72 && (bytes[start + 2] | 0x20) === 0x75 && (bytes[start + 3] | 0x20) === 0x65) return 1;
+    if (
+      (bytes[start] | 0x20) === 0x74 &&
+      (bytes[start + 1] | 0x20) === 0x72 &&
+      (bytes[start + 2] | 0x20) === 0x75 &&
+      (bytes[start + 3] | 0x20) === 0x65
+    )
+      return 1;
   } else if (length === 5) {
-    if ((bytes[start] | 0x20) === 0x66 && (bytes[start + 1] | 0x20) === 0x61 && (bytes[start + 2] | 0x20) === 0x6c && (bytes[start + 3] | 0x20) === 0x73 && (bytes[start + 4] | 0x20) === 0x65) return 0;
+    if (
+      (bytes[start] | 0x20) === 0x66 &&
+      (bytes[start + 1] | 0x20) === 0x61 &&
+      (bytes[start + 2] | 0x20) === 0x6c &&
+      (bytes[start + 3] | 0x20) === 0x73 &&
+      (bytes[start + 4] | 0x20) === 0x65
+    )
+      return 0;
   }
   return -1;
 }
 
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+const ISO_DATE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /**
  * Parses an ISO 8601 date or date-time (`2024-01-31`, `2024-01-31T12:00:00Z`, `2024-01-31 12:00`,
@@ -304,15 +318,34 @@ export function hashString(text: string): number {
   return finish(h1, h2);
 }
 
+/**
+ * Mixes two 32-bit words so that every input bit reaches both output lanes. (Small integers as
+ * doubles have a zero low word: hashing the words lane by lane would leave ~20 bits of entropy.)
+ */
+function mixWords(lo: number, hi: number): number {
+  let h1 = Math.imul(lo ^ 0x27d4eb2f, 0x85ebca6b) ^ Math.imul(hi ^ 0x165667b1, 0x9e3779b1);
+  h1 = Math.imul(h1 ^ (h1 >>> 15), 0x2c1b3c6d);
+  let h2 = Math.imul(hi ^ 0x61c88647, 0xc2b2ae35) ^ lo ^ (h1 >>> 7);
+  h2 = Math.imul(h2 ^ (h2 >>> 13), 0x297a2d39);
+  h1 ^= h2 >>> 11;
+  return finish(h1, h2);
+}
+
 /** Hash of a number by its value (1, 1.0 and 1e0 hash alike; -0 as 0; all NaNs alike). */
 export function hashNumber(value: number): number {
-  float64[0] = value === 0 ? 0 : value;
-  return finish(float64Words[0] ^ 0x27d4eb2f, float64Words[1] ^ 0x165667b1);
+  float64[0] = value === 0 ? 0 : Number.isNaN(value) ? Number.NaN : value;
+  return mixWords(float64Words[0], float64Words[1]);
 }
 
 /** Combines a running row hash with the hash of the next cell (order-sensitive). */
 export function combineHashes(running: number, next: number): number {
-  const hi = Math.floor(running / 0x100000);
-  const lo = running % 0x100000;
-  return finish(Math.imul(hi ^ Math.floor(next / 0x100000), 0x9e3779b1) + lo, (lo << 7) ^ (next % 0x100000) ^ hi);
+  const runningHigh = Math.floor(running / 0x100000);
+  const runningLow = running % 0x100000;
+  const nextHigh = Math.floor(next / 0x100000);
+  const nextLow = next % 0x100000;
+  const first = mixWords(runningHigh ^ 0x5bd1e995, runningLow);
+  return mixWords(
+    (Math.floor(first / 0x100000) ^ nextHigh) | 0,
+    ((first % 0x100000) * 4096) ^ nextLow ^ (nextHigh >>> 20),
+  );
 }

@@ -29,6 +29,10 @@ export type DataCheck = (typeof DATA_CHECKS)[keyof typeof DATA_CHECKS];
 export const SEVERITIES = ['error', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
+/** The lowest severity that fails a gate; `never` reports without failing. */
+export const FAIL_ON = ['error', 'warning', 'never'] as const;
+export type FailOn = (typeof FAIL_ON)[number];
+
 /** How many example line numbers a finding keeps. */
 export const MAX_EXAMPLE_LINES = 10;
 
