@@ -1,0 +1,629 @@
+/**
+ * The data contract: a JSON Schema (draft 2020-12) of ONE ROW, plus dataset-level rules under
+ * `x-mlops` (see src/core/schemas/x-mlops.schema.json).
+ *
+ * ```json
+ * {
+ *   "$schema": "https://json-schema.org/draft/2020-12/schema",
+ *   "type": "object",
+ *   "properties": {
+ *     "age": { "type": ["integer", "null"], "minimum": 0, "maximum": 120 },
+ *     "plan": { "enum": ["free", "pro"] },
+ *     "signup": { "type": "string", "format": "date" }
+ *   },
+ *   "required": ["age", "plan"],
+ *   "additionalProperties": false,
+ *   "x-mlops": { "rows": { "min": 1000 }, "columns": { "age": { "maxMissingShare": 0.05 } } }
+ * }
+ * ```
+ *
+ * This module loads and validates contracts, and re-exports inference (contract-infer.ts) and the
+ * streaming check of data against a contract (contract-check.ts).
+ */
+import { readFile } from 'node:fs/promises';
+import type { ErrorObject } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { ConfigurationError } from '../errors.ts';
+import xMlopsSchema from '../schemas/x-mlops.schema.json' with { type: 'json' };
+import { didYouMean } from '../suggest.ts';
+import { getContractAjv, registerExtensionKeywords } from './contract-ajv.ts';
+import type { DriftTestName } from './drift.ts';
+
+export { type ContractChecker, type ContractCheckOptions, createContractChecker } from './contract-check.ts';
+export { type InferContractOptions, inferContract } from './contract-infer.ts';
+
+/** The JSON Schema draft contracts are written in. */
+export const CONTRACT_SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
+
+export type JsonType = 'null' | 'boolean' | 'integer' | 'number' | 'string' | 'array' | 'object';
+export type RuleLevel = 'error' | 'warning' | 'ignore';
+
+/** The JSON Schema of one column's values (any 2020-12 keyword is allowed; these are the usual ones). */
+export interface ColumnSchema {
+  type?: JsonType | JsonType[];
+  enum?: unknown[];
+  const?: unknown;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  multipleOf?: number;
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  format?: string;
+  title?: string;
+  description?: string;
+  [keyword: string]: unknown;
+}
+
+/** Per-column rules of `x-mlops.columns`. */
+export interface ColumnRules {
+  /** Largest allowed share of missing values (0 to 1). */
+  maxMissingShare?: number;
+  /** No non-missing value may repeat. */
+  unique?: boolean;
+  /** Drift test settings (read by the drift check). */
+  drift?: { test?: DriftTestName; threshold?: number };
+}
+
+/** The dataset-level rules under `x-mlops`. */
+export interface ContractRules {
+  rows?: { min?: number; max?: number };
+  /** Overrides `additionalProperties` for columns the contract does not describe. */
+  unexpectedColumns?: RuleLevel;
+  duplicateRows?: RuleLevel;
+  columns?: Record<string, ColumnRules>;
+}
+
+/** A data contract: a JSON Schema of one row with `x-mlops` rules. */
+export interface DataContract {
+  $schema?: string;
+  title?: string;
+  description?: string;
+  type: 'object';
+  /** Column schemas by column name (a boolean schema is allowed: `true` accepts anything). */
+  properties: Record<string, ColumnSchema | boolean>;
+  /** Columns that must exist in the data. */
+  required?: string[];
+  /** Schemas for columns whose names match a regular expression. */
+  patternProperties?: Record<string, ColumnSchema | boolean>;
+  /** `false`: columns not described are unexpected; a schema: they must match it. */
+  additionalProperties?: boolean | ColumnSchema;
+  'x-mlops'?: ContractRules;
+  [keyword: string]: unknown;
+}
+
+// Every keyword of JSON Schema 2020-12 (core, applicator, unevaluated, validation, meta-data,
+// format, content): anything else in a column schema is most likely a typo.
+const SCHEMA_KEYWORDS = [
+  'type',
+  'enum',
+  'const',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'pattern',
+  'minLength',
+  'maxLength',
+  'format',
+  'title',
+  'description',
+  'default',
+  'examples',
+  'deprecated',
+  'readOnly',
+  'writeOnly',
+  '$comment',
+  'allOf',
+  'anyOf',
+  'oneOf',
+  'not',
+  'if',
+  'then',
+  'else',
+  'items',
+  'prefixItems',
+  'contains',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'minContains',
+  'maxContains',
+  'properties',
+  'patternProperties',
+  'additionalProperties',
+  'propertyNames',
+  'required',
+  'dependentRequired',
+  'dependentSchemas',
+  'minProperties',
+  'maxProperties',
+  'unevaluatedItems',
+  'unevaluatedProperties',
+  '$schema',
+  '$id',
+  '$ref',
+  '$anchor',
+  '$dynamicRef',
+  '$dynamicAnchor',
+  '$vocabulary',
+  '$defs',
+  'definitions',
+  'contentEncoding',
+  'contentMediaType',
+  'contentSchema',
+] as const;
+const KNOWN_KEYWORDS: ReadonlySet<string> = new Set(SCHEMA_KEYWORDS);
+const COLUMN_KEYWORD_HINT =
+  'type, enum, const, minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, pattern, minLength, maxLength, format';
+
+/** Reads and validates a contract file (JSON). Throws {@link ConfigurationError} naming what to fix. */
+export async function loadContract(path: string): Promise<DataContract> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new ConfigurationError(
+      `Data contract ${path} cannot be read (${code}). Check the path.`,
+      { file: path },
+      { cause: error },
+    );
+  }
+  return parseContract(parseJsonText(text, path, 'Data contract'), path);
+}
+
+/**
+ * Parses JSON text; a syntax error becomes a {@link ConfigurationError} with the line and column
+ * of the first offending character.
+ */
+export function parseJsonText(text: string, file: string, what = 'File'): unknown {
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const { offset, reason } = locateJsonError(text);
+    const { line, column } = lineAndColumn(text, offset);
+    throw new ConfigurationError(
+      `${what} ${file} is not valid JSON: ${reason} at line ${line}, column ${column}.`,
+      { file, line, column },
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Checks that `json` is a usable contract: a JSON object, a valid JSON Schema 2020-12 (per the
+ * meta-schema, and compilable: patterns, formats, references), an object schema with `properties`,
+ * known keywords in column schemas, and valid `x-mlops` rules. Returns it typed.
+ */
+export function parseContract(json: unknown, file: string): DataContract {
+  const fail = (key: string | undefined, message: string): never => {
+    throw new ConfigurationError(
+      `Invalid data contract ${file}: ${message}`,
+      key === undefined ? { file } : { file, key },
+    );
+  };
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    fail(
+      undefined,
+      `it must be a JSON object (a JSON Schema of one row, with "type": "object" and "properties"), not ${describeValue(json)}.`,
+    );
+  }
+  const schema = json as Record<string, unknown>;
+
+  if (
+    schema.$schema !== undefined &&
+    schema.$schema !== CONTRACT_SCHEMA_DIALECT &&
+    schema.$schema !== `${CONTRACT_SCHEMA_DIALECT}#`
+  ) {
+    fail(
+      '$schema',
+      `contracts are JSON Schema draft 2020-12: set "$schema" to "${CONTRACT_SCHEMA_DIALECT}" or remove it (found ${JSON.stringify(schema.$schema)}).`,
+    );
+  }
+  const meta = getRulesAjv();
+  if (!meta.validateSchema(schema)) {
+    const error = pickError(meta.errors ?? []);
+    if (error) fail(keyPath(error.instancePath), describeError(error, schema, keyPath(error.instancePath)));
+  }
+
+  if (schema.type !== 'object') {
+    fail(
+      'type',
+      `the top level must have "type": "object" (the schema describes one row), found ${schema.type === undefined ? 'no "type"' : JSON.stringify(schema.type)}.`,
+    );
+  }
+  if (schema.properties === undefined || typeof schema.properties !== 'object') {
+    fail(
+      'properties',
+      'the top level needs "properties": one schema per column, e.g. { "age": { "type": "integer" } }.',
+    );
+  }
+  for (const key of Object.keys(schema)) {
+    if (KNOWN_KEYWORDS.has(key) || key === 'x-mlops') continue;
+    if (key.startsWith('x-')) {
+      if (didYouMean(key, ['x-mlops'])) fail(key, `unknown key "${key}".${didYouMean(key, ['x-mlops'])}`);
+      continue;
+    }
+    fail(key, unknownKeyword(key, [...SCHEMA_KEYWORDS, 'x-mlops']));
+  }
+
+  const properties = schema.properties as Record<string, unknown>;
+  const ajv = getContractAjv();
+  const columnSchemas: [string, unknown][] = Object.entries(properties).map(([name, s]) => [
+    `properties.${name}`,
+    s,
+  ]);
+  for (const [pattern, s] of Object.entries((schema.patternProperties ?? {}) as Record<string, unknown>)) {
+    columnSchemas.push([`patternProperties.${pattern}`, s]);
+    try {
+      new RegExp(pattern, 'u');
+    } catch (error) {
+      fail(
+        `patternProperties.${pattern}`,
+        `"${pattern}" is not a valid regular expression (${(error as Error).message}).`,
+      );
+    }
+  }
+  if (typeof schema.additionalProperties === 'object')
+    columnSchemas.push(['additionalProperties', schema.additionalProperties]);
+  for (const [path, columnSchema] of columnSchemas) {
+    if (typeof columnSchema !== 'object' || columnSchema === null) continue; // booleans are valid schemas
+    checkColumnSchema(columnSchema as Record<string, unknown>, path, ajv, fail);
+  }
+
+  const required = (schema.required ?? []) as string[];
+  if (schema.additionalProperties === false) {
+    for (const name of required) {
+      if (name in properties || matchesPattern(name, schema.patternProperties)) continue;
+      fail(
+        'required',
+        `"${name}" is required but not in "properties", and "additionalProperties" is false: no data could pass.${didYouMean(name, Object.keys(properties))} Add it to "properties" or fix the name.`,
+      );
+    }
+  }
+
+  if (schema['x-mlops'] !== undefined)
+    checkRules(schema['x-mlops'], properties, schema.patternProperties, fail);
+
+  registerExtensionKeywords(ajv, schema);
+  try {
+    ajv.compile(schema);
+  } catch (error) {
+    fail(undefined, `it cannot be compiled as a JSON Schema: ${(error as Error).message}.`);
+  } finally {
+    ajv.removeSchema(schema);
+  }
+  return schema as unknown as DataContract;
+}
+
+function checkColumnSchema(
+  columnSchema: Record<string, unknown>,
+  path: string,
+  ajv: Ajv2020,
+  fail: (key: string | undefined, message: string) => never,
+): void {
+  for (const key of Object.keys(columnSchema)) {
+    if (KNOWN_KEYWORDS.has(key) || key.startsWith('x-')) continue;
+    fail(`${path}.${key}`, unknownKeyword(key, SCHEMA_KEYWORDS));
+  }
+  if (typeof columnSchema.pattern === 'string') {
+    try {
+      new RegExp(columnSchema.pattern, 'u');
+    } catch (error) {
+      fail(
+        `${path}.pattern`,
+        `"${columnSchema.pattern}" is not a valid regular expression (${(error as Error).message}).`,
+      );
+    }
+  }
+  if (typeof columnSchema.format === 'string' && !(columnSchema.format in ajv.formats)) {
+    const known = Object.keys(ajv.formats);
+    fail(
+      `${path}.format`,
+      `unknown format "${columnSchema.format}".${didYouMean(columnSchema.format, known)} Known formats: ${known.join(', ')}.`,
+    );
+  }
+  const { minimum, maximum } = columnSchema;
+  if (typeof minimum === 'number' && typeof maximum === 'number' && minimum > maximum) {
+    fail(
+      `${path}.minimum`,
+      `minimum ${minimum} is above maximum ${maximum}: no value could pass. Swap them?`,
+    );
+  }
+}
+
+function unknownKeyword(key: string, candidates: readonly string[]): string {
+  if (key === 'nullable') {
+    return 'unknown keyword "nullable" (JSON Schema has none): allow missing values with a type list instead, e.g. "type": ["number", "null"].';
+  }
+  const suggestion = didYouMean(key, candidates);
+  if (suggestion) return `unknown keyword "${key}".${suggestion}`;
+  return `unknown keyword "${key}". Column keywords are ${COLUMN_KEYWORD_HINT} (or any other JSON Schema 2020-12 keyword); custom annotations must start with "x-".`;
+}
+
+function matchesPattern(name: string, patternProperties: unknown): boolean {
+  if (patternProperties === null || typeof patternProperties !== 'object') return false;
+  return Object.keys(patternProperties).some((pattern) => new RegExp(pattern, 'u').test(name));
+}
+
+let rulesAjv: Ajv2020 | undefined;
+
+/** Ajv for checking contracts themselves (meta-schema and x-mlops): no strict mode, verbose errors. */
+function getRulesAjv(): Ajv2020 {
+  rulesAjv ??= new Ajv2020({ allErrors: false, verbose: true, strict: false });
+  return rulesAjv;
+}
+
+let rulesValidator: ReturnType<Ajv2020['compile']> | undefined;
+
+function checkRules(
+  rules: unknown,
+  properties: Record<string, unknown>,
+  patternProperties: unknown,
+  fail: (key: string | undefined, message: string) => never,
+): void {
+  rulesValidator ??= getRulesAjv().compile(xMlopsSchema);
+  if (!rulesValidator(rules)) {
+    const error = pickError(rulesValidator.errors ?? []);
+    if (error) {
+      const path = keyPath(error.instancePath, 'x-mlops');
+      if (error.keyword === 'additionalProperties') {
+        const key = String(error.params.additionalProperty);
+        const allowed = Object.keys(((error.parentSchema ?? {}) as { properties?: object }).properties ?? {});
+        fail(
+          `${path}.${key}`,
+          `unknown key "${key}" in ${path}.${didYouMean(key, allowed)} Allowed here: ${allowed.join(', ')}.`,
+        );
+      }
+      fail(path, describeError(error, rules, path, 'x-mlops'));
+    }
+  }
+  const typed = rules as ContractRules;
+  const { min, max } = typed.rows ?? {};
+  if (min !== undefined && max !== undefined && min > max)
+    fail('x-mlops.rows', `rows.min ${min} is above rows.max ${max}.`);
+  for (const name of Object.keys(typed.columns ?? {})) {
+    if (name in properties || matchesPattern(name, patternProperties)) continue;
+    fail(
+      `x-mlops.columns.${name}`,
+      `"${name}" is not a column of the contract's "properties".${didYouMean(name, Object.keys(properties))} Rules apply to described columns only: fix the name or add the column to "properties".`,
+    );
+  }
+}
+
+/** The most specific error: the deepest path; there, an `enum` (lists what is allowed) or `type` error first. */
+function pickError(errors: readonly ErrorObject[]): ErrorObject | undefined {
+  let best: ErrorObject | undefined;
+  const rank = (e: ErrorObject) =>
+    e.keyword === 'enum' ? 0 : e.keyword === 'type' ? 1 : e.keyword === 'anyOf' ? 3 : 2;
+  for (const error of errors) {
+    if (
+      !best ||
+      error.instancePath.length > best.instancePath.length ||
+      (error.instancePath.length === best.instancePath.length && rank(error) < rank(best))
+    ) {
+      best = error;
+    }
+  }
+  return best;
+}
+
+/** `/properties/age/type/1` → `properties.age.type[1]`, with an optional prefix. */
+function keyPath(pointer: string, prefix?: string): string {
+  let path = prefix ?? '';
+  if (pointer === '') return path;
+  for (const raw of pointer.slice(1).split('/')) {
+    const part = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+    if (/^\d+$/.test(part)) path += `[${part}]`;
+    else path += path === '' ? part : `.${part}`;
+  }
+  return path;
+}
+
+function valueAt(root: unknown, pointer: string): unknown {
+  let node = root;
+  if (pointer === '') return node;
+  for (const raw of pointer.slice(1).split('/')) {
+    const part = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
+}
+
+/** A sentence about a (meta-)schema validation error, with what is allowed and how to fix it. */
+function describeError(error: ErrorObject, root: unknown, path: string, prefix?: string): string {
+  const value = valueAt(root, error.instancePath);
+  const where = path === '' ? (prefix ?? 'the contract') : path;
+  switch (error.keyword) {
+    case 'enum': {
+      const allowed = (error.params.allowedValues as unknown[]).map(String);
+      return `${where} is ${JSON.stringify(value)}; expected one of ${allowed.join(', ')}.${typeof value === 'string' ? didYouMean(value, allowed) : ''}`;
+    }
+    case 'type': {
+      const expected = String(error.params.type).split(',');
+      let message = `${where} must be ${expected.map(withArticle).join(' or ')}, not ${describeValue(value)}.`;
+      if (
+        typeof value === 'string' &&
+        value.trim() !== '' &&
+        !Number.isNaN(Number(value)) &&
+        expected.some((t) => t === 'number' || t === 'integer')
+      ) {
+        message += ` Write ${value.trim()} without quotes.`;
+      }
+      return message;
+    }
+    case 'required':
+      return `${where} needs the key "${String(error.params.missingProperty)}".`;
+    default:
+      return `${where} ${error.message ?? 'is invalid'} (found ${JSON.stringify(value)}).`;
+  }
+}
+
+function withArticle(type: string): string {
+  return type === 'integer' || type === 'object' || type === 'array' ? `an ${type}` : `a ${type}`;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
+  if (typeof value === 'object') return 'an object';
+  return `the ${typeof value} ${String(value)}`;
+}
+
+/** 1-based line and column of a character offset. */
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 0x0a) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+/**
+ * Finds the first JSON syntax error in `text` (V8's messages do not always give a position).
+ * A small recursive-descent scan; only called after `JSON.parse` failed.
+ */
+export function locateJsonError(text: string): { offset: number; reason: string } {
+  let i = 0;
+  const n = text.length;
+  class SyntaxAt extends Error {
+    readonly offset: number;
+    constructor(reason: string, offset: number) {
+      super(reason);
+      this.offset = offset;
+    }
+  }
+  const fail = (reason: string): never => {
+    throw new SyntaxAt(reason, i);
+  };
+  const space = () => {
+    while (i < n) {
+      const c = text[i];
+      if (c === ' ' || c === '\t' || c === '\n' || c === '\r') i++;
+      else break;
+    }
+  };
+  const unexpected = (expected: string): never =>
+    fail(
+      i >= n
+        ? `unexpected end of file (expected ${expected})`
+        : `unexpected ${JSON.stringify(text[i])} (expected ${expected})`,
+    );
+  const number = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+  const string = () => {
+    i++; // opening quote
+    for (;;) {
+      if (i >= n) fail('unterminated string');
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        i++;
+        return;
+      }
+      if (c === 0x5c) {
+        const e = text[i + 1];
+        if (e === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) fail('invalid \\u escape in string');
+          i += 6;
+        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) {
+          i += 2;
+        } else {
+          fail(`invalid escape "\\${e ?? ''}" in string`);
+        }
+        continue;
+      }
+      if (c < 0x20) fail('line break or control character inside a string (missing closing quote?)');
+      i++;
+    }
+  };
+  const value = (): void => {
+    space();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      space();
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
+      for (;;) {
+        space();
+        if (text[i] !== '"') {
+          if (text[i] === '}') fail('trailing comma before "}"');
+          unexpected('a property name in double quotes');
+        }
+        string();
+        space();
+        if (text[i] !== ':') unexpected('":"');
+        i++;
+        value();
+        space();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === '}') {
+          i++;
+          return;
+        }
+        unexpected('"," or "}"');
+      }
+    } else if (c === '[') {
+      i++;
+      space();
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
+      for (;;) {
+        space();
+        if (text[i] === ']') fail('trailing comma before "]"');
+        value();
+        space();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === ']') {
+          i++;
+          return;
+        }
+        unexpected('"," or "]"');
+      }
+    } else if (c === '"') {
+      string();
+    } else if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) {
+      number.lastIndex = i;
+      if (!number.test(text)) fail('invalid number');
+      i = number.lastIndex;
+    } else {
+      for (const literal of ['true', 'false', 'null']) {
+        if (text.startsWith(literal, i)) {
+          i += literal.length;
+          return;
+        }
+      }
+      if (c === "'") fail('strings must use double quotes');
+      unexpected('a value');
+    }
+  };
+  try {
+    value();
+    space();
+    if (i < n) fail(`unexpected ${JSON.stringify(text[i])} after the end of the JSON value`);
+  } catch (error) {
+    if (error instanceof SyntaxAt) return { offset: error.offset, reason: error.message };
+    throw error;
+  }
+  return { offset: n, reason: 'invalid JSON' };
+}

@@ -1,0 +1,461 @@
+/**
+ * Row-level checks: duplicate rows within a file, and rows of the evaluated data that also occur
+ * in the training data (train/test leakage).
+ *
+ * Both compare rows by a 52-bit hash over NORMALIZED cells, so that the same row written by two
+ * tools compares equal:
+ * - numbers by value (`1`, `1.0`, `1e0` and a JSON `1` alike; a numeric string `"1"` too, since a
+ *   CSV cannot tell them apart), booleans by value (`true`, `TRUE`), datetimes by instant;
+ * - text trimmed of ASCII white space;
+ * - every missing value (empty cell, missing token, null, NaN, absent JSONL key) alike: a missing
+ *   cell adds nothing to the row hash, so a column that is missing everywhere, or absent from one
+ *   of the files, does not change the comparison;
+ * - columns combined in sorted-name order, each cell mixed with its column name, so files with
+ *   different column orders compare.
+ * Distinct rows collide with probability ~n²/2^53 (about 1e-4 for 100 million rows).
+ */
+import type { ColumnCells, RowBatch, TextColumn } from './batch.ts';
+import {
+  combineHashes,
+  hashBytes,
+  hashString,
+  looksLikeDateBytes,
+  MissingTokens,
+  parseBooleanBytes,
+  parseDateText,
+  parseNumberBytes,
+  textCell,
+} from './cells.ts';
+import {
+  type BatchConsumer,
+  DATA_CHECKS,
+  type Finding,
+  MAX_EXAMPLE_LINES,
+  type Severity,
+} from './findings.ts';
+import { HashSet52 } from './hash-set.ts';
+
+/** The hash of a missing cell: not a valid 52-bit hash, so it never collides with a value. */
+export const MISSING_HASH = -1;
+
+const TWO_52 = 2 ** 52;
+const TRUE_HASH = hashString('\u0000boolean:true');
+const FALSE_HASH = hashString('\u0000boolean:false');
+const DATE_TAG = hashString('\u0000datetime');
+const ROW_SEED = hashString('\u0000row');
+
+const SPACE = 0x20;
+const TAB = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
+
+function isBlank(c: number): boolean {
+  return c === SPACE || c === TAB || c === LF || c === CR;
+}
+
+const float64 = new Float64Array(1);
+const float64Bytes = new Uint8Array(float64.buffer);
+
+/**
+ * Hash of a number by its value (1, 1.0, 1e0 alike; -0 as 0): `hashBytes` of the 8 bytes of the
+ * double, so every bit reaches both halves of the hash. Not `hashNumber` of cells.ts: that one
+ * keeps the two 32-bit words of the double in separate lanes, the low word is 0 for every integer
+ * below 2^21 and only 20 bits of the other lane survive, so 1,000,000 integers get ~645,000
+ * distinct hashes and distinct ids would look like duplicates. (`combineHashes` has the same
+ * limit for structured input, so only well-mixed hashes are fed to it.)
+ */
+export function hashNumberValue(value: number): number {
+  float64[0] = value === 0 ? 0 : value;
+  return hashBytes(float64Bytes, 0, 8);
+}
+
+let scratch = new Uint8Array(256);
+const encoder = new TextEncoder();
+
+/** Hash of the trimmed bytes `[start, end)` of an unescaped cell, normalized as described above. */
+function hashTrimmedBytes(bytes: Uint8Array, start: number, end: number): number {
+  while (start < end && isBlank(bytes[start])) start++;
+  while (end > start && isBlank(bytes[end - 1])) end--;
+  if (start === end) return MISSING_HASH;
+  const c = bytes[start];
+  // Only cells starting like a number, a boolean or a date are tried as such (cheap on text).
+  if ((c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x69 || c === 0x49) {
+    const value = parseNumberBytes(bytes, start, end);
+    if (!Number.isNaN(value)) {
+      // A date like 2024-01-31 is not a number (the parser stops at the second `-`).
+      return hashNumberValue(value);
+    }
+    if (looksLikeDateBytes(bytes, start, end)) {
+      let text = '';
+      for (let k = start; k < end && k < start + 40; k++) text += String.fromCharCode(bytes[k]);
+      const time = parseDateText(text);
+      if (!Number.isNaN(time)) return combineHashes(DATE_TAG, hashNumberValue(time));
+    }
+  } else if (end - start <= 5) {
+    const flag = parseBooleanBytes(bytes, start, end);
+    if (flag === 1) return TRUE_HASH;
+    if (flag === 0) return FALSE_HASH;
+  }
+  return hashBytes(bytes, start, end);
+}
+
+/** Normalized hash of a JS string (as if it were a CSV cell): trimmed, numbers and booleans by value. */
+function hashText(text: string): number {
+  // Encode into a reused buffer: the same bytes path as CSV cells, so both normalize alike.
+  if (text.length * 3 > scratch.length) scratch = new Uint8Array(text.length * 3 + 64);
+  const { written } = encoder.encodeInto(text, scratch);
+  return hashTrimmedBytes(scratch, 0, written);
+}
+
+/**
+ * Normalized hash of text cell `i` (see the module comment), or {@link MISSING_HASH}.
+ * Used by the row checks and by the contract's `unique` rule.
+ */
+export function hashTextCell(column: TextColumn, i: number, missing: MissingTokens): number {
+  const start = column.start[i];
+  const end = column.end[i];
+  if (missing.isMissing(column.bytes, start, end, column.quoted !== null && column.quoted[i] === 1))
+    return MISSING_HASH;
+  if (column.escaped !== null && column.escaped[i] === 1) return hashText(textCell(column, i));
+  return hashTrimmedBytes(column.bytes, start, end);
+}
+
+/** Normalized hash of a JS value (JSONL, Parquet), or {@link MISSING_HASH}; equal to {@link hashTextCell} of the same value written in a CSV. */
+export function hashValueCell(value: unknown, missing: MissingTokens): number {
+  switch (typeof value) {
+    case 'number':
+      return Number.isNaN(value) ? MISSING_HASH : hashNumberValue(value);
+    case 'string':
+      return missing.isMissingValue(value) ? MISSING_HASH : hashText(value);
+    case 'boolean':
+      return value ? TRUE_HASH : FALSE_HASH;
+    case 'bigint':
+      return hashNumberValue(Number(value));
+    case 'undefined':
+      return MISSING_HASH;
+    default: {
+      if (value === null) return MISSING_HASH;
+      if (value instanceof Date) {
+        const time = value.getTime();
+        return Number.isNaN(time) ? MISSING_HASH : combineHashes(DATE_TAG, hashNumberValue(time));
+      }
+      // Nested JSON: by its JSON text (key order matters; good enough for equality of rows).
+      return hashString(JSON.stringify(value, (_key, v) => (typeof v === 'bigint' ? v.toString() : v)));
+    }
+  }
+}
+
+/** Hashes of the cells of one column, MISSING_HASH for missing ones, written to `out[0..length)`. */
+export function hashColumnCells(
+  column: ColumnCells,
+  length: number,
+  missing: MissingTokens,
+  out: Float64Array,
+): void {
+  if (column.kind === 'text') {
+    for (let i = 0; i < length; i++) out[i] = hashTextCell(column, i, missing);
+  } else {
+    const values = column.values;
+    for (let i = 0; i < length; i++) out[i] = hashValueCell(values[i], missing);
+  }
+}
+
+/** Computes row hashes over a chosen set of columns, in sorted-name order. */
+class RowHasher {
+  readonly missing: MissingTokens;
+  private readonly exclude: ReadonlySet<string>;
+  private readonly include: ReadonlySet<string> | undefined;
+  /** Columns seen in the data and hashed (not excluded, and included when a list was given). */
+  readonly hashed = new Set<string>();
+  /** Columns of `hashed` that had at least one non-missing value. */
+  readonly withValues = new Set<string>();
+  /** Every column seen in the data. */
+  readonly seen = new Set<string>();
+  private plan: { index: number; name: string; nameHash: number }[] = [];
+  private planFor: readonly string[] | undefined;
+  private planLength = -1;
+  private cells = new Float64Array(0);
+  hashes = new Float64Array(0);
+
+  constructor(
+    missingTokens: readonly string[] | undefined,
+    exclude: readonly string[] = [],
+    include?: readonly string[],
+  ) {
+    this.missing = new MissingTokens(missingTokens);
+    this.exclude = new Set(exclude);
+    this.include = include ? new Set(include) : undefined;
+  }
+
+  /** Row hashes of the batch, in `this.hashes[0..batch.length)`. */
+  hashBatch(batch: RowBatch, columns: readonly string[]): Float64Array {
+    const n = batch.length;
+    if (this.hashes.length < n) {
+      this.hashes = new Float64Array(n);
+      this.cells = new Float64Array(n);
+    }
+    const width = Math.min(columns.length, batch.columns.length);
+    if (columns !== this.planFor || width !== this.planLength) this.makePlan(columns, width);
+    const hashes = this.hashes;
+    const cells = this.cells;
+    hashes.fill(ROW_SEED, 0, n);
+    for (const { index, name, nameHash } of this.plan) {
+      hashColumnCells(batch.columns[index], n, this.missing, cells);
+      let any = false;
+      for (let i = 0; i < n; i++) {
+        const cell = cells[i];
+        if (cell === MISSING_HASH) continue;
+        any = true;
+        // Mixing in the column name keeps rows apart whose values sit in different columns,
+        // even though missing cells are skipped.
+        let mixed = cell + nameHash;
+        if (mixed >= TWO_52) mixed -= TWO_52;
+        hashes[i] = combineHashes(hashes[i], mixed);
+      }
+      if (any) this.withValues.add(name);
+    }
+    return hashes;
+  }
+
+  private makePlan(columns: readonly string[], width: number): void {
+    const plan: { index: number; name: string; nameHash: number }[] = [];
+    for (let index = 0; index < width; index++) {
+      const name = columns[index];
+      this.seen.add(name);
+      if (this.exclude.has(name) || (this.include !== undefined && !this.include.has(name))) continue;
+      this.hashed.add(name);
+      plan.push({ index, name, nameHash: hashString(name) });
+    }
+    plan.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    this.plan = plan;
+    this.planFor = columns;
+    this.planLength = width;
+  }
+}
+
+/** Options of the duplicate-row check. */
+export interface DuplicateRowOptions {
+  /** The data file (named in the finding). */
+  file?: string;
+  /** Severity of the finding (default `warning`). */
+  severity?: Severity;
+  /** Columns left out of the comparison (e.g. a row id or a timestamp of ingestion). */
+  exclude?: readonly string[];
+  /** Missing-value tokens of text formats (default: `DEFAULT_MISSING_TOKENS`). */
+  missingTokens?: readonly string[];
+}
+
+export interface DuplicateRowChecker extends BatchConsumer {
+  /** The finding, or null when no row repeats an earlier one. */
+  finish(): Finding | null;
+}
+
+/**
+ * Counts rows that repeat an earlier row (the first occurrence is not counted) and keeps the lines
+ * of the first repeats as examples. Memory: one 8-byte slot per distinct row (at most 70% full).
+ */
+export function createDuplicateRowChecker(options: DuplicateRowOptions = {}): DuplicateRowChecker {
+  const hasher = new RowHasher(options.missingTokens, options.exclude);
+  const seen = new HashSet52();
+  const lines: number[] = [];
+  let rows = 0;
+  let duplicates = 0;
+  return {
+    add(batch, columns) {
+      const hashes = hasher.hashBatch(batch, columns);
+      for (let i = 0; i < batch.length; i++) {
+        if (seen.add(hashes[i])) continue;
+        duplicates++;
+        if (lines.length < MAX_EXAMPLE_LINES) lines.push(batch.lines[i]);
+      }
+      rows += batch.length;
+    },
+    finish() {
+      if (duplicates === 0) return null;
+      const excluded = (options.exclude ?? []).filter((name) => hasher.seen.has(name));
+      const scope = excluded.length > 0 ? `all columns except ${quoteList(excluded)}` : 'all columns';
+      return {
+        check: DATA_CHECKS.duplicateRows,
+        severity: options.severity ?? 'warning',
+        message:
+          `${plural(duplicates, 'row')} (${formatShare(duplicates, rows)} of ${rows}) repeat an earlier row on ${scope} ` +
+          `(e.g. ${lineList(lines)}). Remove the duplicates, or exclude the columns that legitimately repeat.`,
+        count: duplicates,
+        lines,
+        ...(options.file !== undefined ? { file: options.file } : {}),
+      };
+    },
+  };
+}
+
+/** Options of the training-row index. */
+export interface TrainingRowIndexOptions {
+  /**
+   * Hash only these columns. Pass the evaluated data's columns when known before the training data
+   * is read (CSV, Parquet headers): then the comparison is on exactly the shared columns even when
+   * the training data has more (e.g. the label). Default: every training column.
+   */
+  columns?: readonly string[];
+  /** Columns left out of the comparison. */
+  exclude?: readonly string[];
+  /** Missing-value tokens of text formats; the leakage checker uses the same. */
+  missingTokens?: readonly string[];
+  /** The training file (named in findings). */
+  file?: string;
+}
+
+/** The row hashes of the training data, for {@link createLeakageChecker}. */
+export interface TrainingRowIndex extends BatchConsumer {
+  /** Training rows added. */
+  readonly rows: number;
+  /** Distinct training rows. */
+  readonly distinctRows: number;
+  /** Bytes held by the hash table. */
+  readonly byteLength: number;
+  /** The columns that were hashed, sorted. */
+  readonly columns: readonly string[];
+  /** @internal */
+  readonly state: TrainingIndexState;
+}
+
+/** @internal The parts of the index the leakage checker reads. */
+export interface TrainingIndexState {
+  readonly set: HashSet52;
+  readonly hasher: RowHasher;
+  readonly options: TrainingRowIndexOptions;
+}
+
+/** Collects the normalized row hashes of the training data (stream it through `add`). */
+export function createTrainingRowIndex(options: TrainingRowIndexOptions = {}): TrainingRowIndex {
+  const hasher = new RowHasher(options.missingTokens, options.exclude, options.columns);
+  const set = new HashSet52();
+  let rows = 0;
+  return {
+    add(batch, columns) {
+      const hashes = hasher.hashBatch(batch, columns);
+      for (let i = 0; i < batch.length; i++) set.add(hashes[i]);
+      rows += batch.length;
+    },
+    get rows() {
+      return rows;
+    },
+    get distinctRows() {
+      return set.size;
+    },
+    get byteLength() {
+      return set.byteLength;
+    },
+    get columns() {
+      return [...hasher.hashed].sort();
+    },
+    state: { set, hasher, options },
+  };
+}
+
+/** Options of the leakage check. */
+export interface LeakageOptions {
+  /** The evaluated data file (named in the finding). */
+  file?: string;
+  /** The training file (named in the message); default: the index's `file`. */
+  trainFile?: string;
+  /** Severity of the finding (default `error`). */
+  severity?: Severity;
+  /** Ignored: the index's missing tokens are used, so both sides normalize alike. */
+  missingTokens?: readonly string[];
+}
+
+export interface LeakageChecker extends BatchConsumer {
+  /** The finding, or null when no evaluated row occurs in the training data. */
+  finish(): Finding | null;
+}
+
+/**
+ * Counts rows of the evaluated data whose normalized hash is in the training index. The rows are
+ * compared on the columns both files have (minus excluded ones); the message names the compared
+ * columns when the files' columns differ. When the index hashed a column (with values) that the
+ * evaluated data lacks, no row can match: the result is then a warning that says so, instead of a
+ * misleading "no leakage" (build the index with `columns` to avoid it).
+ */
+export function createLeakageChecker(index: TrainingRowIndex, options: LeakageOptions = {}): LeakageChecker {
+  const { set, hasher: trainHasher, options: indexOptions } = index.state;
+  // Same normalization as the index; hash only columns the index hashed.
+  let hasher: RowHasher | undefined;
+  const lines: number[] = [];
+  let rows = 0;
+  let leaked = 0;
+  const trainFile = options.trainFile ?? indexOptions.file;
+  const trainName = trainFile !== undefined ? ` (${trainFile})` : '';
+  return {
+    add(batch, columns) {
+      hasher ??= new RowHasher(trainHasher.missing.list, indexOptions.exclude, [...trainHasher.hashed]);
+      const hashes = hasher.hashBatch(batch, columns);
+      for (let i = 0; i < batch.length; i++) {
+        if (!set.has(hashes[i])) continue;
+        leaked++;
+        if (lines.length < MAX_EXAMPLE_LINES) lines.push(batch.lines[i]);
+      }
+      rows += batch.length;
+    },
+    finish() {
+      const evaluated = hasher?.seen ?? new Set<string>();
+      const excluded = new Set(indexOptions.exclude ?? []);
+      const trainOnly = [...trainHasher.seen].filter((c) => !evaluated.has(c) && !excluded.has(c)).sort();
+      const evalOnly = [...evaluated].filter((c) => !trainHasher.seen.has(c) && !excluded.has(c)).sort();
+      const compared = [...trainHasher.hashed].filter((c) => evaluated.has(c)).sort();
+      const file = options.file !== undefined ? { file: options.file } : {};
+      const blocking = [...trainHasher.withValues].filter((c) => !evaluated.has(c)).sort();
+      if (blocking.length > 0 && rows > 0) {
+        return {
+          check: DATA_CHECKS.leakage,
+          severity: 'warning',
+          message:
+            `Leakage not checked: the training data${trainName} has ${plural(blocking.length, 'column')} that the evaluated data lacks ` +
+            `(${quoteList(blocking)}), so no row could match. Exclude ${blocking.length === 1 ? 'it' : 'them'} from the comparison.`,
+          count: 1,
+          ...file,
+        };
+      }
+      if (leaked === 0) return null;
+      let scope = '';
+      if (trainOnly.length > 0 || evalOnly.length > 0 || excluded.size > 0) {
+        scope = ` Compared on ${plural(compared.length, 'shared column')} (${quoteList(compared)})`;
+        if (trainOnly.length > 0) scope += `; only in the training data: ${quoteList(trainOnly)}`;
+        if (evalOnly.length > 0) scope += `; only in the evaluated data: ${quoteList(evalOnly)}`;
+        scope += '.';
+      }
+      return {
+        check: DATA_CHECKS.leakage,
+        severity: options.severity ?? 'error',
+        message:
+          `${plural(leaked, 'row')} of ${rows} (${formatShare(leaked, rows)}) also occur in the training data${trainName} ` +
+          `(e.g. ${lineList(lines)}): the evaluation overstates the model's quality.${scope} Remove them from one side.`,
+        count: leaked,
+        lines,
+        ...file,
+      };
+    },
+  };
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** A share as a percentage with enough digits to be non-zero. */
+export function formatShare(part: number, whole: number): string {
+  if (whole === 0) return '0%';
+  const percent = (100 * part) / whole;
+  if (percent === 0 || percent >= 10) return `${Math.round(percent * 10) / 10}%`;
+  return `${Number(percent.toPrecision(2))}%`;
+}
+
+function lineList(lines: readonly number[]): string {
+  return lines.length === 1
+    ? `line ${lines[0]}`
+    : `lines ${lines.slice(0, 5).join(', ')}${lines.length > 5 ? ', …' : ''}`;
+}
+
+function quoteList(names: readonly string[]): string {
+  const shown = names.slice(0, 10).map((n) => `"${n}"`);
+  return names.length > 10 ? `${shown.join(', ')} and ${names.length - 10} more` : shown.join(', ');
+}

@@ -1,0 +1,805 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ColumnCells, RowBatch, TextColumn } from '../../src/core/data/batch.ts';
+import {
+  type ContractChecker,
+  createContractChecker,
+  type DataContract,
+  inferContract,
+  loadContract,
+  locateJsonError,
+  parseContract,
+} from '../../src/core/data/contract.ts';
+import { type Finding, MAX_EXAMPLE_LINES } from '../../src/core/data/findings.ts';
+import type { ColumnProfile, DataProfile } from '../../src/core/data/profile-types.ts';
+import { ConfigurationError } from '../../src/core/errors.ts';
+
+// --- batch builders -------------------------------------------------------------------------
+
+/**
+ * A text batch from CSV-like text (header line, then rows; `"` quoting with `""` escapes; no
+ * line breaks inside cells). Cell offsets point into the UTF-8 bytes of the whole text, like a
+ * real reader's. Row `r` is at line `firstLine + r` (the header is line `firstLine - 1`).
+ */
+function csvBatch(text: string, firstLine = 2): { columns: string[]; batch: RowBatch } {
+  const bytes = new TextEncoder().encode(text);
+  const records: { start: number; end: number; quoted: boolean; escaped: boolean }[][] = [];
+  let i = 0;
+  while (i < bytes.length) {
+    const record: { start: number; end: number; quoted: boolean; escaped: boolean }[] = [];
+    for (;;) {
+      if (bytes[i] === 0x22) {
+        let escaped = false;
+        const start = ++i;
+        while (i < bytes.length) {
+          if (bytes[i] === 0x22 && bytes[i + 1] === 0x22) {
+            escaped = true;
+            i += 2;
+          } else if (bytes[i] === 0x22) break;
+          else i++;
+        }
+        record.push({ start, end: i, quoted: true, escaped });
+        i++;
+      } else {
+        const start = i;
+        while (i < bytes.length && bytes[i] !== 0x2c && bytes[i] !== 0x0a) i++;
+        record.push({ start, end: i, quoted: false, escaped: false });
+      }
+      if (bytes[i] === 0x2c) i++;
+      else break;
+    }
+    if (bytes[i] === 0x0a) i++;
+    records.push(record);
+  }
+  const decoder = new TextDecoder();
+  const columns = records[0].map((cell) => decoder.decode(bytes.subarray(cell.start, cell.end)));
+  const rows = records.slice(1);
+  const cells: TextColumn[] = columns.map((_, c) => {
+    const start = new Int32Array(rows.length);
+    const end = new Int32Array(rows.length);
+    const quoted = new Uint8Array(rows.length);
+    const escaped = new Uint8Array(rows.length);
+    rows.forEach((row, r) => {
+      start[r] = row[c].start;
+      end[r] = row[c].end;
+      quoted[r] = row[c].quoted ? 1 : 0;
+      escaped[r] = row[c].escaped ? 1 : 0;
+    });
+    return {
+      kind: 'text',
+      bytes,
+      start,
+      end,
+      quoted: quoted.some(Boolean) ? quoted : null,
+      escaped: escaped.some(Boolean) ? escaped : null,
+    };
+  });
+  return {
+    columns,
+    batch: { length: rows.length, lines: Float64Array.from(rows, (_, r) => firstLine + r), columns: cells },
+  };
+}
+
+/** A value batch (JSONL/Parquet) from rows of values; row `r` is at line `firstLine + r`. */
+function valueBatch(
+  columns: string[],
+  rows: unknown[][],
+  firstLine = 1,
+): { columns: string[]; batch: RowBatch } {
+  const cells: ColumnCells[] = columns.map((_, c) => ({ kind: 'values', values: rows.map((row) => row[c]) }));
+  return {
+    columns,
+    batch: { length: rows.length, lines: Float64Array.from(rows, (_, r) => firstLine + r), columns: cells },
+  };
+}
+
+function check(contract: DataContract, ...batches: { columns: string[]; batch: RowBatch }[]): Finding[] {
+  const checker: ContractChecker = createContractChecker(parseContract(contract, 'contract.json'), {
+    file: 'data',
+  });
+  let rows = 0;
+  for (const { columns, batch } of batches) {
+    checker.add(batch, columns);
+    rows += batch.length;
+  }
+  return checker.finish(rows);
+}
+
+function contract(properties: DataContract['properties'], extra: Partial<DataContract> = {}): DataContract {
+  return { type: 'object', properties, ...extra };
+}
+
+function parseError(json: unknown): ConfigurationError {
+  try {
+    parseContract(json, 'contract.json');
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigurationError);
+    return error as ConfigurationError;
+  }
+  throw new Error('expected a ConfigurationError');
+}
+
+// --- loading --------------------------------------------------------------------------------
+
+describe('loadContract / parseContract', () => {
+  it('loads a valid contract', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'contract-'));
+    const file = join(dir, 'contract.json');
+    const json = {
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      type: 'object',
+      properties: { age: { type: ['integer', 'null'], minimum: 0, 'x-unit': 'years' } },
+      required: ['age'],
+      additionalProperties: false,
+      'x-mlops': {
+        rows: { min: 1, max: 10 },
+        unexpectedColumns: 'warning',
+        columns: { age: { maxMissingShare: 0.1, unique: false, drift: { test: 'psi', threshold: 0.2 } } },
+      },
+    };
+    await writeFile(file, JSON.stringify(json, null, 2));
+    expect(await loadContract(file)).toEqual(json);
+  });
+
+  it('reports invalid JSON with line and column', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'contract-'));
+    const file = join(dir, 'contract.json');
+    await writeFile(file, '{\n  "type": "object",\n  "properties": { "a": x }\n}\n');
+    const error = await loadContract(file).catch((e: unknown) => e as ConfigurationError);
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.message).toMatch(/not valid JSON: unexpected "x" \(expected a value\) at line 3, column 24/);
+    expect(error.location).toMatchObject({ file, line: 3, column: 24 });
+  });
+
+  it('locates typical JSON mistakes', () => {
+    expect(locateJsonError('{"a": 1,}')).toEqual({ offset: 8, reason: 'trailing comma before "}"' });
+    expect(locateJsonError('[1, 2,]').reason).toBe('trailing comma before "]"');
+    expect(locateJsonError("{'a': 1}").reason).toMatch(/property name in double quotes/);
+    expect(locateJsonError('{"a": 1').reason).toMatch(/unexpected end of file/);
+    expect(locateJsonError('{"a": 1}}').reason).toMatch(/after the end/);
+    expect(locateJsonError('{"a": "x\ny"}').reason).toMatch(/line break/);
+  });
+
+  it('reports a missing file', async () => {
+    await expect(loadContract('/nonexistent/contract.json')).rejects.toThrow(/cannot be read \(ENOENT\)/);
+  });
+
+  it('names the key path, what is allowed and the likely fix', () => {
+    let error = parseError(contract({ age: { type: 'numbr' as never } }));
+    expect(error.location.key).toBe('properties.age.type');
+    expect(error.message).toMatch(
+      /properties\.age\.type is "numbr"; expected one of .*integer.* Did you mean "number"\?/,
+    );
+
+    error = parseError(contract({ age: { type: ['number', 'nul' as never] } }));
+    expect(error.location.key).toBe('properties.age.type[1]');
+    expect(error.message).toMatch(/Did you mean "null"\?/);
+
+    error = parseError(contract({ age: { type: 'number', minimum: '5' as never } }));
+    expect(error.location.key).toBe('properties.age.minimum');
+    expect(error.message).toMatch(/must be a number, not the string "5"\. Write 5 without quotes/);
+
+    error = parseError(contract({ age: { type: 'number', minimun: 5 } }));
+    expect(error.location.key).toBe('properties.age.minimun');
+    expect(error.message).toMatch(/unknown keyword "minimun"\. Did you mean "minimum"\?/);
+
+    error = parseError(contract({ age: { type: 'number', nullable: true } }));
+    expect(error.message).toMatch(/"type": \["number", "null"\]/);
+
+    error = parseError(contract({ day: { type: 'string', format: 'dat' } }));
+    expect(error.location.key).toBe('properties.day.format');
+    expect(error.message).toMatch(/unknown format "dat"\. Did you mean "date"\?/);
+
+    error = parseError(contract({ code: { type: 'string', pattern: '([a-z]' } }));
+    expect(error.location.key).toBe('properties.code.pattern');
+    expect(error.message).toMatch(/not a valid regular expression/);
+
+    error = parseError(contract({ age: { minimum: 10, maximum: 1 } }));
+    expect(error.message).toMatch(/minimum 10 is above maximum 1/);
+
+    error = parseError(contract({ age: { $ref: '#/$defs/missing' } }));
+    expect(error.message).toMatch(/cannot be compiled.*#\/\$defs\/missing/);
+
+    error = parseError({ type: 'object', required: 'age', properties: {} });
+    expect(error.location.key).toBe('required');
+    expect(error.message).toMatch(/required must be an array, not the string "age"/);
+  });
+
+  it('checks the top level', () => {
+    expect(parseError([]).message).toMatch(/must be a JSON object/);
+    expect(parseError({ type: 'array' }).message).toMatch(/"type": "object"/);
+    expect(parseError({ properties: {} }).message).toMatch(/found no "type"/);
+    expect(parseError({ type: 'object' }).message).toMatch(/needs "properties"/);
+    expect(parseError({ type: 'object', properties: {}, propertys: {} }).message).toMatch(
+      /Did you mean "properties"\?/,
+    );
+    expect(parseError({ type: 'object', properties: {}, 'x-mlop': {} }).message).toMatch(
+      /Did you mean "x-mlops"\?/,
+    );
+    expect(
+      parseError({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: {} })
+        .message,
+    ).toMatch(/2020-12/);
+    const error = parseError(contract({ a: {} }, { required: ['b'], additionalProperties: false }));
+    expect(error.message).toMatch(/"b" is required but not in "properties"/);
+  });
+
+  it('catches typos in x-mlops with a suggestion', () => {
+    let error = parseError(
+      contract({ age: {} }, { 'x-mlops': { columns: { age: { maxMissingShar: 0.1 } } } as never }),
+    );
+    expect(error.location.key).toBe('x-mlops.columns.age.maxMissingShar');
+    expect(error.message).toMatch(
+      /unknown key "maxMissingShar".*Did you mean "maxMissingShare"\? Allowed here: maxMissingShare, unique, drift/,
+    );
+
+    error = parseError(contract({ age: {} }, { 'x-mlops': { row: { min: 1 } } as never }));
+    expect(error.location.key).toBe('x-mlops.row');
+    expect(error.message).toMatch(/Did you mean "rows"\?/);
+
+    error = parseError(contract({ age: {} }, { 'x-mlops': { columns: { agee: { unique: true } } } }));
+    expect(error.location.key).toBe('x-mlops.columns.agee');
+    expect(error.message).toMatch(/Did you mean "age"\?/);
+
+    error = parseError(
+      contract(
+        { age: {} },
+        { 'x-mlops': { columns: { age: { drift: { test: 'kolmogorov-smirnof' as never } } } } },
+      ),
+    );
+    expect(error.message).toMatch(/Did you mean "kolmogorov-smirnov"\?/);
+
+    error = parseError(contract({ age: {} }, { 'x-mlops': { columns: { age: { maxMissingShare: 5 } } } }));
+    expect(error.location.key).toBe('x-mlops.columns.age.maxMissingShare');
+    expect(error.message).toMatch(/must be <= 1/);
+
+    error = parseError(contract({ age: {} }, { 'x-mlops': { unexpectedColumns: 'warn' as never } }));
+    expect(error.message).toMatch(/expected one of error, warning, ignore\. Did you mean "warning"\?/);
+
+    error = parseError(contract({ age: {} }, { 'x-mlops': { rows: { min: 10, max: 5 } } }));
+    expect(error.message).toMatch(/rows.min 10 is above rows.max 5/);
+  });
+});
+
+// --- inference ------------------------------------------------------------------------------
+
+function columnProfile(
+  partial: Partial<ColumnProfile> & Pick<ColumnProfile, 'name' | 'type'>,
+): ColumnProfile {
+  const rows = partial.rows ?? 100;
+  const missing = partial.missing ?? 0;
+  return {
+    rows,
+    missing,
+    count: rows - missing,
+    valueTypes: { boolean: 0, integer: 0, number: 0, datetime: 0, string: 0 },
+    distinct: { count: 50, exact: true, relativeError: 0 },
+    state: null,
+    ...partial,
+  };
+}
+
+function dataProfile(columns: ColumnProfile[], format = 'csv'): DataProfile {
+  return {
+    kind: 'data-profile',
+    version: 1,
+    sources: [{ path: 'data/train.csv', format, rows: 100 }],
+    rows: 100,
+    columns,
+    options: {
+      exactValues: 1000,
+      exactDistinct: 1000,
+      topValues: 20,
+      relativeAccuracy: 0.01,
+      hllPrecision: 12,
+      missingTokens: [],
+    },
+  };
+}
+
+const numeric = (min: number, max: number) => ({ min, max, mean: (min + max) / 2, std: 1, sum: 0 });
+
+describe('inferContract', () => {
+  const profile = dataProfile([
+    columnProfile({ name: 'age', type: 'integer', missing: 10, numeric: numeric(18, 90) }),
+    columnProfile({ name: 'income', type: 'number', numeric: numeric(1234.5, 98765.4) }),
+    columnProfile({ name: 'delta', type: 'number', numeric: numeric(-3.3, 4.4) }),
+    columnProfile({ name: 'constant', type: 'integer', numeric: numeric(7, 7) }),
+    columnProfile({
+      name: 'plan',
+      type: 'string',
+      distinct: { count: 3, exact: true, relativeError: 0 },
+      topValues: [
+        { value: 'pro', count: 60 },
+        { value: 'free', count: 30 },
+        { value: 'enterprise', count: 10 },
+      ],
+      topValuesExact: true,
+    }),
+    columnProfile({
+      name: 'city',
+      type: 'string',
+      missing: 50,
+      distinct: { count: 45, exact: true, relativeError: 0 },
+    }),
+    columnProfile({ name: 'active', type: 'boolean' }),
+    columnProfile({ name: 'signup', type: 'datetime', length: { min: 10, max: 10, mean: 10 } }),
+    columnProfile({ name: 'seen', type: 'datetime', length: { min: 19, max: 19, mean: 19 } }),
+    columnProfile({
+      name: 'label',
+      type: 'integer',
+      numeric: numeric(0, 2),
+      distinct: { count: 3, exact: true, relativeError: 0 },
+      topValues: [
+        { value: '1', count: 50 },
+        { value: '0', count: 30 },
+        { value: '2', count: 20 },
+      ],
+      topValuesExact: true,
+    }),
+    columnProfile({ name: 'empty', type: 'empty', missing: 100 }),
+  ]);
+  const inferred = inferContract(profile, { target: 'label', now: new Date('2024-05-01T10:00:00Z') });
+
+  it('infers types, ranges, enums and nullability', () => {
+    expect(inferred.properties).toEqual({
+      age: { type: ['integer', 'null'], minimum: 10, maximum: 98 },
+      income: { type: 'number', minimum: 0, maximum: 108600 },
+      delta: { type: 'number', minimum: -4.07, maximum: 5.17 },
+      constant: { type: 'integer', minimum: 6, maximum: 8 },
+      plan: { type: 'string', enum: ['enterprise', 'free', 'pro'] },
+      city: { type: ['string', 'null'] },
+      active: { type: 'boolean' },
+      signup: { type: 'string', format: 'date' },
+      seen: { type: 'string', format: 'date-time' },
+      label: { description: 'Target (label) column.', type: 'integer', enum: [0, 1, 2] },
+      empty: { description: 'Every value was missing in the reference data: any value passes.' },
+    });
+    expect(Object.keys(inferred.properties)).toEqual(profile.columns.map((c) => c.name));
+  });
+
+  it('sets required, additionalProperties and x-mlops rules', () => {
+    expect(inferred.required).toEqual(profile.columns.map((c) => c.name));
+    expect(inferred.additionalProperties).toBe(false);
+    expect(inferred['x-mlops']).toEqual({
+      rows: { min: 1 },
+      columns: { age: { maxMissingShare: 0.2 }, city: { maxMissingShare: 1 } },
+    });
+    expect(inferred.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
+    expect(inferred.title).toBe('Data contract for train.csv');
+    expect(inferred.description).toMatch(
+      /Inferred by mlops-actions from data\/train\.csv \(100 rows\) on 2024-05-01\. Review it/,
+    );
+    expect(Object.keys(inferred)).toEqual([
+      '$schema',
+      'title',
+      'description',
+      'type',
+      'properties',
+      'required',
+      'additionalProperties',
+      'x-mlops',
+    ]);
+  });
+
+  it('is a valid contract, deterministic, and passes its own data', () => {
+    expect(parseContract(JSON.parse(JSON.stringify(inferred)), 'inferred.json')).toEqual(inferred);
+    expect(
+      JSON.stringify(inferContract(profile, { target: 'label', now: new Date('2024-05-01T23:00:00Z') })),
+    ).toBe(JSON.stringify(inferred));
+    const data = csvBatch(
+      'age,income,delta,constant,plan,city,active,signup,seen,label,empty\n' +
+        '18,1234.5,-3.3,7,pro,Oslo,true,2024-01-31,2024-01-31 12:00:00,1,\n' +
+        '90,98765.4,4.4,7,free,,FALSE,2023-12-01,2024-02-01T00:00:00Z,0,\n',
+    );
+    expect(check(inferred, data)).toEqual([]);
+  });
+
+  it('leaves enums out for many or unknown values, and honours maxEnum and slack', () => {
+    const few = dataProfile([
+      columnProfile({
+        name: 'id',
+        type: 'string',
+        rows: 4,
+        distinct: { count: 4, exact: true, relativeError: 0 },
+        topValues: ['a', 'b', 'c', 'd'].map((value) => ({ value, count: 1 })),
+        topValuesExact: true,
+      }),
+      columnProfile({
+        name: 'plan',
+        type: 'string',
+        distinct: { count: 3, exact: true, relativeError: 0 },
+        topValues: ['x', 'y', 'z'].map((value) => ({ value, count: 33 })),
+        topValuesExact: true,
+      }),
+      columnProfile({ name: 'n', type: 'integer', numeric: numeric(0, 100) }),
+    ]);
+    const result = inferContract(few, { maxEnum: 2, slack: 0 });
+    expect(result.properties.id).toEqual({ type: 'string' });
+    expect(result.properties.plan).toEqual({ type: 'string' });
+    expect(result.properties.n).toEqual({ type: 'integer', minimum: 0, maximum: 100 });
+  });
+
+  it('allows JSON numbers in mixed string columns of JSONL sources', () => {
+    const mixed = dataProfile(
+      [
+        columnProfile({
+          name: 'zip',
+          type: 'string',
+          valueTypes: { boolean: 0, integer: 40, number: 0, datetime: 0, string: 60 },
+        }),
+      ],
+      'jsonl',
+    );
+    expect(inferContract(mixed).properties.zip).toEqual({ type: ['string', 'number'] });
+  });
+
+  it('names an unknown target with a suggestion', () => {
+    expect(() => inferContract(profile, { target: 'lable' })).toThrow(
+      /target column "lable" is not in the reference data\. Did you mean "label"\?/,
+    );
+  });
+});
+
+// --- checking -------------------------------------------------------------------------------
+
+const byRule = (findings: Finding[]) =>
+  Object.fromEntries(findings.map((f) => [`${f.check}:${f.column ?? ''}:${f.rule ?? ''}`, f]));
+
+describe('createContractChecker: cell rules', () => {
+  const ageContract = contract({ age: { type: 'integer', minimum: 0, maximum: 120 } });
+
+  it('reports range violations with counts, lines and examples', () => {
+    const findings = check(ageContract, csvBatch('age\n10\n130\n-1\n200\n121.0\n'));
+    const rules = byRule(findings);
+    expect(rules['contract:age:maximum']).toMatchObject({
+      count: 3,
+      lines: [3, 5, 6],
+      examples: ['130', '200', '121'],
+      severity: 'error',
+      file: 'data',
+    });
+    expect(rules['contract:age:maximum'].message).toBe(
+      'Column "age": 3 values above the maximum 120 (e.g. 130 at line 3).',
+    );
+    expect(rules['contract:age:minimum']).toMatchObject({ count: 1, lines: [4], examples: ['-1'] });
+    expect(rules['contract:age:minimum'].message).toBe(
+      'Column "age": 1 value below the minimum 0 (e.g. -1 at line 4).',
+    );
+  });
+
+  it('treats integers by value (1.0 is an integer) and reports non-numbers as type violations', () => {
+    const findings = check(ageContract, csvBatch('age\n1.0\n1e2\n1.5\nabc\n"7"\n'));
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ rule: 'type', count: 2, lines: [4, 5], examples: ['1.5', 'abc'] });
+    expect(findings[0].message).toBe('Column "age": 2 values not of type integer (e.g. 1.5 at line 4).');
+  });
+
+  it('caps example lines and values', () => {
+    const rows = Array.from({ length: 25 }, (_, i) => String(200 + i)).join('\n');
+    const [finding] = check(ageContract, csvBatch(`age\n${rows}\n`));
+    expect(finding.count).toBe(25);
+    expect(finding.lines).toEqual(Array.from({ length: MAX_EXAMPLE_LINES }, (_, i) => 2 + i));
+    expect(finding.examples).toEqual(['200', '201', '202']);
+  });
+
+  it('counts across batches with their own line numbers', () => {
+    const findings = check(ageContract, csvBatch('age\n500\n1\n'), csvBatch('age\n1\n600\n', 100));
+    expect(findings[0]).toMatchObject({ count: 2, lines: [2, 101] });
+  });
+
+  it('reports null in a non-nullable column as rule null, and accepts it when nullable', () => {
+    const data = 'age\n\nNA\n5\n';
+    const [finding] = check(ageContract, csvBatch(data));
+    expect(finding).toMatchObject({ rule: 'null', count: 2, lines: [2, 3] });
+    expect(finding.examples).toBeUndefined();
+    expect(finding.message).toBe(
+      'Column "age": 2 missing values, but the column is not nullable (e.g. at line 2). Add "null" to its type if missing values are acceptable.',
+    );
+    expect(check(contract({ age: { type: ['integer', 'null'], minimum: 0 } }), csvBatch(data))).toEqual([]);
+    // No type at all: null is fine too.
+    expect(check(contract({ age: { minimum: 0 } }), csvBatch(data))).toEqual([]);
+  });
+
+  it('applies JSON Schema semantics to null with enum, and to a quoted empty string', () => {
+    const findings = check(
+      contract({ plan: { type: ['string', 'null'], enum: ['a', 'b'] } }),
+      csvBatch('plan\na\n\n""\nc\n'),
+    );
+    expect(findings[0]).toMatchObject({
+      rule: 'enum',
+      count: 3,
+      lines: [3, 4, 5],
+      examples: ['null', '', 'c'],
+    });
+    expect(findings[0].message).toBe(
+      'Column "plan": 3 values not in the allowed values ["a", "b"] (e.g. null at line 3).',
+    );
+  });
+
+  it('checks strings: enum, pattern, lengths (in code points), escaped quotes', () => {
+    const findings = check(
+      contract({
+        plan: { type: 'string', enum: ['free', 'pro', 'say "hi"'] },
+        code: { type: 'string', pattern: '^[A-Z]{2}$' },
+        name: { type: 'string', minLength: 2, maxLength: 3 },
+      }),
+      csvBatch('plan,code,name\nfree,NO,ab\nFree,no,a\n"say ""hi""",SE,😀😀😀\nultra,SEK,abcd\n'),
+    );
+    const rules = byRule(findings);
+    expect(rules['contract:plan:enum']).toMatchObject({
+      count: 2,
+      lines: [3, 5],
+      examples: ['Free', 'ultra'],
+    });
+    expect(rules['contract:code:pattern']).toMatchObject({ count: 2, lines: [3, 5] });
+    expect(rules['contract:code:pattern'].message).toBe(
+      'Column "code": 2 values not matching the pattern "^[A-Z]{2}$" (e.g. "no" at line 3).',
+    );
+    expect(rules['contract:name:minLength']).toMatchObject({ count: 1, lines: [3] });
+    expect(rules['contract:name:maxLength']).toMatchObject({ count: 1, lines: [5], examples: ['abcd'] });
+    expect(findings).toHaveLength(4);
+  });
+
+  it('checks booleans and exclusive bounds', () => {
+    const findings = check(
+      contract({ ok: { type: 'boolean' }, p: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 } }),
+      csvBatch('ok,p\ntrue,0.5\nFALSE,0\nyes,1\n'),
+    );
+    const rules = byRule(findings);
+    expect(rules['contract:ok:type']).toMatchObject({ count: 1, lines: [4], examples: ['yes'] });
+    expect(rules['contract:p:exclusiveMinimum']).toMatchObject({ count: 1, lines: [3] });
+    expect(rules['contract:p:exclusiveMaximum']).toMatchObject({ count: 1, lines: [4] });
+  });
+
+  it('uses Ajv for other keywords: format, multipleOf, const, anyOf, $ref', () => {
+    const findings = check(
+      contract(
+        {
+          day: { type: 'string', format: 'date' },
+          at: { type: ['string', 'null'], format: 'date-time' },
+          step: { type: 'integer', multipleOf: 5 },
+          kind: { const: 'x' },
+          either: { anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^n/' }] },
+          ref: { $ref: '#/$defs/percent' },
+        },
+        { $defs: { percent: { type: 'number', minimum: 0, maximum: 100 } } },
+      ),
+      csvBatch(
+        'day,at,step,kind,either,ref\n2024-02-29,2024-01-31 12:00,10,x,5,50\n2023-02-29,31/01/2024,7,y,n/a,150\n',
+      ),
+    );
+    const rules = byRule(findings);
+    expect(rules['contract:day:format'].message).toBe(
+      'Column "day": 1 value not valid as format "date" (e.g. "2023-02-29" at line 3).',
+    );
+    expect(rules['contract:at:format']).toMatchObject({ count: 1, lines: [3] });
+    expect(rules['contract:step:multipleOf'].message).toBe(
+      'Column "step": 1 value failing "multipleOf" (must be multiple of 5) (e.g. 7 at line 3).',
+    );
+    expect(rules['contract:kind:const']).toMatchObject({ count: 1, lines: [3] });
+    expect(rules['contract:ref:maximum']).toMatchObject({ count: 1, lines: [3] });
+    expect(rules['contract:either:anyOf']).toBeUndefined();
+    expect(findings).toHaveLength(5);
+  });
+
+  it('gives the same findings for CSV text and JSON values', () => {
+    const schema = contract({
+      age: { type: ['integer', 'null'], minimum: 0, maximum: 120 },
+      plan: { type: 'string', enum: ['free', 'pro'] },
+      score: { type: 'number', maximum: 1 },
+      ok: { type: 'boolean' },
+      day: { type: 'string', format: 'date' },
+    });
+    const csv = csvBatch(
+      'age,plan,score,ok,day\n30,free,0.5,true,2024-01-01\n130,gold,1.5,false,2024-13-01\n,pro,2,true,2024-01-02\nold,free,0.1,false,2024-01-03\n',
+      1,
+    );
+    const json = valueBatch(
+      ['age', 'plan', 'score', 'ok', 'day'],
+      [
+        [30, 'free', 0.5, true, '2024-01-01'],
+        [130, 'gold', 1.5, false, '2024-13-01'],
+        [null, 'pro', 2, true, '2024-01-02'],
+        ['old', 'free', 0.1, false, '2024-01-03'],
+      ],
+    );
+    const fromCsv = check(schema, csv);
+    expect(fromCsv.length).toBe(5);
+    expect(check(schema, json)).toEqual(fromCsv);
+  });
+
+  it('converts Parquet values: bigint, Date, NaN', () => {
+    const findings = check(
+      contract({
+        n: { type: 'integer', maximum: 10 },
+        day: { type: 'string', format: 'date' },
+        at: { type: 'string', format: 'date-time' },
+        x: { type: ['number', 'null'] },
+      }),
+      valueBatch(
+        ['n', 'day', 'at', 'x'],
+        [
+          [5n, new Date(Date.UTC(2024, 0, 31)), new Date(Date.UTC(2024, 0, 31, 12)), Number.NaN],
+          [11n, new Date(Date.UTC(2024, 0, 31)), new Date(0), 1.5],
+        ],
+      ),
+    );
+    expect(findings).toEqual([
+      expect.objectContaining({ column: 'n', rule: 'maximum', count: 1, lines: [2] }),
+    ]);
+  });
+
+  it('accepts infinities as numbers (bounded by minimum/maximum), not as integers', () => {
+    const findings = check(
+      contract({ x: { type: 'number', maximum: 1e9 }, i: { type: 'integer' } }),
+      csvBatch('x,i\ninf,inf\n-inf,1\n'),
+    );
+    expect(byRule(findings)['contract:x:maximum']).toMatchObject({ count: 1, lines: [2] });
+    expect(byRule(findings)['contract:i:type']).toMatchObject({ count: 1, lines: [2] });
+  });
+
+  it('honours custom missing tokens', () => {
+    const checker = createContractChecker(parseContract(ageContract, 'c.json'), {
+      file: 'd',
+      missingTokens: ['-999'],
+    });
+    const { columns, batch } = csvBatch('age\n-999\nNA\n');
+    checker.add(batch, columns);
+    // The given tokens replace the default ones: NA is text here.
+    expect(checker.finish(2)).toEqual([
+      expect.objectContaining({ rule: 'null', count: 1, lines: [2] }),
+      expect.objectContaining({ rule: 'type', count: 1, lines: [3], examples: ['NA'] }),
+    ]);
+  });
+});
+
+describe('createContractChecker: dataset rules', () => {
+  it('reports missing required columns, with a suggestion for a renamed one', () => {
+    const findings = check(
+      contract({ age: { type: 'integer' }, plan: { type: 'string' } }, { required: ['age', 'plan'] }),
+      csvBatch('Age,plan\n1,a\n'),
+    );
+    const missing = findings.find((f) => f.check === 'missing-column');
+    expect(missing).toMatchObject({ column: 'age', count: 1, severity: 'error' });
+    expect(missing?.message).toBe(
+      'Column "age" is required by the contract but absent from the data. Did you mean "Age"?',
+    );
+    expect(findings.filter((f) => f.check === 'unexpected-column')).toEqual([]);
+  });
+
+  it('reports unexpected columns per additionalProperties and x-mlops.unexpectedColumns', () => {
+    const strict = contract({ age: {} }, { additionalProperties: false, required: ['age'] });
+    let findings = check(strict, csvBatch('aeg,extra\n1,2\n'));
+    const unexpected = findings.filter((f) => f.check === 'unexpected-column');
+    expect(unexpected.map((f) => [f.column, f.severity])).toEqual([
+      ['aeg', 'error'],
+      ['extra', 'error'],
+    ]);
+    expect(unexpected[0].message).toBe(
+      'Column "aeg" is not described by the contract ("additionalProperties" is false). Did you mean "age"? Add it to the contract\'s "properties", or drop it from the data.',
+    );
+    expect(findings.find((f) => f.check === 'missing-column')?.message).toMatch(/Did you mean "aeg"\?/);
+
+    findings = check(
+      { ...strict, 'x-mlops': { unexpectedColumns: 'warning' } },
+      csvBatch('age,extra\n1,2\n'),
+    );
+    expect(findings).toEqual([
+      expect.objectContaining({ check: 'unexpected-column', severity: 'warning', column: 'extra' }),
+    ]);
+    expect(
+      check({ ...strict, 'x-mlops': { unexpectedColumns: 'ignore' } }, csvBatch('age,extra\n1,2\n')),
+    ).toEqual([]);
+    expect(check(contract({ age: {} }), csvBatch('age,extra\n1,2\n'))).toEqual([]);
+  });
+
+  it('checks undescribed columns against patternProperties and an additionalProperties schema', () => {
+    const findings = check(
+      contract(
+        { id: { type: 'integer' } },
+        {
+          patternProperties: { '^f_': { type: 'number', minimum: 0 } },
+          additionalProperties: { type: 'string', maxLength: 1 },
+        },
+      ),
+      csvBatch('id,f_a,f_b,note\n1,0.5,-1,x\n2,1,2,long\n'),
+    );
+    const rules = byRule(findings);
+    expect(rules['contract:f_b:minimum']).toMatchObject({ count: 1, lines: [2] });
+    expect(rules['contract:note:maxLength']).toMatchObject({ count: 1, lines: [3] });
+    expect(findings).toHaveLength(2);
+  });
+
+  it('checks maxMissingShare, unique and row counts', () => {
+    const schema = contract(
+      { id: { type: 'integer' }, city: { type: ['string', 'null'] } },
+      {
+        'x-mlops': {
+          rows: { min: 10, max: 100 },
+          columns: { id: { unique: true }, city: { maxMissingShare: 0.25 } },
+        },
+      },
+    );
+    const findings = check(schema, csvBatch('id,city\n1,Oslo\n2,\n1.0,NA\n3,Rome\n2,\n'));
+    const share = findings.find((f) => f.check === 'missing-share');
+    expect(share).toMatchObject({ column: 'city', count: 3, lines: [3, 4, 6] });
+    expect(share?.message).toBe(
+      'Column "city": 60% missing (3 of 5 rows), above the limit of 25% (x-mlops.columns.city.maxMissingShare) (e.g. lines 3, 4, 6).',
+    );
+    const unique = findings.find((f) => f.check === 'unique');
+    expect(unique).toMatchObject({ column: 'id', count: 2, lines: [4, 6], examples: ['1.0', '2'] });
+    expect(unique?.message).toMatch(
+      /2 values repeating an earlier value, but the column is declared unique .* \(e\.g\. 1\.0 at line 4\)/,
+    );
+    const rows = findings.find((f) => f.check === 'row-count');
+    expect(rows?.message).toBe('The data has 5 rows; the contract requires at least 10 (x-mlops.rows.min).');
+  });
+
+  it('counts unique values across batches and formats alike', () => {
+    const schema = contract({ id: {} }, { 'x-mlops': { columns: { id: { unique: true } } } });
+    const findings = check(
+      schema,
+      csvBatch('id\n1\nx\n'),
+      valueBatch(['id'], [[1], ['x'], [2], [null], [null]], 10),
+    );
+    expect(findings).toEqual([expect.objectContaining({ check: 'unique', count: 2, lines: [10, 11] })]);
+  });
+
+  it('handles a JSONL column that appears after the first batch', () => {
+    const schema = contract(
+      { a: { type: 'integer' }, b: { type: 'integer' } },
+      { required: ['a', 'b'], 'x-mlops': { columns: { b: { maxMissingShare: 0.5 } } } },
+    );
+    const first = valueBatch(['a'], [[1], [2], [3]]);
+    const second = valueBatch(
+      ['a', 'b'],
+      [
+        [4, 1],
+        [5, undefined],
+      ],
+      4,
+    );
+    const findings = check(schema, first, second);
+    const rules = byRule(findings);
+    expect(rules['contract:b:null']).toMatchObject({ count: 4, lines: [1, 2, 3, 5] });
+    expect(findings.find((f) => f.check === 'missing-share')).toMatchObject({
+      column: 'b',
+      count: 4,
+      lines: [1, 2, 3, 5],
+    });
+    expect(findings.find((f) => f.check === 'missing-column')).toBeUndefined();
+  });
+
+  it('decides missing columns at the end, including columns only listed at finish', () => {
+    const checker = createContractChecker(parseContract(contract({ a: {} }, { required: ['a'] }), 'c.json'), {
+      file: 'd',
+    });
+    expect(checker.finish(0, ['a'])).toEqual([]);
+    const other = createContractChecker(
+      parseContract(contract({ a: {} }, { required: ['a'], 'x-mlops': { rows: { min: 1 } } }), 'c.json'),
+      { file: 'd' },
+    );
+    expect(other.finish(0, ['b']).map((f) => f.check)).toEqual(['missing-column', 'row-count']);
+  });
+
+  it('lets the caller override the unexpected-column level and the severity', () => {
+    const schema = parseContract(
+      contract({ a: { type: 'integer' } }, { additionalProperties: false }),
+      'c.json',
+    );
+    const checker = createContractChecker(schema, {
+      file: 'd',
+      unexpectedColumns: 'warning',
+      severity: 'warning',
+    });
+    const { columns, batch } = csvBatch('a,b\nx,1\n');
+    checker.add(batch, columns);
+    expect(checker.finish(1).map((f) => [f.check, f.severity])).toEqual([
+      ['contract', 'warning'],
+      ['unexpected-column', 'warning'],
+    ]);
+  });
+});

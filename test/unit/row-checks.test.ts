@@ -1,0 +1,298 @@
+import { describe, expect, it } from 'vitest';
+import type { ColumnCells, RowBatch, TextColumn } from '../../src/core/data/batch.ts';
+import { MissingTokens } from '../../src/core/data/cells.ts';
+import { MAX_EXAMPLE_LINES } from '../../src/core/data/findings.ts';
+import { HashSet52 } from '../../src/core/data/hash-set.ts';
+import {
+  createDuplicateRowChecker,
+  createLeakageChecker,
+  createTrainingRowIndex,
+  hashNumberValue,
+  hashTextCell,
+  hashValueCell,
+  MISSING_HASH,
+} from '../../src/core/data/row-checks.ts';
+
+// --- batch builders -------------------------------------------------------------------------
+
+/**
+ * A text batch from CSV-like text (header line, then rows; `"` quoting with `""` escapes; no
+ * line breaks inside cells). Cell offsets point into the UTF-8 bytes of the whole text, like a
+ * real reader's. Row `r` is at line `firstLine + r` (the header is line `firstLine - 1`).
+ */
+function csvBatch(text: string, firstLine = 2): { columns: string[]; batch: RowBatch } {
+  const bytes = new TextEncoder().encode(text);
+  const records: { start: number; end: number; quoted: boolean; escaped: boolean }[][] = [];
+  let i = 0;
+  while (i < bytes.length) {
+    const record: { start: number; end: number; quoted: boolean; escaped: boolean }[] = [];
+    for (;;) {
+      if (bytes[i] === 0x22) {
+        let escaped = false;
+        const start = ++i;
+        while (i < bytes.length) {
+          if (bytes[i] === 0x22 && bytes[i + 1] === 0x22) {
+            escaped = true;
+            i += 2;
+          } else if (bytes[i] === 0x22) break;
+          else i++;
+        }
+        record.push({ start, end: i, quoted: true, escaped });
+        i++;
+      } else {
+        const start = i;
+        while (i < bytes.length && bytes[i] !== 0x2c && bytes[i] !== 0x0a) i++;
+        record.push({ start, end: i, quoted: false, escaped: false });
+      }
+      if (bytes[i] === 0x2c) i++;
+      else break;
+    }
+    if (bytes[i] === 0x0a) i++;
+    records.push(record);
+  }
+  const decoder = new TextDecoder();
+  const columns = records[0].map((cell) => decoder.decode(bytes.subarray(cell.start, cell.end)));
+  const rows = records.slice(1);
+  const cells: TextColumn[] = columns.map((_, c) => {
+    const start = new Int32Array(rows.length);
+    const end = new Int32Array(rows.length);
+    const quoted = new Uint8Array(rows.length);
+    const escaped = new Uint8Array(rows.length);
+    rows.forEach((row, r) => {
+      start[r] = row[c].start;
+      end[r] = row[c].end;
+      quoted[r] = row[c].quoted ? 1 : 0;
+      escaped[r] = row[c].escaped ? 1 : 0;
+    });
+    return {
+      kind: 'text',
+      bytes,
+      start,
+      end,
+      quoted: quoted.some(Boolean) ? quoted : null,
+      escaped: escaped.some(Boolean) ? escaped : null,
+    };
+  });
+  return {
+    columns,
+    batch: { length: rows.length, lines: Float64Array.from(rows, (_, r) => firstLine + r), columns: cells },
+  };
+}
+
+/** A value batch (JSONL/Parquet) from rows of values; row `r` is at line `firstLine + r`. */
+function valueBatch(
+  columns: string[],
+  rows: unknown[][],
+  firstLine = 1,
+): { columns: string[]; batch: RowBatch } {
+  const cells: ColumnCells[] = columns.map((_, c) => ({ kind: 'values', values: rows.map((row) => row[c]) }));
+  return {
+    columns,
+    batch: { length: rows.length, lines: Float64Array.from(rows, (_, r) => firstLine + r), columns: cells },
+  };
+}
+
+type Batch = { columns: string[]; batch: RowBatch };
+
+function feed<T extends { add(batch: RowBatch, columns: readonly string[]): void }>(
+  consumer: T,
+  ...batches: Batch[]
+): T {
+  for (const { columns, batch } of batches) consumer.add(batch, columns);
+  return consumer;
+}
+
+describe('HashSet52', () => {
+  it('adds, finds and grows exactly', () => {
+    const set = new HashSet52();
+    const reference = new Set<number>();
+    let seed = 7;
+    let wrong = 0;
+    for (let i = 0; i < 200_000; i++) {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      // Few distinct values so that many adds are repeats; include 0 and values above 2^32.
+      const hash = i % 1000 === 0 ? 0 : (seed % 50_000) * 2 ** 20 + (seed % 7);
+      if (set.add(hash) === reference.has(hash)) wrong++;
+      reference.add(hash);
+    }
+    expect(wrong).toBe(0);
+    expect(set.size).toBe(reference.size);
+    for (const hash of reference) expect(set.has(hash)).toBe(true);
+    expect(set.has(123.5 * 2 ** 30)).toBe(false);
+  });
+
+  it('holds a million hashes in little memory', () => {
+    const set = new HashSet52(1_000_000);
+    // Also shows that integers get full-width hashes (cells.ts hashNumber gives ~645k distinct here).
+    for (let i = 0; i < 1_000_000; i++) set.add(hashNumberValue(i));
+    expect(set.size).toBe(1_000_000);
+    expect(set.byteLength).toBeLessThanOrEqual(16 * 1024 * 1024);
+  });
+});
+
+describe('cell normalization', () => {
+  const missing = new MissingTokens();
+  const cells = (text: string) => {
+    const { batch } = csvBatch(`x\n${text}\n`);
+    const column = batch.columns[0] as TextColumn;
+    return Array.from({ length: batch.length }, (_, i) => hashTextCell(column, i, missing));
+  };
+
+  it('hashes numbers by value, text trimmed, missing values alike', () => {
+    const [one, oneDotZero, exp, spaced, quoted] = cells('1\n1.0\n1e0\n  1 \n"1"');
+    expect(new Set([one, oneDotZero, exp, spaced, quoted]).size).toBe(1);
+    expect(hashValueCell(1, missing)).toBe(one);
+    expect(hashValueCell('1.0', missing)).toBe(one);
+    expect(hashValueCell(1n, missing)).toBe(one);
+    const [a, b] = cells('abc\n abc ');
+    expect(a).toBe(b);
+    expect(hashValueCell('abc', missing)).toBe(a);
+    expect(cells('\nNA\nnull')).toEqual([MISSING_HASH, MISSING_HASH, MISSING_HASH]);
+    for (const value of [null, undefined, Number.NaN, '', 'NA'])
+      expect(hashValueCell(value, missing)).toBe(MISSING_HASH);
+  });
+
+  it('hashes booleans and datetimes by value, and escaped text like JS strings', () => {
+    const [t, T, date, dateTime, escaped] = cells(
+      'true\nTRUE\n2024-01-31\n2024-01-31T00:00:00Z\n"say ""hi"""',
+    );
+    expect(t).toBe(T);
+    expect(hashValueCell(true, missing)).toBe(t);
+    expect(hashValueCell(1, missing)).not.toBe(t);
+    expect(date).toBe(dateTime);
+    expect(hashValueCell(new Date(Date.UTC(2024, 0, 31)), missing)).toBe(date);
+    expect(hashValueCell('say "hi"', missing)).toBe(escaped);
+    expect(hashValueCell('héllo', missing)).toBe(cells('héllo')[0]);
+  });
+});
+
+describe('createDuplicateRowChecker', () => {
+  it('counts repeats across batches with the lines of the repeats', () => {
+    const checker = feed(
+      createDuplicateRowChecker({ file: 'data.csv' }),
+      csvBatch('a,b\n1,x\n2,y\n1.0, x\n'),
+      csvBatch('a,b\n2,y\n3,z\n1,x\n', 10),
+    );
+    const finding = checker.finish();
+    expect(finding).toMatchObject({
+      check: 'duplicate-rows',
+      severity: 'warning',
+      count: 3,
+      lines: [4, 10, 12],
+      file: 'data.csv',
+    });
+    expect(finding?.message).toBe(
+      '3 rows (50% of 6) repeat an earlier row on all columns (e.g. lines 4, 10, 12). Remove the duplicates, or exclude the columns that legitimately repeat.',
+    );
+  });
+
+  it('returns null without duplicates, and respects excluded columns and severity', () => {
+    const data = csvBatch('id,a\n1,x\n2,x\n3,y\n');
+    expect(feed(createDuplicateRowChecker(), data).finish()).toBeNull();
+    const finding = feed(
+      createDuplicateRowChecker({ exclude: ['id'], severity: 'error' }),
+      csvBatch('id,a\n1,x\n2,x\n3,y\n'),
+    ).finish();
+    expect(finding).toMatchObject({ severity: 'error', count: 1, lines: [3] });
+    expect(finding?.message).toMatch(/on all columns except "id"/);
+  });
+
+  it('treats missing tokens as equal and compares JSON values with CSV text', () => {
+    const finding = feed(
+      createDuplicateRowChecker(),
+      csvBatch('a,b\n1,\n1,NA\n'),
+      valueBatch(
+        ['b', 'a'],
+        [
+          [null, 1],
+          [undefined, '1'],
+          ['x', 1],
+        ],
+        4,
+      ),
+    ).finish();
+    expect(finding).toMatchObject({ count: 3, lines: [3, 4, 5] });
+  });
+
+  it('caps example lines', () => {
+    const rows = Array.from({ length: 30 }, () => 'same,row').join('\n');
+    const finding = feed(createDuplicateRowChecker(), csvBatch(`a,b\n${rows}\n`)).finish();
+    expect(finding?.count).toBe(29);
+    expect(finding?.lines).toHaveLength(MAX_EXAMPLE_LINES);
+    expect(finding?.lines?.[0]).toBe(3);
+  });
+
+  it('keeps rows apart that differ only in which column holds a value', () => {
+    expect(feed(createDuplicateRowChecker(), csvBatch('a,b\n1,\n,1\n')).finish()).toBeNull();
+  });
+});
+
+describe('train/test leakage', () => {
+  const train = () =>
+    feed(
+      createTrainingRowIndex({ file: 'train.csv' }),
+      csvBatch('age,city,score\n30,Oslo,1\n40,Rome,2.5\n50,Oslo,3\n'),
+    );
+
+  it('finds evaluated rows present in training, whatever the column order and number syntax', () => {
+    const index = train();
+    expect(index.rows).toBe(3);
+    expect(index.columns).toEqual(['age', 'city', 'score']);
+    const checker = feed(
+      createLeakageChecker(index, { file: 'test.jsonl' }),
+      valueBatch(
+        ['score', 'city', 'age'],
+        [
+          [1.0, 'Oslo', 30],
+          [2.5, 'Rome', 41],
+          ['3.0', ' Oslo', 50],
+          [1, 'Oslo', 30],
+        ],
+      ),
+    );
+    const finding = checker.finish();
+    expect(finding).toMatchObject({
+      check: 'train-test-leakage',
+      severity: 'error',
+      count: 3,
+      lines: [1, 3, 4],
+      file: 'test.jsonl',
+    });
+    expect(finding?.message).toBe(
+      "3 rows of 4 (75%) also occur in the training data (train.csv) (e.g. lines 1, 3, 4): the evaluation overstates the model's quality. Remove them from one side.",
+    );
+  });
+
+  it('returns null when nothing leaks', () => {
+    const checker = feed(createLeakageChecker(train()), csvBatch('age,city,score\n31,Oslo,1\n'));
+    expect(checker.finish()).toBeNull();
+  });
+
+  it('compares on shared columns and says which', () => {
+    const index = feed(
+      createTrainingRowIndex({ columns: ['age', 'city', 'extra'] }),
+      csvBatch('age,city,label\n30,Oslo,1\n40,Rome,0\n'),
+    );
+    const finding = feed(
+      createLeakageChecker(index, { trainFile: 'train.csv' }),
+      csvBatch('city,age,extra\nRome,40,\nRome,41,\n'),
+    ).finish();
+    expect(finding).toMatchObject({ count: 1, lines: [2] });
+    expect(finding?.message).toMatch(
+      /Compared on 2 shared columns \("age", "city"\); only in the training data: "label"; only in the evaluated data: "extra"\./,
+    );
+  });
+
+  it('warns instead of reporting no leakage when training has columns the evaluated data lacks', () => {
+    const index = feed(createTrainingRowIndex(), csvBatch('age,label\n30,1\n'));
+    const finding = feed(createLeakageChecker(index), csvBatch('age\n30\n')).finish();
+    expect(finding).toMatchObject({ severity: 'warning', count: 1 });
+    expect(finding?.message).toMatch(/Leakage not checked: .*"label"/);
+    // Excluding the label fixes it.
+    const excluded = feed(createTrainingRowIndex({ exclude: ['label'] }), csvBatch('age,label\n30,1\n'));
+    expect(feed(createLeakageChecker(excluded), csvBatch('age\n30\n')).finish()).toMatchObject({
+      severity: 'error',
+      count: 1,
+    });
+  });
+});
