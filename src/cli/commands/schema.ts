@@ -1,0 +1,56 @@
+import { existsSync } from 'node:fs';
+import { inferContract } from '../../core/data/contract.ts';
+import { openTable } from '../../core/data/open-table.ts';
+import { profileTable } from '../../core/data/profile.ts';
+import { ConfigurationError } from '../../core/errors.ts';
+import { writeJsonAtomic } from '../../core/files.ts';
+import { type Command, EXIT, requireFlag, stringFlag } from '../cli.ts';
+
+export const schemaCommand: Command = {
+  name: 'schema',
+  summary: 'Data contracts: `mlops schema infer` writes one from reference data, for you to review and edit.',
+  usage: 'mlops schema infer --data train.csv --out contract.json [--target column] [--force]',
+  flags: {
+    data: { type: 'string', value: 'file', description: 'Reference data to infer the contract from.' },
+    out: {
+      type: 'string',
+      value: 'file',
+      description: 'Where to write the contract (JSON Schema 2020-12 of one row).',
+    },
+    target: { type: 'string', value: 'column', description: 'The label column (recorded in the contract).' },
+    force: { type: 'boolean', description: 'Overwrite --out if it exists.' },
+    format: { type: 'string', value: 'format', description: 'Force the format: csv, jsonl or parquet.' },
+    delimiter: { type: 'string', value: 'char', description: 'CSV delimiter.' },
+  },
+  details:
+    'Inferred: types, nullability, observed ranges widened by 10% slack, enums for low-cardinality text, missing-share limits.',
+  async run(context) {
+    if (context.positionals[0] !== 'infer') {
+      throw new ConfigurationError(
+        `mlops schema: expected the subcommand "infer"${context.positionals[0] ? `, got "${context.positionals[0]}"` : ''}. Run \`mlops schema --help\`.`,
+      );
+    }
+    const data = requireFlag(context, 'data', 'schema infer');
+    const out = stringFlag(context, 'out');
+    if (out && existsSync(out) && !context.flags.force) {
+      throw new ConfigurationError(
+        `mlops schema infer: ${out} exists; pass --force to overwrite it (your edits to it would be lost).`,
+        { file: out },
+      );
+    }
+    const reader = await openTable(data, {
+      format: stringFlag(context, 'format') as 'csv' | undefined,
+      delimiter: stringFlag(context, 'delimiter'),
+    });
+    const profile = await profileTable(reader);
+    const contract = inferContract(profile, { target: stringFlag(context, 'target') });
+    if (out) await writeJsonAtomic(out, contract);
+    context.print(
+      out
+        ? `contract for ${profile.columns.length} columns written to ${out}: review it, then commit it.\n`
+        : `${JSON.stringify(contract, null, 2)}\n`,
+    );
+    context.result(contract);
+    return EXIT.passed;
+  },
+};

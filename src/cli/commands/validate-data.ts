@@ -1,0 +1,70 @@
+import { loadConfig } from '../../core/config/config.ts';
+import { resolveDataOptions } from '../../core/config/data-options.ts';
+import { validateData } from '../../core/data/validate-data.ts';
+import { writeJsonAtomic } from '../../core/files.ts';
+import { renderDataReportText } from '../../core/report/render-data-text.ts';
+import { type Command, EXIT, stringFlag } from '../cli.ts';
+
+export const validateDataCommand: Command = {
+  name: 'validate-data',
+  summary: 'Data gate: contract, duplicates, leakage and drift checks on a dataset.',
+  usage:
+    'mlops validate-data --data F [--reference F|profile.json] [--contract F] [--train F] [--config mlops.yaml] [--report out.json] [--fail-on error|warning|never]',
+  flags: {
+    data: {
+      type: 'string',
+      value: 'file',
+      description: 'Data to validate (CSV, TSV, JSONL, Parquet; .gz allowed).',
+    },
+    reference: { type: 'string', value: 'file', description: 'Reference data or a profile.json, for drift.' },
+    contract: {
+      type: 'string',
+      value: 'file',
+      description: 'Data contract (JSON Schema of a row, with x-mlops rules).',
+    },
+    train: { type: 'string', value: 'file', description: 'Training data, for the train/test leakage check.' },
+    config: {
+      type: 'string',
+      value: 'file',
+      description: 'mlops.yaml whose data: part sets defaults for these flags.',
+    },
+    target: { type: 'string', value: 'column', description: 'Label column, left out of drift.' },
+    report: {
+      type: 'string',
+      value: 'file',
+      description: 'Write the JSON report (kind data-validation) here.',
+    },
+    'fail-on': {
+      type: 'string',
+      value: 'level',
+      description: 'Fail on findings of this severity or worse: error (default), warning, never.',
+    },
+    format: { type: 'string', value: 'format', description: 'Force the format: csv, jsonl or parquet.' },
+    delimiter: { type: 'string', value: 'char', description: 'CSV delimiter (one character; \\t for tab).' },
+  },
+  details: 'Exit code 0 when the gate passes, 1 when it fails, 2 for a usage or input error.',
+  async run(context) {
+    const config = stringFlag(context, 'config');
+    const loaded = config ? await loadConfig(config) : undefined;
+    const options = resolveDataOptions(
+      {
+        data: stringFlag(context, 'data'),
+        reference: stringFlag(context, 'reference'),
+        contract: stringFlag(context, 'contract'),
+        train: stringFlag(context, 'train'),
+        target: stringFlag(context, 'target'),
+        failOn: stringFlag(context, 'fail-on'),
+        format: stringFlag(context, 'format'),
+        delimiter: stringFlag(context, 'delimiter'),
+      },
+      loaded,
+      { data: '--data', failOn: '--fail-on', format: '--format' },
+    );
+    const report = await validateData(options, context.logger);
+    const reportPath = stringFlag(context, 'report');
+    if (reportPath) await writeJsonAtomic(reportPath, report);
+    context.print(renderDataReportText(report, reportPath));
+    context.result(report);
+    return report.passed ? EXIT.passed : EXIT.failed;
+  },
+};

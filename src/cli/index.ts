@@ -1,0 +1,39 @@
+/** `mlops`: the command-line adapter of the engine. */
+
+import { didYouMean } from '../core/suggest.ts';
+import { TOOL_VERSION } from '../core/version.ts';
+import { type Command, EXIT, renderMainHelp, runCommand } from './cli.ts';
+import { profileCommand } from './commands/profile.ts';
+import { schemaCommand } from './commands/schema.ts';
+import { validateDataCommand } from './commands/validate-data.ts';
+
+const COMMANDS: Command[] = [validateDataCommand, profileCommand, schemaCommand];
+
+async function main(argv: string[]): Promise<number> {
+  const io = {
+    stdout: (text: string) => process.stdout.write(text),
+    stderr: (text: string) => process.stderr.write(text),
+  };
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(renderMainHelp(COMMANDS, TOOL_VERSION));
+    return name === undefined ? EXIT.usage : EXIT.passed;
+  }
+  if (name === '--version' || name === '-v') {
+    io.stdout(`${TOOL_VERSION}\n`);
+    return EXIT.passed;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.stderr(
+      `error: unknown command "${name}".${didYouMean(
+        name,
+        COMMANDS.map((c) => c.name),
+      )} Run \`mlops --help\` for the commands.\n`,
+    );
+    return EXIT.usage;
+  }
+  return runCommand(command, rest, io);
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,170 @@
+/**
+ * `mlops.yaml`: the project configuration, validated against its JSON Schema with line numbers
+ * and "did you mean" for typos.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import { type Document, isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { ConfigurationError } from '../errors.ts';
+import schema from '../schemas/mlops-config.schema.json' with { type: 'json' };
+import { didYouMean } from '../suggest.ts';
+
+export type Severity3 = 'error' | 'warning' | 'ignore';
+export type DriftTestName = 'kolmogorov-smirnov' | 'chi-square' | 'psi' | 'jensen-shannon' | 'wasserstein';
+
+/** The `data:` part of mlops.yaml, as written (kebab-case keys). */
+export interface DataConfig {
+  data?: string;
+  reference?: string;
+  train?: string;
+  contract?: string;
+  target?: string;
+  format?: 'csv' | 'jsonl' | 'parquet';
+  delimiter?: string;
+  'missing-values'?: string[];
+  'fail-on'?: 'error' | 'warning' | 'never';
+  checks?: {
+    duplicates?: Severity3;
+    leakage?: Severity3;
+    'unexpected-columns'?: Severity3;
+    drift?: Severity3;
+  };
+  drift?: {
+    'small-sample-max'?: number;
+    'p-value'?: number;
+    psi?: number;
+    'jensen-shannon'?: number;
+    wasserstein?: number;
+    ignore?: string[];
+    columns?: Record<string, { test?: DriftTestName; threshold?: number }>;
+  };
+  profile?: { 'exact-values'?: number; 'exact-distinct'?: number; 'top-values'?: number };
+}
+
+export interface MlopsConfig {
+  version?: 1;
+  data?: DataConfig;
+}
+
+/** A loaded config with the folder its relative paths are resolved against. */
+export interface LoadedConfig {
+  config: MlopsConfig;
+  file: string;
+  /** Resolves a path written in the config relative to the config file. */
+  resolvePath(path: string): string;
+}
+
+const ajv = new Ajv2020({ allErrors: true, strict: true });
+const validateSchema = ajv.compile<MlopsConfig>(schema);
+
+/** Reads and validates an `mlops.yaml`. Throws `ConfigurationError` with the line and key of any mistake. */
+export async function loadConfig(file: string): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigurationError(
+      `Config file ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}). Check the path, or leave the config input empty to use defaults.`,
+      { file },
+    );
+  }
+  const config = parseConfig(text, file);
+  const base = dirname(resolve(file));
+  return { config, file, resolvePath: (path) => resolve(base, path) };
+}
+
+/** Parses and validates config text; `file` is used in messages. */
+export function parseConfig(text: string, file: string): MlopsConfig {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (document.errors.length > 0) {
+    const first = document.errors[0];
+    const line = first.linePos?.[0].line;
+    throw new ConfigurationError(
+      `${file}${line ? `:${line}` : ''} is not valid YAML: ${first.message.split('\n')[0]}`,
+      { file, line },
+    );
+  }
+  const value = document.toJS() ?? {};
+  if (!validateSchema(value)) {
+    const error = pickError(validateSchema.errors ?? []);
+    const path = pointerToPath(error.instancePath, error);
+    const line = lineOf(document, lineCounter, error.instancePath, error);
+    throw new ConfigurationError(`${file}${line ? `:${line}` : ''}: ${describeError(error, path)}`, {
+      file,
+      line,
+      key: path || undefined,
+    });
+  }
+  return value;
+}
+
+/** Prefers the most actionable error (unknown keys first, then the deepest). */
+function pickError(errors: ErrorObject[]): ErrorObject {
+  const unknown = errors.find((e) => e.keyword === 'additionalProperties');
+  if (unknown) return unknown;
+  return [...errors].sort((a, b) => b.instancePath.length - a.instancePath.length)[0];
+}
+
+function pointerToPath(pointer: string, error: ErrorObject): string {
+  const parts = pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
+  if (error.keyword === 'additionalProperties') parts.push(String(error.params.additionalProperty));
+  return parts.join('.');
+}
+
+function describeError(error: ErrorObject, path: string): string {
+  const where = path || 'the top level';
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const key = String(error.params.additionalProperty);
+      const allowed = Object.keys(subSchemaAt(error.schemaPath)?.properties ?? {});
+      return `unknown key "${path}".${didYouMean(key, allowed)} Allowed here: ${allowed.join(', ') || '(none)'}.`;
+    }
+    case 'enum':
+      return `"${where}" must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}.`;
+    case 'const':
+      return `"${where}" must be ${JSON.stringify(error.params.allowedValue)}.`;
+    case 'type':
+      return `"${where}" must be ${error.params.type === 'object' ? 'a mapping' : `of type ${error.params.type}`}.`;
+    default:
+      return `"${where}" ${error.message ?? 'is invalid'}.`;
+  }
+}
+
+/** Walks the config schema along an ajv schemaPath like `#/properties/data/additionalProperties`. */
+function subSchemaAt(schemaPath: string): { properties?: Record<string, unknown> } | undefined {
+  const parts = schemaPath.replace(/^#\//, '').split('/').slice(0, -1);
+  let node: unknown = schema;
+  for (const part of parts) node = (node as Record<string, unknown> | undefined)?.[part];
+  return node as { properties?: Record<string, unknown> } | undefined;
+}
+
+/** The 1-based line of the node at a JSON pointer (the offending key itself for unknown keys). */
+function lineOf(
+  document: Document,
+  lineCounter: LineCounter,
+  pointer: string,
+  error: ErrorObject,
+): number | undefined {
+  const parts = pointer.split('/').slice(1);
+  let node: unknown = document.contents;
+  let range: [number, number, number] | undefined | null = (node as { range?: [number, number, number] })
+    ?.range;
+  for (const part of parts) {
+    if (!isMap(node)) break;
+    const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === part);
+    if (!pair) break;
+    range = (pair.key as { range?: [number, number, number] }).range;
+    node = pair.value;
+  }
+  if (error.keyword === 'additionalProperties' && isMap(node)) {
+    const key = String(error.params.additionalProperty);
+    const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === key);
+    if (pair) range = (pair.key as { range?: [number, number, number] }).range;
+  }
+  return range ? lineCounter.linePos(range[0]).line : undefined;
+}

@@ -1,0 +1,419 @@
+/**
+ * The data gate: one streaming pass over the data feeds the profile, the contract check and the
+ * row checks together; drift compares the profile with the reference's. The result is a
+ * `data-validation` report (see src/core/schemas/data-validation-report.schema.json).
+ */
+
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { digestFile } from '../digest.ts';
+import { InputError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { silentLogger } from '../logger.ts';
+import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
+import type { ReadOptions, TableReader } from './batch.ts';
+import { type ContractChecker, createContractChecker, type DataContract, loadContract } from './contract.ts';
+import {
+  type ColumnDistribution,
+  type ColumnDrift,
+  compareDistributions,
+  type DriftOptions,
+} from './drift.ts';
+import {
+  type BatchConsumer,
+  DATA_CHECKS,
+  type FailOn,
+  type Finding,
+  type Severity,
+  sortFindings,
+} from './findings.ts';
+import { openTable } from './open-table.ts';
+import {
+  categoryCounts,
+  createProfiler,
+  cumulativeShare,
+  DEFAULT_PROFILE_OPTIONS,
+  parseProfile,
+  profileTable,
+  sortedValues,
+  valueAtQuantile,
+} from './profile.ts';
+import type { ColumnProfile, DataProfile, ProfileOptions } from './profile-types.ts';
+import { createDuplicateRowChecker, createLeakageChecker, createTrainingRowIndex } from './row-checks.ts';
+
+export type CheckLevel = 'error' | 'warning' | 'ignore';
+
+/** Default drift thresholds (documented in the README and the action's README). */
+export const DEFAULT_DRIFT_OPTIONS: DriftOptions = {
+  smallSampleMax: 1000,
+  pValue: 0.05,
+  psi: 0.2,
+  jensenShannon: 0.1,
+  wasserstein: 0.1,
+};
+
+export interface ValidateDataOptions {
+  /** The data to validate. */
+  data: string;
+  /** Reference data, or a saved `profile.json`, for drift. */
+  reference?: string;
+  /** The data contract (JSON Schema of a row, with `x-mlops` rules). */
+  contract?: string;
+  /** Training data, for the train/test leakage check. */
+  train?: string;
+  /** The config file the options came from, listed among the inputs. */
+  config?: string;
+  /** Label column: left out of drift (its drift is a model-gate matter). */
+  target?: string;
+  read?: ReadOptions;
+  missingTokens?: readonly string[];
+  failOn?: FailOn;
+  checks?: {
+    duplicates?: CheckLevel;
+    leakage?: CheckLevel;
+    unexpectedColumns?: CheckLevel;
+    drift?: CheckLevel;
+  };
+  drift?: Partial<DriftOptions> & { ignore?: string[] };
+  profile?: Partial<ProfileOptions>;
+}
+
+export interface InputDescription {
+  path: string;
+  sha256: string;
+  bytes?: number;
+  rows?: number;
+  format?: string;
+  compressed?: boolean;
+  kind?: 'data' | 'profile' | 'contract' | 'config';
+}
+
+/** The `data-validation` report, version 1. */
+export interface DataValidationReport {
+  kind: 'data-validation';
+  version: 1;
+  passed: boolean;
+  failOn: FailOn;
+  tool: { name: typeof TOOL_NAME; version: string };
+  summary: {
+    rows: number;
+    columns: number;
+    findings: Record<Severity, number>;
+    driftedColumns: number;
+  };
+  inputs: {
+    data: InputDescription;
+    reference?: InputDescription;
+    train?: InputDescription;
+    contract?: InputDescription;
+    config?: InputDescription;
+  };
+  findings: Finding[];
+  drift?: { reference: string; columns: ColumnDrift[] };
+  profile: DataProfile | { path: string };
+}
+
+/**
+ * Runs the data gate. Throws `InputError`/`ConfigurationError` for unreadable inputs or a bad
+ * contract (the caller reports them as such, never as a failed validation); returns a report
+ * whose `passed` says whether the gate passed.
+ */
+export async function validateData(
+  options: ValidateDataOptions,
+  logger: Logger = silentLogger,
+): Promise<DataValidationReport> {
+  const failOn = options.failOn ?? 'error';
+  const contract: DataContract | undefined = options.contract
+    ? await loadContract(options.contract)
+    : undefined;
+  // Precedence: the config or flags, then the contract's x-mlops, then the defaults.
+  const checks: Required<NonNullable<ValidateDataOptions['checks']>> = {
+    duplicates: contract?.['x-mlops']?.duplicateRows ?? 'warning',
+    leakage: 'error',
+    unexpectedColumns: 'error',
+    drift: 'error',
+    ...options.checks,
+  };
+  const profileOptions: Partial<ProfileOptions> = { ...options.profile };
+  if (options.missingTokens) profileOptions.missingTokens = options.missingTokens;
+  const missingTokens = options.missingTokens ?? DEFAULT_PROFILE_OPTIONS.missingTokens;
+
+  // Start hashing every input on a worker thread right away; parsing runs meanwhile.
+  const digests = {
+    data: digestFile(options.data),
+    reference: options.reference ? digestFile(options.reference) : undefined,
+    train: options.train ? digestFile(options.train) : undefined,
+    contract: options.contract ? digestFile(options.contract) : undefined,
+    config: options.config ? digestFile(options.config) : undefined,
+  };
+  // Unobserved rejections would crash the process before we report the real error.
+  for (const promise of Object.values(digests)) promise?.catch(() => {});
+
+  // Open the data first: its columns decide which training columns the leakage check compares.
+  const reader = await openTable(options.data, options.read);
+
+  let trainingIndex: ReturnType<typeof createTrainingRowIndex> | undefined;
+  let trainRows: number | undefined;
+  let trainReader: TableReader | undefined;
+  if (options.train && checks.leakage !== 'ignore') {
+    logger.info(`Indexing training rows of ${options.train} for the leakage check`);
+    trainReader = await openTable(options.train, options.read);
+    trainingIndex = createTrainingRowIndex({ missingTokens, columns: reader.columns, file: options.train });
+    trainRows = await scan(trainReader, [trainingIndex]);
+  }
+
+  let referenceProfile: DataProfile | undefined;
+  let referenceInput: Omit<InputDescription, 'sha256'> | undefined;
+  if (options.reference) {
+    if (isProfileFile(options.reference)) {
+      logger.info(`Reading the reference profile ${options.reference}`);
+      referenceProfile = await readProfileFile(options.reference);
+      referenceInput = { path: options.reference, kind: 'profile', rows: referenceProfile.rows };
+    } else {
+      logger.info(`Profiling the reference data ${options.reference}`);
+      const referenceReader = await openTable(options.reference, options.read);
+      const profiled: DataProfile = await profileTable(referenceReader, profileOptions);
+      referenceProfile = profiled;
+      referenceInput = {
+        path: options.reference,
+        kind: 'data',
+        rows: profiled.rows,
+        format: referenceReader.format,
+        compressed: referenceReader.compressed,
+      };
+    }
+  }
+
+  logger.info(`Validating ${options.data}`);
+  const profiler = createProfiler(profileOptions);
+  const consumers: BatchConsumer[] = [profiler];
+  let contractChecker: ContractChecker | undefined;
+  if (contract) {
+    contractChecker = createContractChecker(contract, {
+      file: options.data,
+      missingTokens,
+      unexpectedColumns: options.checks?.unexpectedColumns,
+    });
+    consumers.push(contractChecker);
+  }
+  const duplicateChecker =
+    checks.duplicates === 'ignore'
+      ? undefined
+      : createDuplicateRowChecker({ file: options.data, missingTokens, severity: checks.duplicates });
+  if (duplicateChecker) consumers.push(duplicateChecker);
+  const leakageChecker = trainingIndex
+    ? createLeakageChecker(trainingIndex, {
+        file: options.data,
+        severity: checks.leakage as Severity,
+        trainFile: options.train,
+      })
+    : undefined;
+  if (leakageChecker) consumers.push(leakageChecker);
+
+  const rows = await scan(reader, consumers);
+  if (rows === 0) {
+    throw new InputError(
+      `${options.data} has no data rows${reader.format === 'csv' ? ' (only a header line)' : ''}: there is nothing to validate. Check that the right file was given and that it was written completely.`,
+      { file: options.data },
+    );
+  }
+  const profile = profiler.finish([{ path: options.data, format: reader.format, rows }]);
+
+  const findings: Finding[] = [];
+  if (contractChecker) findings.push(...contractChecker.finish(rows, reader.columns));
+  const duplicate = duplicateChecker?.finish();
+  if (duplicate) findings.push(duplicate);
+  const leakage = leakageChecker?.finish();
+  if (leakage) findings.push(leakage);
+
+  let drift: DataValidationReport['drift'];
+  if (referenceProfile && options.reference) {
+    const driftOptions = buildDriftOptions(options, contract);
+    const ignored = new Set([...(options.drift?.ignore ?? []), ...(options.target ? [options.target] : [])]);
+    const columns: ColumnDrift[] = [];
+    for (const current of profile.columns) {
+      if (ignored.has(current.name)) continue;
+      const reference = referenceProfile.columns.find((c) => c.name === current.name);
+      if (!reference) continue;
+      const referenceDistribution = toDistribution(reference, current);
+      const currentDistribution = toDistribution(current, reference);
+      if (!referenceDistribution || !currentDistribution) continue;
+      columns.push(
+        compareDistributions(current.name, referenceDistribution, currentDistribution, driftOptions),
+      );
+    }
+    drift = { reference: options.reference, columns };
+    if (checks.drift !== 'ignore') {
+      for (const column of columns.filter((c) => c.drifted)) {
+        findings.push({
+          check: DATA_CHECKS.drift,
+          severity: checks.drift,
+          column: column.column,
+          message: describeDrift(column),
+          count: 1,
+          file: options.data,
+        });
+      }
+    }
+  }
+
+  const sorted = sortFindings(findings);
+  const counts = { error: 0, warning: 0, info: 0 };
+  for (const finding of sorted) counts[finding.severity]++;
+  const passed =
+    failOn === 'never'
+      ? true
+      : failOn === 'warning'
+        ? counts.error + counts.warning === 0
+        : counts.error === 0;
+
+  const dataDigest = await digests.data;
+  const inputs: DataValidationReport['inputs'] = {
+    data: {
+      path: options.data,
+      kind: 'data',
+      format: reader.format,
+      compressed: reader.compressed,
+      rows,
+      ...dataDigest,
+    },
+  };
+  if (digests.reference && referenceInput)
+    inputs.reference = { ...referenceInput, ...(await digests.reference) };
+  if (digests.train)
+    inputs.train = {
+      path: options.train!,
+      kind: 'data',
+      rows: trainRows,
+      format: trainReader?.format,
+      ...(await digests.train),
+    };
+  if (digests.contract)
+    inputs.contract = { path: options.contract!, kind: 'contract', ...(await digests.contract) };
+  if (digests.config) inputs.config = { path: options.config!, kind: 'config', ...(await digests.config) };
+  if (profile.sources[0]) profile.sources[0].sha256 = dataDigest.sha256;
+
+  return {
+    kind: 'data-validation',
+    version: 1,
+    passed,
+    failOn,
+    tool: { name: TOOL_NAME, version: TOOL_VERSION },
+    summary: {
+      rows,
+      columns: reader.columns.length,
+      findings: counts,
+      driftedColumns: drift ? drift.columns.filter((c) => c.drifted).length : 0,
+    },
+    inputs,
+    findings: sorted,
+    ...(drift ? { drift } : {}),
+    profile,
+  };
+}
+
+/** Feeds every batch of a table to the consumers; returns the number of rows. */
+export async function scan(reader: TableReader, consumers: readonly BatchConsumer[]): Promise<number> {
+  let rows = 0;
+  for await (const batch of reader.batches()) {
+    for (const consumer of consumers) consumer.add(batch, reader.columns);
+    rows += batch.length;
+  }
+  return rows;
+}
+
+/** `.json` (not `.jsonl`) references are saved profiles. */
+function isProfileFile(path: string): boolean {
+  return extname(path).toLowerCase() === '.json';
+}
+
+/** Reads a saved `profile.json` (from `mlops profile`) as a reference. */
+export async function readProfileFile(path: string): Promise<DataProfile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new InputError(
+      `Reference profile ${path} cannot be read (${(error as NodeJS.ErrnoException).code}). Check the path.`,
+      { file: path },
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(
+      `Reference profile ${path} is not valid JSON (${(error as Error).message}). Write it with \`mlops profile --out\`.`,
+      {
+        file: path,
+      },
+    );
+  }
+  return parseProfile(json, path);
+}
+
+function buildDriftOptions(options: ValidateDataOptions, contract: DataContract | undefined): DriftOptions {
+  const { ignore: _ignore, ...given } = options.drift ?? {};
+  const columns: NonNullable<DriftOptions['columns']> = {};
+  // Per-column drift settings in the contract's x-mlops, overridden by the config's.
+  for (const [name, rules] of Object.entries(contract?.['x-mlops']?.columns ?? {})) {
+    if (rules.drift) columns[name] = { ...rules.drift };
+  }
+  for (const [name, rules] of Object.entries(given.columns ?? {}))
+    columns[name] = { ...columns[name], ...rules };
+  return { ...DEFAULT_DRIFT_OPTIONS, ...given, columns };
+}
+
+const NUMERIC_TYPES = new Set(['integer', 'number', 'datetime']);
+
+/**
+ * The distribution drift compares, from a column profile. A column is numeric when both sides
+ * are numeric; a boolean or low-cardinality column is compared by its categories.
+ */
+export function toDistribution(column: ColumnProfile, other: ColumnProfile): ColumnDistribution | undefined {
+  if (column.type === 'empty' && other.type === 'empty') return undefined;
+  const numeric = NUMERIC_TYPES.has(column.type) && (NUMERIC_TYPES.has(other.type) || other.type === 'empty');
+  if (numeric && column.numeric) {
+    return {
+      kind: 'numeric',
+      count: column.count,
+      sorted: sortedValues(column),
+      cdf: (x) => cumulativeShare(column, x),
+      quantile: (q) => valueAtQuantile(column, q),
+      std: column.numeric.std,
+    };
+  }
+  if (numeric)
+    return {
+      kind: 'numeric',
+      count: 0,
+      sorted: new Float64Array(0),
+      cdf: () => 0,
+      quantile: () => Number.NaN,
+      std: 0,
+    };
+  return { kind: 'categorical', count: column.count, counts: categoryCounts(column) };
+}
+
+function describeDrift(column: ColumnDrift): string {
+  const test = column.test;
+  const measure =
+    column.pValue !== undefined
+      ? `${test} p-value ${formatNumber(column.pValue)} < ${column.threshold} (statistic ${formatNumber(column.statistic)})`
+      : `${test} ${formatNumber(column.statistic)} ≥ ${column.threshold}`;
+  const unseen = column.unseenCategories?.length
+    ? `; unseen categories: ${column.unseenCategories
+        .slice(0, 5)
+        .map((c) => `"${c.value}" (${c.count})`)
+        .join(', ')}`
+    : '';
+  return `column "${column.column}" drifted from the reference: ${measure}, on ${column.referenceCount} reference and ${column.currentCount} current values${unseen}.`;
+}
+
+/** Compact number formatting for messages (4 significant digits, scientific when tiny). */
+export function formatNumber(value: number): string {
+  if (value === 0 || !Number.isFinite(value)) return String(value);
+  const magnitude = Math.abs(value);
+  if (magnitude < 1e-4 || magnitude >= 1e6) return value.toExponential(3);
+  return String(Number(value.toPrecision(4)));
+}

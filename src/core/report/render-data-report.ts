@@ -1,0 +1,97 @@
+/**
+ * Renders a `data-validation` report as Markdown for the job summary and the CLI. Only the
+ * report is read: nothing is recomputed here.
+ */
+
+import type { DataProfile } from '../data/profile-types.ts';
+import type { DataValidationReport } from '../data/validate-data.ts';
+import { formatNumber } from '../data/validate-data.ts';
+import { escapeMarkdown, renderDetails, renderTable } from './markdown.ts';
+
+/** How many findings are shown before the rest is collapsed. */
+const VISIBLE_FINDINGS = 10;
+
+const SEVERITY_ICON = { error: '❌', warning: '⚠️', info: 'ℹ️' } as const;
+
+/** Markdown for a data report: verdict, findings (worst first), drift, then the profile collapsed. */
+export function renderDataReport(report: DataValidationReport, reportPath?: string): string {
+  const { summary } = report;
+  const verdict = report.passed ? '✅ Data gate passed' : '❌ Data gate failed';
+  const parts: string[] = [`## ${verdict}`];
+  parts.push(
+    `**${escapeMarkdown(report.inputs.data.path)}**: ${summary.rows.toLocaleString('en-US')} rows, ${summary.columns} columns · ` +
+      `${summary.findings.error} errors, ${summary.findings.warning} warnings` +
+      (report.drift ? ` · ${summary.driftedColumns} of ${report.drift.columns.length} columns drifted` : '') +
+      ` · fails on: ${report.failOn}`,
+  );
+  if (report.findings.length > 0) {
+    const rows = report.findings.map((f) => [
+      `${SEVERITY_ICON[f.severity]} ${f.severity}`,
+      escapeMarkdown(f.check + (f.rule ? ` (${f.rule})` : '')),
+      f.column === undefined ? '' : `\`${escapeMarkdown(f.column)}\``,
+      f.count.toLocaleString('en-US'),
+      escapeMarkdown(f.message),
+      f.lines?.length ? f.lines.join(', ') : '',
+    ]);
+    const header = ['severity', 'check', 'column', 'count', 'finding', 'lines'];
+    parts.push('### Findings', renderTable(header, rows.slice(0, VISIBLE_FINDINGS), true));
+    if (rows.length > VISIBLE_FINDINGS) {
+      parts.push(
+        renderDetails(
+          `${rows.length - VISIBLE_FINDINGS} more findings`,
+          renderTable(header, rows.slice(VISIBLE_FINDINGS), true),
+        ),
+      );
+    }
+  } else {
+    parts.push('No findings.');
+  }
+  if (report.drift) {
+    const columns = [...report.drift.columns].sort((a, b) => Number(b.drifted) - Number(a.drifted));
+    const table = renderTable(
+      ['column', 'test', 'statistic', 'p-value', 'threshold', 'drifted'],
+      columns.map((c) => [
+        `\`${escapeMarkdown(c.column)}\``,
+        c.test,
+        formatNumber(c.statistic),
+        c.pValue === undefined ? '' : formatNumber(c.pValue),
+        String(c.threshold),
+        c.drifted ? '**yes**' : 'no',
+      ]),
+      true,
+    );
+    const title = `Drift against ${report.drift.reference}: ${summary.driftedColumns} of ${columns.length} columns drifted`;
+    parts.push(
+      summary.driftedColumns > 0 ? `### ${escapeMarkdown(title)}\n\n${table}` : renderDetails(title, table),
+    );
+  }
+  if ('columns' in report.profile)
+    parts.push(renderDetails('Profile of every column', renderProfileTable(report.profile)));
+  const inputs = Object.entries(report.inputs).map(([role, input]) => [
+    role,
+    escapeMarkdown(input.path),
+    input.rows === undefined ? '' : input.rows.toLocaleString('en-US'),
+    `\`${input.sha256.slice(0, 12)}\``,
+  ]);
+  parts.push(renderDetails('Inputs', renderTable(['role', 'path', 'rows', 'sha256'], inputs, true)));
+  if (reportPath) parts.push(`Full report: \`${escapeMarkdown(reportPath)}\``);
+  return `${parts.join('\n\n')}\n`;
+}
+
+/** One row per column: type, missing, range, mean, distinct, top value. */
+export function renderProfileTable(profile: DataProfile): string {
+  return renderTable(
+    ['column', 'type', 'missing', 'min', 'mean', 'max', 'distinct', 'top value'],
+    profile.columns.map((c) => [
+      `\`${escapeMarkdown(c.name)}\``,
+      c.type,
+      c.rows === 0 ? '0' : `${c.missing} (${formatNumber((100 * c.missing) / c.rows)}%)`,
+      c.numeric ? formatNumber(c.numeric.min) : '',
+      c.numeric ? formatNumber(c.numeric.mean) : '',
+      c.numeric ? formatNumber(c.numeric.max) : '',
+      `${c.distinct.exact ? '' : '≈'}${c.distinct.count}`,
+      c.topValues?.[0] ? `${escapeMarkdown(c.topValues[0].value)} (${c.topValues[0].count})` : '',
+    ]),
+    true,
+  );
+}
