@@ -29,60 +29,51 @@ const TAB = 0x09;
  * not a number. Sets {@link numberSyntax}.integer.
  */
 export function parseNumberBytes(bytes: Uint8Array, start: number, end: number): number {
-  while (start < end && (bytes[start] === SPACE || bytes[start] === TAB)) start++;
-  while (end > start && (bytes[end - 1] === SPACE || bytes[end - 1] === TAB)) end--;
   numberSyntax.integer = false;
   if (start >= end) return Number.NaN;
+  // Trim only when an edge byte is a space or tab (rare): keeps the common path branch-free.
+  if (bytes[start] <= SPACE || bytes[end - 1] <= SPACE) {
+    while (start < end && (bytes[start] === SPACE || bytes[start] === TAB)) start++;
+    while (end > start && (bytes[end - 1] === SPACE || bytes[end - 1] === TAB)) end--;
+    if (start >= end) return Number.NaN;
+  }
   let i = start;
   let negative = false;
   let c = bytes[i];
   if (c === 0x2d /* - */ || c === 0x2b /* + */) {
     negative = c === 0x2d;
-    i++;
-    if (i === end) return Number.NaN;
-    c = bytes[i];
+    if (++i === end) return Number.NaN;
   }
+  // Every digit goes into the mantissa; past 15 digits it may be inexact, and then the slow path
+  // below reparses the text, so only its use on ≤ 15 digits matters.
   let mantissa = 0;
-  let digits = 0; // significant digits accumulated into mantissa
+  let digits = 0;
   let exponent = 0;
-  let sawDigit = false;
   let integer = true;
-  // integer part
+  const integerStart = i;
   while (i < end) {
-    c = bytes[i];
-    const d = c - 0x30;
+    const d = bytes[i] - 0x30;
     if (d < 0 || d > 9) break;
-    sawDigit = true;
-    if (digits < 19) {
-      if (mantissa !== 0 || d !== 0) {
-        mantissa = mantissa * 10 + d;
-        digits++;
-      }
-    } else {
-      exponent++;
-    }
+    mantissa = mantissa * 10 + d;
     i++;
   }
+  digits = i - integerStart;
   if (i < end && bytes[i] === 0x2e /* . */) {
     integer = false;
-    i++;
+    const fractionStart = ++i;
     while (i < end) {
-      c = bytes[i];
-      const d = c - 0x30;
+      const d = bytes[i] - 0x30;
       if (d < 0 || d > 9) break;
-      sawDigit = true;
-      if (digits < 19) {
-        if (mantissa !== 0 || d !== 0) {
-          mantissa = mantissa * 10 + d;
-          digits++;
-        }
-        exponent--;
-      }
+      mantissa = mantissa * 10 + d;
       i++;
     }
+    exponent = fractionStart - i;
+    digits -= exponent;
   }
-  if (!sawDigit) return parseSpecialNumber(bytes, start, end);
-  if (i < end && (bytes[i] === 0x65 || bytes[i] === 0x45) /* e E */) {
+  if (digits === 0) return parseSpecialNumber(bytes, start, end);
+  if (i < end) {
+    c = bytes[i];
+    if (c !== 0x65 && c !== 0x45 /* e E */) return Number.NaN;
     integer = false;
     i++;
     let expNegative = false;
@@ -100,9 +91,8 @@ export function parseNumberBytes(bytes: Uint8Array, start: number, end: number):
     }
     exponent += expNegative ? -e : e;
   }
-  if (i !== end) return Number.NaN;
   numberSyntax.integer = integer;
-  // Clinger's fast path: mantissa exact (≤ 2^53) and |exponent| ≤ 22 gives a correctly rounded result.
+  // Clinger's fast path: mantissa exact (≤ 15 digits < 2^53) and |exponent| ≤ 22 gives a correctly rounded result.
   if (digits <= 15 && exponent >= -22 && exponent <= 22) {
     const value = exponent < 0 ? mantissa / POWERS_OF_TEN[-exponent] : mantissa * POWERS_OF_TEN[exponent];
     return negative ? -value : value;
@@ -114,6 +104,9 @@ export function parseNumberBytes(bytes: Uint8Array, start: number, end: number):
 function parseSpecialNumber(bytes: Uint8Array, start: number, end: number): number {
   const length = end - start;
   if (length < 3 || length > 9) return Number.NaN;
+  // Only "inf…" or "±inf…" can follow: reject everything else before decoding text.
+  const first = bytes[start] === 0x2b || bytes[start] === 0x2d ? bytes[start + 1] : bytes[start];
+  if ((first | 0x20) !== 0x69 /* i */) return Number.NaN;
   const text = latin1.decode(bytes.subarray(start, end)).toLowerCase();
   switch (text) {
     case 'inf':
@@ -211,7 +204,8 @@ function isDigit(c: number): boolean {
  */
 export class MissingTokens {
   private readonly tokens: Uint8Array[];
-  private readonly maxLength: number;
+  /** Longest token, in bytes: longer cells are never missing (checked inline by hot loops). */
+  readonly maxLength: number;
   readonly list: readonly string[];
   constructor(tokens: readonly string[] = DEFAULT_MISSING_TOKENS) {
     this.list = tokens;
@@ -323,12 +317,8 @@ export function hashString(text: string): number {
  * doubles have a zero low word: hashing the words lane by lane would leave ~20 bits of entropy.)
  */
 function mixWords(lo: number, hi: number): number {
-  let h1 = Math.imul(lo ^ 0x27d4eb2f, 0x85ebca6b) ^ Math.imul(hi ^ 0x165667b1, 0x9e3779b1);
-  h1 = Math.imul(h1 ^ (h1 >>> 15), 0x2c1b3c6d);
-  let h2 = Math.imul(hi ^ 0x61c88647, 0xc2b2ae35) ^ lo ^ (h1 >>> 7);
-  h2 = Math.imul(h2 ^ (h2 >>> 13), 0x297a2d39);
-  h1 ^= h2 >>> 11;
-  return finish(h1, h2);
+  // Cross the words once, then finish() avalanches each lane.
+  return finish(lo ^ Math.imul(hi ^ 0x165667b1, 0x9e3779b1), hi ^ Math.imul(lo ^ 0x27d4eb2f, 0x85ebca6b));
 }
 
 /** Hash of a number by its value (1, 1.0 and 1e0 hash alike; -0 as 0; all NaNs alike). */
@@ -339,13 +329,53 @@ export function hashNumber(value: number): number {
 
 /** Combines a running row hash with the hash of the next cell (order-sensitive). */
 export function combineHashes(running: number, next: number): number {
-  const runningHigh = Math.floor(running / 0x100000);
-  const runningLow = running % 0x100000;
-  const nextHigh = Math.floor(next / 0x100000);
-  const nextLow = next % 0x100000;
-  const first = mixWords(runningHigh ^ 0x5bd1e995, runningLow);
-  return mixWords(
-    (Math.floor(first / 0x100000) ^ nextHigh) | 0,
-    ((first % 0x100000) * 4096) ^ nextLow ^ (nextHigh >>> 20),
+  // 32-bit lanes without divisions: the top 32 of the 52 bits (× 2^-20 is exact) and the low 32.
+  const runningHigh = (running * 9.5367431640625e-7) >>> 0;
+  const runningLow = running >>> 0;
+  const nextHigh = (next * 9.5367431640625e-7) >>> 0;
+  const nextLow = next >>> 0;
+  return finish(
+    Math.imul(runningHigh ^ Math.imul(nextHigh, 0x9e3779b1), 0x85ebca6b) ^ nextLow,
+    Math.imul(runningLow ^ Math.imul(nextLow, 0xc2b2ae35), 0x27d4eb2f) ^ nextHigh,
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numbers of a text column, parsed once per batch and shared by every consumer of that batch
+// (profile, contract, row hashes): parsing is the largest cost of a CSV pass.
+
+/** Per cell: the number (NaN when the text is not a number) and whether it had integer syntax. */
+export interface ParsedNumbers {
+  readonly values: Float64Array;
+  readonly integer: Uint8Array;
+}
+
+let batchEpoch = 0;
+const parsedCache = new WeakMap<TextColumn, { epoch: number; length: number; parsed: ParsedNumbers }>();
+
+/**
+ * Marks the start of a new batch. Readers may reuse a column object for the next batch, so the
+ * code that hands batches to consumers (the scan loop) calls this before each batch.
+ */
+export function beginBatch(): void {
+  batchEpoch++;
+}
+
+/** The numbers of the first `length` cells of a text column, parsed once per batch. */
+export function parseNumberColumn(column: TextColumn, length: number): ParsedNumbers {
+  const cached = parsedCache.get(column);
+  if (cached !== undefined && cached.epoch === batchEpoch && cached.length === length) return cached.parsed;
+  const reuse = cached !== undefined && cached.parsed.values.length >= length ? cached.parsed : undefined;
+  const parsed = reuse ?? {
+    values: new Float64Array(Math.max(length, 1024)),
+    integer: new Uint8Array(Math.max(length, 1024)),
+  };
+  const { bytes, start, end } = column;
+  const { values, integer } = parsed;
+  for (let i = 0; i < length; i++) {
+    values[i] = parseNumberBytes(bytes, start[i], end[i]);
+    integer[i] = numberSyntax.integer ? 1 : 0;
+  }
+  parsedCache.set(column, { epoch: batchEpoch, length, parsed });
+  return parsed;
 }

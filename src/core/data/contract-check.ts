@@ -22,7 +22,7 @@
 import type { ValidateFunction } from 'ajv';
 import { didYouMean } from '../suggest.ts';
 import type { RowBatch, TextColumn, ValueColumn } from './batch.ts';
-import { hashBytes, MissingTokens, parseBooleanBytes, parseNumberBytes, textCell } from './cells.ts';
+import { hashBytes, MissingTokens, parseBooleanBytes, parseNumberColumn, textCell } from './cells.ts';
 import type { ColumnRules, ColumnSchema, DataContract, JsonType, RuleLevel } from './contract.ts';
 import { getContractAjv, registerExtensionKeywords } from './contract-ajv.ts';
 import {
@@ -337,6 +337,8 @@ class ColumnCheck {
     const strings = (mask & T_STRING) !== 0;
     const unique = this.unique;
     const enumBytes = this.enumBytes;
+    // Numbers come from the batch's shared parse (the profile and row checks read the same).
+    const parsedNumbers = numbers ? parseNumberColumn(column, length).values : null;
     for (let i = 0; i < length; i++) {
       const s = start[i];
       const e = end[i];
@@ -348,7 +350,7 @@ class ColumnCheck {
         if (unique !== null) this.checkUnique(hashTextCell(column, i, missing), lines[i], column, i);
         value = undefined;
         if (numbers) {
-          const n = parseNumberBytes(bytes, s, e);
+          const n = parsedNumbers![i];
           if (!Number.isNaN(n)) value = n;
         }
         if (value === undefined && booleans) {

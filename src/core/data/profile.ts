@@ -10,21 +10,22 @@
 import { ConfigurationError } from '../errors.ts';
 import type { ColumnCells, RowBatch, TableReader, TextColumn } from './batch.ts';
 import {
+  beginBatch,
   DEFAULT_MISSING_TOKENS,
   hashBytes,
   hashNumber,
   hashString,
   looksLikeDateBytes,
   MissingTokens,
-  numberSyntax,
   parseBooleanBytes,
   parseDateText,
-  parseNumberBytes,
+  parseNumberColumn,
   textCell,
 } from './cells.ts';
 import type { BatchConsumer } from './findings.ts';
 import type { ColumnProfile, ColumnType, DataProfile, ProfileOptions, ValueType } from './profile-types.ts';
 import { DDSketch, type DDSketchState } from './sketches/dd-sketch.ts';
+import { HashIndex } from './sketches/hash-index.ts';
 import { HyperLogLog } from './sketches/hyper-log-log.ts';
 
 export const DEFAULT_PROFILE_OPTIONS: ProfileOptions = {
@@ -50,8 +51,10 @@ const TYPE = { boolean: 0, integer: 1, number: 2, datetime: 3, string: 4 } as co
 interface ColumnState {
   typeCounts: number[];
   missing: number;
-  /** Welford over numeric values (numbers, booleans as 0/1, datetimes as epoch ms). */
+  /** Numeric values (numbers, booleans as 0/1, datetimes as epoch ms). */
   n: number;
+  /** Finite numeric values: mean and m2 are over these. */
+  finite: number;
   mean: number;
   m2: number;
   sum: number;
@@ -118,7 +121,10 @@ export async function profileTable(
   options: Partial<ProfileOptions> = {},
 ): Promise<DataProfile> {
   const profiler = createProfiler(options);
-  for await (const batch of reader.batches()) profiler.add(batch, reader.columns);
+  for await (const batch of reader.batches()) {
+    beginBatch();
+    profiler.add(batch, reader.columns);
+  }
   return profiler.finish([{ path: reader.path, format: reader.format, rows: profiler.rows }]);
 }
 
@@ -139,6 +145,8 @@ class ColumnAccumulator {
   missing = 0;
   private readonly typeCounts = [0, 0, 0, 0, 0];
   private n = 0;
+  /** Finite numeric values (moments are over these; infinities only move min, max and sum). */
+  private finite = 0;
   private mean = 0;
   private m2 = 0;
   private sum = 0;
@@ -146,7 +154,7 @@ class ColumnAccumulator {
   private max = Number.NEGATIVE_INFINITY;
   private values: Float64Array | null = new Float64Array(256);
   private sketch: DDSketch | null = null;
-  private distinct: Map<number, number> | null = new Map();
+  private distinct: HashIndex | null = new HashIndex();
   private distinctCounts: number[] = [];
   private distinctTexts: string[] = [];
   private hll: HyperLogLog | null = null;
@@ -165,22 +173,28 @@ class ColumnAccumulator {
   add(cells: ColumnCells, length: number): void {
     if (cells.kind === 'text') this.addText(cells, length);
     else this.addValues(cells.values, length);
+    this.flushNumbers();
   }
 
   private addText(column: TextColumn, length: number): void {
     const { bytes, start, end, quoted, escaped } = column;
     const missingTokens = this.missingTokens;
+    const maxTokenLength = missingTokens.maxLength;
+    const { values: numbers, integer: integers } = parseNumberColumn(column, length);
     for (let i = 0; i < length; i++) {
       const s = start[i];
       const e = end[i];
-      const isQuoted = quoted !== null && quoted[i] === 1;
-      if (missingTokens.isMissing(bytes, s, e, isQuoted)) {
+      // Inline the common case: only short cells can be a missing token.
+      if (
+        e - s <= maxTokenLength &&
+        missingTokens.isMissing(bytes, s, e, quoted !== null && quoted[i] === 1)
+      ) {
         this.missing++;
         continue;
       }
-      const number = parseNumberBytes(bytes, s, e);
+      const number = numbers[i];
       if (!Number.isNaN(number)) {
-        this.typeCounts[numberSyntax.integer ? TYPE.integer : TYPE.number]++;
+        this.typeCounts[integers[i] === 1 ? TYPE.integer : TYPE.number]++;
         this.addNumber(number);
         this.addDistinct(hashNumber(number), bytes, s, e, null);
         continue;
@@ -278,33 +292,81 @@ class ColumnAccumulator {
     if (characters > this.lengthMax) this.lengthMax = characters;
   }
 
+  /** Numeric values of the current batch; their moments are merged once per batch (see flushNumbers). */
+  private scratch = new Float64Array(1024);
+  private scratchLength = 0;
+
   private addNumber(value: number): void {
-    const n = ++this.n;
-    this.sum += value;
-    if (value < this.min) this.min = value;
-    if (value > this.max) this.max = value;
-    if (Number.isFinite(value)) {
-      const delta = value - this.mean;
-      this.mean += delta / n;
-      this.m2 += delta * (value - this.mean);
+    if (this.scratchLength === this.scratch.length) {
+      const grown = new Float64Array(this.scratch.length * 2);
+      grown.set(this.scratch);
+      this.scratch = grown;
     }
-    const values = this.values;
-    if (values !== null) {
-      if (n <= this.options.exactValues) {
-        if (n > values.length) {
-          const grown = new Float64Array(Math.min(values.length * 2, Math.max(this.options.exactValues, 1)));
-          grown.set(values);
-          this.values = grown;
-        }
-        this.values![n - 1] = value;
-        return;
+    this.scratch[this.scratchLength++] = value;
+  }
+
+  /**
+   * Folds the batch's numeric values into the column: a two-pass mean and M2 over the batch
+   * (no division per value, no cancellation), merged into the running moments with Chan et al.'s
+   * pairwise formula; then into the kept values or the sketch.
+   */
+  private flushNumbers(): void {
+    const count = this.scratchLength;
+    if (count === 0) return;
+    this.scratchLength = 0;
+    const scratch = this.scratch;
+    let sum = 0;
+    let finiteSum = 0;
+    let finite = 0;
+    let min = this.min;
+    let max = this.max;
+    for (let k = 0; k < count; k++) {
+      const value = scratch[k];
+      sum += value;
+      if (value < min) min = value;
+      if (value > max) max = value;
+      if (value - value === 0) {
+        finiteSum += value;
+        finite++;
       }
+    }
+    this.sum += sum;
+    this.min = min;
+    this.max = max;
+    if (finite > 0) {
+      const batchMean = finiteSum / finite;
+      let m2 = 0;
+      for (let k = 0; k < count; k++) {
+        const delta = scratch[k] - batchMean;
+        if (delta - delta === 0) m2 += delta * delta;
+      }
+      const n = this.finite + finite;
+      const delta = batchMean - this.mean;
+      this.mean += (delta * finite) / n;
+      this.m2 += m2 + (delta * delta * this.finite * finite) / n;
+      this.finite = n;
+    }
+    const before = this.n;
+    this.n += count;
+    if (this.values !== null && this.n <= this.options.exactValues) {
+      if (this.n > this.values.length) {
+        const grown = new Float64Array(
+          Math.max(this.n, Math.min(this.values.length * 2, this.options.exactValues)),
+        );
+        grown.set(this.values.subarray(0, before));
+        this.values = grown;
+      }
+      this.values.set(scratch.subarray(0, count), before);
+      return;
+    }
+    if (this.values !== null) {
       // Past the bound: move the kept values into the sketch and keep only the sketch.
       this.sketch = new DDSketch(this.options.relativeAccuracy);
-      for (let k = 0; k < n - 1; k++) addFinite(this.sketch, values[k]);
+      for (let k = 0; k < before; k++) addFinite(this.sketch, this.values[k]);
       this.values = null;
     }
-    addFinite(this.sketch!, value);
+    const sketch = this.sketch!;
+    for (let k = 0; k < count; k++) addFinite(sketch, scratch[k]);
   }
 
   /**
@@ -322,12 +384,12 @@ class ColumnAccumulator {
     const distinct = this.distinct;
     if (distinct !== null) {
       const index = distinct.get(hash);
-      if (index !== undefined) {
+      if (index >= 0) {
         this.distinctCounts[index]++;
         return;
       }
       if (distinct.size < this.options.exactDistinct) {
-        distinct.set(hash, this.distinctCounts.length);
+        distinct.insert(hash, this.distinctCounts.length);
         this.distinctCounts.push(1);
         this.distinctTexts.push(
           text ?? (bytes !== null ? decoder.decode(bytes.subarray(start, end)) : String(number)),
@@ -348,7 +410,7 @@ class ColumnAccumulator {
     // Frequent values only matter for text-like columns; numbers past the bound have no "top".
     const textLike = this.typeCounts[TYPE.string] > 0;
     this.frequent = textLike ? new MisraGries(capacity) : null;
-    for (const [hash, index] of this.distinct!) {
+    for (const [hash, index] of this.distinct!.entries()) {
       this.hll.add(hash);
       this.frequent?.addCount(this.distinctTexts[index], this.distinctCounts[index]);
     }
@@ -362,6 +424,7 @@ class ColumnAccumulator {
       typeCounts: [...this.typeCounts],
       missing: this.missing,
       n: this.n,
+      finite: this.finite,
       mean: this.mean,
       m2: this.m2,
       sum: this.sum,
@@ -373,7 +436,7 @@ class ColumnAccumulator {
       state.values = Array.from(this.values.subarray(0, this.n)).sort((a, b) => a - b);
     if (this.sketch !== null) state.sketch = this.sketch.toJSON();
     if (this.distinct !== null) {
-      state.distinct = [...this.distinct].map(
+      state.distinct = [...this.distinct.entries()].map(
         ([hash, index]) =>
           [hash, this.distinctCounts[index], this.distinctTexts[index]] as [number, number, string],
       );
@@ -516,7 +579,7 @@ function summarizeColumn(
       min: state.min,
       max: state.max,
       mean: state.mean,
-      std: state.n > 1 ? Math.sqrt(state.m2 / (state.n - 1)) : 0,
+      std: state.finite > 1 ? Math.sqrt(state.m2 / (state.finite - 1)) : 0,
       sum: state.sum,
     };
     column.quantiles = {
@@ -686,6 +749,7 @@ function emptyState(rows: number): ColumnState {
     typeCounts: [0, 0, 0, 0, 0],
     missing: rows,
     n: 0,
+    finite: 0,
     mean: 0,
     m2: 0,
     sum: 0,
@@ -703,14 +767,16 @@ function cloneState(state: ColumnState): ColumnState {
 
 function mergeStates(a: ColumnState, b: ColumnState, options: ProfileOptions): ColumnState {
   const n = a.n + b.n;
+  const finite = a.finite + b.finite;
   // Chan, Golub & LeVeque's pairwise update of mean and M2.
   const delta = b.mean - a.mean;
-  const mean = n === 0 ? 0 : a.mean + (delta * b.n) / n;
-  const m2 = n === 0 ? 0 : a.m2 + b.m2 + (delta * delta * a.n * b.n) / n;
+  const mean = finite === 0 ? 0 : a.mean + (delta * b.finite) / finite;
+  const m2 = finite === 0 ? 0 : a.m2 + b.m2 + (delta * delta * a.finite * b.finite) / finite;
   const merged: ColumnState = {
     typeCounts: a.typeCounts.map((count, i) => count + b.typeCounts[i]),
     missing: a.missing + b.missing,
     n,
+    finite,
     mean,
     m2,
     sum: a.sum + b.sum,

@@ -18,12 +18,14 @@ import type { ColumnCells, RowBatch, TextColumn } from './batch.ts';
 import {
   combineHashes,
   hashBytes,
+  hashNumber,
   hashString,
   looksLikeDateBytes,
   MissingTokens,
   parseBooleanBytes,
   parseDateText,
   parseNumberBytes,
+  parseNumberColumn,
   textCell,
 } from './cells.ts';
 import {
@@ -53,21 +55,8 @@ function isBlank(c: number): boolean {
   return c === SPACE || c === TAB || c === LF || c === CR;
 }
 
-const float64 = new Float64Array(1);
-const float64Bytes = new Uint8Array(float64.buffer);
-
-/**
- * Hash of a number by its value (1, 1.0, 1e0 alike; -0 as 0): `hashBytes` of the 8 bytes of the
- * double, so every bit reaches both halves of the hash. Not `hashNumber` of cells.ts: that one
- * keeps the two 32-bit words of the double in separate lanes, the low word is 0 for every integer
- * below 2^21 and only 20 bits of the other lane survive, so 1,000,000 integers get ~645,000
- * distinct hashes and distinct ids would look like duplicates. (`combineHashes` has the same
- * limit for structured input, so only well-mixed hashes are fed to it.)
- */
-export function hashNumberValue(value: number): number {
-  float64[0] = value === 0 ? 0 : value;
-  return hashBytes(float64Bytes, 0, 8);
-}
+/** Hash of a number by its value (1, 1.0, 1e0 alike; -0 as 0): `hashNumber` of cells.ts. */
+export const hashNumberValue = hashNumber;
 
 let scratch = new Uint8Array(256);
 const encoder = new TextEncoder();
@@ -153,7 +142,17 @@ export function hashColumnCells(
   out: Float64Array,
 ): void {
   if (column.kind === 'text') {
-    for (let i = 0; i < length; i++) out[i] = hashTextCell(column, i, missing);
+    // Numbers come from the batch's shared parse; only other text is hashed from its bytes.
+    const { values } = parseNumberColumn(column, length);
+    const { bytes, start, end, quoted, escaped } = column;
+    for (let i = 0; i < length; i++) {
+      const value = values[i];
+      if (!Number.isNaN(value)) out[i] = hashNumber(value);
+      else if (missing.isMissing(bytes, start[i], end[i], quoted !== null && quoted[i] === 1))
+        out[i] = MISSING_HASH;
+      else if (escaped !== null && escaped[i] === 1) out[i] = hashText(textCell(column, i));
+      else out[i] = hashTrimmedBytes(bytes, start[i], end[i]);
+    }
   } else {
     const values = column.values;
     for (let i = 0; i < length; i++) out[i] = hashValueCell(values[i], missing);

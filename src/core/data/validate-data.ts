@@ -12,6 +12,7 @@ import type { Logger } from '../logger.ts';
 import { silentLogger } from '../logger.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import type { ReadOptions, TableReader } from './batch.ts';
+import { beginBatch } from './cells.ts';
 import { type ContractChecker, createContractChecker, type DataContract, loadContract } from './contract.ts';
 import {
   type ColumnDistribution,
@@ -316,6 +317,7 @@ export async function validateData(
 export async function scan(reader: TableReader, consumers: readonly BatchConsumer[]): Promise<number> {
   let rows = 0;
   for await (const batch of reader.batches()) {
+    beginBatch();
     for (const consumer of consumers) consumer.add(batch, reader.columns);
     rows += batch.length;
   }

@@ -4,20 +4,14 @@
  * Merging is the register-wise maximum, so it is exact: merge(A, B) = sketch(A ∪ B).
  */
 
-const TWO_POW_32 = 2 ** 32;
-
 export class HyperLogLog {
   readonly precision: number;
   readonly registers: Uint8Array;
-  private readonly indexDivisor: number;
-  private readonly restBits: number;
 
   constructor(precision: number, registers?: Uint8Array) {
     if (!(precision >= 4 && precision <= 18)) throw new RangeError('HyperLogLog precision must be in 4…18');
     this.precision = precision;
     this.registers = registers ?? new Uint8Array(1 << precision);
-    this.restBits = 52 - precision;
-    this.indexDivisor = 2 ** this.restBits;
   }
 
   /** Relative standard error of the estimate. */
@@ -25,16 +19,18 @@ export class HyperLogLog {
     return 1.04 / Math.sqrt(this.registers.length);
   }
 
-  /** Adds a 52-bit hash. */
+  /** Adds a 52-bit hash (as made by cells.ts: 32 high bits, then 20 low bits). */
   add(hash: number): void {
-    const index = Math.floor(hash / this.indexDivisor);
-    const rest = hash - index * this.indexDivisor; // restBits wide
-    const high = Math.floor(rest / TWO_POW_32);
-    const highBits = this.restBits - 32;
-    const rank =
-      high !== 0
-        ? Math.clz32(high) - (32 - highBits) + 1
-        : highBits + (rest === 0 ? 32 : Math.clz32(rest >>> 0)) + 1;
+    // Bit arithmetic instead of divisions: this runs once per cell. Multiplying by 2^-20 is exact.
+    const high = (hash * 9.5367431640625e-7) >>> 0; // top 32 of the 52 bits
+    const index = high >>> (32 - this.precision);
+    const rest = (high << this.precision) >>> 0; // the remaining 32 - p high bits, left-aligned
+    let rank: number;
+    if (rest !== 0) rank = Math.clz32(rest) + 1;
+    else {
+      const low = ((hash - high * 1048576) << 12) >>> 0; // the 20 low bits, left-aligned
+      rank = 32 - this.precision + (low === 0 ? 20 : Math.clz32(low)) + 1;
+    }
     if (rank > this.registers[index]) this.registers[index] = rank;
   }
 
