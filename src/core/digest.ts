@@ -1,7 +1,9 @@
 /**
- * SHA-256 of input files, computed on a worker thread so that hashing a large data file runs on
- * the second core while the main thread parses the same file.
+ * SHA-256 of input files. A large data file is hashed on a worker thread, on the second core,
+ * while the main thread parses the same file.
  */
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 
 /** The worker's code, inline so bundles need no extra file. */
@@ -22,8 +24,20 @@ export interface FileDigest {
   bytes: number;
 }
 
-/** SHA-256 (hex) and size of a file, hashed on a worker thread. */
-export function digestFile(path: string): Promise<FileDigest> {
+/** Below this size a worker costs more to start (~20 ms) than hashing in place. */
+const WORKER_THRESHOLD = 16 * 1024 * 1024;
+
+/** SHA-256 (hex) and size of a file; large files are hashed on a worker thread. */
+export async function digestFile(path: string): Promise<FileDigest> {
+  const { size } = await stat(path);
+  if (size < WORKER_THRESHOLD) {
+    const bytes = await readFile(path);
+    return { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
+  }
+  return digestOnWorker(path);
+}
+
+function digestOnWorker(path: string): Promise<FileDigest> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: path });
     worker.once('message', (message: FileDigest & { error?: string }) => {

@@ -154,7 +154,7 @@ class ColumnAccumulator {
   private max = Number.NEGATIVE_INFINITY;
   private values: Float64Array | null = new Float64Array(256);
   private sketch: DDSketch | null = null;
-  private distinct: HashIndex | null = new HashIndex();
+  private distinct: HashIndex | null;
   private distinctCounts: number[] = [];
   private distinctTexts: string[] = [];
   private hll: HyperLogLog | null = null;
@@ -168,6 +168,10 @@ class ColumnAccumulator {
     this.name = name;
     this.options = options;
     this.missingTokens = missingTokens;
+    // Sized for the exact bound up front (within reason): growing the table costs more than the memory.
+    let capacity = 1024;
+    while (capacity < 2 * options.exactDistinct && capacity < 32768) capacity *= 2;
+    this.distinct = new HashIndex(capacity);
   }
 
   add(cells: ColumnCells, length: number): void {
