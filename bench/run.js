@@ -25,7 +25,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -372,9 +372,8 @@ function snapshotBundles(args) {
     for (let i = 0; i < 20 && !existsSync(file); i++) spawnSync('sleep', ['0.5']);
     if (!existsSync(file)) return file;
     const target = join(snapshotDir, relative(join(root, 'dist'), file));
-    mkdirSync(dirname(target), { recursive: true });
-    copyFileSync(file, target);
-    if (existsSync(`${file}.map`)) copyFileSync(`${file}.map`, `${target}.map`);
+    // The whole bundle folder: index.js loads its chunks (chunks/*.js) lazily.
+    cpSync(dirname(file), dirname(target), { recursive: true });
     bundleHashes[relative(root, file)] = createHash('sha256')
       .update(readFileSync(target))
       .digest('hex')

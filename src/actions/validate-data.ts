@@ -3,7 +3,6 @@
  * report, outputs, annotations and the job summary.
  */
 import * as core from '@actions/core';
-import { loadConfig } from '../core/config/config.ts';
 import { resolveDataOptions } from '../core/config/data-options.ts';
 import { type DataValidationReport, validateData } from '../core/data/validate-data.ts';
 import { ValidationFailure } from '../core/errors.ts';
@@ -67,7 +66,10 @@ function getInputs(): Inputs {
 
 async function main(): Promise<void> {
   const inputs = getInputs();
-  const loaded = inputs.config ? await loadConfig(inputs.config) : undefined;
+  // The YAML parser is loaded only when there is a config to read.
+  const loaded = inputs.config
+    ? await (await import('../core/config/config.ts')).loadConfig(inputs.config)
+    : undefined;
   const options = resolveDataOptions(inputs, loaded, {
     data: `input "${INPUTS.data}"`,
     failOn: `input "${INPUTS.failOn}"`,

@@ -1,4 +1,3 @@
-import { loadConfig } from '../../core/config/config.ts';
 import { resolveDataOptions } from '../../core/config/data-options.ts';
 import { validateData } from '../../core/data/validate-data.ts';
 import { writeJsonAtomic } from '../../core/files.ts';
@@ -45,7 +44,10 @@ export const validateDataCommand: Command = {
   details: 'Exit code 0 when the gate passes, 1 when it fails, 2 for a usage or input error.',
   async run(context) {
     const config = stringFlag(context, 'config');
-    const loaded = config ? await loadConfig(config) : undefined;
+    // The YAML parser is loaded only when there is a config to read.
+    const loaded = config
+      ? await (await import('../../core/config/config.ts')).loadConfig(config)
+      : undefined;
     const options = resolveDataOptions(
       {
         data: stringFlag(context, 'data'),

@@ -10,7 +10,6 @@ import { type ReadOptions, TABLE_FORMATS, type TableFormat, type TableReader } f
 import { isGzipMagic, readFileHead } from './read-bytes.ts';
 import { openCsv } from './read-csv.ts';
 import { openJsonl } from './read-jsonl.ts';
-import { openParquet } from './read-parquet.ts';
 
 /** {@link ReadOptions} plus internal knobs that tests use. */
 export interface OpenTableOptions extends ReadOptions {
@@ -115,6 +114,8 @@ export async function openTable(path: string, options: OpenTableOptions = {}): P
         { file: path },
       );
     }
+    // Loaded on demand: the Parquet decoders are a third of the bundle and most runs read CSV.
+    const { openParquet } = await import('./read-parquet.ts');
     return openParquet(resolved, path, { batchRows });
   }
   if (format === 'jsonl') return openJsonl(resolved, path, { batchRows, chunkSize: options.chunkSize });
