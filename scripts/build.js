@@ -15,6 +15,9 @@ const actions = readdirSync(join(root, 'actions'), { withFileTypes: true })
 const banner =
   "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);";
 
+// Every bundle folder carries the worker that profiles columns on a second core.
+const profileWorker = join(root, 'src/core/data/profile-worker.ts');
+
 await rm(join(root, 'dist'), { recursive: true, force: true });
 const common = {
   bundle: true,
@@ -34,14 +37,14 @@ await Promise.all([
   ...actions.map((name) =>
     build({
       ...common,
-      entryPoints: { index: join(root, 'src/actions', `${name}.ts`) },
+      entryPoints: { index: join(root, 'src/actions', `${name}.ts`), 'profile-worker': profileWorker },
       outdir: join(root, 'dist', name),
       banner: { js: banner },
     }),
   ),
   build({
     ...common,
-    entryPoints: { index: join(root, 'src/cli/index.ts') },
+    entryPoints: { index: join(root, 'src/cli/index.ts'), 'profile-worker': profileWorker },
     outdir: join(root, 'dist/cli'),
     banner: { js: `#!/usr/bin/env node\n${banner}` },
   }),

@@ -242,6 +242,31 @@ describe('mlops profile', () => {
     );
   });
 
+  it('profiles on a second thread (the bundled worker) with the same result', async () => {
+    const single = JSON.parse(
+      (await mlops('profile', '--data', example.train, '--parallel', 'never', '--json')).stdout,
+    );
+    const parallel = JSON.parse(
+      (await mlops('profile', '--data', example.train, '--parallel', 'always', '--json')).stdout,
+    );
+    expect(parallel.columns).toEqual(single.columns);
+    const gate = await mlops(
+      'validate-data',
+      '--data',
+      example.test,
+      '--contract',
+      example.contract,
+      '--parallel',
+      'always',
+      '--json',
+    );
+    expect(gate.code).toBe(0);
+    expect(JSON.parse(gate.stdout).profile.columns.length).toBe(31);
+    expect((await mlops('profile', '--data', example.train, '--parallel', 'sometimes')).stderr).toMatch(
+      /--parallel must be one of auto, always, never/,
+    );
+  });
+
   it('uses a saved profile as the drift reference', async () => {
     const profile = join(dir, 'train-profile.json');
     expect((await mlops('profile', '--data', example.train, '--out', profile)).code).toBe(0);

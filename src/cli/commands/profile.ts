@@ -1,5 +1,7 @@
 import { glob } from 'node:fs/promises';
+import { parseChoice } from '../../core/config/data-options.ts';
 import { openTable } from '../../core/data/open-table.ts';
+import { PARALLEL_MODES } from '../../core/data/parallel-profile.ts';
 import { mergeProfiles, profileTable } from '../../core/data/profile.ts';
 import type { DataProfile } from '../../core/data/profile-types.ts';
 import { readProfileFile } from '../../core/data/validate-data.ts';
@@ -30,6 +32,11 @@ export const profileCommand: Command = {
     out: { type: 'string', value: 'file', description: 'Write the profile JSON here.' },
     format: { type: 'string', value: 'format', description: 'Force the format: csv, jsonl or parquet.' },
     delimiter: { type: 'string', value: 'char', description: 'CSV delimiter.' },
+    parallel: {
+      type: 'string',
+      value: 'mode',
+      description: 'Profile on two threads: auto (CSV files of 32 MB or more, the default), always, never.',
+    },
   },
   details:
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression shown to the user, not a template.
@@ -53,12 +60,14 @@ export const profileCommand: Command = {
       }
       const files = selectShard(await expandFiles(listFlag(context, 'data')), stringFlag(context, 'shard'));
       const format = stringFlag(context, 'format') as 'csv' | 'jsonl' | 'parquet' | undefined;
+      const mode = stringFlag(context, 'parallel');
+      const parallel = mode === undefined ? 'auto' : parseChoice(mode, PARALLEL_MODES, '--parallel');
       const profiles: DataProfile[] = [];
       for (const file of files) {
         context.logger.info(`profiling ${file}`);
         const [single, digest] = await Promise.all([
           openTable(file, { format, delimiter: stringFlag(context, 'delimiter') }).then((reader) =>
-            profileTable(reader),
+            profileTable(reader, {}, parallel),
           ),
           digestFile(file),
         ]);

@@ -1,4 +1,5 @@
-import { resolveDataOptions } from '../../core/config/data-options.ts';
+import { parseChoice, resolveDataOptions } from '../../core/config/data-options.ts';
+import { PARALLEL_MODES } from '../../core/data/parallel-profile.ts';
 import { validateData } from '../../core/data/validate-data.ts';
 import { writeJsonAtomic } from '../../core/files.ts';
 import { renderDataReportText } from '../../core/report/render-data-text.ts';
@@ -40,6 +41,12 @@ export const validateDataCommand: Command = {
     },
     format: { type: 'string', value: 'format', description: 'Force the format: csv, jsonl or parquet.' },
     delimiter: { type: 'string', value: 'char', description: 'CSV delimiter (one character; \\t for tab).' },
+    parallel: {
+      type: 'string',
+      value: 'mode',
+      description:
+        'Profile on a second thread: auto (CSV files of 32 MB or more, the default), always, never.',
+    },
   },
   details: 'Exit code 0 when the gate passes, 1 when it fails, 2 for a usage or input error.',
   async run(context) {
@@ -62,6 +69,8 @@ export const validateDataCommand: Command = {
       loaded,
       { data: '--data', failOn: '--fail-on', format: '--format' },
     );
+    const parallel = stringFlag(context, 'parallel');
+    if (parallel) options.parallel = parseChoice(parallel, PARALLEL_MODES, '--parallel');
     const report = await validateData(options, context.logger);
     const reportPath = stringFlag(context, 'report');
     if (reportPath) await writeJsonAtomic(reportPath, report);

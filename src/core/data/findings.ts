@@ -63,6 +63,9 @@ export function sortFindings(findings: Finding[]): Finding[] {
 
 /** A consumer of row batches (profile, contract check, duplicate and leakage checks). */
 export interface BatchConsumer {
-  /** Called once per batch; `columns` are the reader's column names when the batch was made. */
-  add(batch: import('./batch.ts').RowBatch, columns: readonly string[]): void;
+  /**
+   * Called once per batch; `columns` are the reader's column names when the batch was made.
+   * A consumer that hands work to another thread may return a promise to slow the reader down.
+   */
+  add(batch: import('./batch.ts').RowBatch, columns: readonly string[]): void | Promise<void>;
 }

@@ -48,7 +48,7 @@ const VALUE_TYPES: readonly ValueType[] = ['boolean', 'integer', 'number', 'date
 const TYPE = { boolean: 0, integer: 1, number: 2, datetime: 3, string: 4 } as const;
 
 /** The mergeable state of one column, as stored in `ColumnProfile.state`. */
-interface ColumnState {
+export interface ColumnState {
   typeCounts: number[];
   missing: number;
   /** Numeric values (numbers, booleans as 0/1, datetimes as epoch ms). */
@@ -80,52 +80,113 @@ export interface Profiler extends BatchConsumer {
   finish(sources: DataProfile['sources']): DataProfile;
 }
 
+/** The mergeable states of the columns a profiler owns (undefined for columns it skipped). */
+export interface ColumnStates {
+  names: string[];
+  states: (ColumnState | undefined)[];
+  rows: number;
+}
+
+/** A profiler over some columns only, for splitting the work between threads. */
+export interface PartialProfiler extends BatchConsumer {
+  readonly rows: number;
+  states(): ColumnStates;
+}
+
 /** Creates a profiler: feed it every batch of a table, then call `finish`. */
-export function createProfiler(options: Partial<ProfileOptions> = {}): Profiler {
+export function createProfiler(options: Partial<ProfileOptions> = {}): Profiler & PartialProfiler {
+  return createColumnProfiler(options, () => true);
+}
+
+/**
+ * A profiler that keeps only the columns `owns(index)` accepts (the others are skipped and come
+ * back undefined from `states()`); {@link assembleProfile} joins the parts of several.
+ */
+export function createColumnProfiler(
+  options: Partial<ProfileOptions>,
+  owns: (index: number) => boolean,
+): Profiler & PartialProfiler {
   const resolved: ProfileOptions = { ...DEFAULT_PROFILE_OPTIONS, ...options };
   validateOptions(resolved);
   const missing = new MissingTokens(resolved.missingTokens);
-  const columns: ColumnAccumulator[] = [];
+  const columns: (ColumnAccumulator | undefined)[] = [];
+  const names: string[] = [];
   let rows = 0;
-  return {
+  const profiler = {
     get rows() {
       return rows;
     },
-    add(batch: RowBatch, names: readonly string[]): void {
+    add(batch: RowBatch, columnNames: readonly string[]): void {
       for (let c = 0; c < batch.columns.length; c++) {
-        if (columns[c] === undefined) {
+        if (names[c] === undefined) names[c] = columnNames[c] ?? `column ${c + 1}`;
+        if (!owns(c)) continue;
+        let column = columns[c];
+        if (column === undefined) {
           // A JSONL column first seen now: every earlier row lacked it.
-          columns[c] = new ColumnAccumulator(names[c] ?? `column ${c + 1}`, resolved, missing);
-          columns[c].missing += rows;
+          column = new ColumnAccumulator(names[c], resolved, missing);
+          column.missing += rows;
+          columns[c] = column;
         }
-        columns[c].add(batch.columns[c], batch.length);
+        column.add(batch.columns[c], batch.length);
       }
-      for (let c = batch.columns.length; c < columns.length; c++) columns[c].missing += batch.length;
+      for (let c = batch.columns.length; c < columns.length; c++) {
+        const column = columns[c];
+        if (column !== undefined) column.missing += batch.length;
+      }
       rows += batch.length;
     },
-    finish(sources) {
-      return buildProfile(
-        columns.map((column) => column.toState()),
-        columns.map((column) => column.name),
-        rows,
-        sources,
-        resolved,
-      );
+    states(): ColumnStates {
+      return { names: [...names], states: names.map((_, c) => columns[c]?.toState()), rows };
+    },
+    finish(sources: DataProfile['sources']): DataProfile {
+      return assembleProfile([profiler.states()], sources, resolved);
     },
   };
+  return profiler;
 }
 
-/** Profiles a whole table in one pass. */
+/** Joins the column states of partial profilers that saw the same rows into one profile. */
+export function assembleProfile(
+  parts: ColumnStates[],
+  sources: DataProfile['sources'],
+  options: Partial<ProfileOptions> = {},
+): DataProfile {
+  const resolved: ProfileOptions = { ...DEFAULT_PROFILE_OPTIONS, ...options };
+  const names = parts.reduce<string[]>(
+    (longest, part) => (part.names.length > longest.length ? part.names : longest),
+    [],
+  );
+  const rows = parts[0]?.rows ?? 0;
+  const states = names.map((name, c) => {
+    const state = parts.map((part) => part.states[c]).find((s) => s !== undefined);
+    if (state === undefined) throw new Error(`no profiler owned column ${c + 1} (${name})`);
+    return state;
+  });
+  return buildProfile(states, names, rows, sources, resolved);
+}
+
+/**
+ * Profiles a whole table in one pass; large CSV files on two threads (`parallel`, default `auto`).
+ */
 export async function profileTable(
   reader: TableReader,
   options: Partial<ProfileOptions> = {},
+  parallel: 'auto' | 'always' | 'never' = 'auto',
 ): Promise<DataProfile> {
-  const profiler = createProfiler(options);
-  for await (const batch of reader.batches()) {
-    beginBatch();
-    profiler.add(batch, reader.columns);
+  // Imported here: parallel-profile.ts imports this module.
+  const { chooseProfiler } = await import('./parallel-profile.ts');
+  const profiler = await chooseProfiler(reader, options, parallel);
+  try {
+    for await (const batch of reader.batches()) {
+      beginBatch();
+      const pending = profiler.add(batch, reader.columns);
+      if (pending) await pending;
+    }
+    return await profiler.finish([{ path: reader.path, format: reader.format, rows: profiler.rows }]);
+  } catch (error) {
+    await profiler.close?.();
+    throw error;
   }
-  return profiler.finish([{ path: reader.path, format: reader.format, rows: profiler.rows }]);
 }
 
 function validateOptions(options: ProfileOptions): void {

@@ -29,9 +29,9 @@ import {
   sortFindings,
 } from './findings.ts';
 import { openTable } from './open-table.ts';
+import { chooseProfiler, type ParallelMode } from './parallel-profile.ts';
 import {
   categoryCounts,
-  createProfiler,
   cumulativeShare,
   DEFAULT_PROFILE_OPTIONS,
   parseProfile,
@@ -77,6 +77,8 @@ export interface ValidateDataOptions {
   };
   drift?: Partial<DriftOptions> & { ignore?: string[] };
   profile?: Partial<ProfileOptions>;
+  /** Profile on a second thread: `auto` (large CSV files), `always`, or `never`. */
+  parallel?: ParallelMode;
 }
 
 export interface InputDescription {
@@ -186,7 +188,9 @@ export async function validateData(
   }
 
   logger.info(`Validating ${options.data}`);
-  const profiler = createProfiler(profileOptions);
+  // For large CSV files the whole profile goes to a second core; this thread keeps tokenizing and
+  // the contract and row checks, which are the larger share.
+  const profiler = await chooseProfiler(reader, profileOptions, options.parallel, { main: 0, of: 1 });
   const consumers: BatchConsumer[] = [profiler];
   let contractChecker: ContractChecker | undefined;
   if (contract) {
@@ -211,14 +215,21 @@ export async function validateData(
     : undefined;
   if (leakageChecker) consumers.push(leakageChecker);
 
-  const rows = await scan(reader, consumers);
+  let rows: number;
+  try {
+    rows = await scan(reader, consumers);
+  } catch (error) {
+    await profiler.close?.();
+    throw error;
+  }
   if (rows === 0) {
+    await profiler.close?.();
     throw new InputError(
       `${options.data} has no data rows${reader.format === 'csv' ? ' (only a header line)' : ''}: there is nothing to validate. Check that the right file was given and that it was written completely.`,
       { file: options.data },
     );
   }
-  const profile = profiler.finish([{ path: options.data, format: reader.format, rows }]);
+  const profile = await profiler.finish([{ path: options.data, format: reader.format, rows }]);
 
   const findings: Finding[] = [];
   if (contractChecker) findings.push(...contractChecker.finish(rows, reader.columns));
@@ -318,7 +329,10 @@ export async function scan(reader: TableReader, consumers: readonly BatchConsume
   let rows = 0;
   for await (const batch of reader.batches()) {
     beginBatch();
-    for (const consumer of consumers) consumer.add(batch, reader.columns);
+    for (const consumer of consumers) {
+      const pending = consumer.add(batch, reader.columns);
+      if (pending) await pending;
+    }
     rows += batch.length;
   }
   return rows;

@@ -1,0 +1,178 @@
+/**
+ * Profiles a CSV on two cores: a worker thread profiles some columns while the main thread
+ * profiles the others (and runs the contract and row checks). Every profile column is
+ * independent, so the parts join into exactly the profile one thread would make.
+ */
+import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { RowBatch, TableReader, TextColumn } from './batch.ts';
+import type { BatchConsumer } from './findings.ts';
+import { assembleProfile, type ColumnStates, createColumnProfiler, createProfiler } from './profile.ts';
+import type { DataProfile, ProfileOptions } from './profile-types.ts';
+import type { WorkerBatch } from './profile-worker.ts';
+
+/** Batches sent but not yet profiled by the worker, before the main thread waits for it. */
+const MAX_IN_FLIGHT = 4;
+
+export interface ParallelProfiler extends BatchConsumer {
+  readonly rows: number;
+  /** Joins the worker's columns and the main thread's; stops the worker. */
+  finish(sources: DataProfile['sources']): Promise<DataProfile>;
+  /** Stops the worker without a result (on errors). */
+  close(): Promise<void>;
+}
+
+/** Where the worker's code is: next to the bundle (or one folder up from a chunk), or the source in tests. */
+function findWorkerScript(): URL | undefined {
+  for (const candidate of ['./profile-worker.js', '../profile-worker.js', './profile-worker.ts']) {
+    const url = new URL(candidate, import.meta.url);
+    if (existsSync(fileURLToPath(url))) return url;
+  }
+  return undefined;
+}
+
+/**
+ * A profiler that hands the columns `index % share.of >= share.main` to a worker thread.
+ * Returns undefined when the worker's script cannot be found (the caller profiles on one thread).
+ * Only for text (CSV) batches.
+ */
+export function createParallelProfiler(
+  options: Partial<ProfileOptions>,
+  width: number,
+  share: { main: number; of: number } = { main: 1, of: 2 },
+): ParallelProfiler | undefined {
+  const script = findWorkerScript();
+  if (script === undefined || width < 2) return undefined;
+  const onMain = (index: number) => index % share.of < share.main;
+  const owned = Array.from({ length: width }, (_, index) => index).filter((index) => !onMain(index));
+  const local = createColumnProfiler(options, onMain);
+  const worker = new Worker(script, { workerData: { options, owned } });
+  let inFlight = 0;
+  let failure: Error | undefined;
+  const waiters: (() => void)[] = [];
+  let statesResolve: ((states: ColumnStates) => void) | undefined;
+  const release = () => {
+    for (const waiter of waiters.splice(0)) waiter();
+  };
+  worker.on('message', (message: { type: 'done' } | { type: 'states'; states: ColumnStates }) => {
+    if (message.type === 'done') {
+      inFlight--;
+      release();
+    } else statesResolve?.(message.states);
+  });
+  worker.on('error', (error) => {
+    failure = error;
+    release();
+  });
+  const check = () => {
+    if (failure) throw new Error(`the profiling worker failed: ${failure.message}`, { cause: failure });
+  };
+
+  return {
+    get rows() {
+      return local.rows;
+    },
+    add(batch: RowBatch, names: readonly string[]): void | Promise<void> {
+      check();
+      local.add(batch, names);
+      worker.postMessage(...packBatch(batch, names, owned));
+      inFlight++;
+      if (inFlight < MAX_IN_FLIGHT) return;
+      // Back-pressure: keep at most a few batches queued for the worker.
+      return new Promise<void>((resolve) => waiters.push(resolve)).then(check);
+    },
+    async finish(sources) {
+      while (inFlight > 0) {
+        check();
+        await new Promise<void>((resolve) => waiters.push(resolve));
+      }
+      check();
+      const states = await new Promise<ColumnStates>((resolve) => {
+        statesResolve = resolve;
+        worker.postMessage({ type: 'finish' });
+      });
+      await worker.terminate();
+      return assembleProfile([local.states(), states], sources, options);
+    },
+    async close() {
+      await worker.terminate();
+    },
+  };
+}
+
+/**
+ * Copies the worker's columns out of a batch (readers reuse their buffers for the next batch):
+ * the byte range those cells span, rebased to 0, and their offsets; all transferred, not cloned.
+ */
+function packBatch(batch: RowBatch, names: readonly string[], owned: number[]): [WorkerBatch, ArrayBuffer[]] {
+  const n = batch.length;
+  const text = owned.map((index) => batch.columns[index] as TextColumn);
+  let low = Number.POSITIVE_INFINITY;
+  let high = 0;
+  for (const column of text) {
+    if (column.kind !== 'text') throw new Error('the parallel profiler takes text (CSV) batches only');
+    if (n > 0) {
+      low = Math.min(low, column.start[0]);
+      high = Math.max(high, column.end[n - 1]);
+    }
+  }
+  if (n === 0) low = 0;
+  const bytes = text[0].bytes.slice(low, high);
+  const transfer: ArrayBuffer[] = [bytes.buffer];
+  const columns = owned.map((index, k) => {
+    const column = text[k];
+    const start = new Int32Array(n);
+    const end = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      start[i] = column.start[i] - low;
+      end[i] = column.end[i] - low;
+    }
+    const quoted = column.quoted === null ? null : column.quoted.slice(0, n);
+    const escaped = column.escaped === null ? null : column.escaped.slice(0, n);
+    transfer.push(start.buffer, end.buffer);
+    if (quoted) transfer.push(quoted.buffer);
+    if (escaped) transfer.push(escaped.buffer);
+    return { index, start, end, quoted, escaped };
+  });
+  return [
+    { type: 'batch', length: n, width: batch.columns.length, names: [...names], bytes, columns },
+    transfer,
+  ];
+}
+
+/** When to profile on two threads: `auto` for CSV files of at least {@link PARALLEL_MIN_BYTES}. */
+export const PARALLEL_MODES = ['auto', 'always', 'never'] as const;
+export type ParallelMode = (typeof PARALLEL_MODES)[number];
+
+/** Below this size a worker's start-up (~30 ms) costs more than it saves. */
+export const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
+
+/** A profiler that may finish asynchronously (the parallel one does). */
+export interface AnyProfiler extends BatchConsumer {
+  readonly rows: number;
+  finish(sources: DataProfile['sources']): DataProfile | Promise<DataProfile>;
+  close?(): Promise<void>;
+}
+
+/**
+ * The profiler for a table: on two threads for large CSV files (`share.main` of every `share.of`
+ * columns stay on the main thread), on this thread otherwise.
+ */
+export async function chooseProfiler(
+  reader: TableReader,
+  options: Partial<ProfileOptions>,
+  mode: ParallelMode = 'auto',
+  share?: { main: number; of: number },
+): Promise<AnyProfiler> {
+  if (mode !== 'never' && reader.format === 'csv' && reader.columns.length >= 2) {
+    const large =
+      mode === 'always' || (await stat(reader.path).catch(() => ({ size: 0 }))).size >= PARALLEL_MIN_BYTES;
+    if (large) {
+      const parallel = createParallelProfiler(options, reader.columns.length, share);
+      if (parallel) return parallel;
+    }
+  }
+  return createProfiler(options);
+}
