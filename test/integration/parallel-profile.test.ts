@@ -53,6 +53,23 @@ describe('parallel profile', () => {
     expect('close' in (await chooseProfiler(await openTable(jsonl), {}, 'always'))).toBe(false);
   });
 
+  it('runs the contract check on the worker with the same findings and lines', async () => {
+    const gate = (parallel: 'always' | 'never') =>
+      validateData({
+        data: example.drifted,
+        contract: example.contract,
+        reference: example.train,
+        target: 'target',
+        parallel,
+      });
+    const [threaded, single] = await Promise.all([gate('always'), gate('never')]);
+    const contractFindings = threaded.findings.filter((f) => f.check === 'contract');
+    expect(contractFindings.length).toBeGreaterThan(0);
+    expect(contractFindings[0].lines?.length).toBeGreaterThan(0);
+    expect(threaded.findings).toEqual(single.findings);
+    expect(threaded.passed).toBe(false);
+  });
+
   it('runs the data gate with the worker and stops it on bad input', async () => {
     const report = await validateData({
       data: example.test,

@@ -8,10 +8,10 @@ import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { RowBatch, TableReader, TextColumn } from './batch.ts';
-import type { BatchConsumer } from './findings.ts';
+import type { BatchConsumer, Finding } from './findings.ts';
 import { assembleProfile, type ColumnStates, createColumnProfiler, createProfiler } from './profile.ts';
 import type { DataProfile, ProfileOptions } from './profile-types.ts';
-import type { WorkerBatch } from './profile-worker.ts';
+import type { WorkerBatch, WorkerContract } from './profile-worker.ts';
 
 /** Batches sent but not yet profiled by the worker, before the main thread waits for it. */
 const MAX_IN_FLIGHT = 4;
@@ -20,6 +20,8 @@ export interface ParallelProfiler extends BatchConsumer {
   readonly rows: number;
   /** Joins the worker's columns and the main thread's; stops the worker. */
   finish(sources: DataProfile['sources']): Promise<DataProfile>;
+  /** The findings of the contract check the worker ran (after `finish`), if it was given one. */
+  contractFindings?(): Finding[];
   /** Stops the worker without a result (on errors). */
   close(): Promise<void>;
 }
@@ -42,26 +44,35 @@ export function createParallelProfiler(
   options: Partial<ProfileOptions>,
   width: number,
   share: { main: number; of: number } = { main: 1, of: 2 },
+  contract?: WorkerContract,
 ): ParallelProfiler | undefined {
   const script = findWorkerScript();
   if (script === undefined || width < 2) return undefined;
+  // The contract check reads every column: the worker can run it only when it has them all.
+  if (contract && share.main !== 0)
+    throw new Error('a contract check in the worker needs every column on the worker');
   const onMain = (index: number) => index % share.of < share.main;
   const owned = Array.from({ length: width }, (_, index) => index).filter((index) => !onMain(index));
   const local = createColumnProfiler(options, onMain);
-  const worker = new Worker(script, { workerData: { options, owned } });
+  const worker = new Worker(script, { workerData: { options, owned, contract } });
+  let findings: Finding[] | undefined;
+  let columnNames: readonly string[] = [];
   let inFlight = 0;
   let failure: Error | undefined;
   const waiters: (() => void)[] = [];
-  let statesResolve: ((states: ColumnStates) => void) | undefined;
+  let statesResolve: ((result: { states: ColumnStates; findings?: Finding[] }) => void) | undefined;
   const release = () => {
     for (const waiter of waiters.splice(0)) waiter();
   };
-  worker.on('message', (message: { type: 'done' } | { type: 'states'; states: ColumnStates }) => {
-    if (message.type === 'done') {
-      inFlight--;
-      release();
-    } else statesResolve?.(message.states);
-  });
+  worker.on(
+    'message',
+    (message: { type: 'done' } | { type: 'states'; states: ColumnStates; findings?: Finding[] }) => {
+      if (message.type === 'done') {
+        inFlight--;
+        release();
+      } else statesResolve?.(message);
+    },
+  );
   worker.on('error', (error) => {
     failure = error;
     release();
@@ -76,6 +87,7 @@ export function createParallelProfiler(
     },
     add(batch: RowBatch, names: readonly string[]): void | Promise<void> {
       check();
+      columnNames = names;
       local.add(batch, names);
       worker.postMessage(...packBatch(batch, names, owned));
       inFlight++;
@@ -89,16 +101,18 @@ export function createParallelProfiler(
         await new Promise<void>((resolve) => waiters.push(resolve));
       }
       check();
-      const states = await new Promise<ColumnStates>((resolve) => {
+      const result = await new Promise<{ states: ColumnStates; findings?: Finding[] }>((resolve) => {
         statesResolve = resolve;
-        worker.postMessage({ type: 'finish' });
+        worker.postMessage({ type: 'finish', rows: local.rows, columns: [...columnNames] });
       });
       await worker.terminate();
-      return assembleProfile([local.states(), states], sources, options);
+      findings = result.findings;
+      return assembleProfile([local.states(), result.states], sources, options);
     },
     async close() {
       await worker.terminate();
     },
+    ...(contract ? { contractFindings: () => findings ?? [] } : {}),
   };
 }
 
@@ -136,8 +150,10 @@ function packBatch(batch: RowBatch, names: readonly string[], owned: number[]): 
     if (escaped) transfer.push(escaped.buffer);
     return { index, start, end, quoted, escaped };
   });
+  const lines = batch.lines.slice(0, n);
+  transfer.push(lines.buffer);
   return [
-    { type: 'batch', length: n, width: batch.columns.length, names: [...names], bytes, columns },
+    { type: 'batch', length: n, width: batch.columns.length, names: [...names], lines, bytes, columns },
     transfer,
   ];
 }
@@ -154,6 +170,8 @@ export interface AnyProfiler extends BatchConsumer {
   readonly rows: number;
   finish(sources: DataProfile['sources']): DataProfile | Promise<DataProfile>;
   close?(): Promise<void>;
+  /** Present when the contract check ran with the profile (on the worker). */
+  contractFindings?(): Finding[];
 }
 
 /**
@@ -165,12 +183,13 @@ export async function chooseProfiler(
   options: Partial<ProfileOptions>,
   mode: ParallelMode = 'auto',
   share?: { main: number; of: number },
+  contract?: WorkerContract,
 ): Promise<AnyProfiler> {
   if (mode !== 'never' && reader.format === 'csv' && reader.columns.length >= 2) {
     const large =
       mode === 'always' || (await stat(reader.path).catch(() => ({ size: 0 }))).size >= PARALLEL_MIN_BYTES;
     if (large) {
-      const parallel = createParallelProfiler(options, reader.columns.length, share);
+      const parallel = createParallelProfiler(options, reader.columns.length, share, contract);
       if (parallel) return parallel;
     }
   }

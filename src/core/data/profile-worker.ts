@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ColumnCells, RowBatch, TextColumn } from './batch.ts';
 import { beginBatch } from './cells.ts';
+import { type ContractCheckOptions, createContractChecker, type DataContract } from './contract.ts';
 import { createColumnProfiler } from './profile.ts';
 import type { ProfileOptions } from './profile-types.ts';
 
@@ -15,6 +16,7 @@ export interface WorkerBatch {
   length: number;
   width: number;
   names: string[];
+  lines: Float64Array;
   bytes: Uint8Array;
   columns: {
     index: number;
@@ -25,16 +27,27 @@ export interface WorkerBatch {
   }[];
 }
 
-export type WorkerRequest = WorkerBatch | { type: 'finish' };
+export type WorkerRequest = WorkerBatch | { type: 'finish'; rows: number; columns: string[] };
 
-const { options, owned } = workerData as { options: Partial<ProfileOptions>; owned: number[] };
+/** A contract check the worker runs too (only when it owns every column). */
+export interface WorkerContract {
+  contract: DataContract;
+  options: ContractCheckOptions;
+}
+
+const { options, owned, contract } = workerData as {
+  options: Partial<ProfileOptions>;
+  owned: number[];
+  contract?: WorkerContract;
+};
 const ownedSet = new Set(owned);
 const profiler = createColumnProfiler(options, (index) => ownedSet.has(index));
-const noLines = new Float64Array(0);
+const checker = contract ? createContractChecker(contract.contract, contract.options) : undefined;
 
 parentPort!.on('message', (message: WorkerRequest) => {
   if (message.type === 'finish') {
-    parentPort!.postMessage({ type: 'states', states: profiler.states() });
+    const findings = checker?.finish(message.rows, message.columns);
+    parentPort!.postMessage({ type: 'states', states: profiler.states(), findings });
     return;
   }
   const columns: ColumnCells[] = new Array(message.width);
@@ -49,8 +62,9 @@ parentPort!.on('message', (message: WorkerRequest) => {
     };
     columns[column.index] = cells;
   }
-  const batch: RowBatch = { length: message.length, lines: noLines, columns };
+  const batch: RowBatch = { length: message.length, lines: message.lines, columns };
   beginBatch();
   profiler.add(batch, message.names);
+  checker?.add(batch, message.names);
   parentPort!.postMessage({ type: 'done' });
 });

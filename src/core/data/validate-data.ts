@@ -188,17 +188,24 @@ export async function validateData(
   }
 
   logger.info(`Validating ${options.data}`);
-  // For large CSV files the whole profile goes to a second core; this thread keeps tokenizing and
-  // the contract and row checks, which are the larger share.
-  const profiler = await chooseProfiler(reader, profileOptions, options.parallel, { main: 0, of: 1 });
+  const contractOptions = {
+    file: options.data,
+    missingTokens,
+    unexpectedColumns: options.checks?.unexpectedColumns,
+  };
+  // For large CSV files the profile and the contract check go to a second core; this thread keeps
+  // tokenizing and the row checks.
+  const profiler = await chooseProfiler(
+    reader,
+    profileOptions,
+    options.parallel,
+    { main: 0, of: 1 },
+    contract ? { contract, options: contractOptions } : undefined,
+  );
   const consumers: BatchConsumer[] = [profiler];
   let contractChecker: ContractChecker | undefined;
-  if (contract) {
-    contractChecker = createContractChecker(contract, {
-      file: options.data,
-      missingTokens,
-      unexpectedColumns: options.checks?.unexpectedColumns,
-    });
+  if (contract && profiler.contractFindings === undefined) {
+    contractChecker = createContractChecker(contract, contractOptions);
     consumers.push(contractChecker);
   }
   const duplicateChecker =
@@ -233,6 +240,7 @@ export async function validateData(
 
   const findings: Finding[] = [];
   if (contractChecker) findings.push(...contractChecker.finish(rows, reader.columns));
+  else if (profiler.contractFindings) findings.push(...profiler.contractFindings());
   const duplicate = duplicateChecker?.finish();
   if (duplicate) findings.push(duplicate);
   const leakage = leakageChecker?.finish();
