@@ -9,7 +9,7 @@ import { openTable } from '../../src/core/data/open-table.ts';
 import { chooseProfiler, createParallelProfiler } from '../../src/core/data/parallel-profile.ts';
 import { profileTable } from '../../src/core/data/profile.ts';
 import { validateData } from '../../src/core/data/validate-data.ts';
-import { example, temporaryDirectory } from '../helpers/example.ts';
+import { example, temporaryDirectory, writeFormats } from '../helpers/example.ts';
 
 describe('parallel profile', () => {
   it('equals the single-thread profile, whatever the split', async () => {
@@ -42,6 +42,16 @@ describe('parallel profile', () => {
     expect(parallel.columns[1].topValues?.[0].value).toMatch(/^say "hi" \d+$/);
   });
 
+  it('splits a Parquet file by columns: the worker decodes its own columns from the file', async () => {
+    const { parquet } = await writeFormats(example.test, await temporaryDirectory());
+    const single = await profileTable(await openTable(parquet), {}, 'never');
+    const parallel = await profileTable(await openTable(parquet), {}, 'always');
+    expect(parallel).toEqual(single);
+    // The data gate reads every column on this thread anyway: no second decode on a worker.
+    const gate = await chooseProfiler(await openTable(parquet), {}, 'always', { main: 0, of: 1 });
+    expect('close' in gate).toBe(false);
+  });
+
   it('is chosen for large CSV files only, unless forced', async () => {
     const small = await chooseProfiler(await openTable(example.train), {});
     expect('close' in small).toBe(false);
@@ -51,6 +61,10 @@ describe('parallel profile', () => {
     const jsonl = join(await temporaryDirectory(), 'a.jsonl');
     await writeFile(jsonl, '{"a":1,"b":2}\n');
     expect('close' in (await chooseProfiler(await openTable(jsonl), {}, 'always'))).toBe(false);
+    const { parquet } = await writeFormats(example.test, await temporaryDirectory());
+    const onParquet = await chooseProfiler(await openTable(parquet), {}, 'always');
+    expect('mainColumns' in onParquet).toBe(true);
+    await onParquet.close?.();
   });
 
   it('runs the contract check on the worker with the same findings and lines', async () => {

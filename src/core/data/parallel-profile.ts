@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { RowBatch, TableReader, TextColumn } from './batch.ts';
@@ -158,6 +159,61 @@ function packBatch(batch: RowBatch, names: readonly string[], owned: number[]): 
   ];
 }
 
+/**
+ * Profiles a columnar file (Parquet) on two threads without passing batches between them: the
+ * worker opens the file itself and decodes only its columns (`index % share.of >= share.main`),
+ * while this thread profiles the others from its own batches. Both see the same rows.
+ */
+export function createFileParallelProfiler(
+  reader: TableReader,
+  options: Partial<ProfileOptions>,
+  share: { main: number; of: number },
+): (AnyProfiler & { mainColumns: string[] }) | undefined {
+  const script = findWorkerScript();
+  if (script === undefined) return undefined;
+  const onMain = (index: number) => index % share.of < share.main;
+  const owned = reader.columns.map((_, index) => index).filter((index) => !onMain(index));
+  const file = {
+    path: resolve(reader.path),
+    displayPath: reader.path,
+    columns: owned.map((index) => reader.columns[index]),
+  };
+  const worker = new Worker(script, { workerData: { options, owned, file } });
+  const result = new Promise<ColumnStates>((resolveStates, reject) => {
+    worker.on(
+      'message',
+      (message: { type: 'states'; states: ColumnStates } | { type: 'error'; message: string }) => {
+        if (message.type === 'states') resolveStates(message.states);
+        else reject(new Error(message.message));
+      },
+    );
+    worker.on('error', reject);
+  });
+  // Observed in finish(); without this an early failure would be an unhandled rejection.
+  result.catch(() => {});
+  const local = createColumnProfiler(options, onMain);
+  return {
+    mainColumns: reader.columns.filter((_, index) => onMain(index)),
+    get rows() {
+      return local.rows;
+    },
+    add(batch: RowBatch, names: readonly string[]) {
+      local.add(batch, names);
+    },
+    async finish(sources) {
+      try {
+        const states = await result;
+        return assembleProfile([local.states(), states], sources, options);
+      } finally {
+        await worker.terminate();
+      }
+    },
+    async close() {
+      await worker.terminate();
+    },
+  };
+}
+
 /** When to profile on two threads: `auto` for CSV files of at least {@link PARALLEL_MIN_BYTES}. */
 export const PARALLEL_MODES = ['auto', 'always', 'never'] as const;
 export type ParallelMode = (typeof PARALLEL_MODES)[number];
@@ -185,11 +241,17 @@ export async function chooseProfiler(
   share?: { main: number; of: number },
   contract?: WorkerContract,
 ): Promise<AnyProfiler> {
-  if (mode !== 'never' && reader.format === 'csv' && reader.columns.length >= 2) {
+  // Parquet is split by columns, each thread decoding its own; when the main thread needs every
+  // column anyway (share.main 0: the data gate), a second decode would cost memory for little time.
+  const parallelFormat = reader.format === 'csv' || (reader.format === 'parquet' && share?.main !== 0);
+  if (mode !== 'never' && parallelFormat && reader.columns.length >= 2) {
     const large =
       mode === 'always' || (await stat(reader.path).catch(() => ({ size: 0 }))).size >= PARALLEL_MIN_BYTES;
     if (large) {
-      const parallel = createParallelProfiler(options, reader.columns.length, share, contract);
+      const parallel =
+        reader.format === 'parquet'
+          ? createFileParallelProfiler(reader, options, share ?? { main: 1, of: 2 })
+          : createParallelProfiler(options, reader.columns.length, share, contract);
       if (parallel) return parallel;
     }
   }

@@ -9,6 +9,7 @@ import { beginBatch } from './cells.ts';
 import { type ContractCheckOptions, createContractChecker, type DataContract } from './contract.ts';
 import { createColumnProfiler } from './profile.ts';
 import type { ProfileOptions } from './profile-types.ts';
+import { openParquet } from './read-parquet.ts';
 
 /** A batch as the main thread sends it: the byte range of the owned columns, rebased to 0. */
 export interface WorkerBatch {
@@ -35,16 +36,41 @@ export interface WorkerContract {
   options: ContractCheckOptions;
 }
 
-const { options, owned, contract } = workerData as {
+const { options, owned, contract, file } = workerData as {
   options: Partial<ProfileOptions>;
   owned: number[];
   contract?: WorkerContract;
+  /** A columnar file (Parquet) the worker reads itself, decoding only its columns. */
+  file?: { path: string; displayPath: string; columns: string[] };
 };
 const ownedSet = new Set(owned);
 const profiler = createColumnProfiler(options, (index) => ownedSet.has(index));
 const checker = contract ? createContractChecker(contract.contract, contract.options) : undefined;
 
-parentPort!.on('message', (message: WorkerRequest) => {
+if (file) {
+  // Independent pass: no batches come from the main thread.
+  profileFile(file).then(
+    (states) => parentPort!.postMessage({ type: 'states', states }),
+    (error: unknown) =>
+      parentPort!.postMessage({
+        type: 'error',
+        message: error instanceof Error ? error.message : String(error),
+      }),
+  );
+} else {
+  parentPort!.on('message', onBatch);
+}
+
+async function profileFile(source: NonNullable<typeof file>) {
+  const reader = await openParquet(source.path, source.displayPath, { only: source.columns });
+  for await (const batch of reader.batches()) {
+    beginBatch();
+    profiler.add(batch, reader.columns);
+  }
+  return profiler.states();
+}
+
+function onBatch(message: WorkerRequest): void {
   if (message.type === 'finish') {
     const findings = checker?.finish(message.rows, message.columns);
     parentPort!.postMessage({ type: 'states', states: profiler.states(), findings });
@@ -67,4 +93,4 @@ parentPort!.on('message', (message: WorkerRequest) => {
   profiler.add(batch, message.names);
   checker?.add(batch, message.names);
   parentPort!.postMessage({ type: 'done' });
-});
+}

@@ -7,6 +7,7 @@
  * values are counted exactly by their 52-bit hash up to `exactDistinct` and by HyperLogLog beyond.
  * Everything merges: `mergeProfiles([profile(A), profile(B)])` equals `profile(A ∪ B)`.
  */
+import { resolve } from 'node:path';
 import { ConfigurationError } from '../errors.ts';
 import type { ColumnCells, RowBatch, TableReader, TextColumn } from './batch.ts';
 import {
@@ -176,6 +177,11 @@ export async function profileTable(
   // Imported here: parallel-profile.ts imports this module.
   const { chooseProfiler } = await import('./parallel-profile.ts');
   const profiler = await chooseProfiler(reader, options, parallel);
+  // A Parquet file split between threads: this thread decodes only its own columns.
+  if ('mainColumns' in profiler && reader.format === 'parquet') {
+    const { openParquet } = await import('./read-parquet.ts');
+    reader = await openParquet(resolve(reader.path), reader.path, { only: profiler.mainColumns as string[] });
+  }
   try {
     for await (const batch of reader.batches()) {
       beginBatch();

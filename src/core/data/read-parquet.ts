@@ -19,6 +19,11 @@ import { DEFAULT_BATCH_ROWS } from './read-csv.ts';
 export interface ParquetReaderOptions {
   /** Rows per batch (a row group is cut into batches of this size). Default 8192. */
   batchRows?: number;
+  /**
+   * Decode only these columns (Parquet is columnar: the others are never read). The batches still
+   * have every column, in file order; the ones not decoded are empty and must not be read.
+   */
+  only?: readonly string[];
 }
 
 const MAGIC = [0x50, 0x41, 0x52, 0x31]; // "PAR1"
@@ -78,6 +83,7 @@ class ParquetReader implements TableReader {
   private readonly filePath: string;
   private readonly metadata: FileMetaData;
   private readonly batchRows: number;
+  private readonly only: ReadonlySet<string> | undefined;
   private iterated = false;
 
   constructor(filePath: string, displayPath: string, metadata: FileMetaData, options: ParquetReaderOptions) {
@@ -87,6 +93,7 @@ class ParquetReader implements TableReader {
     this.columns = parquetSchema(metadata).children.map((child) => child.element.name);
     this.rowCount = Number(metadata.num_rows);
     this.batchRows = Math.max(1, Math.floor(options.batchRows ?? DEFAULT_BATCH_ROWS));
+    this.only = options.only ? new Set(options.only) : undefined;
   }
 
   async *batches(): AsyncGenerator<RowBatch> {
@@ -131,6 +138,7 @@ class ParquetReader implements TableReader {
       await parquetRead({
         file,
         metadata: this.metadata,
+        ...(this.only ? { columns: [...this.only] } : {}),
         rowStart: groupStart,
         rowEnd: groupStart + groupRows,
         compressors,
@@ -150,9 +158,16 @@ class ParquetReader implements TableReader {
         { cause: error },
       );
     }
-    return this.columns.map((name) => toValues(joinPieces(pieces.get(name) ?? [], groupStart, groupRows)));
+    return this.columns.map((name) =>
+      this.only && !this.only.has(name)
+        ? NOT_READ
+        : toValues(joinPieces(pieces.get(name) ?? [], groupStart, groupRows)),
+    );
   }
 }
+
+/** The values of a column that was not decoded (see `only`). */
+const NOT_READ: ArrayLike<unknown> = Object.freeze([]);
 
 /** The column's values for rows `[groupStart, groupStart + groupRows)` as one array. */
 function joinPieces(pieces: ColumnData[], groupStart: number, groupRows: number): ArrayLike<unknown> {
@@ -203,6 +218,7 @@ function toNumberIfSafe(value: unknown): unknown {
 }
 
 function sliceValues(values: ArrayLike<unknown>, from: number, to: number): ArrayLike<unknown> {
+  if (values === NOT_READ) return NOT_READ;
   if (from === 0 && to === values.length) return values;
   if (ArrayBuffer.isView(values)) return (values as unknown as Float64Array).subarray(from, to);
   return (values as unknown[]).slice(from, to);
