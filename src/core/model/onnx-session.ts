@@ -1,0 +1,66 @@
+/**
+ * Loads ONNX models into onnxruntime-node. The runtime (a native addon of ~45 MB for linux-x64)
+ * is imported lazily, so actions and commands that never run a model do not pay for it.
+ */
+import { ConfigurationError, InputError } from '../errors.ts';
+
+type OrtModule = typeof import('onnxruntime-node');
+export type OrtSession = Awaited<ReturnType<OrtModule['InferenceSession']['create']>>;
+
+let runtime: Promise<OrtModule> | undefined;
+
+/** The onnxruntime-node module, imported on first use. */
+export function loadOnnxRuntime(): Promise<OrtModule> {
+  runtime ??= import('onnxruntime-node').catch((error: unknown) => {
+    runtime = undefined;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigurationError(
+      `ONNX Runtime cannot be loaded on this runner (${process.platform}-${process.arch}): ${reason}. ` +
+        'onnxruntime-node ships CPU binaries for Linux, macOS and Windows on x64/arm64; use such a runner.',
+    );
+  });
+  return runtime;
+}
+
+/**
+ * Creates an inference session for a model file. Load failures become `InputError`s that name the
+ * file and say what to change (an unsupported opset or operator, a file that is not a model,
+ * missing external data).
+ */
+export async function createOnnxSession(path: string): Promise<OrtSession> {
+  const ort = await loadOnnxRuntime();
+  try {
+    return await ort.InferenceSession.create(path, {
+      graphOptimizationLevel: 'all',
+      executionProviders: ['cpu'],
+    });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new InputError(`Model ${path} cannot be loaded by ONNX Runtime: ${explainLoadFailure(reason)}`, {
+      file: path,
+    });
+  }
+}
+
+/** Turns ONNX Runtime's load errors into advice. */
+export function explainLoadFailure(reason: string): string {
+  const first = reason.split('\n')[0];
+  if (
+    /opset|Opset/.test(reason) &&
+    /not supported|Unsupported|is under development|higher than/i.test(reason)
+  ) {
+    return `${first}. The model uses an opset this ONNX Runtime does not support: export it with a lower opset (e.g. opset_version=17).`;
+  }
+  if (/Could not find an implementation|No op registered|Unrecognized|not registered/i.test(reason)) {
+    return `${first}. An operator of the model is not available in ONNX Runtime's CPU provider: export without custom operators.`;
+  }
+  if (
+    /protobuf parsing failed|Failed to load model|invalid wire type|Load model from .* failed/i.test(reason)
+  ) {
+    return `${first}. The file is not a valid ONNX model (truncated, a Git LFS pointer, or another format).`;
+  }
+  if (/external data|External data|cannot open file|No such file/i.test(reason)) {
+    return `${first}. The model's external-data files must sit next to it, under the names recorded in the model.`;
+  }
+  return first;
+}
