@@ -23,17 +23,19 @@ export function loadOnnxRuntime(): Promise<OrtModule> {
 }
 
 /**
- * Creates an inference session for a model file. Load failures become `InputError`s that name the
+ * Creates an inference session for a model file (or for `bytes`, an in-memory copy of it, named
+ * `path` in messages). Load failures become `InputError`s that name the
  * file and say what to change (an unsupported opset or operator, a file that is not a model,
  * missing external data).
  */
-export async function createOnnxSession(path: string): Promise<OrtSession> {
+export async function createOnnxSession(path: string, bytes?: Uint8Array): Promise<OrtSession> {
   const ort = await loadOnnxRuntime();
+  const options = { graphOptimizationLevel: 'all', executionProviders: ['cpu'] } as const;
   try {
-    return await ort.InferenceSession.create(path, {
-      graphOptimizationLevel: 'all',
-      executionProviders: ['cpu'],
-    });
+    // From bytes (an edited in-memory copy) or from the file (external data then resolves next to it).
+    return bytes
+      ? await ort.InferenceSession.create(bytes, options)
+      : await ort.InferenceSession.create(path, options);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new InputError(`Model ${path} cannot be loaded by ONNX Runtime: ${explainLoadFailure(reason)}`, {

@@ -18,6 +18,8 @@ export class ProtobufError extends Error {
 export interface ProtobufField {
   number: number;
   wireType: number;
+  /** Byte offset of the field's key (where the whole field starts). */
+  offset: number;
   /** For varints: the value (exact up to 2^53). */
   value: number;
   /** For length-delimited fields: the byte range [start, end). */
@@ -42,11 +44,12 @@ export class ProtobufReader {
   /** The next field, or undefined at the end of the message. */
   next(): ProtobufField | undefined {
     if (this.position >= this.end) return undefined;
+    const offset = this.position;
     const key = this.readVarint();
     const number = Math.floor(key / 8);
     const wireType = key % 8;
     if (number === 0) throw new ProtobufError(`field number 0 at byte ${this.position}`);
-    const field: ProtobufField = { number, wireType, value: 0, start: 0, end: 0 };
+    const field: ProtobufField = { number, wireType, offset, value: 0, start: 0, end: 0 };
     switch (wireType) {
       case VARINT:
         field.value = this.readVarint();
@@ -116,4 +119,40 @@ export class ProtobufReader {
 /** Two's complement of a 64-bit varint read as a non-negative double (for negative int64 values). */
 export function toSigned64(value: number): number {
   return value >= 2 ** 63 ? value - 2 ** 64 : value;
+}
+
+/** Protobuf encoding helpers, for the few edits we make to models. */
+export function encodeVarint(value: number): number[] {
+  const bytes: number[] = [];
+  while (value >= 0x80) {
+    bytes.push((value % 0x80) | 0x80);
+    value = Math.floor(value / 0x80);
+  }
+  bytes.push(value);
+  return bytes;
+}
+
+/** A length-delimited field: key, length, payload. */
+export function encodeLengthDelimited(number: number, payload: Uint8Array): Uint8Array {
+  const head = [...encodeVarint(number * 8 + LENGTH_DELIMITED), ...encodeVarint(payload.length)];
+  const out = new Uint8Array(head.length + payload.length);
+  out.set(head, 0);
+  out.set(payload, head.length);
+  return out;
+}
+
+/** A varint field. */
+export function encodeVarintField(number: number, value: number): Uint8Array {
+  return Uint8Array.from([...encodeVarint(number * 8 + VARINT), ...encodeVarint(value)]);
+}
+
+/** Concatenates byte arrays. */
+export function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
+  let position = 0;
+  for (const part of parts) {
+    out.set(part, position);
+    position += part.length;
+  }
+  return out;
 }
