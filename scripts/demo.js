@@ -44,42 +44,26 @@ mlops(
   ],
   0,
 );
+// The gate's inputs, the same for both runs: drift against the training profile, leakage against
+// the training rows, the reviewed contract.
+const gate = [
+  '--reference',
+  o('train-profile.json'),
+  '--train',
+  data('train.csv'),
+  '--contract',
+  contract,
+  '--target',
+  'target',
+];
 mlops(
   '3. The data gate on the holdout set: contract, leakage vs train, drift vs the training profile → passes',
-  [
-    'validate-data',
-    '--data',
-    data('test.csv'),
-    '--reference',
-    o('train-profile.json'),
-    '--train',
-    data('train.csv'),
-    '--contract',
-    contract,
-    '--target',
-    'target',
-    '--report',
-    o('test-report.json'),
-  ],
+  ['validate-data', '--data', data('test.csv'), ...gate, '--report', o('test-report.json')],
   0,
 );
 mlops(
   '4. The same gate on a drifted batch (two features scaled by 1.25, some values missing) → fails with reasons',
-  [
-    'validate-data',
-    '--data',
-    data('drifted.csv'),
-    '--reference',
-    o('train-profile.json'),
-    '--train',
-    data('train.csv'),
-    '--contract',
-    contract,
-    '--target',
-    'target',
-    '--report',
-    o('drifted-report.json'),
-  ],
+  ['validate-data', '--data', data('drifted.csv'), ...gate, '--report', o('drifted-report.json')],
   1,
 );
 console.log(

@@ -1,26 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TextColumn } from '../../src/core/data/batch.ts';
 import { textCell } from '../../src/core/data/cells.ts';
 import { type OpenTableOptions, openTable } from '../../src/core/data/open-table.ts';
-import { InputError } from '../../src/core/errors.ts';
+import { createTempWriter, inputError } from '../helpers/files.ts';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-/** Writes `content` to a fresh temp dir and returns the file's path. */
-function writeTemp(name: string, content: string | Uint8Array): string {
-  const dir = mkdtempSync(join(tmpdir(), 'read-csv-'));
-  dirs.push(dir);
-  const path = join(dir, name);
-  writeFileSync(path, content);
-  return path;
-}
+const writeTemp = createTempWriter('read-csv-');
 
 interface Table {
   columns: readonly string[];
@@ -55,17 +40,6 @@ async function readTable(path: string, options: OpenTableOptions = {}): Promise<
     }
   }
   return table;
-}
-
-/** Runs `action` and returns the `InputError` it throws. */
-async function inputError(action: () => Promise<unknown>): Promise<InputError> {
-  try {
-    await action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputError);
-    return error as InputError;
-  }
-  throw new Error('expected an InputError');
 }
 
 describe('CSV reader: RFC 4180', () => {

@@ -1,24 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ValueColumn } from '../../src/core/data/batch.ts';
 import { type OpenTableOptions, openTable } from '../../src/core/data/open-table.ts';
-import { InputError } from '../../src/core/errors.ts';
+import { createTempWriter, inputError } from '../helpers/files.ts';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function writeTemp(name: string, content: string | Uint8Array): string {
-  const dir = mkdtempSync(join(tmpdir(), 'read-jsonl-'));
-  dirs.push(dir);
-  const path = join(dir, name);
-  writeFileSync(path, content);
-  return path;
-}
+const writeTemp = createTempWriter('read-jsonl-');
 
 interface Table {
   columns: readonly string[];
@@ -51,16 +37,6 @@ async function readTable(path: string, options: OpenTableOptions = {}): Promise<
     }
   }
   return table;
-}
-
-async function inputError(action: () => Promise<unknown>): Promise<InputError> {
-  try {
-    await action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputError);
-    return error as InputError;
-  }
-  throw new Error('expected an InputError');
 }
 
 describe('JSONL reader', () => {

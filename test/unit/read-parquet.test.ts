@@ -1,36 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parquetMetadata } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ValueColumn } from '../../src/core/data/batch.ts';
 import { type OpenTableOptions, openTable } from '../../src/core/data/open-table.ts';
-import { InputError } from '../../src/core/errors.ts';
+import { createTempWriter, inputError } from '../helpers/files.ts';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function writeTemp(name: string, content: string | Uint8Array | ArrayBuffer): string {
-  const dir = mkdtempSync(join(tmpdir(), 'read-parquet-'));
-  dirs.push(dir);
-  const path = join(dir, name);
-  writeFileSync(path, content instanceof ArrayBuffer ? new Uint8Array(content) : content);
-  return path;
-}
-
-async function inputError(action: () => Promise<unknown>): Promise<InputError> {
-  try {
-    await action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputError);
-    return error as InputError;
-  }
-  throw new Error('expected an InputError');
-}
+const writeTemp = createTempWriter('read-parquet-');
 
 interface Table {
   columns: readonly string[];

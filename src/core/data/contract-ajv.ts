@@ -60,3 +60,23 @@ export function registerExtensionKeywords(ajv: Ajv2020, schema: unknown): void {
   };
   visit(schema);
 }
+
+/**
+ * JSON Schema keywords that annotate and never fail validation: the contract check skips them,
+ * and contract loading accepts them.
+ */
+export const ANNOTATION_KEYWORDS = [
+  'title',
+  'description',
+  'default',
+  'examples',
+  'deprecated',
+  'readOnly',
+  'writeOnly',
+  '$comment',
+  '$schema',
+  '$id',
+  '$anchor',
+  '$defs',
+  'definitions',
+] as const;

@@ -24,7 +24,7 @@ import { didYouMean } from '../suggest.ts';
 import type { RowBatch, TextColumn, ValueColumn } from './batch.ts';
 import { hashBytes, MissingTokens, parseBooleanBytes, parseNumberColumn, textCell } from './cells.ts';
 import type { ColumnRules, ColumnSchema, DataContract, JsonType, RuleLevel } from './contract.ts';
-import { getContractAjv, registerExtensionKeywords } from './contract-ajv.ts';
+import { ANNOTATION_KEYWORDS, getContractAjv, registerExtensionKeywords } from './contract-ajv.ts';
 import {
   type BatchConsumer,
   DATA_CHECKS,
@@ -89,21 +89,7 @@ const INLINE_KEYWORDS = new Set([
   'maxLength',
   'pattern',
 ]);
-const ANNOTATIONS = new Set([
-  'title',
-  'description',
-  'default',
-  'examples',
-  'deprecated',
-  'readOnly',
-  'writeOnly',
-  '$comment',
-  '$schema',
-  '$id',
-  '$anchor',
-  '$defs',
-  'definitions',
-]);
+const ANNOTATIONS: ReadonlySet<string> = new Set(ANNOTATION_KEYWORDS);
 
 interface Violation {
   rule: string;

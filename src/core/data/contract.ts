@@ -26,7 +26,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { ConfigurationError } from '../errors.ts';
 import xMlopsSchema from '../schemas/x-mlops.schema.json' with { type: 'json' };
 import { didYouMean } from '../suggest.ts';
-import { getContractAjv, registerExtensionKeywords } from './contract-ajv.ts';
+import { ANNOTATION_KEYWORDS, getContractAjv, registerExtensionKeywords } from './contract-ajv.ts';
 import type { DriftTestName } from './drift.ts';
 
 export { type ContractChecker, type ContractCheckOptions, createContractChecker } from './contract-check.ts';
@@ -109,14 +109,6 @@ const SCHEMA_KEYWORDS = [
   'minLength',
   'maxLength',
   'format',
-  'title',
-  'description',
-  'default',
-  'examples',
-  'deprecated',
-  'readOnly',
-  'writeOnly',
-  '$comment',
   'allOf',
   'anyOf',
   'oneOf',
@@ -143,18 +135,14 @@ const SCHEMA_KEYWORDS = [
   'maxProperties',
   'unevaluatedItems',
   'unevaluatedProperties',
-  '$schema',
-  '$id',
   '$ref',
-  '$anchor',
   '$dynamicRef',
   '$dynamicAnchor',
   '$vocabulary',
-  '$defs',
-  'definitions',
   'contentEncoding',
   'contentMediaType',
   'contentSchema',
+  ...ANNOTATION_KEYWORDS,
 ] as const;
 const KNOWN_KEYWORDS: ReadonlySet<string> = new Set(SCHEMA_KEYWORDS);
 const COLUMN_KEYWORD_HINT =

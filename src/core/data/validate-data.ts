@@ -129,14 +129,15 @@ export async function validateData(
   const contract: DataContract | undefined = options.contract
     ? await loadContract(options.contract)
     : undefined;
-  // Precedence: the config or flags, then the contract's x-mlops, then the defaults.
-  const checks: Required<NonNullable<ValidateDataOptions['checks']>> = {
+  // Precedence: the config or flags, then the contract's x-mlops, then the defaults. Unexpected
+  // columns are the contract checker's to judge (additionalProperties, x-mlops.unexpectedColumns);
+  // only an explicit `options.checks.unexpectedColumns` overrides it, below.
+  const checks = {
     duplicates: contract?.['x-mlops']?.duplicateRows ?? 'warning',
     leakage: 'error',
-    unexpectedColumns: 'error',
     drift: 'error',
     ...options.checks,
-  };
+  } satisfies NonNullable<ValidateDataOptions['checks']>;
   const profileOptions: Partial<ProfileOptions> = { ...options.profile };
   if (options.missingTokens) profileOptions.missingTokens = options.missingTokens;
   const missingTokens = options.missingTokens ?? DEFAULT_PROFILE_OPTIONS.missingTokens;
