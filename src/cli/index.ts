@@ -6,8 +6,9 @@ import { type Command, EXIT, renderMainHelp, runCommand } from './cli.ts';
 import { profileCommand } from './commands/profile.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { validateDataCommand } from './commands/validate-data.ts';
+import { validateModelCommand } from './commands/validate-model.ts';
 
-const COMMANDS: Command[] = [validateDataCommand, profileCommand, schemaCommand];
+const COMMANDS: Command[] = [validateDataCommand, validateModelCommand, profileCommand, schemaCommand];
 
 async function main(argv: string[]): Promise<number> {
   const io = {

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
-import { type Document, isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { ConfigurationError } from '../errors.ts';
 import schema from '../schemas/mlops-config.schema.json' with { type: 'json' };
 import { didYouMean } from '../suggest.ts';
@@ -42,9 +42,46 @@ export interface DataConfig {
   profile?: { 'exact-values'?: number; 'exact-distinct'?: number; 'top-values'?: number };
 }
 
+/** One `model.thresholds` entry, as written. */
+export interface ThresholdConfig {
+  metric: string;
+  min?: number;
+  max?: number;
+  'max-decrease'?: number;
+  'max-increase'?: number;
+  relative?: boolean;
+  confidence?: 'point' | 'interval';
+  slice?: string;
+}
+
+/** The `model:` part of mlops.yaml, as written (kebab-case keys). */
+export interface ModelConfig {
+  model?: string;
+  baseline?: string;
+  data?: string;
+  contract?: string;
+  task?: 'binary' | 'multiclass' | 'regression';
+  target?: string;
+  features?: string[];
+  output?: { name?: string; kind?: 'probabilities' | 'logits' | 'values' };
+  classes?: (string | number)[];
+  threshold?: number;
+  missing?: 'error' | 'nan' | 'drop';
+  'batch-rows'?: number;
+  'on-missing-baseline'?: 'fail' | 'skip' | 'value-only';
+  bootstrap?: false | { resamples?: number; seed?: number; level?: number };
+  'min-rows'?: number;
+  gates?: string[];
+  thresholds?: ThresholdConfig[];
+  slices?: { columns?: string[]; buckets?: Record<string, number[]>; 'min-rows'?: number };
+  budgets?: { 'latency-p95-ms'?: number; 'latency-p99-ms'?: number; 'size-mb'?: number };
+  golden?: { path: string; atol?: number; rtol?: number };
+}
+
 export interface MlopsConfig {
   version?: 1;
   data?: DataConfig;
+  model?: ModelConfig;
 }
 
 /** A loaded config with the folder its relative paths are resolved against. */
@@ -155,6 +192,13 @@ function lineOf(
   let range: [number, number, number] | undefined | null = (node as { range?: [number, number, number] })
     ?.range;
   for (const part of parts) {
+    if (isSeq(node)) {
+      const item = node.items[Number(part)] as { range?: [number, number, number] } | undefined;
+      if (!item) break;
+      range = item.range;
+      node = item;
+      continue;
+    }
     if (!isMap(node)) break;
     const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === part);
     if (!pair) break;

@@ -80,6 +80,17 @@ export interface OnnxInitializer {
   external: Record<string, string> | null;
 }
 
+/** A graph node. Of its attributes only the class labels of `ai.onnx.ml` classifiers are read. */
+export interface OnnxNode {
+  opType: string;
+  domain: string;
+  name: string;
+  inputs: string[];
+  outputs: string[];
+  /** `classlabels_ints`/`classlabels_int64s`/`classlabels_strings` (classifiers, ZipMap), when present. */
+  classLabels?: (number | string)[];
+}
+
 export interface OnnxModelInfo {
   path: string;
   /** Size of the .onnx file; with `externalBytes`, what the model weighs on disk. */
@@ -95,7 +106,7 @@ export interface OnnxModelInfo {
   /** Graph inputs that are fed by the caller (initializers listed as inputs are left out). */
   inputs: OnnxValueInfo[];
   outputs: OnnxValueInfo[];
-  nodes: { opType: string; domain: string; name: string; inputs: string[]; outputs: string[] }[];
+  nodes: OnnxNode[];
   metadata: Record<string, string>;
   initializers: OnnxInitializer[];
   /** External-data files, resolved next to the model, with their sizes. */
@@ -264,16 +275,37 @@ function readGraph(reader: ProtobufReader, info: OnnxModelInfo): void {
   }
 }
 
-function readNode(reader: ProtobufReader): OnnxModelInfo['nodes'][number] {
-  const node = { opType: '', domain: '', name: '', inputs: [] as string[], outputs: [] as string[] };
+function readNode(reader: ProtobufReader): OnnxNode {
+  const node: OnnxNode = { opType: '', domain: '', name: '', inputs: [], outputs: [] };
   for (let field = reader.next(); field; field = reader.next()) {
     if (field.number === 1) node.inputs.push(reader.string(field));
     else if (field.number === 2) node.outputs.push(reader.string(field));
     else if (field.number === 3) node.name = reader.string(field);
     else if (field.number === 4) node.opType = reader.string(field);
-    else if (field.number === 7) node.domain = reader.string(field);
+    else if (field.number === 5) {
+      const labels = readClassLabels(reader.message(field));
+      if (labels) node.classLabels = labels;
+    } else if (field.number === 7) node.domain = reader.string(field);
   }
   return node;
+}
+
+const CLASS_LABEL_ATTRIBUTES = new Set(['classlabels_ints', 'classlabels_int64s', 'classlabels_strings']);
+
+/** The labels of an AttributeProto named `classlabels_*` (name = 1, ints = 8, strings = 9), else undefined. */
+function readClassLabels(reader: ProtobufReader): (number | string)[] | undefined {
+  let name = '';
+  const ints: number[] = [];
+  const strings: string[] = [];
+  for (let field = reader.next(); field; field = reader.next()) {
+    if (field.number === 1) name = reader.string(field);
+    else if (field.number === 8) {
+      if (field.wireType === 2) ints.push(...reader.varints(field).map(toSigned64));
+      else ints.push(toSigned64(field.value));
+    } else if (field.number === 9) strings.push(reader.string(field));
+  }
+  if (!CLASS_LABEL_ATTRIBUTES.has(name)) return undefined;
+  return name === 'classlabels_strings' ? strings : ints;
 }
 
 function readValueInfo(reader: ProtobufReader): OnnxValueInfo {

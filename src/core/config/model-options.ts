@@ -1,0 +1,191 @@
+/**
+ * Turns what the user gave (action inputs or CLI flags, plus `mlops.yaml`'s `model:` part) into
+ * the options of the model gate. Inputs and flags win over the config file; gate expressions
+ * from both are combined; paths in the config are relative to it.
+ */
+import { TABLE_FORMATS } from '../data/batch.ts';
+import { ConfigurationError } from '../errors.ts';
+import { type GateSpec, ON_MISSING_BASELINE, parseGateConfig, parseGateExpression } from '../model/gates.ts';
+import { TASKS } from '../model/metric-names.ts';
+import { MISSING_POLICIES, OUTPUT_KINDS } from '../model/model-io.ts';
+import type { ValidateModelOptions } from '../model/validate-model.ts';
+import type { LoadedConfig } from './config.ts';
+import { parseChoice } from './data-options.ts';
+
+/** What an adapter collected from its user, every field optional. */
+export interface ModelGateRequest {
+  model?: string;
+  baseline?: string;
+  data?: string;
+  contract?: string;
+  task?: string;
+  target?: string;
+  /** Comma-separated or repeated feature columns. */
+  features?: string[];
+  gates?: string[];
+  golden?: string;
+  missing?: string;
+  onMissingBaseline?: string;
+  outputName?: string;
+  outputKind?: string;
+  threshold?: string;
+  resamples?: string;
+  seed?: string;
+  batchRows?: string;
+  minRows?: string;
+  slices?: string[];
+  format?: string;
+  delimiter?: string;
+}
+
+/** How each request field is called in this adapter (flag or input), for messages. */
+export interface ModelRequestNames {
+  model: string;
+  data: string;
+  target: string;
+  gates: string;
+  task: string;
+  missing: string;
+  onMissingBaseline: string;
+  outputKind: string;
+  threshold: string;
+  resamples: string;
+  seed: string;
+  batchRows: string;
+  minRows: string;
+  format: string;
+}
+
+/** Merges a request with the config into validated model-gate options. */
+export function resolveModelOptions(
+  request: ModelGateRequest,
+  loaded: LoadedConfig | undefined,
+  names: ModelRequestNames,
+): ValidateModelOptions {
+  const config = loaded?.config.model ?? {};
+  const dataConfig = loaded?.config.data ?? {};
+  const fromConfig = (path: string | undefined) =>
+    path === undefined ? undefined : loaded!.resolvePath(path);
+  const inConfig = (key: string) => (loaded ? `, or model.${key} in ${loaded.file}` : '');
+  const model = request.model ?? fromConfig(config.model);
+  if (!model)
+    throw new ConfigurationError(`No model to validate: set ${names.model}${inConfig('model')}.`, {
+      key: names.model,
+    });
+  const data = request.data ?? fromConfig(config.data) ?? fromConfig(dataConfig.data);
+  if (!data) {
+    throw new ConfigurationError(`No holdout data to evaluate on: set ${names.data}${inConfig('data')}.`, {
+      key: names.data,
+    });
+  }
+  const target = request.target ?? config.target ?? dataConfig.target;
+  if (!target) {
+    throw new ConfigurationError(`No target (label) column: set ${names.target}${inConfig('target')}.`, {
+      key: names.target,
+    });
+  }
+  const gates: GateSpec[] = [
+    ...(request.gates ?? [])
+      .filter((g) => g.trim() !== '')
+      .map((g) => withSource(parseGateExpression(g), names.gates)),
+    ...(config.gates ?? []).map((g, i) => withSource(parseGateExpression(g), `model.gates[${i}]`)),
+    ...(config.thresholds ?? []).map((entry, i) => parseGateConfig(entry, `model.thresholds[${i}]`)),
+  ];
+  const number = (value: string | undefined, name: string, check: (n: number) => boolean, what: string) => {
+    if (value === undefined) return undefined;
+    const parsed = Number(value);
+    if (value.trim() === '' || !check(parsed)) {
+      throw new ConfigurationError(`${name} must be ${what}; got "${value}".`, { key: name });
+    }
+    return parsed;
+  };
+  const positiveInteger = (n: number) => Number.isInteger(n) && n > 0;
+  const resamples = number(
+    request.resamples,
+    names.resamples,
+    (n) => Number.isInteger(n) && n >= 0,
+    'a whole number (0 turns the bootstrap off)',
+  );
+  const seed = number(
+    request.seed,
+    names.seed,
+    (n) => Number.isInteger(n) && n >= 0,
+    'a non-negative integer',
+  );
+  const bootstrap =
+    resamples === 0 || (resamples === undefined && config.bootstrap === false)
+      ? (false as const)
+      : {
+          ...(config.bootstrap || {}),
+          ...(resamples !== undefined ? { resamples } : {}),
+          ...(seed !== undefined ? { seed } : {}),
+        };
+  const outputKind = request.outputKind
+    ? parseChoice(request.outputKind, OUTPUT_KINDS, names.outputKind)
+    : config.output?.kind;
+  const outputName = request.outputName ?? config.output?.name;
+  const delimiter = request.delimiter ?? dataConfig.delimiter;
+  const sliceColumns = request.slices && request.slices.length > 0 ? request.slices : config.slices?.columns;
+  const sizeMb = config.budgets?.['size-mb'];
+  return {
+    model,
+    baseline: request.baseline ?? fromConfig(config.baseline),
+    data,
+    contract: request.contract ?? fromConfig(config.contract) ?? fromConfig(dataConfig.contract),
+    read: {
+      format: request.format ? parseChoice(request.format, TABLE_FORMATS, names.format) : dataConfig.format,
+      delimiter: delimiter === '\\t' ? '\t' : delimiter,
+    },
+    missingTokens: dataConfig['missing-values'],
+    task: request.task ? parseChoice(request.task, TASKS, names.task) : config.task,
+    target,
+    features: request.features && request.features.length > 0 ? request.features : config.features,
+    output: outputName || outputKind ? { name: outputName, kind: outputKind } : undefined,
+    classes: config.classes,
+    threshold:
+      number(request.threshold, names.threshold, (n) => n >= 0 && n <= 1, 'a probability between 0 and 1') ??
+      config.threshold,
+    missing: request.missing ? parseChoice(request.missing, MISSING_POLICIES, names.missing) : config.missing,
+    gates,
+    onMissingBaseline: request.onMissingBaseline
+      ? parseChoice(request.onMissingBaseline, ON_MISSING_BASELINE, names.onMissingBaseline)
+      : config['on-missing-baseline'],
+    bootstrap,
+    minRows:
+      number(request.minRows, names.minRows, positiveInteger, 'a positive integer') ?? config['min-rows'],
+    slices:
+      sliceColumns || config.slices
+        ? { columns: sliceColumns, buckets: config.slices?.buckets, minRows: config.slices?.['min-rows'] }
+        : undefined,
+    budgets: {
+      latencyP95Ms: config.budgets?.['latency-p95-ms'],
+      latencyP99Ms: config.budgets?.['latency-p99-ms'],
+      sizeBytes: sizeMb === undefined ? undefined : Math.round(sizeMb * 1e6),
+    },
+    golden: request.golden
+      ? { path: request.golden, atol: config.golden?.atol, rtol: config.golden?.rtol }
+      : config.golden
+        ? { ...config.golden, path: fromConfig(config.golden.path) as string }
+        : undefined,
+    batchRows:
+      number(request.batchRows, names.batchRows, positiveInteger, 'a positive integer') ??
+      config['batch-rows'],
+    sources: {
+      features: request.features?.length
+        ? 'The features flag'
+        : loaded
+          ? `${loaded.file} (model.features)`
+          : undefined,
+      output:
+        outputName && request.outputName === undefined && loaded
+          ? `${loaded.file} (model.output.name)`
+          : undefined,
+      classes: loaded ? `${loaded.file} (model.classes)` : undefined,
+    },
+    config: loaded?.file,
+  };
+}
+
+function withSource(gate: GateSpec, source: string): GateSpec {
+  return { ...gate, source: `${source}: ${gate.source}` };
+}

@@ -1,0 +1,600 @@
+/**
+ * Streams a holdout table through one or two ONNX models (candidate and baseline on the same
+ * rows) and keeps per-row outcomes. Input tensors are filled straight from the readers' column
+ * buffers (CSV cells are parsed once per batch, no per-row objects), and both models run on the
+ * same batch before the next one is read.
+ */
+import type { ColumnCells, RowBatch, TableReader } from '../data/batch.ts';
+import { beginBatch, cellValue, MissingTokens, parseNumberColumn, textCell } from '../data/cells.ts';
+import { InputError } from '../errors.ts';
+import type { ModelIoPlan, OutputKind } from './model-io.ts';
+import { FEEDABLE_TYPES, type MissingPolicy } from './model-io.ts';
+import { loadOnnxRuntime, type OrtSession } from './onnx-session.ts';
+import type { ClassificationOutcomes, Outcomes, RegressionOutcomes } from './outcomes.ts';
+
+type OrtModule = Awaited<ReturnType<typeof loadOnnxRuntime>>;
+type OrtTensor = InstanceType<OrtModule['Tensor']>;
+type Feeds = Record<string, OrtTensor>;
+
+/** A model ready to run: its session and how to feed and read it. */
+export interface LoadedModel {
+  role: 'candidate' | 'baseline';
+  path: string;
+  session: OrtSession;
+  plan: ModelIoPlan;
+}
+
+export interface EvaluateOptions {
+  target: string;
+  missing: MissingPolicy;
+  missingTokens?: readonly string[];
+  /** Binary threshold on P(positive). */
+  threshold: number;
+  /** Categorical columns whose values define slices. */
+  sliceColumns?: readonly string[];
+  /** Numeric columns cut into buckets at these edges (`[a, b)` buckets, open at both ends). */
+  bucketColumns?: Readonly<Record<string, readonly number[]>>;
+}
+
+/** Per-row slice membership: `codes[i]` indexes `keys`. */
+export interface SliceColumn {
+  column: string;
+  keys: string[];
+  codes: Int32Array;
+}
+
+export interface EvaluationResult {
+  rows: number;
+  /** Rows skipped by `missing: drop`. */
+  droppedRows: number;
+  outcomes: { candidate: Outcomes; baseline?: Outcomes };
+  /** How each model's output was read (kind decided on the first batch when not given). */
+  outputKinds: { candidate: OutputKind; baseline?: OutputKind };
+  slices: SliceColumn[];
+  /** Time spent inside `session.run`, per model, in milliseconds. */
+  inferenceMs: { candidate: number; baseline?: number };
+  /** The first rows' feeds, kept for latency measurements. */
+  sampleFeeds: { candidate: Feeds; baseline?: Feeds } | undefined;
+}
+
+/** A typed array that grows by doubling; `view()` copies out the filled part. */
+class GrowableBuffer<T extends Float64Array | Int32Array> {
+  data: T;
+  length = 0;
+  private readonly make: (size: number) => T;
+  constructor(make: (size: number) => T) {
+    this.make = make;
+    this.data = make(1024);
+  }
+  reserve(extra: number): void {
+    if (this.length + extra <= this.data.length) return;
+    let size = this.data.length * 2;
+    while (size < this.length + extra) size *= 2;
+    const next = this.make(size);
+    next.set(this.data.subarray(0, this.length));
+    this.data = next;
+  }
+  view(): T {
+    return this.data.slice(0, this.length) as T;
+  }
+}
+
+const float64Buffer = () => new GrowableBuffer((size) => new Float64Array(size));
+const int32Buffer = () => new GrowableBuffer((size) => new Int32Array(size));
+type Float64Buffer = GrowableBuffer<Float64Array>;
+type Int32Buffer = GrowableBuffer<Int32Array>;
+
+/** Where a model's outputs accumulate. */
+interface Sink {
+  model: LoadedModel;
+  kind: OutputKind | undefined;
+  values: Float64Buffer;
+  ms: number;
+}
+
+/**
+ * Evaluates the candidate (and the baseline, on the same rows) over the whole table.
+ * Throws `InputError` naming the file, line and column for cells the model cannot take, labels
+ * the model never saw, NaN outputs and an empty holdout.
+ */
+export async function evaluateModels(
+  reader: TableReader,
+  models: { candidate: LoadedModel; baseline?: LoadedModel },
+  options: EvaluateOptions,
+): Promise<EvaluationResult> {
+  const ort = await loadOnnxRuntime();
+  const { candidate, baseline } = models;
+  const output = candidate.plan.output;
+  const missing = new MissingTokens(options.missingTokens);
+  const columnIndex = new Map(reader.columns.map((name, i) => [name, i]));
+  const targetIndex = columnIndex.get(options.target);
+  if (targetIndex === undefined) {
+    throw new InputError(
+      `${reader.path} has no target column \`${options.target}\`. Columns: ${reader.columns.join(', ')}. Set the target (--target, input "target", or model.target in mlops.yaml).`,
+      { file: reader.path },
+    );
+  }
+  const labels = int32Buffer();
+  const targets = float64Buffer();
+  const classIndex = new Map(output.classes.map((c, i) => [String(c), i]));
+  const numericClasses = output.classes.every((c) => typeof c === 'number');
+  const sinks: Sink[] = [candidate, ...(baseline ? [baseline] : [])].map((model) => ({
+    model,
+    kind: model.plan.output.kind,
+    values: float64Buffer(),
+    ms: 0,
+  }));
+  const sliceSpecs = [
+    ...(options.sliceColumns ?? []).map((column) => ({
+      column,
+      edges: undefined as readonly number[] | undefined,
+    })),
+    ...Object.entries(options.bucketColumns ?? {}).map(([column, edges]) => ({ column, edges })),
+  ].map((spec) => {
+    const index = columnIndex.get(spec.column);
+    if (index === undefined) {
+      throw new InputError(
+        `Slice column \`${spec.column}\` is not in ${reader.path}. Columns: ${reader.columns.join(', ')}.`,
+        { file: reader.path },
+      );
+    }
+    return { ...spec, index, keys: new Map<string, number>(), codes: int32Buffer() };
+  });
+
+  let rows = 0;
+  let dropped = 0;
+  let sampleFeeds: EvaluationResult['sampleFeeds'];
+  let inFlight: Promise<void> | undefined;
+  for await (const batch of reader.batches()) {
+    beginBatch();
+    const keep = new Uint8Array(batch.length).fill(1);
+    const targetCells = batch.columns[targetIndex];
+    // Feeds first: a missing feature may drop the row (policy `drop`) before labels are read.
+    const feedsByModel = sinks.map((sink) =>
+      buildFeeds(ort, sink.model, batch, reader, columnIndex, keep, missing, options),
+    );
+    const kept = keep.reduce((total, k) => total + k, 0);
+    dropped += batch.length - kept;
+    if (kept === 0) continue;
+    const feeds =
+      kept === batch.length
+        ? feedsByModel
+        : feedsByModel.map((f, m) => compactFeeds(ort, f, keep, kept, sinks[m].model));
+
+    readTargets(batch, reader, targetCells, keep, kept, output.task === 'regression', {
+      labels,
+      targets,
+      classIndex,
+      numericClasses,
+      classes: output.classes,
+      missing,
+      target: options.target,
+    });
+    for (const spec of sliceSpecs) readSlice(batch, batch.columns[spec.index], keep, kept, spec, missing);
+
+    // Lines of the kept rows, copied: the reader may reuse the batch's buffers for the next one.
+    const lines = kept === batch.length ? batch.lines.slice() : batch.lines.filter((_, i) => keep[i] === 1);
+    // One batch in flight: this batch is parsed while the previous one runs on ONNX Runtime's threads.
+    if (inFlight) await inFlight;
+    inFlight = Promise.all(
+      sinks.map(async (sink, m) => {
+        const started = performance.now();
+        const result = await sink.model.session.run(feeds[m], [sink.model.plan.output.name]);
+        sink.ms += performance.now() - started;
+        return result[sink.model.plan.output.name];
+      }),
+    ).then((results) => {
+      sinks.forEach((sink, m) => {
+        collectOutput(sink, results[m] as OrtTensor, kept, lines, reader.path);
+      });
+    });
+    // Handled here so that a failure surfaces at the next await, not as an unhandled rejection.
+    inFlight.catch(() => {});
+    if (sampleFeeds === undefined) {
+      sampleFeeds = {
+        candidate: feeds[0],
+        ...(baseline ? { baseline: feeds[1] } : {}),
+      };
+    }
+    rows += kept;
+  }
+  if (inFlight) await inFlight;
+  if (rows === 0) {
+    throw new InputError(
+      `${reader.path} has no rows to evaluate${dropped > 0 ? ` (all ${dropped} were dropped for missing features)` : ''}: the holdout is empty.`,
+      { file: reader.path },
+    );
+  }
+
+  const toOutcomes = (sink: Sink): Outcomes => {
+    if (output.task === 'regression') {
+      return {
+        task: 'regression',
+        targets: targets.view(),
+        predictions: sink.values.view(),
+      } satisfies RegressionOutcomes;
+    }
+    return {
+      task: output.task,
+      classes: output.classes,
+      labels: labels.view(),
+      probabilities: sink.values.view(),
+      threshold: options.threshold,
+    } satisfies ClassificationOutcomes;
+  };
+  const [candidateSink, baselineSink] = sinks;
+  return {
+    rows,
+    droppedRows: dropped,
+    outcomes: {
+      candidate: toOutcomes(candidateSink),
+      ...(baselineSink ? { baseline: toOutcomes(baselineSink) } : {}),
+    },
+    outputKinds: {
+      candidate: candidateSink.kind ?? 'probabilities',
+      ...(baselineSink ? { baseline: baselineSink.kind ?? 'probabilities' } : {}),
+    },
+    slices: sliceSpecs.map((spec) => ({
+      column: spec.column,
+      keys: [...spec.keys.keys()],
+      codes: spec.codes.view(),
+    })),
+    inferenceMs: { candidate: candidateSink.ms, ...(baselineSink ? { baseline: baselineSink.ms } : {}) },
+    sampleFeeds,
+  };
+}
+
+/** Input tensors of one model for a batch; rows with a missing feature are dropped (policy `drop`) via `keep`. */
+function buildFeeds(
+  ort: OrtModule,
+  model: LoadedModel,
+  batch: RowBatch,
+  reader: TableReader,
+  columnIndex: Map<string, number>,
+  keep: Uint8Array,
+  missing: MissingTokens,
+  options: EvaluateOptions,
+): Feeds {
+  const n = batch.length;
+  const feeds: Feeds = {};
+  for (const input of model.plan.inputs) {
+    const width = input.columns.length;
+    const type = FEEDABLE_TYPES[input.elementType];
+    const dims = input.rank === 2 ? [n, width] : [n];
+    if (type === 'string') {
+      const data: string[] = new Array(n * width);
+      input.columns.forEach((column, j) => {
+        const cells = batch.columns[columnIndex.get(column) as number];
+        for (let i = 0; i < n; i++) {
+          const value = cellValue(cells, i);
+          if (missing.isMissingValue(value) || value === undefined) {
+            onMissing(i, column, model, batch, reader, keep, options.missing);
+            data[i * width + j] = '';
+          } else data[i * width + j] = String(value);
+        }
+      });
+      feeds[input.name] = new ort.Tensor('string', data, dims);
+      continue;
+    }
+    const data =
+      type === 'float32'
+        ? new Float32Array(n * width)
+        : type === 'float64'
+          ? new Float64Array(n * width)
+          : type === 'int32'
+            ? new Int32Array(n * width)
+            : new BigInt64Array(n * width);
+    const integer = type === 'int32' || type === 'int64';
+    input.columns.forEach((column, j) => {
+      const cells = batch.columns[columnIndex.get(column) as number];
+      const values = numbersOf(cells, n);
+      if (!integer) {
+        // The hot loop: one strided store per cell; NaN (missing or not a number) is rare.
+        const floats = data as Float32Array | Float64Array;
+        for (let i = 0, at = j; i < n; i++, at += width) {
+          const value = values[i];
+          if (Number.isNaN(value)) {
+            if (!isMissingCell(cells, i, missing)) throw notANumber(cells, i, column, model, batch, reader);
+            onMissing(i, column, model, batch, reader, keep, options.missing);
+          }
+          floats[at] = value;
+        }
+        return;
+      }
+      for (let i = 0; i < n; i++) {
+        let value = values[i];
+        if (Number.isNaN(value)) {
+          if (!isMissingCell(cells, i, missing)) throw notANumber(cells, i, column, model, batch, reader);
+          onMissing(i, column, model, batch, reader, keep, options.missing);
+          value = 0;
+        } else if (!Number.isInteger(value)) {
+          throw new InputError(
+            `${reader.path}:${batch.lines[i]}: column \`${column}\` holds ${value}, but model input \`${input.name}\` of ${model.path} takes ${input.elementType} integers.`,
+            { file: reader.path, line: batch.lines[i], key: column },
+          );
+        }
+        if (type === 'int64') (data as BigInt64Array)[i * width + j] = BigInt(value);
+        else (data as Int32Array)[i * width + j] = value;
+      }
+    });
+    feeds[input.name] = new ort.Tensor(type, data, dims);
+  }
+  return feeds;
+}
+
+/** The cells of a column as numbers (NaN for missing or non-numeric cells). */
+function numbersOf(cells: ColumnCells, n: number): Float64Array {
+  if (cells.kind === 'text') return parseNumberColumn(cells, n).values;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const value = cells.values[i];
+    out[i] =
+      typeof value === 'number'
+        ? value
+        : typeof value === 'bigint'
+          ? Number(value)
+          : typeof value === 'boolean'
+            ? Number(value)
+            : Number.NaN;
+  }
+  return out;
+}
+
+function isMissingCell(cells: ColumnCells, i: number, missing: MissingTokens): boolean {
+  if (cells.kind === 'text') {
+    return missing.isMissing(
+      cells.bytes,
+      cells.start[i],
+      cells.end[i],
+      cells.quoted !== null && cells.quoted[i] === 1,
+    );
+  }
+  return missing.isMissingValue(cells.values[i]);
+}
+
+function onMissing(
+  i: number,
+  column: string,
+  model: LoadedModel,
+  batch: RowBatch,
+  reader: TableReader,
+  keep: Uint8Array,
+  policy: MissingPolicy,
+): void {
+  if (policy === 'drop') keep[i] = 0;
+  else if (policy === 'error') {
+    throw new InputError(
+      `${reader.path}:${batch.lines[i]}: column \`${column}\` is missing, and ${model.path} needs every feature. ` +
+        'Impute missing values before evaluation, or set the missing-value policy (model.missing in mlops.yaml, --missing): ' +
+        '`nan` feeds NaN (tree ensembles route it), `drop` skips such rows (counted in the report).',
+      { file: reader.path, line: batch.lines[i], key: column },
+    );
+  }
+}
+
+function notANumber(
+  cells: ColumnCells,
+  i: number,
+  column: string,
+  model: LoadedModel,
+  batch: RowBatch,
+  reader: TableReader,
+): InputError {
+  const shown = JSON.stringify(cellValue(cells, i));
+  return new InputError(
+    `${reader.path}:${batch.lines[i]}: column \`${column}\` holds ${shown}, which is not a number; model ${model.path} takes numbers there. ` +
+      'Encode the column numerically in the data (the same way as for training), or fix the value.',
+    { file: reader.path, line: batch.lines[i], key: column },
+  );
+}
+
+/** Copies the kept rows of every feed (only when `drop` removed some). */
+function compactFeeds(
+  ort: OrtModule,
+  feeds: Feeds,
+  keep: Uint8Array,
+  kept: number,
+  model: LoadedModel,
+): Feeds {
+  const out: Feeds = {};
+  for (const input of model.plan.inputs) {
+    const tensor = feeds[input.name];
+    const width = input.columns.length;
+    const source = tensor.data as unknown as ArrayLike<unknown> & { constructor: new (n: number) => unknown };
+    const target = (
+      Array.isArray(source) ? new Array(kept * width) : new source.constructor(kept * width)
+    ) as unknown[];
+    let row = 0;
+    for (let i = 0; i < keep.length; i++) {
+      if (keep[i] === 0) continue;
+      for (let j = 0; j < width; j++) target[row * width + j] = source[i * width + j];
+      row++;
+    }
+    out[input.name] = new ort.Tensor(
+      tensor.type as 'float32',
+      target as unknown as Float32Array,
+      input.rank === 2 ? [kept, width] : [kept],
+    );
+  }
+  return out;
+}
+
+interface TargetState {
+  labels: Int32Buffer;
+  targets: Float64Buffer;
+  classIndex: Map<string, number>;
+  numericClasses: boolean;
+  classes: readonly (string | number)[];
+  missing: MissingTokens;
+  target: string;
+}
+
+function readTargets(
+  batch: RowBatch,
+  reader: TableReader,
+  cells: ColumnCells,
+  keep: Uint8Array,
+  kept: number,
+  regression: boolean,
+  state: TargetState,
+): void {
+  const n = batch.length;
+  const where = (i: number) => `${reader.path}:${batch.lines[i]}`;
+  const missingLabel = (i: number) =>
+    new InputError(
+      `${where(i)}: the target \`${state.target}\` is missing; every holdout row needs a label. Remove unlabeled rows from the holdout.`,
+      { file: reader.path, line: batch.lines[i], key: state.target },
+    );
+  if (regression) {
+    const values = numbersOf(cells, n);
+    state.targets.reserve(kept);
+    for (let i = 0; i < n; i++) {
+      if (keep[i] === 0) continue;
+      if (Number.isNaN(values[i])) {
+        if (isMissingCell(cells, i, state.missing)) throw missingLabel(i);
+        throw new InputError(
+          `${where(i)}: the target \`${state.target}\` holds ${JSON.stringify(cellValue(cells, i))}, which is not a number (regression).`,
+          { file: reader.path, line: batch.lines[i], key: state.target },
+        );
+      }
+      state.targets.data[state.targets.length++] = values[i];
+    }
+    return;
+  }
+  state.labels.reserve(kept);
+  const numbers = state.numericClasses ? numbersOf(cells, n) : undefined;
+  for (let i = 0; i < n; i++) {
+    if (keep[i] === 0) continue;
+    let key: string;
+    if (numbers && !Number.isNaN(numbers[i])) key = String(numbers[i]);
+    else {
+      if (isMissingCell(cells, i, state.missing)) throw missingLabel(i);
+      const value = cells.kind === 'text' ? textCell(cells, i) : cells.values[i];
+      key = typeof value === 'boolean' ? String(Number(value)) : String(value);
+    }
+    const index = state.classIndex.get(key);
+    if (index === undefined) {
+      throw new InputError(
+        `${where(i)}: label ${JSON.stringify(key)} in \`${state.target}\` is not a class of the model (classes: ${state.classes.map((c) => JSON.stringify(c)).join(', ')}). ` +
+          'The model never saw this label: retrain with it, remove such rows, or map the labels (model.classes in mlops.yaml).',
+        { file: reader.path, line: batch.lines[i], key: state.target },
+      );
+    }
+    state.labels.data[state.labels.length++] = index;
+  }
+}
+
+function readSlice(
+  batch: RowBatch,
+  cells: ColumnCells,
+  keep: Uint8Array,
+  kept: number,
+  spec: {
+    column: string;
+    edges: readonly number[] | undefined;
+    keys: Map<string, number>;
+    codes: Int32Buffer;
+  },
+  missing: MissingTokens,
+): void {
+  spec.codes.reserve(kept);
+  const numbers = spec.edges ? numbersOf(cells, batch.length) : undefined;
+  for (let i = 0; i < batch.length; i++) {
+    if (keep[i] === 0) continue;
+    let key: string;
+    if (isMissingCell(cells, i, missing)) key = '(missing)';
+    else if (numbers && spec.edges) key = bucketName(numbers[i], spec.edges);
+    else key = String(cellValue(cells, i));
+    let code = spec.keys.get(key);
+    if (code === undefined) {
+      code = spec.keys.size;
+      spec.keys.set(key, code);
+    }
+    spec.codes.data[spec.codes.length++] = code;
+  }
+}
+
+/** `[a, b)` bucket of `value` at `edges` (sorted), e.g. `< 10`, `[10, 20)`, `≥ 20`. */
+export function bucketName(value: number, edges: readonly number[]): string {
+  if (Number.isNaN(value)) return '(not a number)';
+  if (value < edges[0]) return `< ${edges[0]}`;
+  for (let k = 1; k < edges.length; k++) if (value < edges[k]) return `[${edges[k - 1]}, ${edges[k]})`;
+  return `≥ ${edges[edges.length - 1]}`;
+}
+
+/** Appends a batch's output to the sink as probabilities (classification) or values (regression). */
+function collectOutput(sink: Sink, tensor: OrtTensor, n: number, lines: Float64Array, file: string): void {
+  const { output } = sink.model.plan;
+  const data = tensor.data as Float32Array | Float64Array;
+  const width = output.width;
+  if (data.length !== n * width) {
+    throw new InputError(
+      `Output \`${output.name}\` of ${sink.model.path} has ${data.length} values for ${n} rows; expected ${n * width} (${width} per row). Check the output setting.`,
+      { file: sink.model.path },
+    );
+  }
+  const lineOf = (row: number) => lines[row];
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      const line = lineOf(Math.floor(i / width));
+      throw new InputError(
+        `${sink.model.path} produced ${data[i]} for the row at ${file}:${line}: a ${sink.model.role} model must give finite outputs. Check that row's features (NaN or extreme values).`,
+        { file, line },
+      );
+    }
+  }
+  if (output.task === 'regression') {
+    sink.values.reserve(n);
+    sink.values.data.set(data, sink.values.length);
+    sink.values.length += n;
+    return;
+  }
+  sink.kind ??= looksLikeProbabilities(data, width) ? 'probabilities' : 'logits';
+  const k = output.classes.length;
+  sink.values.reserve(n * k);
+  const out = sink.values.data;
+  let at = sink.values.length;
+  for (let row = 0; row < n; row++) {
+    const base = row * width;
+    if (width === 1) {
+      const v = data[base];
+      const p = sink.kind === 'logits' ? 1 / (1 + Math.exp(-v)) : v;
+      if (!(p >= 0 && p <= 1)) throw notProbability(sink, p, lineOf(row), file);
+      out[at++] = 1 - p;
+      out[at++] = p;
+    } else if (sink.kind === 'logits') {
+      let max = -Infinity;
+      for (let j = 0; j < width; j++) max = Math.max(max, data[base + j]);
+      let sum = 0;
+      for (let j = 0; j < width; j++) sum += Math.exp(data[base + j] - max);
+      for (let j = 0; j < width; j++) out[at++] = Math.exp(data[base + j] - max) / sum;
+    } else {
+      for (let j = 0; j < width; j++) {
+        const p = data[base + j];
+        if (!(p >= -1e-6 && p <= 1 + 1e-6)) throw notProbability(sink, p, lineOf(row), file);
+        out[at++] = Math.min(1, Math.max(0, p));
+      }
+    }
+  }
+  sink.values.length = at;
+}
+
+/** Values in [0, 1] whose rows sum to 1 (or a single column in [0, 1]) read as probabilities. */
+function looksLikeProbabilities(data: Float32Array | Float64Array, width: number): boolean {
+  for (let i = 0; i < data.length; i++) if (data[i] < 0 || data[i] > 1) return false;
+  if (width === 1) return true;
+  for (let base = 0; base < data.length; base += width) {
+    let sum = 0;
+    for (let j = 0; j < width; j++) sum += data[base + j];
+    if (Math.abs(sum - 1) > 1e-3) return false;
+  }
+  return true;
+}
+
+function notProbability(sink: Sink, p: number, line: number | undefined, file: string): InputError {
+  return new InputError(
+    `Output \`${sink.model.plan.output.name}\` of ${sink.model.path} gave ${p} for the row at ${file}:${line}, which is not a probability. ` +
+      'If the model outputs logits or scores, set model.output.kind: logits.',
+    { file: sink.model.path },
+  );
+}

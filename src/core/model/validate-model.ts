@@ -1,0 +1,808 @@
+/**
+ * The model gate: evaluates a candidate ONNX model on a holdout, compares it with a baseline on
+ * the same rows, attaches paired-bootstrap intervals, and decides with the configured gates.
+ * Returns a `model-validation` report (version 1, schema in src/core/schemas/); user mistakes and
+ * unreadable inputs throw `ConfigurationError`/`InputError` and never become a failed gate.
+ */
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import type { ReadOptions } from '../data/batch.ts';
+import { openTable } from '../data/open-table.ts';
+import { digestFile } from '../digest.ts';
+import { ConfigurationError, InputError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { didYouMean } from '../suggest.ts';
+import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
+import { type BootstrapOptions, bootstrapIntervals } from './bootstrap.ts';
+import { evaluateModels, type LoadedModel } from './evaluate-model.ts';
+import {
+  checkGatesForTask,
+  describeGate,
+  describeGateFields,
+  evaluateGate,
+  type GateEvaluation,
+  type GateSpec,
+  type OnMissingBaseline,
+} from './gates.ts';
+import { type LatencyReport, measureLatency } from './latency.ts';
+import { METRICS, type MetricName, metricsOfTask, type Task } from './metric-names.ts';
+import {
+  computeMetrics,
+  computeMetricValues,
+  type MetricResult,
+  type PerClassMetrics,
+  type PreparedOutcomes,
+  prepareOutcomes,
+} from './metrics.ts';
+import {
+  describeType,
+  type MissingPolicy,
+  type ModelIoOptions,
+  type ModelIoPlan,
+  type OutputKind,
+  planModelIo,
+} from './model-io.ts';
+import { addGraphOutputs } from './onnx-edit.ts';
+import { inspectOnnxModel, type OnnxModelInfo } from './onnx-inspect.ts';
+import { createOnnxSession } from './onnx-session.ts';
+import { type ClassificationOutcomes, countOutcomes } from './outcomes.ts';
+import { checkParity, loadGoldenFile, type ParityReport } from './parity.ts';
+
+/** Defaults, stated once (the README and the action's inputs quote them). */
+export const MODEL_GATE_DEFAULTS = {
+  threshold: 0.5,
+  missing: 'error',
+  onMissingBaseline: 'value-only',
+  resamples: 1000,
+  seed: 0,
+  level: 0.95,
+  minRows: 50,
+  minSliceRows: 30,
+  batchRows: 4096,
+  atol: 1e-5,
+  rtol: 1e-4,
+} as const;
+
+export interface Budgets {
+  /** Largest allowed single-row p95 latency, in milliseconds. */
+  latencyP95Ms?: number;
+  latencyP99Ms?: number;
+  /** Largest allowed model size on disk (file + external data), in bytes. */
+  sizeBytes?: number;
+}
+
+export interface ValidateModelOptions {
+  model: string;
+  /** Another ONNX model, or a saved model-validation report (`.json`). */
+  baseline?: string;
+  data: string;
+  read?: ReadOptions;
+  missingTokens?: readonly string[];
+  /** A data contract: its column order is the default feature order. */
+  contract?: string;
+  task?: Task;
+  target: string;
+  features?: string[];
+  output?: ModelIoOptions['output'];
+  classes?: (string | number)[];
+  threshold?: number;
+  missing?: MissingPolicy;
+  gates: GateSpec[];
+  onMissingBaseline?: OnMissingBaseline;
+  /** Paired bootstrap settings; `false` skips intervals. */
+  bootstrap?: { resamples?: number; seed?: number; level?: number } | false;
+  minRows?: number;
+  slices?: { columns?: string[]; buckets?: Record<string, number[]>; minRows?: number };
+  budgets?: Budgets;
+  golden?: { path: string; atol?: number; rtol?: number };
+  /** Rows per inference call. */
+  batchRows?: number;
+  /** Measure single-row latency (default true). */
+  latency?: boolean;
+  /** Where options came from, for messages. */
+  sources?: ModelIoOptions['sources'];
+  config?: string;
+}
+
+export interface ModelIdentity {
+  path: string;
+  sha256: string;
+  bytes: number;
+  externalBytes: number;
+  irVersion: number;
+  producer: string;
+  opsets: { domain: string; version: number }[];
+  inputs: { name: string; type: string }[];
+  outputs: { name: string; type: string }[];
+}
+
+export interface MetricEntry {
+  value: number;
+  interval?: [number, number];
+}
+
+export interface SliceReport {
+  column: string;
+  value: string;
+  rows: number;
+  /** Below the minimum slice size: reported, not gated. */
+  tooSmall: boolean;
+  metrics: Partial<Record<MetricName, number>>;
+  baselineMetrics?: Partial<Record<MetricName, number>>;
+}
+
+export interface BudgetResult {
+  budget: 'latency-p95-ms' | 'latency-p99-ms' | 'size-bytes';
+  limit: number;
+  value: number;
+  passed: boolean;
+  reason: string;
+}
+
+/** The `model-validation` report, version 1. */
+export interface ModelValidationReport {
+  kind: 'model-validation';
+  version: 1;
+  tool: { name: typeof TOOL_NAME; version: string };
+  passed: boolean;
+  task: Task;
+  target: string;
+  candidate: ModelIdentity;
+  baseline?: ModelIdentity | { path: string; sha256: string; report: true; sameData: boolean };
+  data: { path: string; sha256: string; bytes: number; format: string; rows: number; droppedRows: number };
+  features: string[];
+  output: {
+    name: string;
+    kind: OutputKind;
+    classes: (string | number)[];
+    inferredFrom: string;
+    threshold?: number;
+  };
+  metrics: Partial<Record<MetricName, MetricEntry>>;
+  baselineMetrics?: Partial<Record<MetricName, MetricEntry>>;
+  /** candidate − baseline, with the paired-bootstrap interval of the difference. */
+  deltas?: Partial<Record<MetricName, MetricEntry & { relative: number | null }>>;
+  undefinedMetrics: Partial<Record<MetricName, string>>;
+  confusionMatrix?: { classes: (string | number)[]; matrix: number[][] };
+  perClass?: PerClassMetrics[];
+  /** Binary: the ROC curve, at most ~50 points, for charts. */
+  roc?: { fpr: number[]; tpr: number[] };
+  zeroTargets?: number;
+  slices: SliceReport[];
+  minRows: { required: number; rows: number; passed: boolean };
+  bootstrap: { resamples: number; seed: number; level: number; stratified: boolean; paired: boolean } | null;
+  latency?: LatencyReport;
+  size: { modelBytes: number; externalBytes: number; totalBytes: number };
+  parity?: ParityReport;
+  budgets: BudgetResult[];
+  onMissingBaseline: OnMissingBaseline;
+  gates: (GateEvaluation & { expression: string })[];
+}
+
+interface PreparedModel {
+  info: OnnxModelInfo;
+  identity: ModelIdentity;
+  loaded: LoadedModel;
+}
+
+/**
+ * Runs the model gate. Throws `ConfigurationError`/`InputError` for things the user must fix
+ * (no gates, unreadable model or data, signature mismatches); returns the report otherwise.
+ */
+export async function validateModel(
+  options: ValidateModelOptions,
+  logger: Logger,
+): Promise<ModelValidationReport> {
+  if (options.gates.length === 0) {
+    throw new ConfigurationError(
+      'No gates are configured, so the model gate could not fail: that is never a pass. Add at least one, e.g. ' +
+        '--gate "roc_auc >= 0.9" (CLI), the `gates` input (action), or model.thresholds in mlops.yaml.',
+    );
+  }
+  const threshold = options.threshold ?? MODEL_GATE_DEFAULTS.threshold;
+  const onMissingBaseline = options.onMissingBaseline ?? MODEL_GATE_DEFAULTS.onMissingBaseline;
+  const batchRows = options.batchRows ?? MODEL_GATE_DEFAULTS.batchRows;
+  const reader = await openTable(options.data, { ...options.read, batchRows });
+  if (!reader.columns.includes(options.target)) {
+    throw new InputError(
+      `${options.data} has no target column \`${options.target}\`.${didYouMean(options.target, reader.columns)} Columns: ${reader.columns.join(', ')}. ` +
+        'Set the target (--target, input "target", or model.target in mlops.yaml).',
+      { file: options.data },
+    );
+  }
+  const contractColumns = options.contract ? await readContractColumns(options.contract) : undefined;
+  const ioOptions: ModelIoOptions = {
+    task: options.task,
+    target: options.target,
+    features: options.features,
+    contractColumns,
+    output: options.output,
+    classes: options.classes,
+    sources: options.sources,
+  };
+
+  const candidate = await prepareModel('candidate', options.model, reader.columns, ioOptions);
+  const task = candidate.loaded.plan.output.task;
+  checkGatesForTask(options.gates, task);
+  const baselineIsReport =
+    options.baseline !== undefined && extname(options.baseline).toLowerCase() === '.json';
+  const baseline =
+    options.baseline && !baselineIsReport
+      ? await prepareModel('baseline', options.baseline, reader.columns, {
+          ...ioOptions,
+          // The baseline may be fed differently (other input names), but its output must mean the same.
+          output: undefined,
+          task,
+          classes: candidate.loaded.plan.output.classes,
+        })
+      : undefined;
+  if (baseline) checkSameOutputs(candidate, baseline);
+  // Hashed while the models run (on a worker thread for large files).
+  const dataDigestPromise = digestFile(options.data);
+  dataDigestPromise.catch(() => {});
+  const savedBaseline =
+    baselineIsReport && options.baseline ? await readBaselineReport(options.baseline, task) : undefined;
+
+  logger.info(`Evaluating ${options.model}${baseline ? ` and ${options.baseline}` : ''} on ${options.data}`);
+  const evaluation = await evaluateModels(
+    reader,
+    { candidate: candidate.loaded, ...(baseline ? { baseline: baseline.loaded } : {}) },
+    {
+      target: options.target,
+      missing: options.missing ?? MODEL_GATE_DEFAULTS.missing,
+      missingTokens: options.missingTokens,
+      threshold,
+      sliceColumns: options.slices?.columns,
+      bucketColumns: options.slices?.buckets,
+    },
+  );
+  const dataDigest = await dataDigestPromise;
+  logger.info(
+    `Evaluated ${evaluation.rows} rows in ${Math.round(evaluation.inferenceMs.candidate)} ms of inference`,
+  );
+
+  const preparedCandidate = prepareOutcomes(evaluation.outcomes.candidate);
+  const preparedBaseline = evaluation.outcomes.baseline
+    ? prepareOutcomes(evaluation.outcomes.baseline)
+    : undefined;
+  const candidateResult = computeMetrics(preparedCandidate);
+  const baselineResult = preparedBaseline ? computeMetrics(preparedBaseline) : undefined;
+  const names = metricsOfTask(task);
+
+  // Paired bootstrap: both models' metrics on the same resampled rows, stratified by class.
+  const bootstrapSettings =
+    options.bootstrap === false
+      ? null
+      : {
+          resamples: options.bootstrap?.resamples ?? MODEL_GATE_DEFAULTS.resamples,
+          seed: options.bootstrap?.seed ?? MODEL_GATE_DEFAULTS.seed,
+          level: options.bootstrap?.level ?? MODEL_GATE_DEFAULTS.level,
+        };
+  const { candidate: candidateIntervals, delta: deltaIntervals } = bootstrapSettings
+    ? bootstrapMetricIntervals(names, preparedCandidate, preparedBaseline, {
+        ...bootstrapSettings,
+        strata:
+          task === 'regression'
+            ? undefined
+            : (evaluation.outcomes.candidate as ClassificationOutcomes).labels,
+      })
+    : { candidate: [], delta: [] };
+
+  const metrics = entries(names, candidateResult, candidateIntervals);
+  const baselineMetrics = baselineResult
+    ? entries(names, baselineResult, [])
+    : savedBaseline
+      ? savedBaseline.metrics
+      : undefined;
+  const deltas = baselineMetrics ? computeDeltas(names, metrics, baselineMetrics, deltaIntervals) : undefined;
+
+  const slices = computeSlices(evaluation, preparedCandidate, preparedBaseline, names, options);
+  const minRows = options.minRows ?? MODEL_GATE_DEFAULTS.minRows;
+
+  let latency: LatencyReport | undefined;
+  if (options.latency !== false && evaluation.sampleFeeds) {
+    latency = await measureLatency(
+      candidate.loaded.session,
+      evaluation.sampleFeeds.candidate,
+      candidate.loaded.plan.output.name,
+      {
+        inferenceMs: evaluation.inferenceMs.candidate,
+        rows: evaluation.rows,
+        batchRows,
+      },
+    );
+  }
+  let parity: ParityReport | undefined;
+  if (options.golden) {
+    const golden = await loadGoldenFile(options.golden.path, candidate.info);
+    // Parity compares the graph's own outputs, so it runs on the unedited model.
+    const session =
+      candidate.loaded.plan.output.exposeOutputs.length > 0
+        ? await createOnnxSession(options.model)
+        : candidate.loaded.session;
+    parity = await checkParity(session, candidate.info, golden, {
+      path: options.golden.path,
+      atol: options.golden.atol ?? MODEL_GATE_DEFAULTS.atol,
+      rtol: options.golden.rtol ?? MODEL_GATE_DEFAULTS.rtol,
+    });
+  }
+
+  const gates = evaluateGates(options.gates, {
+    metrics,
+    baselineMetrics,
+    deltas,
+    undefinedReasons: candidateResult.undefinedReasons,
+    slices,
+    onMissingBaseline,
+    level: bootstrapSettings?.level,
+  });
+  const size = {
+    modelBytes: candidate.info.fileBytes,
+    externalBytes: candidate.info.externalBytes,
+    totalBytes: candidate.info.fileBytes + candidate.info.externalBytes,
+  };
+  const budgets = checkBudgets(options.budgets ?? {}, latency, size.totalBytes);
+  const minRowsPassed = evaluation.rows >= minRows;
+  const passed =
+    minRowsPassed &&
+    gates.every((gate) => gate.status === 'passed' || gate.status === 'skipped') &&
+    budgets.every((budget) => budget.passed) &&
+    (parity?.passed ?? true);
+
+  const classification = task !== 'regression';
+  return {
+    kind: 'model-validation',
+    version: 1,
+    tool: { name: TOOL_NAME, version: TOOL_VERSION },
+    passed,
+    task,
+    target: options.target,
+    candidate: candidate.identity,
+    ...(baseline
+      ? { baseline: baseline.identity }
+      : savedBaseline && options.baseline
+        ? {
+            baseline: {
+              path: options.baseline,
+              sha256: savedBaseline.sha256,
+              report: true as const,
+              sameData: savedBaseline.dataSha256 === dataDigest.sha256,
+            },
+          }
+        : {}),
+    data: {
+      path: options.data,
+      sha256: dataDigest.sha256,
+      bytes: dataDigest.bytes,
+      format: reader.format,
+      rows: evaluation.rows,
+      droppedRows: evaluation.droppedRows,
+    },
+    features: candidate.loaded.plan.features,
+    output: {
+      name: candidate.loaded.plan.output.name,
+      kind: task === 'regression' ? 'values' : evaluation.outputKinds.candidate,
+      classes: candidate.loaded.plan.output.classes,
+      inferredFrom: candidate.loaded.plan.output.inferredFrom,
+      ...(task === 'binary' ? { threshold } : {}),
+    },
+    metrics,
+    ...(baselineMetrics ? { baselineMetrics } : {}),
+    ...(deltas ? { deltas } : {}),
+    undefinedMetrics: candidateResult.undefinedReasons,
+    ...(classification && candidateResult.confusion
+      ? {
+          confusionMatrix: {
+            classes: candidate.loaded.plan.output.classes,
+            matrix: candidateResult.confusion,
+          },
+        }
+      : {}),
+    ...(candidateResult.perClass ? { perClass: candidateResult.perClass } : {}),
+    ...(task === 'binary' ? { roc: rocCurve(evaluation.outcomes.candidate as ClassificationOutcomes) } : {}),
+    ...(candidateResult.zeroTargets !== undefined ? { zeroTargets: candidateResult.zeroTargets } : {}),
+    slices,
+    minRows: { required: minRows, rows: evaluation.rows, passed: minRowsPassed },
+    bootstrap: bootstrapSettings
+      ? { ...bootstrapSettings, stratified: classification, paired: preparedBaseline !== undefined }
+      : null,
+    ...(latency ? { latency } : {}),
+    size,
+    ...(parity ? { parity } : {}),
+    budgets,
+    onMissingBaseline,
+    gates,
+  };
+}
+
+/**
+ * Paired bootstrap intervals: every resample weighs the rows once, and both models' metrics are
+ * computed on those weights, so the interval of a difference reflects only how the models differ
+ * on the same rows. Resamples reweigh per-row outcomes; the models never run again.
+ */
+export function bootstrapMetricIntervals(
+  names: MetricName[],
+  candidate: PreparedOutcomes,
+  baseline: PreparedOutcomes | undefined,
+  options: BootstrapOptions,
+): { candidate: ([number, number] | null)[]; delta: ([number, number] | null)[] } {
+  const k = names.length;
+  const statistics = new Float64Array(baseline ? 2 * k : k);
+  const intervals = bootstrapIntervals(
+    countOutcomes(candidate.outcomes),
+    statistics.length,
+    options,
+    (weights) => {
+      const c = computeMetricValues(candidate, weights, names);
+      statistics.set(c);
+      if (baseline) {
+        const b = computeMetricValues(baseline, weights, names);
+        for (let m = 0; m < k; m++) statistics[k + m] = c[m] - b[m];
+      }
+      return statistics;
+    },
+  );
+  return { candidate: intervals.slice(0, k), delta: intervals.slice(k) };
+}
+
+async function prepareModel(
+  role: 'candidate' | 'baseline',
+  path: string,
+  dataColumns: readonly string[],
+  ioOptions: ModelIoOptions,
+): Promise<PreparedModel> {
+  const info = await inspectOnnxModel(path);
+  let plan: ModelIoPlan;
+  try {
+    plan = planModelIo(info, dataColumns, ioOptions);
+  } catch (error) {
+    if (error instanceof ConfigurationError && role === 'baseline') {
+      error.message = `Baseline: ${error.message}`;
+    }
+    throw error;
+  }
+  const bytes =
+    plan.output.exposeOutputs.length > 0
+      ? addGraphOutputs(new Uint8Array(await readFile(path)), plan.output.exposeOutputs, path)
+      : undefined;
+  const session = await createOnnxSession(path, bytes);
+  const digest = await digestFile(path);
+  const identity: ModelIdentity = {
+    path,
+    sha256: digest.sha256,
+    bytes: info.fileBytes,
+    externalBytes: info.externalBytes,
+    irVersion: info.irVersion,
+    producer: `${info.producerName} ${info.producerVersion}`.trim(),
+    opsets: info.opsets,
+    inputs: info.inputs.map((i) => ({ name: i.name, type: describeType(i.type) })),
+    outputs: info.outputs.map((o) => ({ name: o.name, type: describeType(o.type) })),
+  };
+  return { info, identity, loaded: { role, path, session, plan } };
+}
+
+function checkSameOutputs(candidate: PreparedModel, baseline: PreparedModel): void {
+  const a = candidate.loaded.plan.output;
+  const b = baseline.loaded.plan.output;
+  const same =
+    a.task === b.task &&
+    a.classes.length === b.classes.length &&
+    a.classes.every((c, i) => String(c) === String(b.classes[i]));
+  if (!same) {
+    throw new ConfigurationError(
+      `The baseline ${baseline.loaded.path} does not predict the same thing as the candidate ${candidate.loaded.path}: ` +
+        `candidate ${a.task} with classes [${a.classes.join(', ')}] (output \`${a.name}\`), baseline ${b.task} with classes [${b.classes.join(', ')}] (output \`${b.name}\`). ` +
+        'Compare models of the same task and classes.',
+      { file: baseline.loaded.path },
+    );
+  }
+}
+
+/** The column names of a data contract, in its order. */
+async function readContractColumns(path: string): Promise<string[]> {
+  const { loadContract } = await import('../data/contract.ts');
+  const contract = await loadContract(path);
+  return Object.keys(contract.properties ?? {});
+}
+
+async function readBaselineReport(
+  path: string,
+  task: Task,
+): Promise<{ metrics: Partial<Record<MetricName, MetricEntry>>; sha256: string; dataSha256: string }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new InputError(
+      `Baseline report ${path} cannot be read (${(error as NodeJS.ErrnoException).code}).`,
+      { file: path },
+    );
+  }
+  let report: Partial<ModelValidationReport>;
+  try {
+    report = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`Baseline report ${path} is not JSON: ${(error as Error).message}.`, { file: path });
+  }
+  if (report.kind !== 'model-validation' || report.version !== 1 || typeof report.metrics !== 'object') {
+    throw new InputError(
+      `Baseline ${path} is not a model-validation report (version 1): give a baseline .onnx model, or the report.json a previous validate-model run wrote.`,
+      { file: path },
+    );
+  }
+  if (report.task !== task) {
+    throw new InputError(`Baseline report ${path} is for a ${report.task} model; the candidate is ${task}.`, {
+      file: path,
+    });
+  }
+  const { createHash } = await import('node:crypto');
+  return {
+    // JSON has no NaN: an undefined metric was saved as null and must stay undefined (NaN).
+    metrics: Object.fromEntries(
+      Object.entries(report.metrics ?? {}).map(([name, entry]) => [
+        name,
+        { value: typeof entry?.value === 'number' ? entry.value : Number.NaN },
+      ]),
+    ) as Partial<Record<MetricName, MetricEntry>>,
+    sha256: createHash('sha256').update(text).digest('hex'),
+    dataSha256: report.data?.sha256 ?? '',
+  };
+}
+
+function entries(
+  names: MetricName[],
+  result: MetricResult,
+  intervals: ([number, number] | null)[],
+): Partial<Record<MetricName, MetricEntry>> {
+  const out: Partial<Record<MetricName, MetricEntry>> = {};
+  names.forEach((name, m) => {
+    const value = result.values[name] ?? Number.NaN;
+    const interval = intervals[m];
+    out[name] = { value, ...(interval ? { interval } : {}) };
+  });
+  return out;
+}
+
+function computeDeltas(
+  names: MetricName[],
+  metrics: Partial<Record<MetricName, MetricEntry>>,
+  baseline: Partial<Record<MetricName, MetricEntry>>,
+  intervals: ([number, number] | null)[],
+): Partial<Record<MetricName, MetricEntry & { relative: number | null }>> {
+  const out: Partial<Record<MetricName, MetricEntry & { relative: number | null }>> = {};
+  names.forEach((name, m) => {
+    const c = metrics[name]?.value;
+    const b = baseline[name]?.value;
+    if (c === undefined || b === undefined) return;
+    const interval = intervals[m];
+    out[name] = {
+      value: c - b,
+      relative: b === 0 || !Number.isFinite(b) ? null : (c - b) / Math.abs(b),
+      ...(interval ? { interval } : {}),
+    };
+  });
+  return out;
+}
+
+function computeSlices(
+  evaluation: Awaited<ReturnType<typeof evaluateModels>>,
+  candidate: ReturnType<typeof prepareOutcomes>,
+  baseline: ReturnType<typeof prepareOutcomes> | undefined,
+  names: MetricName[],
+  options: ValidateModelOptions,
+): SliceReport[] {
+  const minRows = options.slices?.minRows ?? MODEL_GATE_DEFAULTS.minSliceRows;
+  const reports: SliceReport[] = [];
+  const weights = new Uint32Array(evaluation.rows);
+  for (const slice of evaluation.slices) {
+    // In a stable order (natural sort of the values), not the order rows happened to come in.
+    const ordered = slice.keys
+      .map((value, code) => ({ value, code }))
+      .sort((a, b) => a.value.localeCompare(b.value, 'en', { numeric: true }));
+    ordered.forEach(({ value, code }) => {
+      let rows = 0;
+      for (let i = 0; i < weights.length; i++) {
+        const member = slice.codes[i] === code ? 1 : 0;
+        weights[i] = member;
+        rows += member;
+      }
+      const pick = (result: MetricResult) =>
+        Object.fromEntries(names.map((name) => [name, result.values[name] ?? Number.NaN])) as Partial<
+          Record<MetricName, number>
+        >;
+      reports.push({
+        column: slice.column,
+        value,
+        rows,
+        tooSmall: rows < minRows,
+        metrics: pick(computeMetrics(candidate, weights)),
+        ...(baseline ? { baselineMetrics: pick(computeMetrics(baseline, weights)) } : {}),
+      });
+    });
+  }
+  return reports;
+}
+
+function evaluateGates(
+  gates: GateSpec[],
+  context: {
+    metrics: Partial<Record<MetricName, MetricEntry>>;
+    baselineMetrics?: Partial<Record<MetricName, MetricEntry>>;
+    deltas?: Partial<Record<MetricName, MetricEntry & { relative: number | null }>>;
+    undefinedReasons: Partial<Record<MetricName, string>>;
+    slices: SliceReport[];
+    onMissingBaseline: OnMissingBaseline;
+    level: number | undefined;
+  },
+): (GateEvaluation & { expression: string })[] {
+  const results: (GateEvaluation & { expression: string })[] = [];
+  for (const gate of gates) {
+    const expression = describeGate(gate);
+    if (gate.slice === undefined) {
+      const entry = context.metrics[gate.metric];
+      const baseline = context.baselineMetrics?.[gate.metric];
+      const evaluation = evaluateGate(
+        gate,
+        {
+          candidate: {
+            value: entry?.value ?? Number.NaN,
+            ...(entry?.interval ? { interval: entry.interval } : {}),
+          },
+          ...(baseline ? { baseline: { value: baseline.value } } : {}),
+          ...(context.deltas?.[gate.metric]?.interval
+            ? { difference: { interval: context.deltas[gate.metric]?.interval } }
+            : {}),
+          ...(context.undefinedReasons[gate.metric]
+            ? { undefinedReason: context.undefinedReasons[gate.metric] }
+            : {}),
+          ...(context.level !== undefined ? { level: context.level } : {}),
+        },
+        context.onMissingBaseline,
+      );
+      results.push({ ...evaluation, expression });
+      continue;
+    }
+    // A slice gate applies to every value of a column, or to one (`column=value`).
+    const [column, value] = gate.slice.split(/=(.*)/s, 2);
+    const targets = context.slices.filter(
+      (s) => s.column === column && (value === undefined || s.value === value),
+    );
+    if (targets.length === 0) {
+      results.push({
+        ...describeGateFields(gate),
+        expression,
+        status: 'error',
+        passed: false,
+        value: null,
+        reason: `slice ${gate.slice} matches no slice of the holdout (slices: ${[...new Set(context.slices.map((s) => `${s.column}=${s.value}`))].join(', ') || 'none configured'})`,
+      });
+      continue;
+    }
+    for (const slice of targets) {
+      const label = `${slice.column}=${slice.value}`;
+      if (slice.tooSmall) {
+        results.push({
+          ...describeGateFields(gate),
+          slice: label,
+          expression,
+          status: 'skipped',
+          passed: null,
+          value: null,
+          reason: `slice ${label} has ${slice.rows} rows, fewer than the minimum slice size: not gated`,
+        });
+        continue;
+      }
+      const baselineValue = slice.baselineMetrics?.[gate.metric];
+      const evaluation = evaluateGate(
+        { ...gate, slice: label },
+        {
+          candidate: { value: slice.metrics[gate.metric] ?? Number.NaN },
+          ...(baselineValue !== undefined ? { baseline: { value: baselineValue } } : {}),
+        },
+        context.onMissingBaseline,
+      );
+      results.push({ ...evaluation, expression, reason: `${label}: ${evaluation.reason}` });
+    }
+  }
+  // Failed and erroneous gates first, as reviewers read them.
+  const order = { error: 0, failed: 1, passed: 2, skipped: 3 } as const;
+  return results.sort((a, b) => order[a.status] - order[b.status]);
+}
+
+function checkBudgets(
+  budgets: Budgets,
+  latency: LatencyReport | undefined,
+  totalBytes: number,
+): BudgetResult[] {
+  const results: BudgetResult[] = [];
+  const add = (
+    budget: BudgetResult['budget'],
+    limit: number | undefined,
+    value: number | undefined,
+    unit: string,
+  ) => {
+    if (limit === undefined) return;
+    if (value === undefined) {
+      results.push({
+        budget,
+        limit,
+        value: Number.NaN,
+        passed: false,
+        reason: `${budget} budget set, but latency was not measured`,
+      });
+      return;
+    }
+    const passed = value <= limit;
+    results.push({
+      budget,
+      limit,
+      value,
+      passed,
+      reason: `${budget} ${formatValue(value)}${unit} ${passed ? '≤' : '>'} budget ${formatValue(limit)}${unit}`,
+    });
+  };
+  add('latency-p95-ms', budgets.latencyP95Ms, latency?.p95Ms, ' ms');
+  add('latency-p99-ms', budgets.latencyP99Ms, latency?.p99Ms, ' ms');
+  add('size-bytes', budgets.sizeBytes, totalBytes, ' B');
+  return results;
+}
+
+function formatValue(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toPrecision(4);
+}
+
+/** ROC points (false/true positive rates) at distinct thresholds, thinned to ~50 for charts. */
+export function rocCurve(outcomes: ClassificationOutcomes): { fpr: number[]; tpr: number[] } {
+  const n = outcomes.labels.length;
+  const scores = new Float64Array(n);
+  for (let i = 0; i < n; i++) scores[i] = outcomes.probabilities[i * 2 + 1];
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a]);
+  let positives = 0;
+  for (let i = 0; i < n; i++) positives += outcomes.labels[i];
+  const negatives = n - positives;
+  const fpr = [0];
+  const tpr = [0];
+  if (positives === 0 || negatives === 0) return { fpr, tpr };
+  let tp = 0;
+  let fp = 0;
+  for (let k = 0; k < n; ) {
+    const score = scores[order[k]];
+    while (k < n && scores[order[k]] === score) {
+      if (outcomes.labels[order[k]] === 1) tp++;
+      else fp++;
+      k++;
+    }
+    fpr.push(fp / negatives);
+    tpr.push(tp / positives);
+  }
+  if (fpr.length <= 50) return { fpr, tpr };
+  const step = (fpr.length - 1) / 49;
+  const picked = Array.from({ length: 50 }, (_, j) => Math.round(j * step));
+  return { fpr: picked.map((i) => fpr[i]), tpr: picked.map((i) => tpr[i]) };
+}
+
+/** A one-line verdict for logs and errors. */
+export function summarizeModelReport(report: ModelValidationReport): string {
+  const failed = report.gates.filter((g) => g.status === 'failed' || g.status === 'error');
+  const budgets = report.budgets.filter((b) => !b.passed);
+  if (report.passed)
+    return `Model gate passed: ${report.gates.filter((g) => g.status === 'passed').length} gate(s) passed.`;
+  const reasons = [
+    ...(!report.minRows.passed
+      ? [`the holdout has ${report.minRows.rows} rows, fewer than the minimum ${report.minRows.required}`]
+      : []),
+    ...failed.map((g) => g.reason),
+    ...budgets.map((b) => b.reason),
+    ...(report.parity && !report.parity.passed
+      ? [
+          `parity with ${report.parity.golden}: ${report.parity.mismatches} value(s) outside tolerance (max |diff| ${Number(report.parity.maxAbsDiff).toPrecision(3)})`,
+        ]
+      : []),
+  ];
+  return `Model gate failed: ${reasons.join('; ')}.`;
+}
+
+/** Metrics of `task` that are better when higher, for renderers. */
+export function isHigherBetter(name: MetricName): boolean {
+  return METRICS[name].direction === 'higher';
+}

@@ -1,0 +1,553 @@
+/**
+ * Renders a `model-validation` report as GitHub-flavoured Markdown for the job summary. Only the
+ * report is read: nothing is recomputed here. The report may come straight from `validateModel`
+ * (undefined numbers are NaN) or from a report.json (JSON wrote them as null): both render alike.
+ */
+
+import { formatNumber } from '../data/validate-data.ts';
+import type { GateEvaluation } from '../model/gates.ts';
+import { METRIC_NAMES, METRICS, type MetricName, type Task } from '../model/metric-names.ts';
+import {
+  type BudgetResult,
+  type ModelIdentity,
+  type ModelValidationReport,
+  summarizeModelReport,
+} from '../model/validate-model.ts';
+import { escapeMarkdown, renderDetails, renderTable } from './markdown.ts';
+
+/** A number as a report may hold it: NaN in memory, null once it went through JSON. */
+type ReportNumber = number | null | undefined;
+type ReportInterval = [ReportNumber, ReportNumber] | undefined;
+type ReportGate = GateEvaluation & { expression: string };
+
+/** Points of the ROC line in the chart: FPR 0, 1, …, 100 %. */
+const ROC_CHART_POINTS = 101;
+/** Slices shown before the rest is collapsed. */
+const VISIBLE_SLICES = 20;
+/** Above this many classes the confusion matrix and per-class table are collapsed. */
+const VISIBLE_CLASSES = 12;
+/** Metrics shown per slice, besides those gated on slices. */
+const HEADLINE_METRICS: Record<Task, MetricName[]> = {
+  binary: ['roc_auc', 'f1', 'accuracy'],
+  multiclass: ['accuracy', 'f1_macro', 'roc_auc'],
+  regression: ['rmse', 'mae', 'r2'],
+};
+const MAX_SLICE_METRICS = 4;
+
+/** Errors and failures first, as reviewers read them (the same order `validateModel` writes). */
+const GATE_ORDER = { error: 0, failed: 1, passed: 2, skipped: 3 } as const;
+const GATE_STATUS = {
+  error: '❌ error',
+  failed: '❌ failed',
+  passed: '✅ passed',
+  skipped: '⏭️ skipped',
+} as const;
+
+/** Markdown for a model report: verdict, gates (failures first), metrics, curves, slices, costs, identity. */
+export function renderModelReport(report: ModelValidationReport, reportPath?: string): string {
+  const parts: string[] = [
+    `## ${report.passed ? '✅ Model gate passed' : '❌ Model gate failed'}`,
+    escapeMarkdown(summarizeModelReport(report)),
+    renderOverview(report),
+  ];
+  const notes = collectNotes(report);
+  if (notes.length > 0) parts.push(notes.map((note) => `> ℹ️ ${note}`).join('\n>\n'));
+  parts.push('### Gates', renderGateTable(report.gates));
+  parts.push(`### Metrics`, renderMetricTable(report));
+  const undefinedReasons = Object.entries(report.undefinedMetrics);
+  if (undefinedReasons.length > 0) {
+    parts.push(
+      undefinedReasons
+        .map(([name, reason]) => `- \`${name}\` is undefined: ${escapeMarkdown(reason ?? '')}`)
+        .join('\n'),
+    );
+  }
+  if (report.roc) parts.push('### ROC curve', renderRocChart(report));
+  if (report.confusionMatrix) {
+    const title = 'Confusion matrix (rows: true class, columns: predicted class)';
+    const table = renderConfusionMatrix(report.confusionMatrix);
+    parts.push(
+      report.confusionMatrix.classes.length > VISIBLE_CLASSES
+        ? renderDetails(title, table)
+        : `### ${title}\n\n${table}`,
+    );
+  }
+  if (report.perClass && report.perClass.length > 0) {
+    const table = renderTable(
+      ['class', 'precision', 'recall', 'f1', 'support'],
+      report.perClass.map((c) => [
+        escapeMarkdown(String(c.class)),
+        formatValue(c.precision),
+        formatValue(c.recall),
+        formatValue(c.f1),
+        c.support.toLocaleString('en-US'),
+      ]),
+      true,
+    );
+    parts.push(
+      report.perClass.length > VISIBLE_CLASSES
+        ? renderDetails('Per class', table)
+        : `### Per class\n\n${table}`,
+    );
+  }
+  if (report.slices.length > 0) parts.push('### Slices', renderSlices(report));
+  parts.push('### Latency, size and parity', renderCosts(report));
+  parts.push(renderDetails('Data and models', renderIdentity(report)));
+  if (reportPath) parts.push(`Full report: ${renderCode(reportPath, false)}`);
+  return `${parts.join('\n\n')}\n`;
+}
+
+/** One line: what was evaluated on what, and how many gates passed. */
+function renderOverview(report: ModelValidationReport): string {
+  const counted = report.gates.filter((g) => g.status !== 'skipped').length;
+  const passed = report.gates.filter((g) => g.status === 'passed').length;
+  const baseline = report.baseline ? ` vs baseline **${escapeMarkdown(report.baseline.path)}**` : '';
+  return (
+    `**${escapeMarkdown(report.candidate.path)}**${baseline} on **${escapeMarkdown(report.data.path)}**: ` +
+    `${report.task}, target ${escapeMarkdown(report.target)}, ${report.data.rows.toLocaleString('en-US')} rows · ` +
+    `${passed} of ${counted} gates passed` +
+    (counted < report.gates.length ? `, ${report.gates.length - counted} skipped` : '')
+  );
+}
+
+/** Things a reviewer must know to read the numbers right (missing baseline, no intervals, …). */
+function collectNotes(report: ModelValidationReport): string[] {
+  const notes: string[] = [];
+  if (!report.minRows.passed) {
+    notes.push(
+      `The holdout has ${report.minRows.rows} rows, fewer than the required ${report.minRows.required}: the gate fails whatever the metrics.`,
+    );
+  }
+  if (!report.baseline) {
+    notes.push(
+      `No baseline: change gates (\`>= baseline …\`) follow \`on-missing-baseline: ${report.onMissingBaseline}\`` +
+        ` (${describeMissingBaseline(report.onMissingBaseline)}).`,
+    );
+  } else if ('report' in report.baseline) {
+    notes.push(
+      `The baseline's metrics come from a saved report${report.baseline.sameData ? ' on the same holdout' : ''}: deltas are point values, without intervals.` +
+        (report.baseline.sameData
+          ? ''
+          : ' **That report was computed on a different holdout file (its SHA-256 differs), so the deltas compare different rows.**'),
+    );
+  }
+  if (report.bootstrap === null) {
+    notes.push('The bootstrap is off: no confidence intervals, and `@interval` gates cannot be checked.');
+  }
+  if (report.data.droppedRows > 0) {
+    notes.push(
+      `${report.data.droppedRows.toLocaleString('en-US')} rows with missing features were dropped before evaluation.`,
+    );
+  }
+  return notes;
+}
+
+function describeMissingBaseline(policy: ModelValidationReport['onMissingBaseline']): string {
+  if (policy === 'fail') return 'they fail';
+  if (policy === 'skip') return 'they are skipped';
+  return 'they are skipped and only the candidate’s values are reported';
+}
+
+/** Gates in one table, errors and failures first. */
+function renderGateTable(gates: ReportGate[]): string {
+  if (gates.length === 0) return 'No gates.';
+  return renderTable(
+    ['gate', 'value', 'interval', 'threshold', 'status', 'reason'],
+    sortGates(gates).map((gate) => [
+      renderCode(gate.expression) + (gate.slice === undefined ? '' : ` on ${escapeMarkdown(gate.slice)}`),
+      // A skipped gate computed nothing: an empty cell, not `n/a`, which reads as a broken metric.
+      gate.status === 'skipped' ? '' : formatGateValue(gate, gate.value),
+      gate.interval
+        ? `[${formatGateValue(gate, gate.interval[0])}, ${formatGateValue(gate, gate.interval[1])}]`
+        : '',
+      escapeMarkdown(describeThreshold(gate)),
+      GATE_STATUS[gate.status],
+      escapeMarkdown(gate.reason),
+    ]),
+    true,
+  );
+}
+
+/** Candidate vs baseline: values with intervals, the change with its interval, better or worse. */
+function renderMetricTable(report: ModelValidationReport): string {
+  const names = listMetricNames(report);
+  if (names.length === 0) return 'No metrics.';
+  const level = report.bootstrap ? ` (${formatNumber(report.bootstrap.level * 100)}% interval)` : '';
+  const baseline = report.baselineMetrics;
+  const header = baseline
+    ? ['metric', `candidate${level}`, 'baseline', `Δ${report.bootstrap?.paired ? level : ''}`, '']
+    : ['metric', `candidate${level}`];
+  const rows = names.map((name) => {
+    const entry = report.metrics[name];
+    const cells = [
+      `\`${name}\` ${METRICS[name].direction === 'higher' ? '↑' : '↓'}`,
+      withInterval(entry?.value, entry?.interval),
+    ];
+    if (baseline) {
+      const delta = report.deltas?.[name];
+      const change = describeChange(name, delta?.value);
+      cells.push(
+        formatValue(baseline[name]?.value),
+        withInterval(delta?.value, delta?.interval, true),
+        // The arrow is the sign of the change, the word what it means for this metric.
+        change ? `${change === 'same' ? '=' : (delta?.value ?? 0) > 0 ? '▲' : '▼'} ${change}` : '',
+      );
+    }
+    return cells;
+  });
+  return `${renderTable(header, rows, true)}\n\n↑ higher is better, ↓ lower is better.`;
+}
+
+function withInterval(value: ReportNumber, interval: ReportInterval, signed = false): string {
+  const text = signed ? formatSigned(value) : formatValue(value);
+  return interval ? `${text} ${formatInterval(interval, signed)}` : text;
+}
+
+/** The metric names a report holds, in registry order. */
+export function listMetricNames(report: ModelValidationReport): MetricName[] {
+  return METRIC_NAMES.filter(
+    (name) => report.metrics[name] !== undefined || report.baselineMetrics?.[name] !== undefined,
+  );
+}
+
+/** Whether a change of the metric is an improvement, by its direction; undefined when unknown. */
+export function describeChange(
+  name: MetricName,
+  delta: ReportNumber,
+): 'better' | 'worse' | 'same' | undefined {
+  if (!isNumber(delta)) return undefined;
+  if (delta === 0) return 'same';
+  return delta > 0 === (METRICS[name].direction === 'higher') ? 'better' : 'worse';
+}
+
+/** The ROC curve as a Mermaid line chart, with the chance diagonal for reference. */
+function renderRocChart(report: ModelValidationReport): string {
+  const roc = report.roc;
+  const tpr = roc ? sampleRocCurve(roc, ROC_CHART_POINTS) : undefined;
+  if (!tpr) return 'The ROC curve is undefined: the labels hold only one class.';
+  const auc = report.metrics.roc_auc?.value;
+  const diagonal = Array.from({ length: ROC_CHART_POINTS }, (_, j) => roundRate(j / (ROC_CHART_POINTS - 1)));
+  // Mermaid spaces a line's values evenly over a numeric x range, with a step of
+  // (max − min + 1) / count: a 0 → 1 range would plot only half the values. With 101 values
+  // over 0 → 100 the step is exactly 1 under that rule and under the (max − min) / (count − 1)
+  // one, so the x axis is the false positive rate in percent.
+  return [
+    '```mermaid',
+    'xychart-beta',
+    `  title "ROC curve${isNumber(auc) ? ` (AUC ${formatNumber(auc)})` : ''}"`,
+    '  x-axis "False positive rate (%)" 0 --> 100',
+    '  y-axis "True positive rate" 0 --> 1',
+    `  line [${tpr.join(', ')}]`,
+    `  line [${diagonal.join(', ')}]`,
+    '```',
+    '',
+    'The straight line is a model that guesses (AUC 0.5).',
+  ].join('\n');
+}
+
+/**
+ * True positive rates at `points` evenly spaced false positive rates from 0 to 1, interpolated
+ * linearly between the curve's points. Where the curve rises vertically (several points at one
+ * FPR), the highest TPR counts. Undefined when the curve has no extent (one class only).
+ */
+export function sampleRocCurve(roc: { fpr: number[]; tpr: number[] }, points: number): number[] | undefined {
+  const { fpr, tpr } = roc;
+  const n = Math.min(fpr.length, tpr.length);
+  if (n < 2 || points < 2) return undefined;
+  const values: number[] = [];
+  let i = 0;
+  for (let j = 0; j < points; j++) {
+    const x = j / (points - 1);
+    // The last point at or left of x (FPR is non-decreasing, so i only moves right).
+    while (i + 1 < n && fpr[i + 1] <= x) i++;
+    let y = tpr[i];
+    if (i + 1 < n && fpr[i + 1] > fpr[i] && x > fpr[i]) {
+      y = tpr[i] + ((tpr[i + 1] - tpr[i]) * (x - fpr[i])) / (fpr[i + 1] - fpr[i]);
+    }
+    values.push(roundRate(Math.min(1, Math.max(0, y))));
+  }
+  return values;
+}
+
+function roundRate(value: number): number {
+  return Math.round(value * 10_000) / 10_000;
+}
+
+/** Rows: true class; columns: predicted class; cells: counts as the report holds them. */
+function renderConfusionMatrix(confusion: NonNullable<ModelValidationReport['confusionMatrix']>): string {
+  const labels = confusion.classes.map((c) => escapeMarkdown(String(c)));
+  return renderTable(
+    ['true \\ predicted', ...labels],
+    confusion.matrix.map((row, t) => [labels[t] ?? '', ...row.map((count) => count.toLocaleString('en-US'))]),
+    true,
+  );
+}
+
+/** The metrics that matter per slice: those gated on slices first, then the task's headline ones. */
+function pickSliceMetrics(report: ModelValidationReport): MetricName[] {
+  const gated = report.gates.filter((g) => g.slice !== undefined).map((g) => g.metric);
+  const present = new Set(report.slices.flatMap((s) => Object.keys(s.metrics)));
+  return [...new Set([...gated, ...HEADLINE_METRICS[report.task]])]
+    .filter((name) => present.has(name))
+    .slice(0, MAX_SLICE_METRICS);
+}
+
+function renderSlices(report: ModelValidationReport): string {
+  const names = pickSliceMetrics(report);
+  const failing = new Set(
+    report.gates
+      .filter((g) => g.slice !== undefined && (g.status === 'failed' || g.status === 'error'))
+      .map((g) => g.slice),
+  );
+  const rows = report.slices.map((slice) => {
+    const label = `${slice.column}=${slice.value}`;
+    return [
+      escapeMarkdown(slice.column),
+      escapeMarkdown(slice.value),
+      slice.rows.toLocaleString('en-US'),
+      ...names.map((name) => {
+        const value = slice.metrics[name];
+        const base = slice.baselineMetrics?.[name];
+        return slice.baselineMetrics && isNumber(value) && isNumber(base)
+          ? `${formatValue(value)} (Δ ${formatSigned(value - base)})`
+          : formatValue(value);
+      }),
+      [slice.tooSmall ? 'too few rows: not gated' : '', failing.has(label) ? '❌ gate failed' : '']
+        .filter(Boolean)
+        .join('; '),
+    ];
+  });
+  const header = ['column', 'value', 'rows', ...names.map((n) => `\`${n}\``), 'note'];
+  const table = renderTable(header, rows.slice(0, VISIBLE_SLICES), true);
+  if (rows.length <= VISIBLE_SLICES) return table;
+  return `${table}\n\n${renderDetails(`${rows.length - VISIBLE_SLICES} more slices`, renderTable(header, rows.slice(VISIBLE_SLICES), true))}`;
+}
+
+/** Latency, throughput, size and parity in one table, each with its budget when one is set. */
+function renderCosts(report: ModelValidationReport): string {
+  const budget = (name: BudgetResult['budget']) => report.budgets.find((b) => b.budget === name);
+  const budgetCells = (result: BudgetResult | undefined, unit: 'ms' | 'bytes'): string[] =>
+    result
+      ? [
+          `≤ ${unit === 'ms' ? `${formatNumber(result.limit)} ms` : formatBytes(result.limit)}`,
+          result.passed ? '✅' : '❌',
+        ]
+      : ['', ''];
+  const rows: string[][] = [];
+  const { latency } = report;
+  const p95 = budget('latency-p95-ms');
+  const p99 = budget('latency-p99-ms');
+  if (latency) {
+    const runs = `single row, ${latency.runs} runs after ${latency.warmupRuns} warm-up`;
+    rows.push(['latency p50', `${formatValue(latency.p50Ms)} ms`, runs, '', '']);
+    rows.push(['latency p95', `${formatValue(latency.p95Ms)} ms`, runs, ...budgetCells(p95, 'ms')]);
+    rows.push(['latency p99', `${formatValue(latency.p99Ms)} ms`, runs, ...budgetCells(p99, 'ms')]);
+    rows.push([
+      'throughput',
+      isNumber(latency.throughputRowsPerSecond)
+        ? `${Math.round(latency.throughputRowsPerSecond).toLocaleString('en-US')} rows/s`
+        : 'n/a',
+      `${latency.batchRows.toLocaleString('en-US')} rows per call`,
+      '',
+      '',
+    ]);
+  } else {
+    // A latency budget without a measurement fails: show it rather than hide it.
+    for (const [name, result] of [
+      ['latency p95', p95],
+      ['latency p99', p99],
+    ] as const) {
+      if (result)
+        rows.push([name, 'not measured', escapeMarkdown(result.reason), ...budgetCells(result, 'ms')]);
+    }
+  }
+  const { size } = report;
+  rows.push([
+    'model size',
+    formatBytes(size.totalBytes),
+    size.externalBytes > 0
+      ? `${formatBytes(size.modelBytes)} + ${formatBytes(size.externalBytes)} external data`
+      : '',
+    ...budgetCells(budget('size-bytes'), 'bytes'),
+  ]);
+  const { parity } = report;
+  if (parity) {
+    rows.push([
+      `parity with ${escapeMarkdown(parity.golden)}`,
+      `${parity.mismatches.toLocaleString('en-US')} mismatches`,
+      `${parity.rows} rows, max \\|diff\\| ${formatValue(parity.maxAbsDiff)}, atol ${formatNumber(parity.atol)}, rtol ${formatNumber(parity.rtol)}`,
+      '',
+      parity.passed ? '✅' : '❌',
+    ]);
+  }
+  const parts = [renderTable(['measure', 'value', 'detail', 'budget', 'status'], rows, true)];
+  if (parity && parity.worst.length > 0) {
+    parts.push(
+      renderTable(
+        ['output', 'row', 'index', 'expected', 'actual', '\\|diff\\|'],
+        parity.worst.map((w) => [
+          escapeMarkdown(w.output),
+          String(w.row),
+          String(w.index),
+          formatValue(w.expected),
+          formatValue(w.actual),
+          formatValue(w.absDiff),
+        ]),
+        true,
+      ),
+    );
+  }
+  return parts.join('\n\n');
+}
+
+/** Paths, digests, signatures: what exactly was compared, for audits. */
+function renderIdentity(report: ModelValidationReport): string {
+  const { data, output } = report;
+  const dataTable = renderTable(
+    ['data', ''],
+    [
+      ['path', escapeMarkdown(data.path)],
+      ['sha256', `\`${data.sha256.slice(0, 12)}\``],
+      ['format', `${data.format}, ${formatBytes(data.bytes)}`],
+      [
+        'rows',
+        `${data.rows.toLocaleString('en-US')} evaluated, ${data.droppedRows.toLocaleString('en-US')} dropped`,
+      ],
+      ['target', escapeMarkdown(report.target)],
+      ['features', report.features.map((f) => escapeMarkdown(f)).join(', ')],
+      ['output', `${escapeMarkdown(output.name)} (${output.kind}), ${escapeMarkdown(output.inferredFrom)}`],
+      ...(output.classes.length > 0
+        ? [['classes', output.classes.map((c) => escapeMarkdown(String(c))).join(', ')]]
+        : []),
+      ...(output.threshold !== undefined ? [['threshold', formatNumber(output.threshold)]] : []),
+    ],
+    true,
+  );
+  const baseline = report.baseline;
+  const models: { role: string; cells: (field: keyof ModelIdentity | 'size') => string }[] = [
+    { role: 'candidate', cells: (field) => describeModelField(report.candidate, field) },
+  ];
+  if (baseline && !('report' in baseline)) {
+    models.push({ role: 'baseline', cells: (field) => describeModelField(baseline, field) });
+  }
+  const fields = ['path', 'sha256', 'size', 'irVersion', 'producer', 'opsets', 'inputs', 'outputs'] as const;
+  const modelTable = renderTable(
+    ['model', ...models.map((m) => m.role)],
+    fields.map((field) => [field, ...models.map((m) => m.cells(field))]),
+    true,
+  );
+  const parts = [dataTable, modelTable];
+  if (baseline && 'report' in baseline) {
+    parts.push(
+      `Baseline: saved report ${escapeMarkdown(baseline.path)} (sha256 \`${baseline.sha256.slice(0, 12)}\`), ` +
+        (baseline.sameData ? 'computed on the same holdout.' : 'computed on a different holdout.'),
+    );
+  }
+  parts.push(
+    `Tool: ${escapeMarkdown(report.tool.name)} ${escapeMarkdown(report.tool.version)}` +
+      (report.bootstrap
+        ? ` · bootstrap: ${report.bootstrap.resamples} resamples, seed ${report.bootstrap.seed}, ` +
+          `${report.bootstrap.stratified ? 'stratified' : 'not stratified'}, ${report.bootstrap.paired ? 'paired' : 'unpaired'}`
+        : ' · bootstrap off'),
+  );
+  return parts.join('\n\n');
+}
+
+function describeModelField(model: ModelIdentity, field: keyof ModelIdentity | 'size'): string {
+  switch (field) {
+    case 'path':
+      return escapeMarkdown(model.path);
+    case 'sha256':
+      return `\`${model.sha256.slice(0, 12)}\``;
+    case 'size':
+      return model.externalBytes > 0
+        ? `${formatBytes(model.bytes)} + ${formatBytes(model.externalBytes)} external`
+        : formatBytes(model.bytes);
+    case 'irVersion':
+      return String(model.irVersion);
+    case 'producer':
+      return escapeMarkdown(model.producer);
+    case 'opsets':
+      return model.opsets.map((o) => `${escapeMarkdown(o.domain || 'ai.onnx')} ${o.version}`).join(', ');
+    case 'inputs':
+    case 'outputs':
+      // One name per line: `<br>` is HTML, written after escaping the parts.
+      return model[field].map((io) => `${escapeMarkdown(io.name)}: ${escapeMarkdown(io.type)}`).join('<br>');
+    default:
+      return '';
+  }
+}
+
+/** Gates in reading order: errors, failures, passes, skips; stable within each. */
+export function sortGates<T extends Pick<GateEvaluation, 'status'>>(gates: readonly T[]): T[] {
+  return [...gates].sort((a, b) => GATE_ORDER[a.status] - GATE_ORDER[b.status]);
+}
+
+/** A gate's value: the metric for min/max, its change (signed; relative in %) for change rules. */
+export function formatGateValue(
+  gate: Pick<GateEvaluation, 'rule' | 'relative'>,
+  value: ReportNumber,
+): string {
+  if (gate.rule === 'min' || gate.rule === 'max') return formatValue(value);
+  if (gate.relative) return isNumber(value) ? `${formatSigned(value * 100)}%` : formatValue(value);
+  return formatSigned(value);
+}
+
+/** The condition a gate checks, e.g. `≥ 0.9` or `Δ ≥ -1%`; `ascii` for terminals. */
+export function describeThreshold(
+  gate: Pick<GateEvaluation, 'rule' | 'relative' | 'threshold'>,
+  ascii = false,
+): string {
+  const [atLeast, atMost] = ascii ? ['>=', '<='] : ['≥', '≤'];
+  const delta = ascii ? 'change' : 'Δ';
+  if (gate.rule === 'min') return `${atLeast} ${formatNumber(gate.threshold)}`;
+  if (gate.rule === 'max') return `${atMost} ${formatNumber(gate.threshold)}`;
+  // max-decrease d allows a change down to −d; max-increase d up to +d.
+  const bound = gate.rule === 'max-decrease' ? -gate.threshold : gate.threshold;
+  const text = gate.relative ? `${formatSigned(bound * 100)}%` : formatSigned(bound);
+  return `${delta} ${gate.rule === 'max-decrease' ? atLeast : atMost} ${text}`;
+}
+
+/** A value to 4 significant digits; `n/a` when undefined (NaN, or null after JSON). */
+export function formatValue(value: ReportNumber): string {
+  return isNumber(value) ? formatNumber(value) : 'n/a';
+}
+
+/** Like {@link formatValue}, with a `+` on positive values (changes). */
+export function formatSigned(value: ReportNumber): string {
+  return isNumber(value) && value > 0 ? `+${formatNumber(value)}` : formatValue(value);
+}
+
+/** `[low, high]`, empty when there is no interval. */
+export function formatInterval(interval: ReportInterval, signed = false): string {
+  if (!interval) return '';
+  const format = signed ? formatSigned : formatValue;
+  return `[${format(interval[0])}, ${format(interval[1])}]`;
+}
+
+/** Bytes in B, KiB, MiB or GiB, three significant digits. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${Number(value.toPrecision(3))} ${units[unit]}`;
+}
+
+/**
+ * Inline code for text that is known but not trusted (expressions, paths). Escaping does not work
+ * inside a code span (`&lt;` would show as is), so in a table only `|` is escaped (tables unescape
+ * it before the span is read); text with a backtick or a line break falls back to escaped text.
+ */
+function renderCode(text: string, inTable = true): string {
+  if (/[`\r\n]/.test(text)) return escapeMarkdown(text);
+  return `\`${inTable ? text.replaceAll('|', '\\|') : text}\``;
+}
+
+/** True for a number that is not NaN (null and undefined are not numbers). */
+function isNumber(value: ReportNumber): value is number {
+  return typeof value === 'number' && !Number.isNaN(value);
+}

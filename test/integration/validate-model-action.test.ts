@@ -1,0 +1,216 @@
+/**
+ * The bundled validate-model action (run as the runner runs it, test/harness) and the built
+ * `mlops validate-model` CLI, on real torch-exported and scikit-learn-shaped models.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { describe, expect, it } from 'vitest';
+import schema from '../../src/core/schemas/model-validation-report.schema.json' with { type: 'json' };
+import { repoRoot, runAction } from '../harness/run-action.ts';
+import { temporaryDirectory } from '../helpers/example.ts';
+
+const models = join(repoRoot, 'test/fixtures/models');
+const holdout = join(repoRoot, 'templates/example/data/test.csv');
+const validateReport = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
+
+describe('validate-model action (bundle)', () => {
+  it('passes a better candidate against its baseline, with outputs, report and summary', async () => {
+    const run = await runAction('validate-model', {
+      inputs: {
+        model: join(models, 'sklearn-logreg-zipmap.onnx'),
+        baseline: join(models, 'sklearn-forest.onnx'),
+        data: holdout,
+        target: 'target',
+        gates: 'roc_auc >= 0.95\n# a comment line is ignored\nlog_loss <= baseline * 1.05\n',
+        resamples: '200',
+      },
+    });
+    expect(run.stderr).toBe('');
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({
+      passed: 'true',
+      'report-path': 'mlops-reports/model-validation.json',
+      'failed-gates': '[]',
+    });
+    const metrics = JSON.parse(run.outputs.metrics);
+    expect(metrics.roc_auc).toBeGreaterThan(0.99);
+    const report = JSON.parse(readFileSync(join(run.workspace, run.outputs['report-path']), 'utf8'));
+    expect(validateReport(report), JSON.stringify(validateReport.errors)).toBe(true);
+    expect(report).toMatchObject({ kind: 'model-validation', version: 1, passed: true, task: 'binary' });
+    expect(report.output.inferredFrom).toMatch(/ZipMap/);
+    expect(report.bootstrap).toMatchObject({ resamples: 200, paired: true, stratified: true });
+    expect(run.summary).toContain('```mermaid');
+    expect(run.summary).toContain('log_loss');
+    expect(run.annotations.filter((a) => a.level === 'error')).toEqual([]);
+  });
+
+  it('fails a worse candidate with the gate reason as the error', async () => {
+    const run = await runAction('validate-model', {
+      inputs: {
+        model: join(models, 'sklearn-forest.onnx'),
+        baseline: join(models, 'sklearn-logreg-zipmap.onnx'),
+        data: holdout,
+        target: 'target',
+        gates: 'log_loss <= baseline * 1.05',
+        resamples: '0',
+        'report-path': 'out/model.json',
+      },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs.passed).toBe('false');
+    expect(JSON.parse(run.outputs['failed-gates'])).toEqual(['log_loss <= baseline + 5%']);
+    const errors = run.annotations.filter((a) => a.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0].message).toMatch(/Model gate failed: log_loss rose by .* out\/model\.json/);
+    const report = JSON.parse(readFileSync(join(run.workspace, 'out/model.json'), 'utf8'));
+    expect(report.bootstrap).toBeNull();
+  });
+
+  it('reports bad input as one configuration error, never as a failed gate', async () => {
+    const run = await runAction('validate-model', {
+      inputs: {
+        model: join(models, 'torch-mlp-logits.onnx'),
+        data: holdout,
+        target: 'target',
+        gates: 'roc_auc >= 0.9\nauc >= 0.9',
+      },
+    });
+    expect(run.exitCode).toBe(1);
+    const errors = run.annotations.filter((a) => a.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0].title).toBe('Configuration error');
+    expect(errors[0].message).toMatch(/auc/);
+    expect(errors[0].message).toMatch(/roc_auc/);
+    expect(run.outputs.passed).toBeUndefined();
+  });
+});
+
+const cli = join(repoRoot, 'dist/cli/index.js');
+async function mlops(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], { cwd: repoRoot });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('mlops validate-model (CLI)', () => {
+  it('evaluates a multiclass ZipMap model and a regression ensemble; exit codes 0 and 1', async () => {
+    const iris = await mlops(
+      'validate-model',
+      '--model',
+      join(models, 'sklearn-multiclass-zipmap.onnx'),
+      '--data',
+      join(models, 'iris-test.csv'),
+      '--target',
+      'class',
+      '--gate',
+      'accuracy >= 0.9',
+      '--min-rows',
+      '40',
+      '--json',
+    );
+    expect(iris.code).toBe(0);
+    const report = JSON.parse(iris.stdout);
+    expect(report.task).toBe('multiclass');
+    expect(report.confusionMatrix.classes).toEqual(['setosa', 'versicolor', 'virginica']);
+    expect(report.confusionMatrix.matrix).toEqual([
+      [15, 0, 0],
+      [0, 15, 0],
+      [0, 1, 14],
+    ]);
+
+    const dir = await temporaryDirectory();
+    const reportPath = join(dir, 'gbr.json');
+    const gbr = await mlops(
+      'validate-model',
+      '--model',
+      join(models, 'sklearn-gbr.onnx'),
+      '--baseline',
+      join(models, 'sklearn-linear-regression.onnx'),
+      '--data',
+      join(models, 'diabetes-test.csv'),
+      '--target',
+      'progression',
+      '--gate',
+      'rmse <= 60 @interval',
+      '--gate',
+      'r2 >= baseline',
+      '--report',
+      reportPath,
+    );
+    expect(gbr.code).toBe(1);
+    expect(gbr.stdout).toMatch(/FAILED/);
+    expect(gbr.stdout).toMatch(/r2 fell by/);
+    const saved = JSON.parse(readFileSync(reportPath, 'utf8'));
+    expect(validateReport(saved), JSON.stringify(validateReport.errors)).toBe(true);
+
+    // A saved report is a baseline too (values only, no paired intervals).
+    const again = await mlops(
+      'validate-model',
+      '--model',
+      join(models, 'sklearn-linear-regression.onnx'),
+      '--baseline',
+      reportPath,
+      '--data',
+      join(models, 'diabetes-test.csv'),
+      '--target',
+      'progression',
+      '--gate',
+      'rmse <= baseline',
+      '--json',
+    );
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout).baseline).toMatchObject({ report: true, sameData: true });
+  });
+
+  it('usage errors exit 2 and list what is valid', async () => {
+    const unknown = await mlops(
+      'validate-model',
+      '--model',
+      join(models, 'torch-mlp-logits.onnx'),
+      '--data',
+      holdout,
+      '--target',
+      'target',
+      '--gate',
+      'rocauc >= 0.9',
+    );
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/roc_auc/);
+    const strict = await mlops(
+      'validate-model',
+      '--model',
+      join(models, 'torch-mlp-logits.onnx'),
+      '--data',
+      holdout,
+      '--target',
+      'target',
+      '--gate',
+      'roc_auc > 0.9',
+    );
+    expect(strict.code).toBe(2);
+    const dir = await temporaryDirectory();
+    const notOnnx = join(dir, 'model.onnx');
+    await writeFile(notOnnx, 'version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 123\n');
+    const lfs = await mlops(
+      'validate-model',
+      '--model',
+      notOnnx,
+      '--data',
+      holdout,
+      '--target',
+      'target',
+      '--gate',
+      'roc_auc >= 0.9',
+    );
+    expect(lfs.code).toBe(2);
+    expect(lfs.stderr).toMatch(/is not an ONNX model/);
+  });
+});
