@@ -305,6 +305,19 @@ describe('bad input is a clear error, never a pass', () => {
   });
 
   it('per-column inputs that match no column, and explicit features that do not exist', async () => {
+    const perColumn = join(models, 'per-column-regression.onnx');
+    await expectError(
+      { model: perColumn, gates: gates('rmse <= 100') },
+      /has inputs `age`, `bmi`, `bp`; input `age` matches no data column/,
+    );
+    // A column renamed in the data: the message suggests the closest one.
+    const dir = await temporaryDirectory();
+    const data = join(dir, 'renamed.csv');
+    await writeFile(data, readFileSync(join(models, 'diabetes-test.csv'), 'utf8').replace(/^age,/, 'agee,'));
+    await expectError(
+      { model: perColumn, data, target: 'progression', gates: gates('rmse <= 100') },
+      /input `age` matches no data column\. Did you mean "agee"\?/,
+    );
     await expectError(
       { features: ['mean radius', 'mean radios'] },
       /names column `mean radios` that the data does not have\. Did you mean "mean radius"\?/,
@@ -388,7 +401,7 @@ describe('bad input is a clear error, never a pass', () => {
     expect(report.gates[0].reason).toMatch(/one class|only/i);
   });
 
-  it('a float64 model input is fed float64, and a model copied without its file is an error', async () => {
+  it('a copied model evaluates the same, and a model file that is not there is an error', async () => {
     const dir = await temporaryDirectory();
     await copyFile(join(models, 'torch-sigmoid.onnx'), join(dir, 'm.onnx'));
     const report = await validateModel(options({ model: join(dir, 'm.onnx') }), silent);
