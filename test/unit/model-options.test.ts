@@ -120,7 +120,9 @@ describe('model options from mlops.yaml and flags', () => {
     })();
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(error?.location.line).toBe(4);
-    expect(error?.message).toMatch(/unknown key "model.thresholds.0.minimum"\. Allowed here: metric, min, max, max-decrease/);
+    expect(error?.message).toMatch(
+      /unknown key "model.thresholds.0.minimum"\. Allowed here: metric, min, max, max-decrease/,
+    );
     expect(() => parseConfig('model:\n  treshold: 0.4\n', 'mlops.yaml')).toThrow(
       /Did you mean "threshold"\?/,
     );

@@ -5,7 +5,14 @@
  * same batch before the next one is read.
  */
 import type { ColumnCells, RowBatch, TableReader } from '../data/batch.ts';
-import { beginBatch, cellValue, MissingTokens, parseNumberColumn, textCell } from '../data/cells.ts';
+import {
+  beginBatch,
+  cellValue,
+  MissingTokens,
+  parseNumberBytes,
+  parseNumberColumn,
+  textCell,
+} from '../data/cells.ts';
 import { InputError } from '../errors.ts';
 import type { ModelIoPlan, OutputKind } from './model-io.ts';
 import { FEEDABLE_TYPES, type MissingPolicy } from './model-io.ts';
@@ -287,9 +294,23 @@ function buildFeeds(
     const integer = type === 'int32' || type === 'int64';
     input.columns.forEach((column, j) => {
       const cells = batch.columns[columnIndex.get(column) as number];
+      if (!integer && cells.kind === 'text') {
+        // The hot loop: CSV bytes parsed straight into the tensor (one strided store per cell, no
+        // intermediate array); NaN (missing or not a number) is rare and checked only then.
+        const floats = data as Float32Array | Float64Array;
+        const { bytes, start, end } = cells;
+        for (let i = 0, at = j; i < n; i++, at += width) {
+          const value = parseNumberBytes(bytes, start[i], end[i]);
+          if (Number.isNaN(value)) {
+            if (!isMissingCell(cells, i, missing)) throw notANumber(cells, i, column, model, batch, reader);
+            onMissing(i, column, model, batch, reader, keep, options.missing);
+          }
+          floats[at] = value;
+        }
+        return;
+      }
       const values = numbersOf(cells, n);
       if (!integer) {
-        // The hot loop: one strided store per cell; NaN (missing or not a number) is rare.
         const floats = data as Float32Array | Float64Array;
         for (let i = 0, at = j; i < n; i++, at += width) {
           const value = values[i];

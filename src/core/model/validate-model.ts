@@ -754,24 +754,29 @@ function formatValue(value: number): string {
 /** ROC points (false/true positive rates) at distinct thresholds, thinned to ~50 for charts. */
 export function rocCurve(outcomes: ClassificationOutcomes): { fpr: number[]; tpr: number[] } {
   const n = outcomes.labels.length;
-  const scores = new Float64Array(n);
-  for (let i = 0; i < n; i++) scores[i] = outcomes.probabilities[i * 2 + 1];
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a]);
   let positives = 0;
   for (let i = 0; i < n; i++) positives += outcomes.labels[i];
   const negatives = n - positives;
+  if (positives === 0 || negatives === 0) return { fpr: [0], tpr: [0] };
+  // The scores of each class, sorted descending by native typed-array sorts (a comparator sort
+  // of 1M indices costs ~10x more), then swept together over the distinct thresholds.
+  const pos = new Float64Array(positives);
+  const neg = new Float64Array(negatives);
+  for (let i = 0, p = 0, q = 0; i < n; i++) {
+    const score = outcomes.probabilities[i * 2 + 1];
+    if (outcomes.labels[i] === 1) pos[p++] = score;
+    else neg[q++] = score;
+  }
+  pos.sort().reverse();
+  neg.sort().reverse();
   const fpr = [0];
   const tpr = [0];
-  if (positives === 0 || negatives === 0) return { fpr, tpr };
   let tp = 0;
   let fp = 0;
-  for (let k = 0; k < n; ) {
-    const score = scores[order[k]];
-    while (k < n && scores[order[k]] === score) {
-      if (outcomes.labels[order[k]] === 1) tp++;
-      else fp++;
-      k++;
-    }
+  while (tp < positives || fp < negatives) {
+    const threshold = Math.max(tp < positives ? pos[tp] : -Infinity, fp < negatives ? neg[fp] : -Infinity);
+    while (tp < positives && pos[tp] === threshold) tp++;
+    while (fp < negatives && neg[fp] === threshold) fp++;
     fpr.push(fp / negatives);
     tpr.push(tp / positives);
   }
