@@ -1,4 +1,4 @@
-// `npm run demo`: the data gate on the bundled example (breast cancer Wisconsin), through the built CLI,
+// `npm run demo`: the data and model gates on the bundled example (breast cancer Wisconsin), through the built CLI,
 // exactly as a user would run it. Writes everything under demo-output/ and says where.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -66,6 +66,47 @@ mlops(
   ['validate-data', '--data', data('drifted.csv'), ...gate, '--report', o('drifted-report.json')],
   1,
 );
+// Two real models of the same holdout (made by scripts/fixtures/make-model-fixtures.py): a
+// scikit-learn logistic regression exported with ZipMap, and a random forest.
+const model = (name) => relative(root, join(root, 'test/fixtures/models', name));
+const modelGates = [
+  '--data',
+  data('test.csv'),
+  '--target',
+  'target',
+  '--gate',
+  'roc_auc >= 0.95',
+  '--gate',
+  'log_loss <= baseline * 1.05',
+];
+mlops(
+  '5. The model gate: the logistic regression as candidate, the forest as baseline, on the same rows → passes',
+  [
+    'validate-model',
+    '--model',
+    model('sklearn-logreg-zipmap.onnx'),
+    '--baseline',
+    model('sklearn-forest.onnx'),
+    ...modelGates,
+    '--report',
+    o('model-report.json'),
+  ],
+  0,
+);
+mlops(
+  '6. The same gates with the roles swapped: the forest loses more than 5% log loss → fails with the reason',
+  [
+    'validate-model',
+    '--model',
+    model('sklearn-forest.onnx'),
+    '--baseline',
+    model('sklearn-logreg-zipmap.onnx'),
+    ...modelGates,
+    '--report',
+    o('model-report-worse.json'),
+  ],
+  1,
+);
 console.log(
-  `\nDemo done. Reports and profiles are in ${relative(process.cwd(), out) || '.'}/ (the failing gate in step 4 is expected: it is what a blocked merge looks like).`,
+  `\nDemo done. Reports and profiles are in ${relative(process.cwd(), out) || '.'}/ (the failing gates in steps 4 and 6 are expected: they are what a blocked merge looks like).`,
 );
