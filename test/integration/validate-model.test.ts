@@ -181,6 +181,40 @@ describe('the gate decides', () => {
     expect(worse.gates[0].status).toBe('failed');
   });
 
+  it('resamples blocks of rows through metric states on a large holdout', async () => {
+    const dir = await temporaryDirectory();
+    const data = join(dir, 'large.csv');
+    const [header, ...rows] = readFileSync(breastCancer, 'utf8').trim().split('\n');
+    // 900 copies of the holdout: 102,600 rows, above the block bootstrap's threshold.
+    await writeFile(data, `${header}\n${Array.from({ length: 900 }, () => rows.join('\n')).join('\n')}\n`);
+    const report = await validateModel(
+      options({
+        model: join(models, 'sklearn-logreg-zipmap.onnx'),
+        baseline: join(models, 'sklearn-forest.onnx'),
+        data,
+        gates: gates('roc_auc >= 0.95', 'log_loss <= baseline @interval'),
+      }),
+      silent,
+    );
+    expect(report.data.rows).toBe(102_600);
+    expect(report.bootstrap).toMatchObject({
+      unit: 'blocks',
+      paired: true,
+      stratified: true,
+      resamples: 200,
+    });
+    for (const name of ['accuracy', 'roc_auc', 'log_loss', 'average_precision'] as const) {
+      const { value, interval } = report.metrics[name] ?? {};
+      expect(interval?.[0]).toBeLessThanOrEqual(value as number);
+      expect(interval?.[1]).toBeGreaterThanOrEqual(value as number);
+      // 900× the rows: intervals ~30× narrower than on the 114-row holdout, yet not collapsed.
+      expect((interval?.[1] ?? 0) - (interval?.[0] ?? 0)).toBeGreaterThan(0);
+      expect((interval?.[1] ?? 1) - (interval?.[0] ?? 0)).toBeLessThan(0.01);
+    }
+    expect(report.deltas?.log_loss?.interval?.[1]).toBeLessThan(0);
+    expect(report.passed).toBe(true);
+  });
+
   it('gives the same intervals for the same seed and different ones for another', async () => {
     const run = (seed: number) => validateModel(options({ bootstrap: { resamples: 200, seed } }), silent);
     const [a, b, c] = await Promise.all([run(1), run(1), run(2)]);

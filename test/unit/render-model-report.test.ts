@@ -119,7 +119,7 @@ function binaryReport(): ModelValidationReport {
       },
     ],
     minRows: { required: 50, rows: 1000, passed: true },
-    bootstrap: { resamples: 1000, seed: 0, level: 0.95, stratified: true, paired: true },
+    bootstrap: { resamples: 1000, seed: 0, level: 0.95, stratified: true, paired: true, unit: 'rows' },
     latency: {
       p50Ms: 0.052,
       p95Ms: 0.081,

@@ -242,11 +242,37 @@ function drawCountsWide(counts: Uint8Array, state: Uint32Array, start: number, s
 }
 
 /**
+ * One uniform draw in [0, size) from the generator `state` (from `seedState`), advancing it: the
+ * draw drawBootstrapWeights makes for one row of a stratum of `size` rows, for callers that need
+ * draws one at a time (shuffles, block bootstrap). 1 ≤ size < 2³¹.
+ */
+export function drawIndex(state: Uint32Array, size: number): number {
+  if (!(Number.isInteger(size) && size >= 1 && size < 2 ** 31))
+    throw new RangeError(`size must be an integer in [1, 2^31); got ${size}`);
+  const reject = (TWO_POW_32 - size) % size;
+  for (;;) {
+    const s1 = state[1];
+    const m = Math.imul(s1, 5);
+    const x = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
+    const t = s1 << 9;
+    state[2] ^= state[0];
+    state[3] ^= s1;
+    state[1] ^= state[2];
+    state[0] ^= state[3];
+    state[2] ^= t;
+    state[3] = (state[3] << 11) | (state[3] >>> 21);
+    // Lemire's rejection on the low word of x·size, then floor(x·size / 2³²) as drawCountsWide.
+    if (Math.imul(x, size) >>> 0 < reject) continue;
+    return Math.floor(((x >>> 16) * size + Math.floor(((x & 0xffff) * size) / 65536)) / 65536);
+  }
+}
+
+/**
  * The generator's 128-bit state from a seed. Each word is splitmix32's finalizer (a bijection)
  * of one 32-bit half of the seed, so distinct seeds give distinct states and nearby seeds
  * unrelated streams.
  */
-function seedState(seed: number): Uint32Array {
+export function seedState(seed: number): Uint32Array {
   if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be a safe integer; got ${seed}`);
   const low = seed >>> 0;
   const high = Math.floor(seed / TWO_POW_32) | 0;

@@ -175,39 +175,34 @@ function clip(p: number): number {
   return p < LOG_LOSS_EPSILON ? LOG_LOSS_EPSILON : p > 1 - LOG_LOSS_EPSILON ? 1 - LOG_LOSS_EPSILON : p;
 }
 
-/**
- * Computes every metric of the task into `values` (indexed as METRIC_NAMES; other slots untouched),
- * NaN with a reason in `reasons` (when given) where undefined. ROC AUC and average precision are
- * skipped (left NaN, no reason) unless `ranked`. Returns the total weight. Afterwards the scratch
- * arrays hold the confusion matrix and the per-class metrics of this evaluation.
- */
-export function evaluateClassification(
-  prepared: PreparedClassification,
-  weights: Uint32Array | undefined,
-  ranked: boolean,
-  values: Float64Array,
-  reasons: Partial<Record<MetricName, string>> | undefined,
-): number {
-  const { classCount: k, binary, scratch } = prepared;
-  sumRows(prepared, weights);
-  const { confusion, calibrationWeight, calibrationConfidence, sums } = scratch;
-  const total = sums[0];
-  const logLoss = sums[1];
-  const brier = sums[2];
+/** Per-class counts and scores of a confusion matrix, filled by the caller and by {@link writeConfusionMetrics}. */
+export interface ConfusionScratch {
+  /** Weighted count of rows per true class, per predicted class, and on the diagonal. */
+  trueCount: Float64Array;
+  predictedCount: Float64Array;
+  truePositives: Float64Array;
+  precision: Float64Array;
+  recall: Float64Array;
+  f1: Float64Array;
+}
 
-  const { truePositives, trueCount, predictedCount, precision, recall, f1 } = scratch;
-  trueCount.fill(0);
-  predictedCount.fill(0);
-  let correct = 0;
-  for (let t = 0; t < k; t++) {
-    for (let p = 0; p < k; p++) {
-      const count = confusion[t * k + p];
-      trueCount[t] += count;
-      predictedCount[p] += count;
-    }
-    truePositives[t] = confusion[t * k + t];
-    correct += truePositives[t];
-  }
+/**
+ * The metrics of a confusion matrix, as sklearn defines them (zero_division=0; macro and
+ * weighted averages over the classes present in the labels or the predictions): per-class
+ * precision, recall and F1 into `scratch`, and accuracy, balanced accuracy, binary precision,
+ * recall and F1, macro and weighted averages into `values` (by metric slot). Shared by the
+ * row-level metrics and the block bootstrap's merged states, so both compute them alike.
+ * Returns false (writing nothing) when the total weight is 0.
+ */
+export function writeConfusionMetrics(
+  k: number,
+  binary: boolean,
+  scratch: ConfusionScratch,
+  correct: number,
+  total: number,
+  values: Float64Array,
+): boolean {
+  const { trueCount, predictedCount, truePositives, precision, recall, f1 } = scratch;
   // Per class with zero_division=0; f1 from precision and recall as sklearn (0 when both are 0).
   for (let c = 0; c < k; c++) {
     precision[c] = predictedCount[c] === 0 ? 0 : truePositives[c] / predictedCount[c];
@@ -215,7 +210,7 @@ export function evaluateClassification(
     const denominator = precision[c] + recall[c];
     f1[c] = denominator === 0 ? 0 : (2 * precision[c] * recall[c]) / denominator;
   }
-  if (total === 0) return 0;
+  if (total === 0) return false;
 
   // Macro and weighted averages over sklearn's labels: the classes in the labels or the predictions.
   let present = 0;
@@ -247,7 +242,6 @@ export function evaluateClassification(
     values[PRECISION] = precision[1];
     values[RECALL] = recall[1];
     values[F1] = f1[1];
-    values[BRIER] = brier / total;
   }
   values[PRECISION_MACRO] = precisionMacro / present;
   values[RECALL_MACRO] = recallMacro / present;
@@ -255,6 +249,44 @@ export function evaluateClassification(
   values[PRECISION_WEIGHTED] = precisionWeighted / total;
   values[RECALL_WEIGHTED] = recallWeighted / total;
   values[F1_WEIGHTED] = f1Weighted / total;
+  return true;
+}
+
+/**
+ * Computes every metric of the task into `values` (indexed as METRIC_NAMES; other slots untouched),
+ * NaN with a reason in `reasons` (when given) where undefined. ROC AUC and average precision are
+ * skipped (left NaN, no reason) unless `ranked`. Returns the total weight. Afterwards the scratch
+ * arrays hold the confusion matrix and the per-class metrics of this evaluation.
+ */
+export function evaluateClassification(
+  prepared: PreparedClassification,
+  weights: Uint32Array | undefined,
+  ranked: boolean,
+  values: Float64Array,
+  reasons: Partial<Record<MetricName, string>> | undefined,
+): number {
+  const { classCount: k, binary, scratch } = prepared;
+  sumRows(prepared, weights);
+  const { confusion, calibrationWeight, calibrationConfidence, sums } = scratch;
+  const total = sums[0];
+  const logLoss = sums[1];
+  const brier = sums[2];
+
+  const { truePositives, trueCount, predictedCount } = scratch;
+  trueCount.fill(0);
+  predictedCount.fill(0);
+  let correct = 0;
+  for (let t = 0; t < k; t++) {
+    for (let p = 0; p < k; p++) {
+      const count = confusion[t * k + p];
+      trueCount[t] += count;
+      predictedCount[p] += count;
+    }
+    truePositives[t] = confusion[t * k + t];
+    correct += truePositives[t];
+  }
+  if (!writeConfusionMetrics(k, binary, scratch, correct, total, values)) return 0;
+  if (binary) values[BRIER] = brier / total;
   values[LOG_LOSS] = logLoss / total;
   let ece = 0;
   for (let bin = 0; bin < CALIBRATION_BINS; bin++) {

@@ -13,6 +13,7 @@ import { ConfigurationError, InputError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { didYouMean } from '../suggest.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
+import { BLOCK_BOOTSTRAP_MIN_ROWS, blockBootstrapIntervals } from './block-bootstrap.ts';
 import { type BootstrapOptions, bootstrapIntervals } from './bootstrap.ts';
 import { evaluateModels, type LoadedModel } from './evaluate-model.ts';
 import {
@@ -170,7 +171,17 @@ export interface ModelValidationReport {
   zeroTargets?: number;
   slices: SliceReport[];
   minRows: { required: number; rows: number; passed: boolean };
-  bootstrap: { resamples: number; seed: number; level: number; stratified: boolean; paired: boolean } | null;
+  bootstrap: {
+    resamples: number;
+    seed: number;
+    level: number;
+    stratified: boolean;
+    paired: boolean;
+    /** Rows resampled one by one, or (large holdouts) random blocks of rows via their metric states. */
+    unit: 'rows' | 'blocks';
+    blocks?: number;
+    bins?: number;
+  } | null;
   latency?: LatencyReport;
   size: { modelBytes: number; externalBytes: number; totalBytes: number };
   parity?: ParityReport;
@@ -278,7 +289,7 @@ export async function validateModel(
           seed: options.bootstrap?.seed ?? MODEL_GATE_DEFAULTS.seed,
           level: options.bootstrap?.level ?? MODEL_GATE_DEFAULTS.level,
         };
-  const { candidate: candidateIntervals, delta: deltaIntervals } = bootstrapSettings
+  const resampled = bootstrapSettings
     ? bootstrapMetricIntervals(names, preparedCandidate, preparedBaseline, {
         ...bootstrapSettings,
         strata:
@@ -286,7 +297,9 @@ export async function validateModel(
             ? undefined
             : (evaluation.outcomes.candidate as ClassificationOutcomes).labels,
       })
-    : { candidate: [], delta: [] };
+    : undefined;
+  const candidateIntervals = resampled?.candidate ?? [];
+  const deltaIntervals = resampled?.delta ?? [];
 
   const metrics = entries(names, candidateResult, candidateIntervals);
   const baselineMetrics = baselineResult
@@ -403,9 +416,16 @@ export async function validateModel(
     ...(candidateResult.zeroTargets !== undefined ? { zeroTargets: candidateResult.zeroTargets } : {}),
     slices,
     minRows: { required: minRows, rows: evaluation.rows, passed: minRowsPassed },
-    bootstrap: bootstrapSettings
-      ? { ...bootstrapSettings, stratified: classification, paired: preparedBaseline !== undefined }
-      : null,
+    bootstrap:
+      bootstrapSettings && resampled
+        ? {
+            ...bootstrapSettings,
+            stratified: classification,
+            paired: preparedBaseline !== undefined,
+            unit: resampled.unit,
+            ...(resampled.blocks !== undefined ? { blocks: resampled.blocks, bins: resampled.bins } : {}),
+          }
+        : null,
     ...(latency ? { latency } : {}),
     size,
     ...(parity ? { parity } : {}),
@@ -425,24 +445,35 @@ export function bootstrapMetricIntervals(
   candidate: PreparedOutcomes,
   baseline: PreparedOutcomes | undefined,
   options: BootstrapOptions,
-): { candidate: ([number, number] | null)[]; delta: ([number, number] | null)[] } {
+): BootstrapResult {
+  const n = countOutcomes(candidate.outcomes);
+  if (n >= BLOCK_BOOTSTRAP_MIN_ROWS) {
+    // Row-level resampling costs O(n) per resample (~35 s for 1000 on 1M rows): large holdouts
+    // resample random blocks of rows through their mergeable metric states instead.
+    const blocks = blockBootstrapIntervals(names, candidate.outcomes, baseline?.outcomes, options);
+    return { ...blocks, unit: 'blocks' };
+  }
   const k = names.length;
   const statistics = new Float64Array(baseline ? 2 * k : k);
-  const intervals = bootstrapIntervals(
-    countOutcomes(candidate.outcomes),
-    statistics.length,
-    options,
-    (weights) => {
-      const c = computeMetricValues(candidate, weights, names);
-      statistics.set(c);
-      if (baseline) {
-        const b = computeMetricValues(baseline, weights, names);
-        for (let m = 0; m < k; m++) statistics[k + m] = c[m] - b[m];
-      }
-      return statistics;
-    },
-  );
-  return { candidate: intervals.slice(0, k), delta: intervals.slice(k) };
+  const intervals = bootstrapIntervals(n, statistics.length, options, (weights) => {
+    const c = computeMetricValues(candidate, weights, names);
+    statistics.set(c);
+    if (baseline) {
+      const b = computeMetricValues(baseline, weights, names);
+      for (let m = 0; m < k; m++) statistics[k + m] = c[m] - b[m];
+    }
+    return statistics;
+  });
+  return { candidate: intervals.slice(0, k), delta: intervals.slice(k), unit: 'rows' };
+}
+
+/** Intervals of the candidate's metrics and of the differences, and how they were resampled. */
+export interface BootstrapResult {
+  candidate: ([number, number] | null)[];
+  delta: ([number, number] | null)[];
+  unit: 'rows' | 'blocks';
+  blocks?: number;
+  bins?: number;
 }
 
 async function prepareModel(

@@ -447,7 +447,10 @@ function renderIdentity(report: ModelValidationReport): string {
     `Tool: ${escapeMarkdown(report.tool.name)} ${escapeMarkdown(report.tool.version)}` +
       (report.bootstrap
         ? ` · bootstrap: ${report.bootstrap.resamples} resamples, seed ${report.bootstrap.seed}, ` +
-          `${report.bootstrap.stratified ? 'stratified' : 'not stratified'}, ${report.bootstrap.paired ? 'paired' : 'unpaired'}`
+          `${report.bootstrap.stratified ? 'stratified' : 'not stratified'}, ${report.bootstrap.paired ? 'paired' : 'unpaired'}` +
+          (report.bootstrap.unit === 'blocks'
+            ? `, over ${report.bootstrap.blocks} random blocks of rows (large holdout)`
+            : ', over rows')
         : ' · bootstrap off'),
   );
   return parts.join('\n\n');
