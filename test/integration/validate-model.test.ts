@@ -263,6 +263,38 @@ describe('the gate decides', () => {
     expect(report.gates.filter((g) => g.slice?.startsWith('class='))).toHaveLength(3);
   });
 
+  it('cuts a numeric column into buckets and gates each bucket', async () => {
+    const report = await validateModel(
+      options({
+        model: join(models, 'sklearn-gbr.onnx'),
+        data: join(models, 'diabetes-test.csv'),
+        target: 'progression',
+        slices: { buckets: { age: [40, 60] }, minRows: 20 },
+        gates: [parseGateExpression('rmse <= 1000'), { ...parseGateExpression('mae <= 45'), slice: 'age' }],
+      }),
+      silent,
+    );
+    const ages = readFileSync(join(models, 'diabetes-test.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => Number(line.split(',')[0]));
+    const expected = [
+      ['< 40', ages.filter((a) => a < 40).length],
+      ['[40, 60)', ages.filter((a) => a >= 40 && a < 60).length],
+      ['≥ 60', ages.filter((a) => a >= 60).length],
+    ];
+    expect(report.slices.map((s) => [s.value, s.rows])).toEqual(expected);
+    const sliceGates = report.gates.filter((g) => g.slice?.startsWith('age='));
+    expect(sliceGates).toHaveLength(3);
+    // Each slice gate is decided on that slice's own value.
+    for (const gate of sliceGates) {
+      const slice = report.slices.find((s) => `age=${s.value}` === gate.slice);
+      expect(gate.value).toBe(slice?.metrics.mae);
+      expect(gate.status).toBe((slice?.metrics.mae as number) <= 45 ? 'passed' : 'failed');
+    }
+  });
+
   it('fails a model whose outputs drifted from the golden file (parity)', async () => {
     const golden = { path: join(models, 'torch-mlp.golden.json') };
     const same = await validateModel(options({ golden }), silent);

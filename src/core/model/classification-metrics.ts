@@ -377,13 +377,45 @@ function sumRows(prepared: PreparedClassification, weights: Uint32Array | undefi
  * One-vs-rest ROC AUC and average precision of class `c`, into scratch.rocAuc[c] and
  * scratch.averagePrecision[c]. Needs both classes present (the caller checks).
  */
-function rankClass(prepared: PreparedClassification, c: number, weights: Uint32Array | undefined): void {
+/** The ranking of class `c`, sorted on first use and cached. */
+function rankingOf(prepared: PreparedClassification, c: number): Ranking {
   let ranking = prepared.rankings[c];
   if (ranking === undefined) {
     ranking = rankRows(prepared.outcomes, c);
     prepared.rankings[c] = ranking;
   }
-  const { order, flags } = ranking;
+  return ranking;
+}
+
+/**
+ * The binary ROC curve (false and true positive rates, from (0, 0), one point per distinct score),
+ * from the same ranking as the ROC AUC, so it costs one pass once the metrics have been computed.
+ */
+export function computeRocPoints(prepared: PreparedClassification): { fpr: Float64Array; tpr: Float64Array } {
+  const { flags } = rankingOf(prepared, 1);
+  let positives = 0;
+  for (let i = 0; i < flags.length; i++) positives += flags[i] & 1;
+  const negatives = flags.length - positives;
+  let points = 1;
+  for (let i = 0; i < flags.length; i++) points += (flags[i] >> 1) & 1;
+  const fpr = new Float64Array(points);
+  const tpr = new Float64Array(points);
+  let tp = 0;
+  let fp = 0;
+  for (let i = 0, point = 1; i < flags.length; i++) {
+    if (flags[i] & 1) tp++;
+    else fp++;
+    if (flags[i] & 2) {
+      fpr[point] = fp / negatives;
+      tpr[point] = tp / positives;
+      point++;
+    }
+  }
+  return { fpr, tpr };
+}
+
+function rankClass(prepared: PreparedClassification, c: number, weights: Uint32Array | undefined): void {
+  const { order, flags } = rankingOf(prepared, c);
   const { scratch } = prepared;
   scratch.sortedWeights ??= new Float64Array(order.length);
   const sorted = scratch.sortedWeights;

@@ -46,6 +46,8 @@ export interface EvaluateOptions {
 /** Per-row slice membership: `codes[i]` indexes `keys`. */
 export interface SliceColumn {
   column: string;
+  /** True for a numeric column cut into buckets: `keys` are then in bucket order. */
+  bucketed: boolean;
   keys: string[];
   codes: Int32Array;
 }
@@ -145,7 +147,14 @@ export async function evaluateModels(
         { file: reader.path },
       );
     }
-    return { ...spec, index, keys: new Map<string, number>(), codes: int32Buffer() };
+    // Buckets get their codes in edge order up front, so they are reported low to high.
+    const keys = new Map<string, number>();
+    if (spec.edges) {
+      keys.set(`< ${spec.edges[0]}`, 0);
+      for (let e = 1; e < spec.edges.length; e++) keys.set(`[${spec.edges[e - 1]}, ${spec.edges[e]})`, e);
+      keys.set(`≥ ${spec.edges[spec.edges.length - 1]}`, spec.edges.length);
+    }
+    return { ...spec, index, keys, codes: int32Buffer() };
   });
 
   let rows = 0;
@@ -243,6 +252,7 @@ export async function evaluateModels(
     },
     slices: sliceSpecs.map((spec) => ({
       column: spec.column,
+      bucketed: spec.edges !== undefined,
       keys: [...spec.keys.keys()],
       codes: spec.codes.view(),
     })),

@@ -18,6 +18,7 @@
  */
 
 import {
+  computeRocPoints,
   evaluateClassification,
   type PreparedClassification,
   prepareClassification,
@@ -82,6 +83,22 @@ export function prepareOutcomes(outcomes: Outcomes): PreparedOutcomes {
       : { task: 'classification', state: prepareClassification(outcomes), values },
   );
   return prepared;
+}
+
+/**
+ * Binary ROC curve points (from (0, 0), one per distinct score), reusing the ROC AUC's sort.
+ * Undefined for other tasks and when a class is absent.
+ */
+export function computeRocCurve(
+  prepared: PreparedOutcomes,
+): { fpr: Float64Array; tpr: Float64Array } | undefined {
+  const internal = internals.get(prepared);
+  if (internal?.task !== 'classification' || !internal.state.binary) return undefined;
+  const { labels } = internal.state.outcomes;
+  let positives = 0;
+  for (let i = 0; i < labels.length; i++) positives += labels[i];
+  if (positives === 0 || positives === labels.length) return undefined;
+  return computeRocPoints(internal.state);
 }
 
 /**

@@ -30,6 +30,7 @@ import { METRICS, type MetricName, metricsOfTask, type Task } from './metric-nam
 import {
   computeMetrics,
   computeMetricValues,
+  computeRocCurve,
   type MetricResult,
   type PerClassMetrics,
   type PreparedOutcomes,
@@ -412,7 +413,7 @@ export async function validateModel(
         }
       : {}),
     ...(candidateResult.perClass ? { perClass: candidateResult.perClass } : {}),
-    ...(task === 'binary' ? { roc: rocCurve(evaluation.outcomes.candidate as ClassificationOutcomes) } : {}),
+    ...(task === 'binary' ? { roc: rocCurve(preparedCandidate) } : {}),
     ...(candidateResult.zeroTargets !== undefined ? { zeroTargets: candidateResult.zeroTargets } : {}),
     slices,
     minRows: { required: minRows, rows: evaluation.rows, passed: minRowsPassed },
@@ -626,10 +627,9 @@ function computeSlices(
   const reports: SliceReport[] = [];
   const weights = new Uint32Array(evaluation.rows);
   for (const slice of evaluation.slices) {
-    // In a stable order (natural sort of the values), not the order rows happened to come in.
-    const ordered = slice.keys
-      .map((value, code) => ({ value, code }))
-      .sort((a, b) => a.value.localeCompare(b.value, 'en', { numeric: true }));
+    // In a stable order (buckets low to high, values by natural sort), not the order rows came in.
+    const ordered = slice.keys.map((value, code) => ({ value, code }));
+    if (!slice.bucketed) ordered.sort((a, b) => a.value.localeCompare(b.value, 'en', { numeric: true }));
     ordered.forEach(({ value, code }) => {
       let rows = 0;
       for (let i = 0; i < weights.length; i++) {
@@ -782,39 +782,19 @@ function formatValue(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toPrecision(4);
 }
 
-/** ROC points (false/true positive rates) at distinct thresholds, thinned to ~50 for charts. */
-export function rocCurve(outcomes: ClassificationOutcomes): { fpr: number[]; tpr: number[] } {
-  const n = outcomes.labels.length;
-  let positives = 0;
-  for (let i = 0; i < n; i++) positives += outcomes.labels[i];
-  const negatives = n - positives;
-  if (positives === 0 || negatives === 0) return { fpr: [0], tpr: [0] };
-  // The scores of each class, sorted descending by native typed-array sorts (a comparator sort
-  // of 1M indices costs ~10x more), then swept together over the distinct thresholds.
-  const pos = new Float64Array(positives);
-  const neg = new Float64Array(negatives);
-  for (let i = 0, p = 0, q = 0; i < n; i++) {
-    const score = outcomes.probabilities[i * 2 + 1];
-    if (outcomes.labels[i] === 1) pos[p++] = score;
-    else neg[q++] = score;
-  }
-  pos.sort().reverse();
-  neg.sort().reverse();
-  const fpr = [0];
-  const tpr = [0];
-  let tp = 0;
-  let fp = 0;
-  while (tp < positives || fp < negatives) {
-    const threshold = Math.max(tp < positives ? pos[tp] : -Infinity, fp < negatives ? neg[fp] : -Infinity);
-    while (tp < positives && pos[tp] === threshold) tp++;
-    while (fp < negatives && neg[fp] === threshold) fp++;
-    fpr.push(fp / negatives);
-    tpr.push(tp / positives);
-  }
-  if (fpr.length <= 50) return { fpr, tpr };
-  const step = (fpr.length - 1) / 49;
-  const picked = Array.from({ length: 50 }, (_, j) => Math.round(j * step));
-  return { fpr: picked.map((i) => fpr[i]), tpr: picked.map((i) => tpr[i]) };
+/**
+ * ROC points (false/true positive rates) at distinct thresholds, thinned to ~50 for charts. Reuses
+ * the sort the ROC AUC made (computeMetrics first, or it sorts here).
+ */
+export function rocCurve(prepared: PreparedOutcomes): { fpr: number[]; tpr: number[] } {
+  const curve = computeRocCurve(prepared);
+  if (!curve) return { fpr: [0], tpr: [0] };
+  const points = curve.fpr.length;
+  const picked =
+    points <= 50
+      ? Array.from({ length: points }, (_, j) => j)
+      : Array.from({ length: 50 }, (_, j) => Math.round((j * (points - 1)) / 49));
+  return { fpr: picked.map((i) => curve.fpr[i]), tpr: picked.map((i) => curve.tpr[i]) };
 }
 
 /** A one-line verdict for logs and errors. */
