@@ -4,10 +4,21 @@
  * step with the gates' reasons when the model is not good enough.
  */
 import * as core from '@actions/core';
-import { type ModelRequestNames, resolveModelOptions } from '../core/config/model-options.ts';
+import {
+  type ModelRequestNames,
+  resolveDecideOptions,
+  resolveModelOptions,
+} from '../core/config/model-options.ts';
 import { ValidationFailure } from '../core/errors.ts';
 import { writeJsonAtomic } from '../core/files.ts';
-import { summarizeModelReport, validateModel } from '../core/model/validate-model.ts';
+import { mergeShardFiles, parseShard, writeShardFile } from '../core/model/shards.ts';
+import {
+  decideModelGate,
+  evaluateModelGate,
+  type ModelValidationReport,
+  summarizeModelReport,
+  validateModel,
+} from '../core/model/validate-model.ts';
 import { renderModelReport } from '../core/report/render-model-report.ts';
 import { actionsLogger, getOptionalInput, runAction } from './shared/run-action.ts';
 
@@ -36,10 +47,14 @@ export const INPUTS = {
   minRows: 'min-rows',
   format: 'format',
   delimiter: 'delimiter',
+  shard: 'shard',
+  outcomesPath: 'outcomes-path',
+  merge: 'merge',
 } as const;
 
 export const OUTPUTS = {
   passed: 'passed',
+  outcomesPath: 'outcomes-path',
   reportPath: 'report-path',
   metrics: 'metrics',
   failedGates: 'failed-gates',
@@ -75,6 +90,9 @@ function getInputs() {
   return {
     config: getOptionalInput(INPUTS.config),
     reportPath: getOptionalInput(INPUTS.reportPath) ?? 'mlops-reports/model-validation.json',
+    shard: getOptionalInput(INPUTS.shard),
+    outcomesPath: getOptionalInput(INPUTS.outcomesPath),
+    merge: getListInput(INPUTS.merge, /\r?\n/),
     request: {
       model: getOptionalInput(INPUTS.model),
       baseline: getOptionalInput(INPUTS.baseline),
@@ -107,8 +125,29 @@ async function main(): Promise<void> {
   const loaded = inputs.config
     ? await (await import('../core/config/config.ts')).loadConfig(inputs.config)
     : undefined;
-  const options = resolveModelOptions(inputs.request, loaded, NAMES);
-  const report = await validateModel(options, actionsLogger);
+  let report: ModelValidationReport;
+  if (inputs.merge.length > 0) {
+    // The merge job of a sharded evaluation: decide on the outcomes every shard saved.
+    const evaluated = await mergeShardFiles(inputs.merge);
+    report = decideModelGate(evaluated, resolveDecideOptions(inputs.request, loaded, NAMES));
+  } else if (inputs.shard) {
+    const shard = parseShard(inputs.shard, `input "${INPUTS.shard}"`);
+    const outcomesPath =
+      inputs.outcomesPath ?? `mlops-reports/model-outcomes-${shard.index}-of-${shard.count}.json`;
+    const evaluated = await evaluateModelGate(
+      { ...resolveModelOptions(inputs.request, loaded, NAMES), shard },
+      actionsLogger,
+    );
+    await writeShardFile(outcomesPath, evaluated, shard);
+    core.setOutput(OUTPUTS.outcomesPath, outcomesPath);
+    core.info(
+      `Shard ${shard.index}/${shard.count}: ${evaluated.data.rows} rows evaluated, outcomes in ${outcomesPath}. ` +
+        "Upload it as an artifact; the merge job passes every shard's file in the merge input.",
+    );
+    return;
+  } else {
+    report = await validateModel(resolveModelOptions(inputs.request, loaded, NAMES), actionsLogger);
+  }
   await writeJsonAtomic(inputs.reportPath, report);
 
   core.setOutput(OUTPUTS.passed, String(report.passed));

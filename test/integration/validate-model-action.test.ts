@@ -70,6 +70,32 @@ describe('validate-model action (bundle)', () => {
     expect(report.bootstrap).toBeNull();
   });
 
+  it('runs shard jobs and a merge job, as a matrix workflow does', async () => {
+    const shardFiles: string[] = [];
+    for (const k of [1, 2]) {
+      const run = await runAction('validate-model', {
+        inputs: {
+          model: join(models, 'torch-mlp-logits.onnx'),
+          data: holdout,
+          target: 'target',
+          shard: `${k}/2`,
+        },
+      });
+      expect(run.exitCode).toBe(0);
+      expect(run.outputs['outcomes-path']).toBe(`mlops-reports/model-outcomes-${k}-of-2.json`);
+      expect(run.outputs.passed).toBeUndefined();
+      shardFiles.push(join(run.workspace, run.outputs['outcomes-path']));
+    }
+    const merge = await runAction('validate-model', {
+      inputs: { merge: shardFiles.join('\n'), gates: 'roc_auc >= 0.95', resamples: '200' },
+    });
+    expect(merge.exitCode).toBe(0);
+    expect(merge.outputs.passed).toBe('true');
+    const report = JSON.parse(readFileSync(join(merge.workspace, merge.outputs['report-path']), 'utf8'));
+    expect(report.data.rows).toBe(114);
+    expect(validateReport(report), JSON.stringify(validateReport.errors)).toBe(true);
+  });
+
   it('reports bad input as one configuration error, never as a failed gate', async () => {
     const run = await runAction('validate-model', {
       inputs: {
@@ -168,6 +194,85 @@ describe('mlops validate-model (CLI)', () => {
     );
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout).baseline).toMatchObject({ report: true, sameData: true });
+  });
+
+  it("evaluates shards on separate runs and merges them into the single run's exact result", async () => {
+    const dir = await temporaryDirectory();
+    const pair = [
+      '--model',
+      join(models, 'sklearn-logreg-zipmap.onnx'),
+      '--baseline',
+      join(models, 'torch-sigmoid.onnx'),
+    ];
+    const common = [...pair, '--data', holdout, '--target', 'target'];
+    const shards = await Promise.all(
+      [1, 2, 3].map(async (k) => {
+        const file = join(dir, `shard-${k}.json`);
+        const run = await mlops(
+          'validate-model',
+          ...common,
+          '--shard',
+          `${k}/3`,
+          '--save-outcomes',
+          file,
+          '--json',
+        );
+        expect(run.code).toBe(0);
+        expect(JSON.parse(run.stdout)).toMatchObject({ shard: { index: k, count: 3 }, rows: 38 });
+        return file;
+      }),
+    );
+    const gates = ['--gate', 'roc_auc >= 0.95', '--gate', 'accuracy >= baseline @interval'];
+    // Any order of the files.
+    const merged = await mlops(
+      'validate-model',
+      'merge',
+      shards[2],
+      shards[0],
+      shards[1],
+      ...gates,
+      '--json',
+    );
+    const single = await mlops('validate-model', ...common, ...gates, '--json');
+    expect(merged.code).toBe(single.code);
+    const [a, b] = [JSON.parse(merged.stdout), JSON.parse(single.stdout)];
+    for (const key of [
+      'metrics',
+      'baselineMetrics',
+      'deltas',
+      'confusionMatrix',
+      'gates',
+      'data',
+      'roc',
+      'passed',
+    ]) {
+      expect(a[key], key).toEqual(b[key]);
+    }
+
+    const missing = await mlops('validate-model', 'merge', shards[0], shards[2], ...gates);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/Shards 2\/3 are missing/);
+    const twice = await mlops('validate-model', 'merge', shards[0], shards[0], shards[1], ...gates);
+    expect(twice.stderr).toMatch(/Shard 1\/3 is given twice/);
+    const other = join(dir, 'other.json');
+    await mlops(
+      'validate-model',
+      '--model',
+      join(models, 'torch-mlp-logits.onnx'),
+      '--data',
+      holdout,
+      '--target',
+      'target',
+      '--shard',
+      '2/3',
+      '--save-outcomes',
+      other,
+    );
+    const mixed = await mlops('validate-model', 'merge', shards[0], other, shards[2], ...gates);
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toMatch(/does not belong with .*candidate model \(sha256\)/);
+    const badShard = await mlops('validate-model', ...common, '--shard', '4/3', '--save-outcomes', other);
+    expect(badShard.stderr).toMatch(/--shard must be K\/N with 1 ≤ K ≤ N/);
   });
 
   it('usage errors exit 2 and list what is valid', async () => {

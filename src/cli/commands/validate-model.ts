@@ -1,7 +1,19 @@
-import { type ModelRequestNames, resolveModelOptions } from '../../core/config/model-options.ts';
+import {
+  type ModelGateRequest,
+  type ModelRequestNames,
+  resolveDecideOptions,
+  resolveModelOptions,
+} from '../../core/config/model-options.ts';
+import { ConfigurationError } from '../../core/errors.ts';
 import { writeJsonAtomic } from '../../core/files.ts';
 import { METRIC_NAMES } from '../../core/model/metric-names.ts';
-import { validateModel } from '../../core/model/validate-model.ts';
+import { mergeShardFiles, parseShard, writeShardFile } from '../../core/model/shards.ts';
+import {
+  decideModelGate,
+  evaluateModelGate,
+  type ModelValidationReport,
+  validateModel,
+} from '../../core/model/validate-model.ts';
 import { renderModelReportText } from '../../core/report/render-model-text.ts';
 import { type Command, EXIT, listFlag, stringFlag } from '../cli.ts';
 
@@ -27,7 +39,9 @@ export const validateModelCommand: Command = {
   name: 'validate-model',
   summary: 'Model gate: evaluate an ONNX model on a holdout, compare with a baseline, decide with gates.',
   usage:
-    'mlops validate-model --model F [--baseline F|report.json] --data F --target COLUMN [--task binary|multiclass|regression] [--gate "EXPR"]... [--config mlops.yaml] [--golden F] [--report out.json]',
+    'mlops validate-model --model F [--baseline F|report.json] --data F --target COLUMN [--task binary|multiclass|regression] [--gate "EXPR"]... [--config mlops.yaml] [--golden F] [--report out.json]\n' +
+    '       mlops validate-model --model F [--baseline F] --data F --target COLUMN --shard K/N --save-outcomes shard-K.json   (one matrix job)\n' +
+    '       mlops validate-model merge shard-1.json … shard-N.json --gate "EXPR"… [--config mlops.yaml] [--report out.json]',
   flags: {
     model: { type: 'string', value: 'file', description: 'The candidate ONNX model.' },
     baseline: {
@@ -117,6 +131,18 @@ export const validateModelCommand: Command = {
     seed: { type: 'string', value: 'n', description: 'Bootstrap seed (default 0).' },
     'batch-rows': { type: 'string', value: 'n', description: 'Rows per inference call (default 4096).' },
     'min-rows': { type: 'string', value: 'n', description: 'Smallest holdout that can pass (default 50).' },
+    shard: {
+      type: 'string',
+      value: 'K/N',
+      description:
+        'Evaluate shard K of N only (rows whose number ≡ K−1 mod N) and save its outcomes; no decision.',
+    },
+    'save-outcomes': {
+      type: 'string',
+      value: 'file',
+      description:
+        "With --shard: where to write the shard's outcomes (merge them with `validate-model merge`).",
+    },
     format: { type: 'string', value: 'format', description: 'Force the data format: csv, jsonl or parquet.' },
     delimiter: { type: 'string', value: 'char', description: 'CSV delimiter (one character; \\t for tab).' },
   },
@@ -129,37 +155,64 @@ export const validateModelCommand: Command = {
     const loaded = config
       ? await (await import('../../core/config/config.ts')).loadConfig(config)
       : undefined;
-    const options = resolveModelOptions(
-      {
-        model: stringFlag(context, 'model'),
-        baseline: stringFlag(context, 'baseline'),
-        data: stringFlag(context, 'data'),
-        contract: stringFlag(context, 'contract'),
-        task: stringFlag(context, 'task'),
-        target: stringFlag(context, 'target'),
-        features: listFlag(context, 'features')
-          .flatMap((f) => f.split(',').map((s) => s.trim()))
-          .filter(Boolean),
-        gates: listFlag(context, 'gate'),
-        golden: stringFlag(context, 'golden'),
-        missing: stringFlag(context, 'missing'),
-        onMissingBaseline: stringFlag(context, 'on-missing-baseline'),
-        outputName: stringFlag(context, 'output-name'),
-        outputKind: stringFlag(context, 'output-kind'),
-        threshold: stringFlag(context, 'threshold'),
-        resamples: stringFlag(context, 'resamples'),
-        seed: stringFlag(context, 'seed'),
-        batchRows: stringFlag(context, 'batch-rows'),
-        minRows: stringFlag(context, 'min-rows'),
-        slices: listFlag(context, 'slice'),
-        format: stringFlag(context, 'format'),
-        delimiter: stringFlag(context, 'delimiter'),
-      },
-      loaded,
-      NAMES,
-    );
-    const report = await validateModel(options, context.logger);
+    const request: ModelGateRequest = {
+      model: stringFlag(context, 'model'),
+      baseline: stringFlag(context, 'baseline'),
+      data: stringFlag(context, 'data'),
+      contract: stringFlag(context, 'contract'),
+      task: stringFlag(context, 'task'),
+      target: stringFlag(context, 'target'),
+      features: listFlag(context, 'features')
+        .flatMap((f) => f.split(',').map((s) => s.trim()))
+        .filter(Boolean),
+      gates: listFlag(context, 'gate'),
+      golden: stringFlag(context, 'golden'),
+      missing: stringFlag(context, 'missing'),
+      onMissingBaseline: stringFlag(context, 'on-missing-baseline'),
+      outputName: stringFlag(context, 'output-name'),
+      outputKind: stringFlag(context, 'output-kind'),
+      threshold: stringFlag(context, 'threshold'),
+      resamples: stringFlag(context, 'resamples'),
+      seed: stringFlag(context, 'seed'),
+      batchRows: stringFlag(context, 'batch-rows'),
+      minRows: stringFlag(context, 'min-rows'),
+      slices: listFlag(context, 'slice'),
+      format: stringFlag(context, 'format'),
+      delimiter: stringFlag(context, 'delimiter'),
+    };
     const reportPath = stringFlag(context, 'report');
+    let report: ModelValidationReport;
+    if (context.positionals[0] === 'merge') {
+      // One job decides on the outcomes every shard saved.
+      const evaluated = await mergeShardFiles(context.positionals.slice(1));
+      report = decideModelGate(evaluated, resolveDecideOptions(request, loaded, NAMES));
+    } else {
+      if (context.positionals.length > 0) {
+        throw new ConfigurationError(
+          `mlops validate-model: unexpected argument "${context.positionals[0]}" (the only subcommand is merge). Run \`mlops validate-model --help\`.`,
+        );
+      }
+      const options = resolveModelOptions(request, loaded, NAMES);
+      const shardText = stringFlag(context, 'shard');
+      const saveOutcomes = stringFlag(context, 'save-outcomes');
+      if (shardText || saveOutcomes) {
+        if (!shardText || !saveOutcomes) {
+          throw new ConfigurationError(
+            'mlops validate-model: --shard and --save-outcomes go together (a shard saves its outcomes for the merge).',
+          );
+        }
+        const shard = parseShard(shardText, '--shard');
+        const evaluated = await evaluateModelGate({ ...options, shard }, context.logger);
+        await writeShardFile(saveOutcomes, evaluated, shard);
+        context.print(
+          `Shard ${shard.index}/${shard.count}: ${evaluated.data.rows} rows evaluated; outcomes written to ${saveOutcomes}. ` +
+            'Merge all shards with `mlops validate-model merge <files> --gate …`.\n',
+        );
+        context.result({ shard, rows: evaluated.data.rows, outcomes: saveOutcomes });
+        return EXIT.passed;
+      }
+      report = await validateModel(options, context.logger);
+    }
     if (reportPath) await writeJsonAtomic(reportPath, report);
     context.print(renderModelReportText(report, reportPath));
     context.result(report);

@@ -8,7 +8,7 @@ import { ConfigurationError } from '../errors.ts';
 import { type GateSpec, ON_MISSING_BASELINE, parseGateConfig, parseGateExpression } from '../model/gates.ts';
 import { TASKS } from '../model/metric-names.ts';
 import { MISSING_POLICIES, OUTPUT_KINDS } from '../model/model-io.ts';
-import type { ValidateModelOptions } from '../model/validate-model.ts';
+import type { DecideOptions, ValidateModelOptions } from '../model/validate-model.ts';
 import type { LoadedConfig } from './config.ts';
 import { parseChoice } from './data-options.ts';
 
@@ -84,49 +84,14 @@ export function resolveModelOptions(
       key: names.target,
     });
   }
-  const gates: GateSpec[] = [
-    ...(request.gates ?? [])
-      .filter((g) => g.trim() !== '')
-      .map((g) => withSource(parseGateExpression(g), names.gates)),
-    ...(config.gates ?? []).map((g, i) => withSource(parseGateExpression(g), `model.gates[${i}]`)),
-    ...(config.thresholds ?? []).map((entry, i) => parseGateConfig(entry, `model.thresholds[${i}]`)),
-  ];
-  const number = (value: string | undefined, name: string, check: (n: number) => boolean, what: string) => {
-    if (value === undefined) return undefined;
-    const parsed = Number(value);
-    if (value.trim() === '' || !check(parsed)) {
-      throw new ConfigurationError(`${name} must be ${what}; got "${value}".`, { key: name });
-    }
-    return parsed;
-  };
+  const decide = resolveDecideOptions(request, loaded, names);
+  const number = parseNumber;
   const positiveInteger = (n: number) => Number.isInteger(n) && n > 0;
-  const resamples = number(
-    request.resamples,
-    names.resamples,
-    (n) => Number.isInteger(n) && n >= 0,
-    'a whole number (0 turns the bootstrap off)',
-  );
-  const seed = number(
-    request.seed,
-    names.seed,
-    (n) => Number.isInteger(n) && n >= 0,
-    'a non-negative integer',
-  );
-  const bootstrap =
-    resamples === 0 || (resamples === undefined && config.bootstrap === false)
-      ? (false as const)
-      : {
-          ...(config.bootstrap || {}),
-          ...(resamples !== undefined ? { resamples } : {}),
-          ...(seed !== undefined ? { seed } : {}),
-        };
   const outputKind = request.outputKind
     ? parseChoice(request.outputKind, OUTPUT_KINDS, names.outputKind)
     : config.output?.kind;
   const outputName = request.outputName ?? config.output?.name;
   const delimiter = request.delimiter ?? dataConfig.delimiter;
-  const sliceColumns = request.slices && request.slices.length > 0 ? request.slices : config.slices?.columns;
-  const sizeMb = config.budgets?.['size-mb'];
   return {
     model,
     baseline: request.baseline ?? fromConfig(config.baseline),
@@ -146,22 +111,7 @@ export function resolveModelOptions(
       number(request.threshold, names.threshold, (n) => n >= 0 && n <= 1, 'a probability between 0 and 1') ??
       config.threshold,
     missing: request.missing ? parseChoice(request.missing, MISSING_POLICIES, names.missing) : config.missing,
-    gates,
-    onMissingBaseline: request.onMissingBaseline
-      ? parseChoice(request.onMissingBaseline, ON_MISSING_BASELINE, names.onMissingBaseline)
-      : config['on-missing-baseline'],
-    bootstrap,
-    minRows:
-      number(request.minRows, names.minRows, positiveInteger, 'a positive integer') ?? config['min-rows'],
-    slices:
-      sliceColumns || config.slices
-        ? { columns: sliceColumns, buckets: config.slices?.buckets, minRows: config.slices?.['min-rows'] }
-        : undefined,
-    budgets: {
-      latencyP95Ms: config.budgets?.['latency-p95-ms'],
-      latencyP99Ms: config.budgets?.['latency-p99-ms'],
-      sizeBytes: sizeMb === undefined ? undefined : Math.round(sizeMb * 1e6),
-    },
+    ...decide,
     golden: request.golden
       ? { path: request.golden, atol: config.golden?.atol, rtol: config.golden?.rtol }
       : config.golden
@@ -183,6 +133,82 @@ export function resolveModelOptions(
       classes: loaded ? `${loaded.file} (model.classes)` : undefined,
     },
     config: loaded?.file,
+  };
+}
+
+/** Parses a number flag or input, or throws naming it and what it must be. */
+function parseNumber(
+  value: string | undefined,
+  name: string,
+  check: (n: number) => boolean,
+  what: string,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (value.trim() === '' || !check(parsed)) {
+    throw new ConfigurationError(`${name} must be ${what}; got "${value}".`, { key: name });
+  }
+  return parsed;
+}
+
+/**
+ * The decision's options (gates, baseline policy, bootstrap, minimum rows, slices, budgets), which
+ * a merge of shards needs without a model or data.
+ */
+export function resolveDecideOptions(
+  request: ModelGateRequest,
+  loaded: LoadedConfig | undefined,
+  names: ModelRequestNames,
+): DecideOptions {
+  const config = loaded?.config.model ?? {};
+  const number = parseNumber;
+  const positiveInteger = (n: number) => Number.isInteger(n) && n > 0;
+  const gates: GateSpec[] = [
+    ...(request.gates ?? [])
+      .filter((g) => g.trim() !== '')
+      .map((g) => withSource(parseGateExpression(g), names.gates)),
+    ...(config.gates ?? []).map((g, i) => withSource(parseGateExpression(g), `model.gates[${i}]`)),
+    ...(config.thresholds ?? []).map((entry, i) => parseGateConfig(entry, `model.thresholds[${i}]`)),
+  ];
+  const resamples = number(
+    request.resamples,
+    names.resamples,
+    (n) => Number.isInteger(n) && n >= 0,
+    'a whole number (0 turns the bootstrap off)',
+  );
+  const seed = number(
+    request.seed,
+    names.seed,
+    (n) => Number.isInteger(n) && n >= 0,
+    'a non-negative integer',
+  );
+  const bootstrap =
+    resamples === 0 || (resamples === undefined && config.bootstrap === false)
+      ? (false as const)
+      : {
+          ...(config.bootstrap || {}),
+          ...(resamples !== undefined ? { resamples } : {}),
+          ...(seed !== undefined ? { seed } : {}),
+        };
+  const sliceColumns = request.slices && request.slices.length > 0 ? request.slices : config.slices?.columns;
+  const sizeMb = config.budgets?.['size-mb'];
+  return {
+    gates,
+    onMissingBaseline: request.onMissingBaseline
+      ? parseChoice(request.onMissingBaseline, ON_MISSING_BASELINE, names.onMissingBaseline)
+      : config['on-missing-baseline'],
+    bootstrap,
+    minRows:
+      number(request.minRows, names.minRows, positiveInteger, 'a positive integer') ?? config['min-rows'],
+    slices:
+      sliceColumns || config.slices
+        ? { columns: sliceColumns, buckets: config.slices?.buckets, minRows: config.slices?.['min-rows'] }
+        : undefined,
+    budgets: {
+      latencyP95Ms: config.budgets?.['latency-p95-ms'],
+      latencyP99Ms: config.budgets?.['latency-p99-ms'],
+      sizeBytes: sizeMb === undefined ? undefined : Math.round(sizeMb * 1e6),
+    },
   };
 }
 

@@ -41,6 +41,8 @@ export interface EvaluateOptions {
   sliceColumns?: readonly string[];
   /** Numeric columns cut into buckets at these edges (`[a, b)` buckets, open at both ends). */
   bucketColumns?: Readonly<Record<string, readonly number[]>>;
+  /** Evaluate only shard `index` (1-based) of `count`: the data rows whose 0-based number ≡ index − 1 (mod count). */
+  shard?: { index: number; count: number };
 }
 
 /** Per-row slice membership: `codes[i]` indexes `keys`. */
@@ -54,6 +56,8 @@ export interface SliceColumn {
 
 export interface EvaluationResult {
   rows: number;
+  /** 0-based data-row number of each evaluated row (shards merge back into the file's order). */
+  rowIndex: Float64Array;
   /** Rows skipped by `missing: drop`. */
   droppedRows: number;
   outcomes: { candidate: Outcomes; baseline?: Outcomes };
@@ -159,19 +163,35 @@ export async function evaluateModels(
 
   let rows = 0;
   let dropped = 0;
+  let seen = 0;
+  const rowIndex = float64Buffer();
   let sampleFeeds: EvaluationResult['sampleFeeds'];
   let inFlight: Promise<void> | undefined;
   for await (const batch of reader.batches()) {
     beginBatch();
+    const first = seen;
+    seen += batch.length;
     const keep = new Uint8Array(batch.length).fill(1);
+    let outside = 0;
+    if (options.shard) {
+      const { index, count } = options.shard;
+      for (let i = 0; i < batch.length; i++) {
+        if ((first + i) % count !== index - 1) {
+          keep[i] = 0;
+          outside++;
+        }
+      }
+    }
     const targetCells = batch.columns[targetIndex];
     // Feeds first: a missing feature may drop the row (policy `drop`) before labels are read.
     const feedsByModel = sinks.map((sink) =>
       buildFeeds(ort, sink.model, batch, reader, columnIndex, keep, missing, options),
     );
     const kept = keep.reduce((total, k) => total + k, 0);
-    dropped += batch.length - kept;
+    dropped += batch.length - kept - outside;
     if (kept === 0) continue;
+    rowIndex.reserve(kept);
+    for (let i = 0; i < batch.length; i++) if (keep[i] === 1) rowIndex.data[rowIndex.length++] = first + i;
     const feeds =
       kept === batch.length
         ? feedsByModel
@@ -241,6 +261,7 @@ export async function evaluateModels(
   const [candidateSink, baselineSink] = sinks;
   return {
     rows,
+    rowIndex: rowIndex.view(),
     droppedRows: dropped,
     outcomes: {
       candidate: toOutcomes(candidateSink),
@@ -284,7 +305,7 @@ function buildFeeds(
         const cells = batch.columns[columnIndex.get(column) as number];
         for (let i = 0; i < n; i++) {
           const value = cellValue(cells, i);
-          if (missing.isMissingValue(value) || value === undefined) {
+          if ((missing.isMissingValue(value) || value === undefined) && keep[i] === 1) {
             onMissing(i, column, model, batch, reader, keep, options.missing);
             data[i * width + j] = '';
           } else data[i * width + j] = String(value);
@@ -311,7 +332,7 @@ function buildFeeds(
         const { bytes, start, end } = cells;
         for (let i = 0, at = j; i < n; i++, at += width) {
           const value = parseNumberBytes(bytes, start[i], end[i]);
-          if (Number.isNaN(value)) {
+          if (Number.isNaN(value) && keep[i] === 1) {
             if (!isMissingCell(cells, i, missing)) throw notANumber(cells, i, column, model, batch, reader);
             onMissing(i, column, model, batch, reader, keep, options.missing);
           }
@@ -324,7 +345,7 @@ function buildFeeds(
         const floats = data as Float32Array | Float64Array;
         for (let i = 0, at = j; i < n; i++, at += width) {
           const value = values[i];
-          if (Number.isNaN(value)) {
+          if (Number.isNaN(value) && keep[i] === 1) {
             if (!isMissingCell(cells, i, missing)) throw notANumber(cells, i, column, model, batch, reader);
             onMissing(i, column, model, batch, reader, keep, options.missing);
           }
@@ -334,7 +355,8 @@ function buildFeeds(
       }
       for (let i = 0; i < n; i++) {
         let value = values[i];
-        if (Number.isNaN(value)) {
+        if (keep[i] === 0) value = 0;
+        else if (Number.isNaN(value)) {
           if (!isMissingCell(cells, i, missing)) throw notANumber(cells, i, column, model, batch, reader);
           onMissing(i, column, model, batch, reader, keep, options.missing);
           value = 0;

@@ -15,7 +15,7 @@ import { didYouMean } from '../suggest.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import { BLOCK_BOOTSTRAP_MIN_ROWS, blockBootstrapIntervals } from './block-bootstrap.ts';
 import { type BootstrapOptions, bootstrapIntervals } from './bootstrap.ts';
-import { evaluateModels, type LoadedModel } from './evaluate-model.ts';
+import { evaluateModels, type LoadedModel, type SliceColumn } from './evaluate-model.ts';
 import {
   checkGatesForTask,
   describeGate,
@@ -47,7 +47,7 @@ import {
 import { addGraphOutputs } from './onnx-edit.ts';
 import { inspectOnnxModel, type OnnxModelInfo } from './onnx-inspect.ts';
 import { createOnnxSession } from './onnx-session.ts';
-import { type ClassificationOutcomes, countOutcomes } from './outcomes.ts';
+import { type ClassificationOutcomes, countOutcomes, type Outcomes } from './outcomes.ts';
 import { checkParity, loadGoldenFile, type ParityReport } from './parity.ts';
 
 /** Defaults, stated once (the README and the action's inputs quote them). */
@@ -101,6 +101,8 @@ export interface ValidateModelOptions {
   batchRows?: number;
   /** Measure single-row latency (default true). */
   latency?: boolean;
+  /** Evaluate only shard `index` (1-based) of `count` (rows whose number ≡ index − 1 mod count). */
+  shard?: { index: number; count: number };
   /** Where options came from, for messages. */
   sources?: ModelIoOptions['sources'];
   config?: string;
@@ -191,6 +193,31 @@ export interface ModelValidationReport {
   gates: (GateEvaluation & { expression: string })[];
 }
 
+/** Everything an evaluation produced that the decision needs; what a shard file holds. */
+export interface EvaluatedModels {
+  task: Task;
+  target: string;
+  candidate: ModelIdentity;
+  baseline?: ModelIdentity;
+  /** A saved report as the baseline: its metric values (no per-row outcomes). */
+  baselineReport?: {
+    path: string;
+    sha256: string;
+    dataSha256: string;
+    metrics: Partial<Record<MetricName, MetricEntry>>;
+  };
+  data: ModelValidationReport['data'];
+  features: string[];
+  output: ModelValidationReport['output'];
+  outcomes: { candidate: Outcomes; baseline?: Outcomes };
+  /** 0-based data-row number of each outcome row. */
+  rowIndex: Float64Array;
+  slices: SliceColumn[];
+  size: ModelValidationReport['size'];
+  latency?: LatencyReport;
+  parity?: ParityReport;
+}
+
 interface PreparedModel {
   info: OnnxModelInfo;
   identity: ModelIdentity;
@@ -198,21 +225,14 @@ interface PreparedModel {
 }
 
 /**
- * Runs the model gate. Throws `ConfigurationError`/`InputError` for things the user must fix
- * (no gates, unreadable model or data, signature mismatches); returns the report otherwise.
+ * Evaluates the candidate (and the baseline, on the same rows) over the holdout, or over one
+ * shard of it: outcomes per row, identities, latency and parity; no decision yet.
  */
-export async function validateModel(
+export async function evaluateModelGate(
   options: ValidateModelOptions,
   logger: Logger,
-): Promise<ModelValidationReport> {
-  if (options.gates.length === 0) {
-    throw new ConfigurationError(
-      'No gates are configured, so the model gate could not fail: that is never a pass. Add at least one, e.g. ' +
-        '--gate "roc_auc >= 0.9" (CLI), the `gates` input (action), or model.thresholds in mlops.yaml.',
-    );
-  }
+): Promise<EvaluatedModels> {
   const threshold = options.threshold ?? MODEL_GATE_DEFAULTS.threshold;
-  const onMissingBaseline = options.onMissingBaseline ?? MODEL_GATE_DEFAULTS.onMissingBaseline;
   const batchRows = options.batchRows ?? MODEL_GATE_DEFAULTS.batchRows;
   const reader = await openTable(options.data, { ...options.read, batchRows });
   if (!reader.columns.includes(options.target)) {
@@ -266,6 +286,7 @@ export async function validateModel(
       threshold,
       sliceColumns: options.slices?.columns,
       bucketColumns: options.slices?.buckets,
+      ...(options.shard ? { shard: options.shard } : {}),
     },
   );
   const dataDigest = await dataDigestPromise;
@@ -273,9 +294,108 @@ export async function validateModel(
     `Evaluated ${evaluation.rows} rows in ${Math.round(evaluation.inferenceMs.candidate)} ms of inference`,
   );
 
-  const preparedCandidate = prepareOutcomes(evaluation.outcomes.candidate);
-  const preparedBaseline = evaluation.outcomes.baseline
-    ? prepareOutcomes(evaluation.outcomes.baseline)
+  let latency: LatencyReport | undefined;
+  if (options.latency !== false && evaluation.sampleFeeds) {
+    latency = await measureLatency(
+      candidate.loaded.session,
+      evaluation.sampleFeeds.candidate,
+      candidate.loaded.plan.output.name,
+      { inferenceMs: evaluation.inferenceMs.candidate, rows: evaluation.rows, batchRows },
+    );
+  }
+  let parity: ParityReport | undefined;
+  if (options.golden) {
+    const golden = await loadGoldenFile(options.golden.path, candidate.info);
+    // Parity compares the graph's own outputs, so it runs on the unedited model.
+    const session =
+      candidate.loaded.plan.output.exposeOutputs.length > 0
+        ? await createOnnxSession(options.model)
+        : candidate.loaded.session;
+    parity = await checkParity(session, candidate.info, golden, {
+      path: options.golden.path,
+      atol: options.golden.atol ?? MODEL_GATE_DEFAULTS.atol,
+      rtol: options.golden.rtol ?? MODEL_GATE_DEFAULTS.rtol,
+    });
+  }
+
+  const evaluated: EvaluatedModels = {
+    task,
+    target: options.target,
+    candidate: candidate.identity,
+    ...(baseline ? { baseline: baseline.identity } : {}),
+    ...(savedBaseline && options.baseline
+      ? { baselineReport: { path: options.baseline, ...savedBaseline } }
+      : {}),
+    data: {
+      path: options.data,
+      sha256: dataDigest.sha256,
+      bytes: dataDigest.bytes,
+      format: reader.format,
+      rows: evaluation.rows,
+      droppedRows: evaluation.droppedRows,
+    },
+    features: candidate.loaded.plan.features,
+    output: {
+      name: candidate.loaded.plan.output.name,
+      kind: task === 'regression' ? 'values' : evaluation.outputKinds.candidate,
+      classes: candidate.loaded.plan.output.classes,
+      inferredFrom: candidate.loaded.plan.output.inferredFrom,
+      ...(task === 'binary' ? { threshold } : {}),
+    },
+    outcomes: evaluation.outcomes,
+    rowIndex: evaluation.rowIndex,
+    slices: evaluation.slices,
+    size: {
+      modelBytes: candidate.info.fileBytes,
+      externalBytes: candidate.info.externalBytes,
+      totalBytes: candidate.info.fileBytes + candidate.info.externalBytes,
+    },
+    ...(latency ? { latency } : {}),
+    ...(parity ? { parity } : {}),
+  };
+  return evaluated;
+}
+
+/**
+ * Runs the model gate. Throws `ConfigurationError`/`InputError` for things the user must fix
+ * (no gates, unreadable model or data, signature mismatches); returns the report otherwise.
+ */
+export async function validateModel(
+  options: ValidateModelOptions,
+  logger: Logger,
+): Promise<ModelValidationReport> {
+  requireGates(options.gates);
+  const evaluated = await evaluateModelGate(options, logger);
+  return decideModelGate(evaluated, options);
+}
+
+function requireGates(gates: readonly GateSpec[]): void {
+  if (gates.length === 0) {
+    throw new ConfigurationError(
+      'No gates are configured, so the model gate could not fail: that is never a pass. Add at least one, e.g. ' +
+        '--gate "roc_auc >= 0.9" (CLI), the `gates` input (action), or model.thresholds in mlops.yaml.',
+    );
+  }
+}
+
+/** What deciding needs besides the evaluation: the gates and how to compute intervals and slices. */
+export type DecideOptions = Pick<
+  ValidateModelOptions,
+  'gates' | 'onMissingBaseline' | 'bootstrap' | 'minRows' | 'slices' | 'budgets'
+>;
+
+/**
+ * Metrics, intervals, slices and gates from evaluated outcomes (one run, or merged shards), and
+ * the report. Pure computation: it never runs a model.
+ */
+export function decideModelGate(evaluated: EvaluatedModels, options: DecideOptions): ModelValidationReport {
+  requireGates(options.gates);
+  const { task } = evaluated;
+  checkGatesForTask(options.gates, task);
+  const onMissingBaseline = options.onMissingBaseline ?? MODEL_GATE_DEFAULTS.onMissingBaseline;
+  const preparedCandidate = prepareOutcomes(evaluated.outcomes.candidate);
+  const preparedBaseline = evaluated.outcomes.baseline
+    ? prepareOutcomes(evaluated.outcomes.baseline)
     : undefined;
   const candidateResult = computeMetrics(preparedCandidate);
   const baselineResult = preparedBaseline ? computeMetrics(preparedBaseline) : undefined;
@@ -294,9 +414,7 @@ export async function validateModel(
     ? bootstrapMetricIntervals(names, preparedCandidate, preparedBaseline, {
         ...bootstrapSettings,
         strata:
-          task === 'regression'
-            ? undefined
-            : (evaluation.outcomes.candidate as ClassificationOutcomes).labels,
+          task === 'regression' ? undefined : (evaluated.outcomes.candidate as ClassificationOutcomes).labels,
       })
     : undefined;
   const candidateIntervals = resampled?.candidate ?? [];
@@ -305,42 +423,11 @@ export async function validateModel(
   const metrics = entries(names, candidateResult, candidateIntervals);
   const baselineMetrics = baselineResult
     ? entries(names, baselineResult, [])
-    : savedBaseline
-      ? savedBaseline.metrics
-      : undefined;
+    : evaluated.baselineReport?.metrics;
   const deltas = baselineMetrics ? computeDeltas(names, metrics, baselineMetrics, deltaIntervals) : undefined;
 
-  const slices = computeSlices(evaluation, preparedCandidate, preparedBaseline, names, options);
+  const slices = computeSlices(evaluated, preparedCandidate, preparedBaseline, names, options);
   const minRows = options.minRows ?? MODEL_GATE_DEFAULTS.minRows;
-
-  let latency: LatencyReport | undefined;
-  if (options.latency !== false && evaluation.sampleFeeds) {
-    latency = await measureLatency(
-      candidate.loaded.session,
-      evaluation.sampleFeeds.candidate,
-      candidate.loaded.plan.output.name,
-      {
-        inferenceMs: evaluation.inferenceMs.candidate,
-        rows: evaluation.rows,
-        batchRows,
-      },
-    );
-  }
-  let parity: ParityReport | undefined;
-  if (options.golden) {
-    const golden = await loadGoldenFile(options.golden.path, candidate.info);
-    // Parity compares the graph's own outputs, so it runs on the unedited model.
-    const session =
-      candidate.loaded.plan.output.exposeOutputs.length > 0
-        ? await createOnnxSession(options.model)
-        : candidate.loaded.session;
-    parity = await checkParity(session, candidate.info, golden, {
-      path: options.golden.path,
-      atol: options.golden.atol ?? MODEL_GATE_DEFAULTS.atol,
-      rtol: options.golden.rtol ?? MODEL_GATE_DEFAULTS.rtol,
-    });
-  }
-
   const gates = evaluateGates(options.gates, {
     metrics,
     baselineMetrics,
@@ -350,13 +437,10 @@ export async function validateModel(
     onMissingBaseline,
     level: bootstrapSettings?.level,
   });
-  const size = {
-    modelBytes: candidate.info.fileBytes,
-    externalBytes: candidate.info.externalBytes,
-    totalBytes: candidate.info.fileBytes + candidate.info.externalBytes,
-  };
+  const { latency, parity, size } = evaluated;
   const budgets = checkBudgets(options.budgets ?? {}, latency, size.totalBytes);
-  const minRowsPassed = evaluation.rows >= minRows;
+  const rows = evaluated.data.rows;
+  const minRowsPassed = rows >= minRows;
   const passed =
     minRowsPassed &&
     gates.every((gate) => gate.status === 'passed' || gate.status === 'skipped') &&
@@ -364,59 +448,42 @@ export async function validateModel(
     (parity?.passed ?? true);
 
   const classification = task !== 'regression';
+  const reportBaseline = evaluated.baselineReport;
   return {
     kind: 'model-validation',
     version: 1,
     tool: { name: TOOL_NAME, version: TOOL_VERSION },
     passed,
     task,
-    target: options.target,
-    candidate: candidate.identity,
-    ...(baseline
-      ? { baseline: baseline.identity }
-      : savedBaseline && options.baseline
+    target: evaluated.target,
+    candidate: evaluated.candidate,
+    ...(evaluated.baseline
+      ? { baseline: evaluated.baseline }
+      : reportBaseline
         ? {
             baseline: {
-              path: options.baseline,
-              sha256: savedBaseline.sha256,
+              path: reportBaseline.path,
+              sha256: reportBaseline.sha256,
               report: true as const,
-              sameData: savedBaseline.dataSha256 === dataDigest.sha256,
+              sameData: reportBaseline.dataSha256 === evaluated.data.sha256,
             },
           }
         : {}),
-    data: {
-      path: options.data,
-      sha256: dataDigest.sha256,
-      bytes: dataDigest.bytes,
-      format: reader.format,
-      rows: evaluation.rows,
-      droppedRows: evaluation.droppedRows,
-    },
-    features: candidate.loaded.plan.features,
-    output: {
-      name: candidate.loaded.plan.output.name,
-      kind: task === 'regression' ? 'values' : evaluation.outputKinds.candidate,
-      classes: candidate.loaded.plan.output.classes,
-      inferredFrom: candidate.loaded.plan.output.inferredFrom,
-      ...(task === 'binary' ? { threshold } : {}),
-    },
+    data: evaluated.data,
+    features: evaluated.features,
+    output: evaluated.output,
     metrics,
     ...(baselineMetrics ? { baselineMetrics } : {}),
     ...(deltas ? { deltas } : {}),
     undefinedMetrics: candidateResult.undefinedReasons,
     ...(classification && candidateResult.confusion
-      ? {
-          confusionMatrix: {
-            classes: candidate.loaded.plan.output.classes,
-            matrix: candidateResult.confusion,
-          },
-        }
+      ? { confusionMatrix: { classes: evaluated.output.classes, matrix: candidateResult.confusion } }
       : {}),
     ...(candidateResult.perClass ? { perClass: candidateResult.perClass } : {}),
     ...(task === 'binary' ? { roc: rocCurve(preparedCandidate) } : {}),
     ...(candidateResult.zeroTargets !== undefined ? { zeroTargets: candidateResult.zeroTargets } : {}),
     slices,
-    minRows: { required: minRows, rows: evaluation.rows, passed: minRowsPassed },
+    minRows: { required: minRows, rows, passed: minRowsPassed },
     bootstrap:
       bootstrapSettings && resampled
         ? {
@@ -617,15 +684,15 @@ function computeDeltas(
 }
 
 function computeSlices(
-  evaluation: Awaited<ReturnType<typeof evaluateModels>>,
-  candidate: ReturnType<typeof prepareOutcomes>,
-  baseline: ReturnType<typeof prepareOutcomes> | undefined,
+  evaluation: EvaluatedModels,
+  candidate: PreparedOutcomes,
+  baseline: PreparedOutcomes | undefined,
   names: MetricName[],
-  options: ValidateModelOptions,
+  options: DecideOptions,
 ): SliceReport[] {
   const minRows = options.slices?.minRows ?? MODEL_GATE_DEFAULTS.minSliceRows;
   const reports: SliceReport[] = [];
-  const weights = new Uint32Array(evaluation.rows);
+  const weights = new Uint32Array(evaluation.data.rows);
   for (const slice of evaluation.slices) {
     // In a stable order (buckets low to high, values by natural sort), not the order rows came in.
     const ordered = slice.keys.map((value, code) => ({ value, code }));
