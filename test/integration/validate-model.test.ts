@@ -422,6 +422,19 @@ describe('bad input is a clear error, never a pass', () => {
     );
   });
 
+  it('float64 values that do not fit a float32 input are an error, not an infinity', async () => {
+    const dir = await temporaryDirectory();
+    const data = join(dir, 'huge.csv');
+    const text = readFileSync(breastCancer, 'utf8').trim().split('\n');
+    text[7] = text[7].replace(/^[^,]+,/, '1e300,');
+    await writeFile(data, `${text.join('\n')}\n`);
+    await expectError(
+      { data },
+      /huge\.csv:8: column `mean radius` holds 1e\+300, which does not fit model input `input` .*float32/,
+      InputError,
+    );
+  });
+
   it('NaN outputs (a NaN feature fed through) are an error naming the row', async () => {
     const dir = await temporaryDirectory();
     const data = join(dir, 'nan.csv');

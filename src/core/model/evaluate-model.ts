@@ -323,6 +323,7 @@ function buildFeeds(
             ? new Int32Array(n * width)
             : new BigInt64Array(n * width);
     const integer = type === 'int32' || type === 'int64';
+    const narrow = type === 'float32';
     input.columns.forEach((column, j) => {
       const cells = batch.columns[columnIndex.get(column) as number];
       if (!integer && cells.kind === 'text') {
@@ -336,6 +337,10 @@ function buildFeeds(
             if (!isMissingCell(cells, i, missing)) throw notANumber(cells, i, column, model, batch, reader);
             onMissing(i, column, model, batch, reader, keep, options.missing);
           }
+          // float64 data for a float32 input: beyond ±3.4e38 it would silently become ±Infinity.
+          if (narrow && (value > FLOAT32_MAX || value < -FLOAT32_MAX) && Number.isFinite(value)) {
+            throw tooLargeForFloat32(value, i, column, input.name, model, batch, reader);
+          }
           floats[at] = value;
         }
         return;
@@ -348,6 +353,10 @@ function buildFeeds(
           if (Number.isNaN(value) && keep[i] === 1) {
             if (!isMissingCell(cells, i, missing)) throw notANumber(cells, i, column, model, batch, reader);
             onMissing(i, column, model, batch, reader, keep, options.missing);
+          }
+          // float64 data for a float32 input: beyond ±3.4e38 it would silently become ±Infinity.
+          if (narrow && (value > FLOAT32_MAX || value < -FLOAT32_MAX) && Number.isFinite(value)) {
+            throw tooLargeForFloat32(value, i, column, input.name, model, batch, reader);
           }
           floats[at] = value;
         }
@@ -423,6 +432,25 @@ function onMissing(
       { file: reader.path, line: batch.lines[i], key: column },
     );
   }
+}
+
+/** The largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+function tooLargeForFloat32(
+  value: number,
+  i: number,
+  column: string,
+  input: string,
+  model: LoadedModel,
+  batch: RowBatch,
+  reader: TableReader,
+): InputError {
+  return new InputError(
+    `${reader.path}:${batch.lines[i]}: column \`${column}\` holds ${value}, which does not fit model input \`${input}\` of ${model.path} (float32, at most ±3.4e38): it would become infinite. ` +
+      'Scale the feature as in training, or export the model with a double (float64) input.',
+    { file: reader.path, line: batch.lines[i], key: column },
+  );
 }
 
 function notANumber(
