@@ -167,8 +167,10 @@ export async function evaluateModels(
   const rowIndex = float64Buffer();
   let sampleFeeds: EvaluationResult['sampleFeeds'];
   let inFlight: Promise<void> | undefined;
+  const pool = new BufferPool();
   for await (const batch of reader.batches()) {
     beginBatch();
+    pool.slot ^= 1;
     const first = seen;
     seen += batch.length;
     const keep = new Uint8Array(batch.length).fill(1);
@@ -185,7 +187,7 @@ export async function evaluateModels(
     const targetCells = batch.columns[targetIndex];
     // Feeds first: a missing feature may drop the row (policy `drop`) before labels are read.
     const feedsByModel = sinks.map((sink) =>
-      buildFeeds(ort, sink.model, batch, reader, columnIndex, keep, missing, options),
+      buildFeeds(ort, sink.model, batch, reader, columnIndex, keep, missing, options, pool),
     );
     const kept = keep.reduce((total, k) => total + k, 0);
     dropped += batch.length - kept - outside;
@@ -227,9 +229,10 @@ export async function evaluateModels(
     // Handled here so that a failure surfaces at the next await, not as an unhandled rejection.
     inFlight.catch(() => {});
     if (sampleFeeds === undefined) {
+      // Copies: the pooled buffers are refilled by later batches.
       sampleFeeds = {
-        candidate: feeds[0],
-        ...(baseline ? { baseline: feeds[1] } : {}),
+        candidate: copyFeeds(ort, feeds[0]),
+        ...(baseline ? { baseline: copyFeeds(ort, feeds[1]) } : {}),
       };
     }
     rows += kept;
@@ -283,6 +286,39 @@ export async function evaluateModels(
 }
 
 /** Input tensors of one model for a batch; rows with a missing feature are dropped (policy `drop`) via `keep`. */
+type NumericType = 'float32' | 'float64' | 'int32' | 'int64';
+type NumericArray = Float32Array | Float64Array | Int32Array | BigInt64Array;
+
+/**
+ * Input buffers reused batch after batch (two per input: one is being filled while the other is
+ * in flight), so a million rows do not allocate a hundred megabytes of tensors for the GC.
+ */
+class BufferPool {
+  private readonly buffers = new Map<string, [NumericArray | undefined, NumericArray | undefined]>();
+  /** Which of the two buffers this batch fills (flipped once per batch). */
+  slot = 0;
+  take(key: string, type: NumericType, size: number): NumericArray {
+    let pair = this.buffers.get(key);
+    if (!pair) {
+      pair = [undefined, undefined];
+      this.buffers.set(key, pair);
+    }
+    let buffer = pair[this.slot];
+    if (!buffer || buffer.length < size) {
+      buffer =
+        type === 'float32'
+          ? new Float32Array(size)
+          : type === 'float64'
+            ? new Float64Array(size)
+            : type === 'int32'
+              ? new Int32Array(size)
+              : new BigInt64Array(size);
+      pair[this.slot] = buffer;
+    }
+    return buffer.length === size ? buffer : buffer.subarray(0, size);
+  }
+}
+
 function buildFeeds(
   ort: OrtModule,
   model: LoadedModel,
@@ -292,6 +328,7 @@ function buildFeeds(
   keep: Uint8Array,
   missing: MissingTokens,
   options: EvaluateOptions,
+  pool: BufferPool,
 ): Feeds {
   const n = batch.length;
   const feeds: Feeds = {};
@@ -314,14 +351,7 @@ function buildFeeds(
       feeds[input.name] = new ort.Tensor('string', data, dims);
       continue;
     }
-    const data =
-      type === 'float32'
-        ? new Float32Array(n * width)
-        : type === 'float64'
-          ? new Float64Array(n * width)
-          : type === 'int32'
-            ? new Int32Array(n * width)
-            : new BigInt64Array(n * width);
+    const data = pool.take(`${model.role}:${input.name}`, type, n * width);
     const integer = type === 'int32' || type === 'int64';
     const narrow = type === 'float32';
     input.columns.forEach((column, j) => {
@@ -382,6 +412,16 @@ function buildFeeds(
     feeds[input.name] = new ort.Tensor(type, data, dims);
   }
   return feeds;
+}
+
+/** Deep copies of feeds (their data arrays). */
+function copyFeeds(ort: OrtModule, feeds: Feeds): Feeds {
+  const out: Feeds = {};
+  for (const [name, tensor] of Object.entries(feeds)) {
+    const data = tensor.data as unknown as { slice(): Float32Array };
+    out[name] = new ort.Tensor(tensor.type as 'float32', data.slice(), tensor.dims);
+  }
+  return out;
 }
 
 /** The cells of a column as numbers (NaN for missing or non-numeric cells). */

@@ -5,6 +5,7 @@
 import { ConfigurationError, InputError } from '../errors.ts';
 
 type OrtModule = typeof import('onnxruntime-node');
+
 export type OrtSession = Awaited<ReturnType<OrtModule['InferenceSession']['create']>>;
 
 let runtime: Promise<OrtModule> | undefined;
@@ -30,7 +31,14 @@ export function loadOnnxRuntime(): Promise<OrtModule> {
  */
 export async function createOnnxSession(path: string, bytes?: Uint8Array): Promise<OrtSession> {
   const ort = await loadOnnxRuntime();
-  const options = { graphOptimizationLevel: 'all', executionProviders: ['cpu'] } as const;
+  const options = {
+    graphOptimizationLevel: 'all',
+    executionProviders: ['cpu'],
+    // Idle pool threads sleep instead of spinning: the evaluation parses the next batch on the
+    // main thread while the model runs, and a spinning pool steals that core (measured on 2 cores:
+    // 2.10 s → 1.90 s to evaluate 1M rows through a small MLP; no change for 100 trees).
+    extra: { 'session.intra_op.allow_spinning': '0', 'session.inter_op.allow_spinning': '0' },
+  } as const;
   try {
     // From bytes (an edited in-memory copy) or from the file (external data then resolves next to it).
     return bytes
