@@ -251,7 +251,7 @@ describe('the gate decides', () => {
       }),
       silent,
     );
-    expect(report.minRows).toEqual({ required: 50, rows: 45, passed: false });
+    expect(report.minRows).toEqual({ required: 50, rows: 45, passed: false, sliceRequired: 10 });
     expect(report.passed).toBe(false);
     expect(report.slices.map((s) => [s.value, s.rows])).toEqual([
       ['setosa', 15],

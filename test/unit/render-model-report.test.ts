@@ -118,7 +118,7 @@ function binaryReport(): ModelValidationReport {
         baselineMetrics: { accuracy: 0.8095, roc_auc: Number.NaN, f1: 0.75, log_loss: 0.3544 },
       },
     ],
-    minRows: { required: 50, rows: 1000, passed: true },
+    minRows: { required: 50, rows: 1000, passed: true, sliceRequired: 30 },
     bootstrap: { resamples: 1000, seed: 0, level: 0.95, stratified: true, paired: true, unit: 'rows' },
     latency: {
       p50Ms: 0.052,
@@ -233,7 +233,7 @@ function regressionReport(): ModelValidationReport {
     undefinedMetrics: { r2: 'all targets are equal (variance 0), so r2 divides by zero' },
     zeroTargets: 0,
     slices: [],
-    minRows: { required: 50, rows: 120, passed: true },
+    minRows: { required: 50, rows: 120, passed: true, sliceRequired: 30 },
     bootstrap: null,
     size: { modelBytes: 2_048, externalBytes: 1_572_864, totalBytes: 1_574_912 },
     budgets: [
@@ -502,7 +502,7 @@ describe('renderModelReport (Markdown)', () => {
       'n/a',
       '0.8 (Δ +0.05)',
       '0.8571 (Δ +0.0476)',
-      'too few rows: not gated',
+      'fewer than 30 rows: not gated',
     ]);
   });
 

@@ -173,7 +173,7 @@ export interface ModelValidationReport {
   roc?: { fpr: number[]; tpr: number[] };
   zeroTargets?: number;
   slices: SliceReport[];
-  minRows: { required: number; rows: number; passed: boolean };
+  minRows: { required: number; rows: number; passed: boolean; sliceRequired: number };
   bootstrap: {
     resamples: number;
     seed: number;
@@ -483,7 +483,12 @@ export function decideModelGate(evaluated: EvaluatedModels, options: DecideOptio
     ...(task === 'binary' ? { roc: rocCurve(preparedCandidate) } : {}),
     ...(candidateResult.zeroTargets !== undefined ? { zeroTargets: candidateResult.zeroTargets } : {}),
     slices,
-    minRows: { required: minRows, rows, passed: minRowsPassed },
+    minRows: {
+      required: minRows,
+      rows,
+      passed: minRowsPassed,
+      sliceRequired: options.slices?.minRows ?? MODEL_GATE_DEFAULTS.minSliceRows,
+    },
     bootstrap:
       bootstrapSettings && resampled
         ? {

@@ -312,7 +312,10 @@ function renderSlices(report: ModelValidationReport): string {
           ? `${formatValue(value)} (Δ ${formatSigned(value - base)})`
           : formatValue(value);
       }),
-      [slice.tooSmall ? 'too few rows: not gated' : '', failing.has(label) ? '❌ gate failed' : '']
+      [
+        slice.tooSmall ? `fewer than ${report.minRows.sliceRequired ?? '?'} rows: not gated` : '',
+        failing.has(label) ? '❌ gate failed' : '',
+      ]
         .filter(Boolean)
         .join('; '),
     ];
