@@ -22,7 +22,7 @@
 // or, without GNU time, from polling /proc/<pid>/status (VmHWM) every 10 ms.
 // Results merge into bench/results.json (parts not run keep their previous entries).
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   cpSync,
@@ -39,12 +39,12 @@ import {
 import { cpus, freemem, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { measure, peakRss, round } from './measure.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = join(benchDir, '..');
 const dataDir = join(benchDir, 'data');
 const PYTHON = '/usr/bin/python3';
-const GNU_TIME = '/usr/bin/time';
 const ALL_PARTS = ['pandas', 'csv', 'jsonl', 'parquet', 'start', 'scale'];
 
 // ---------------------------------------------------------------------------------------------
@@ -121,78 +121,6 @@ const nodeVersion = spawnSync(NODE, ['--version'], { encoding: 'utf8' }).stdout.
 // ---------------------------------------------------------------------------------------------
 // Measuring one child process
 
-let haveGnuTime = (() => {
-  if (!existsSync(GNU_TIME)) return false;
-  const r = spawnSync(GNU_TIME, ['-f', '%M', 'true'], { encoding: 'utf8' });
-  return r.status === 0 && /^\d+\s*$/m.test(r.stderr);
-})();
-
-/**
- * Runs `cmd args` and resolves { wall_s, peak_rss_mb, code, stdout, stderr }.
- * wall_s is measured here (spawn to exit); peak RSS from GNU time, or /proc polling.
- */
-function measure(cmd, args, { env = process.env, cwd = root } = {}) {
-  return new Promise((resolve, reject) => {
-    let timeFile = null;
-    let file = cmd;
-    let argv = args;
-    if (haveGnuTime) {
-      timeFile = join(tmpdir(), `mlops-bench-time-${process.pid}-${Math.random().toString(36).slice(2)}`);
-      file = GNU_TIME;
-      argv = ['-f', '%M', '-o', timeFile, cmd, ...args];
-    }
-    const started = process.hrtime.bigint();
-    const child = spawn(file, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out = [];
-    const err = [];
-    child.stdout.on('data', (d) => out.push(d));
-    child.stderr.on('data', (d) => err.push(d));
-    let hwmKb = 0;
-    let poll = null;
-    if (!haveGnuTime) {
-      poll = setInterval(() => {
-        try {
-          const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-          const m = /VmHWM:\s+(\d+)/.exec(status) ?? /VmRSS:\s+(\d+)/.exec(status);
-          if (m) hwmKb = Math.max(hwmKb, Number(m[1]));
-        } catch {
-          // the process has exited
-        }
-      }, 10);
-    }
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      const wall = Number(process.hrtime.bigint() - started) / 1e9;
-      if (poll) clearInterval(poll);
-      let stderr = Buffer.concat(err).toString('utf8');
-      if (timeFile) {
-        try {
-          const text = readFileSync(timeFile, 'utf8');
-          const lines = text.trim().split('\n');
-          hwmKb = Number(lines.at(-1));
-          // GNU time writes "Command exited with non-zero status N" before the format line.
-        } catch {
-          hwmKb = Number.NaN;
-        }
-        rmSync(timeFile, { force: true });
-      }
-      if (signal) stderr += `\n(killed by ${signal})`;
-      resolve({
-        wall_s: round(wall, 3),
-        peak_rss_mb: round(hwmKb / 1024, 1),
-        code: code ?? 128,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr,
-      });
-    });
-  });
-}
-
-function round(x, digits) {
-  const p = 10 ** digits;
-  return Math.round(x * p) / p;
-}
-
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -230,7 +158,7 @@ async function repeatGroup(specs, runs) {
       if (st.error) continue;
       const { spec } = st;
       if (spec.before) spec.before();
-      const r = await measure(spec.cmd, spec.args, { env: spec.env });
+      const r = await measure(spec.cmd, spec.args, { env: spec.env, cwd: root });
       const bad = !(spec.okCodes ?? [0]).includes(r.code) ? `exit ${r.code}` : (spec.check?.(r) ?? null);
       if (bad) {
         const tail = `${bad}\n${r.stderr}\n${r.stdout}`.trim().split('\n').slice(-15).join('\n');
@@ -417,7 +345,7 @@ async function main() {
     return;
   }
   const parts = new Set(args.only);
-  if (args.poll) haveGnuTime = false;
+  if (args.poll) peakRss.gnuTime = false;
   if (args.cli) CLI = realpathSync(args.cli);
   if (args.action) ACTION = realpathSync(args.action);
   const work = mkdtempSync(join(tmpdir(), 'mlops-bench-'));
@@ -700,7 +628,7 @@ function machineInfo() {
     numpy: numpy || null,
     bundles: bundleHashes,
     git: gitState(),
-    peak_rss_from: haveGnuTime
+    peak_rss_from: peakRss.gnuTime
       ? '/usr/bin/time -f %M (ru_maxrss)'
       : '/proc/<pid>/status VmHWM polled every 10 ms',
   };

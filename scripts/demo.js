@@ -1,7 +1,7 @@
 // `npm run demo`: the data and model gates on the bundled example (breast cancer Wisconsin), through the built CLI,
 // exactly as a user would run it. Writes everything under demo-output/ and says where.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -58,7 +58,7 @@ const gate = [
 ];
 mlops(
   '3. The data gate on the holdout set: contract, leakage vs train, drift vs the training profile → passes',
-  ['validate-data', '--data', data('test.csv'), ...gate, '--report', o('test-report.json')],
+  ['validate-data', '--data', data('test.csv'), ...gate, '--report', o('reports/data-validation.json')],
   0,
 );
 mlops(
@@ -69,6 +69,9 @@ mlops(
 // Two real models of the same holdout (made by scripts/fixtures/make-model-fixtures.py): a
 // scikit-learn logistic regression exported with ZipMap, and a random forest.
 const model = (name) => relative(root, join(root, 'test/fixtures/models', name));
+// The package takes this run's gate reports from one folder.
+const reportsDir = join(out, 'reports');
+mkdirSync(reportsDir, { recursive: true });
 const modelGates = [
   '--data',
   data('test.csv'),
@@ -89,7 +92,7 @@ mlops(
     model('sklearn-forest.onnx'),
     ...modelGates,
     '--report',
-    o('model-report.json'),
+    o('reports/model-validation.json'),
   ],
   0,
 );
@@ -107,6 +110,30 @@ mlops(
   ],
   1,
 );
+mlops(
+  '7. Package the better model with its reports: manifest, model card, reproducible archive, provenance',
+  [
+    'package',
+    '--model',
+    model('sklearn-logreg-zipmap.onnx'),
+    '--name',
+    'breast-cancer',
+    // Explicit, so the demo also runs outside a git checkout (else 0.0.0-<commit>).
+    '--version',
+    '0.1.0',
+    '--reports',
+    relative(root, reportsDir),
+    '--contract',
+    contract,
+    '--profile',
+    o('train-profile.json'),
+    '--out',
+    o('package'),
+  ],
+  0,
+);
+const archive = readdirSync(join(out, 'package')).find((name) => name.endsWith('.zip'));
+mlops('8. Verify the package: every digest recomputed', ['package', 'verify', o(`package/${archive}`)], 0);
 console.log(
   `\nDemo done. Reports and profiles are in ${relative(process.cwd(), out) || '.'}/ (the failing gates in steps 4 and 6 are expected: they are what a blocked merge looks like).`,
 );

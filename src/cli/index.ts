@@ -3,12 +3,19 @@
 import { didYouMean } from '../core/suggest.ts';
 import { TOOL_VERSION } from '../core/version.ts';
 import { type Command, EXIT, renderMainHelp, runCommand } from './cli.ts';
+import { packageCommand } from './commands/package.ts';
 import { profileCommand } from './commands/profile.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { validateDataCommand } from './commands/validate-data.ts';
 import { validateModelCommand } from './commands/validate-model.ts';
 
-const COMMANDS: Command[] = [validateDataCommand, validateModelCommand, profileCommand, schemaCommand];
+const COMMANDS: Command[] = [
+  validateDataCommand,
+  validateModelCommand,
+  packageCommand,
+  profileCommand,
+  schemaCommand,
+];
 
 async function main(argv: string[]): Promise<number> {
   const io = {

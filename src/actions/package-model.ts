@@ -1,0 +1,164 @@
+/**
+ * package-model: builds the model package (folder, reproducible archive, manifest, model card,
+ * provenance), uploads the archive as a workflow artifact, and on tag pushes (release: true)
+ * publishes it to the tag's GitHub Release. Outputs the package reference the deployment step
+ * writes into the environment repository.
+ */
+import { basename } from 'node:path';
+import * as core from '@actions/core';
+import { ConfigurationError } from '../core/errors.ts';
+import { buildPackage, PACKAGE_FILES } from '../core/package/build-package.ts';
+import { readLineage } from '../core/package/lineage.ts';
+import { getOptionalInput, runAction } from './shared/run-action.ts';
+
+/** Input and output names, defined once (they match actions/package-model/action.yml). */
+export const INPUTS = {
+  model: 'model',
+  name: 'name',
+  version: 'version',
+  reports: 'reports',
+  profile: 'profile',
+  contract: 'contract',
+  out: 'out',
+  upload: 'upload',
+  artifactName: 'artifact-name',
+  retentionDays: 'retention-days',
+  release: 'release',
+  overwrite: 'overwrite',
+  token: 'token',
+} as const;
+
+export const OUTPUTS = {
+  directory: 'directory',
+  archive: 'archive',
+  digest: 'digest',
+  manifest: 'manifest',
+  version: 'version',
+  packageRef: 'package-ref',
+  artifactId: 'artifact-id',
+  artifactUrl: 'artifact-url',
+  releaseUrl: 'release-url',
+} as const;
+
+function getInputs() {
+  const model = getOptionalInput(INPUTS.model);
+  const name = getOptionalInput(INPUTS.name);
+  if (!model) throw new ConfigurationError(`Input "${INPUTS.model}" is required: the .onnx file to package.`);
+  if (!name)
+    throw new ConfigurationError(
+      `Input "${INPUTS.name}" is required: the package name, e.g. churn-classifier.`,
+    );
+  const retention = getOptionalInput(INPUTS.retentionDays);
+  const retentionDays = retention === undefined ? undefined : Number(retention);
+  if (
+    retentionDays !== undefined &&
+    !(Number.isInteger(retentionDays) && retentionDays >= 1 && retentionDays <= 90)
+  ) {
+    throw new ConfigurationError(
+      `Input "${INPUTS.retentionDays}" must be a whole number of days from 1 to 90; got "${retention}".`,
+    );
+  }
+  return {
+    model,
+    name,
+    version: getOptionalInput(INPUTS.version),
+    reports: getOptionalInput(INPUTS.reports),
+    profile: getOptionalInput(INPUTS.profile),
+    contract: getOptionalInput(INPUTS.contract),
+    out: getOptionalInput(INPUTS.out) ?? 'mlops-package',
+    upload: core.getBooleanInput(INPUTS.upload),
+    artifactName: getOptionalInput(INPUTS.artifactName),
+    retentionDays,
+    release: core.getBooleanInput(INPUTS.release),
+    overwrite: core.getBooleanInput(INPUTS.overwrite),
+    token: getOptionalInput(INPUTS.token),
+  };
+}
+
+async function main(): Promise<void> {
+  const inputs = getInputs();
+  const lineage = await readLineage();
+  const tag = lineage.ref?.startsWith('refs/tags/') ? lineage.ref.slice('refs/tags/'.length) : undefined;
+  if (inputs.release && !tag) {
+    throw new ConfigurationError(
+      `release: true publishes to the pushed tag's GitHub Release, but this run's ref is ${lineage.ref ?? 'unknown'}, not a tag. Run the step on tag pushes only (if: startsWith(github.ref, 'refs/tags/v')).`,
+    );
+  }
+  if (inputs.release && !inputs.token) {
+    throw new ConfigurationError(
+      `release: true needs a token with contents: write (input "${INPUTS.token}", default github.token).`,
+    );
+  }
+  const built = await buildPackage({ ...inputs, lineage });
+  const { name, version } = built.manifest.package;
+  core.setOutput(OUTPUTS.directory, built.directory);
+  core.setOutput(OUTPUTS.archive, built.archive);
+  core.setOutput(OUTPUTS.digest, built.digest);
+  core.setOutput(OUTPUTS.manifest, `${built.directory}/${PACKAGE_FILES.manifest}`);
+  core.setOutput(OUTPUTS.version, version);
+  core.info(`Packaged ${name} ${version}: ${built.archive} (sha256:${built.digest})`);
+
+  let packageRef = built.packageRef;
+  const summary = [`## 📦 ${name} ${version}`, '', `Package digest: \`sha256:${built.digest}\``, ''];
+  if (inputs.upload) {
+    const { uploadPackageArtifact } = await import('./shared/upload-artifact.ts');
+    const artifactName = inputs.artifactName ?? `${name}-${version}`;
+    const artifact = await uploadPackageArtifact({
+      archive: built.archive,
+      name: artifactName,
+      retentionDays: inputs.retentionDays,
+    });
+    core.setOutput(OUTPUTS.artifactId, String(artifact.artifactId));
+    core.setOutput(OUTPUTS.artifactUrl, artifact.artifactUrl);
+    packageRef = `artifact://${process.env.GITHUB_RUN_ID ?? 'local'}/${artifactName}@sha256:${built.digest}`;
+    summary.push(`- workflow artifact [${artifactName}](${artifact.artifactUrl})`);
+  }
+  if (inputs.release && tag && inputs.token) {
+    const { publishToRelease } = await import('./shared/publish-release.ts');
+    const repository = lineage.repository;
+    if (!repository)
+      throw new ConfigurationError('release: true needs GITHUB_REPOSITORY (set by the runner).');
+    const { digestFile } = await import('../core/digest.ts');
+    const manifestPath = `${built.directory}/${PACKAGE_FILES.manifest}`;
+    const files = [
+      {
+        path: built.archive,
+        name: basename(built.archive),
+        sha256: built.digest,
+        contentType: 'application/zip',
+      },
+      {
+        path: manifestPath,
+        name: `${name}-${version}.manifest.json`,
+        sha256: (await digestFile(manifestPath)).sha256,
+        contentType: 'application/json',
+      },
+      {
+        path: built.provenance,
+        name: `${name}-${version}.intoto.json`,
+        sha256: (await digestFile(built.provenance)).sha256,
+        contentType: 'application/json',
+      },
+    ];
+    const release = await publishToRelease({
+      token: inputs.token,
+      repository,
+      tag,
+      files,
+      overwrite: inputs.overwrite,
+      releaseName: `${name} ${version}`,
+      body: `Model package ${name} ${version}, digest \`sha256:${built.digest}\`. Verify with \`mlops package verify ${basename(built.archive)}\`.`,
+    });
+    core.setOutput(OUTPUTS.releaseUrl, release.releaseUrl);
+    const archiveAsset = release.assets.find((a) => a.name === basename(built.archive));
+    if (archiveAsset) packageRef = `${archiveAsset.url}#sha256=${built.digest}`;
+    summary.push(
+      `- release [${tag}](${release.releaseUrl}): ${release.assets.map((a) => `${a.name} (${a.action})`).join(', ')}`,
+    );
+  }
+  core.setOutput(OUTPUTS.packageRef, packageRef);
+  summary.push('', `Package reference: \`${packageRef}\``, '');
+  await core.summary.addRaw(summary.join('\n')).write();
+}
+
+await runAction(main);

@@ -1,0 +1,525 @@
+/**
+ * Builds a model package: a directory and one reproducible archive of it.
+ *
+ *   <name>-<version>/
+ *     model.onnx            the model, with mlops.* entries in its metadata_props
+ *     <external data>       the model's external-data files, unchanged
+ *     manifest.json         what is inside (sha256 of every file), lineage, metrics, gate verdicts
+ *     MODEL_CARD.md         the same for people
+ *     signature.json        model inputs/outputs and the data contract
+ *     profile.json          the training-data profile (for drift monitoring), when given
+ *     reports/*.json        the data- and model-validation reports of this run, when given
+ *   <name>-<version>.zip    the archive (the payload sorted, then model.onnx, MODEL_CARD.md and
+ *                           manifest.json, written once the payload's digests are known; fixed times
+ *                           and modes; weights stored, text deflated)
+ *   provenance.intoto.json  an in-toto Statement about the archive and model.onnx
+ *
+ * The package digest is the archive's sha256. Everything is written to temporary names first and
+ * renamed into place, so a failure never leaves a half-written package.
+ */
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { readProfileFile } from '../data/validate-data.ts';
+import { digestFile } from '../digest.ts';
+import { ConfigurationError, InputError } from '../errors.ts';
+import { writeFileAtomic } from '../files.ts';
+import { describeType } from '../model/model-io.ts';
+import { inspectOnnxModel } from '../model/onnx-inspect.ts';
+import { writeOnnxMetadata } from '../model/onnx-metadata.ts';
+import dataReportSchema from '../schemas/data-validation-report.schema.json' with { type: 'json' };
+import manifestSchema from '../schemas/model-package.schema.json' with { type: 'json' };
+import modelReportSchema from '../schemas/model-validation-report.schema.json' with { type: 'json' };
+import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
+import { type Lineage, resolveVersion } from './lineage.ts';
+import { renderModelCard } from './model-card.ts';
+import { writeZip } from './zip.ts';
+
+/** File names inside a package, named once. */
+export const PACKAGE_FILES = {
+  model: 'model.onnx',
+  manifest: 'manifest.json',
+  card: 'MODEL_CARD.md',
+  signature: 'signature.json',
+  profile: 'profile.json',
+  reports: 'reports',
+} as const;
+
+/** Outside the archive: it names the archive's digest. */
+export const PROVENANCE_FILE = 'provenance.intoto.json';
+/** The in-toto predicate type of our statements. */
+export const PREDICATE_TYPE = 'https://mlops-actions.dev/attestations/model-package/v1';
+
+/** Keys written into model.onnx's metadata_props. */
+export const METADATA_KEYS = {
+  name: 'mlops.package.name',
+  version: 'mlops.package.version',
+  commit: 'mlops.commit',
+  content: 'mlops.package.content-sha256',
+  metricPrefix: 'mlops.metric.',
+} as const;
+
+const NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
+
+export interface PackageOptions {
+  model: string;
+  name: string;
+  /** Semver; default: the tag's on tag pushes, else 0.0.0-<sha7>. */
+  version?: string;
+  /** A folder of data-validation / model-validation reports (*.json) of this run. */
+  reports?: string;
+  /** The training data's profile (from `mlops profile`). */
+  profile?: string;
+  /** The data contract, recorded in signature.json. */
+  contract?: string;
+  /** Where the package folder, archive and provenance go. */
+  out: string;
+  lineage: Lineage;
+}
+
+export interface ManifestFile {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface PackageManifest {
+  kind: 'model-package';
+  version: 1;
+  package: { name: string; version: string };
+  task: 'binary' | 'multiclass' | 'regression' | 'unknown';
+  createdAt: string;
+  tool: { name: typeof TOOL_NAME; version: string };
+  files: ManifestFile[];
+  contentSha256: string;
+  onnx: {
+    irVersion: number;
+    opsets: { domain: string; version: number }[];
+    producer: string;
+    inputs: { name: string; type: string }[];
+    outputs: { name: string; type: string }[];
+    metadata: Record<string, string>;
+  };
+  metrics: Record<string, number | null>;
+  gates: { data?: { passed: boolean; report: string }; model?: { passed: boolean; report: string } };
+  lineage: {
+    repository: string | null;
+    commit: string | null;
+    ref: string | null;
+    runUrl: string | null;
+    data: { role: string; path: string; sha256: string }[];
+  };
+}
+
+export interface BuiltPackage {
+  directory: string;
+  archive: string;
+  /** sha256 of the archive: the package digest. */
+  digest: string;
+  manifest: PackageManifest;
+  provenance: string;
+  /** `file:` URI of the archive with its digest (publishing replaces it with the artifact's or release's). */
+  packageRef: string;
+}
+
+type Validators = {
+  'data-validation': ValidateFunction;
+  'model-validation': ValidateFunction;
+  manifest: ValidateFunction<PackageManifest>;
+};
+let compiled: Validators | undefined;
+
+/** The schemas' validators, compiled on first use (commands that never package do not pay for it). */
+function validators(): Validators {
+  // The report schemas use `required` inside `oneOf` branches, which strict mode flags; they are
+  // checked against their producers in the gates' own tests, so here they are compiled leniently.
+  const lenient = new Ajv2020({ allErrors: true, strict: false });
+  compiled ??= {
+    'data-validation': lenient.compile(dataReportSchema),
+    'model-validation': lenient.compile(modelReportSchema),
+    manifest: new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true }).compile<PackageManifest>(
+      manifestSchema,
+    ),
+  };
+  return compiled;
+}
+
+/** Validates a manifest against its schema; returns the errors as text (empty when valid). */
+export function manifestSchemaErrors(manifest: unknown): string[] {
+  const validate = validators().manifest;
+  return validate(manifest)
+    ? []
+    : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
+}
+
+interface ReadReport {
+  file: string;
+  kind: 'data-validation' | 'model-validation';
+  json: Record<string, unknown>;
+}
+
+/**
+ * Builds the package. Throws `ConfigurationError`/`InputError` for a bad name or version, a model
+ * that fails inspection or lacks external data, reports that fail their schema, an unreadable
+ * profile; nothing is left half-written.
+ */
+export async function buildPackage(options: PackageOptions): Promise<BuiltPackage> {
+  if (!NAME.test(options.name)) {
+    throw new ConfigurationError(
+      `Package name "${options.name}" is not allowed: use lower-case letters, digits, '.', '_' and '-' (starting with a letter or digit, at most 100), e.g. "churn-classifier".`,
+      { key: 'name' },
+    );
+  }
+  const version = resolveVersion(options.version, options.lineage);
+  const info = await inspectOnnxModel(options.model);
+  const reports = options.reports ? await readReports(options.reports) : [];
+  const createdAt = options.lineage.commitTime ?? new Date(0).toISOString();
+
+  const stem = `${options.name}-${version}`;
+  const out = resolve(options.out);
+  const directory = join(out, stem);
+  const archive = join(out, `${stem}.zip`);
+  await mkdir(out, { recursive: true });
+  const staging = join(out, `.${stem}.${process.pid}.${Date.now()}.tmp`);
+  await mkdir(staging, { recursive: true });
+  try {
+    // 1. The small payload is staged; the model's external data is archived from where it is
+    //    (and copied into the folder meanwhile), so its bytes are read and hashed once.
+    const external: { name: string; source: string }[] = [];
+    const copies: Promise<void>[] = [];
+    for (const file of info.externalFiles) {
+      const target = join(staging, file.location);
+      if (relative(staging, target).startsWith('..')) {
+        throw new InputError(
+          `External-data location "${file.location}" of ${options.model} points outside the model's folder.`,
+          { file: options.model },
+        );
+      }
+      await mkdir(dirname(target), { recursive: true });
+      external.push({ name: relative(staging, target).split(sep).join('/'), source: file.path });
+      // Kernel-side copy (a reflink where the file system can), concurrent with the archive.
+      copies.push(copyFile(file.path, target, constants.COPYFILE_FICLONE));
+    }
+    // Settled later; a failure is raised there, not as an unhandled rejection meanwhile.
+    const copied = Promise.all(copies);
+    copied.catch(() => {});
+    if (reports.length > 0) await mkdir(join(staging, PACKAGE_FILES.reports));
+    for (const report of reports) {
+      await copyFile(report.file, join(staging, PACKAGE_FILES.reports, basename(report.file)));
+    }
+    if (options.profile) {
+      await readProfileFile(options.profile); // validates it
+      await copyFile(options.profile, join(staging, PACKAGE_FILES.profile));
+    }
+    const contract = options.contract ? await readJson(options.contract, 'Data contract') : undefined;
+    const signature = {
+      inputs: info.inputs.map((i) => ({ name: i.name, type: describeType(i.type) })),
+      outputs: info.outputs.map((o) => ({ name: o.name, type: describeType(o.type) })),
+      ...(contract ? { contract } : {}),
+    };
+    await writeFileAtomic(join(staging, PACKAGE_FILES.signature), `${JSON.stringify(signature, null, 2)}\n`);
+    const payload = [
+      ...external.map((file) => ({ name: file.name, source: { path: file.source } })),
+      // The external data's copies are being made: those entries are archived from the source.
+      ...(await listPaths(staging))
+        .filter((name) => !external.some((file) => file.name === name))
+        .map((name) => ({ name, source: { path: join(staging, ...name.split('/')) } })),
+    ].map((entry) => ({ ...entry, compress: /\.(json|md)$/.test(entry.name) }));
+
+    const modelReport = reports.find((r) => r.kind === 'model-validation');
+    const dataReport = reports.find((r) => r.kind === 'data-validation');
+    const metrics = headlineMetrics(modelReport);
+    let manifest: PackageManifest | undefined;
+    // ZIP's DOS times start in 1980: an earlier created-at (no commit) is stored as 1980-01-01.
+    const mtime = new Date(Math.max(Date.parse(createdAt), Date.UTC(1980, 0, 1)));
+    const written = await writeZip(archive, payload, {
+      mtime,
+      // 2. Once the payload is archived (and hashed), the model, its card and the manifest follow.
+      finish: async (entries) => {
+        const rest: ManifestFile[] = entries.map((e) => ({ path: e.name, bytes: e.size, sha256: e.sha256 }));
+        const contentSha256 = contentDigest(rest);
+        const metadata: Record<string, string> = {
+          [METADATA_KEYS.name]: options.name,
+          [METADATA_KEYS.version]: version,
+          [METADATA_KEYS.commit]: options.lineage.commit ?? '',
+          [METADATA_KEYS.content]: contentSha256,
+          ...Object.fromEntries(
+            Object.entries(metrics).map(([name, value]) => [
+              `${METADATA_KEYS.metricPrefix}${name}`,
+              String(value),
+            ]),
+          ),
+        };
+        const modelPath = join(staging, PACKAGE_FILES.model);
+        await writeOnnxMetadata(options.model, modelPath, metadata);
+        const packaged = await inspectOnnxModel(modelPath);
+        const modelDigest = await digestFile(modelPath);
+        manifest = {
+          kind: 'model-package',
+          version: 1,
+          package: { name: options.name, version },
+          task: (modelReport?.json.task as PackageManifest['task'] | undefined) ?? 'unknown',
+          createdAt,
+          tool: { name: TOOL_NAME, version: TOOL_VERSION },
+          files: [],
+          contentSha256,
+          onnx: {
+            irVersion: packaged.irVersion,
+            opsets: packaged.opsets,
+            producer: `${packaged.producerName} ${packaged.producerVersion}`.trim(),
+            inputs: signature.inputs,
+            outputs: signature.outputs,
+            metadata: packaged.metadata,
+          },
+          metrics,
+          gates: {
+            ...(dataReport ? { data: verdict(dataReport) } : {}),
+            ...(modelReport ? { model: verdict(modelReport) } : {}),
+          },
+          lineage: {
+            repository: options.lineage.repository,
+            commit: options.lineage.commit,
+            ref: options.lineage.ref,
+            runUrl: options.lineage.runUrl,
+            data: dataLineage(reports),
+          },
+        };
+        const card = new TextEncoder().encode(renderModelCard(manifest));
+        manifest.files = sortFiles([
+          ...rest,
+          { path: PACKAGE_FILES.model, bytes: modelDigest.bytes, sha256: modelDigest.sha256 },
+          {
+            path: PACKAGE_FILES.card,
+            bytes: card.length,
+            sha256: createHash('sha256').update(card).digest('hex'),
+          },
+        ]);
+        const errors = manifestSchemaErrors(manifest);
+        if (errors.length > 0)
+          throw new Error(`internal: the manifest fails its schema: ${errors.join('; ')}`);
+        const manifestBytes = new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`);
+        await writeFileAtomic(join(staging, PACKAGE_FILES.card), card);
+        await writeFileAtomic(join(staging, PACKAGE_FILES.manifest), manifestBytes);
+        return [
+          { name: PACKAGE_FILES.model, source: { path: modelPath } },
+          { name: PACKAGE_FILES.card, source: { bytes: card }, compress: true },
+          { name: PACKAGE_FILES.manifest, source: { bytes: manifestBytes }, compress: true },
+        ];
+      },
+    });
+    await copied;
+    if (!manifest) throw new Error('internal: the archive was written without its manifest');
+
+    // 5. Into place: the folder replaces an earlier build of the same version.
+    await rm(directory, { recursive: true, force: true });
+    await rename(staging, directory);
+    const modelSha256 =
+      (manifest as PackageManifest).files.find((f) => f.path === PACKAGE_FILES.model)?.sha256 ?? '';
+    const provenance = join(out, PROVENANCE_FILE);
+    await writeFileAtomic(
+      provenance,
+      `${JSON.stringify(provenanceStatement(manifest, basename(archive), written.sha256, modelSha256), null, 2)}\n`,
+    );
+    return {
+      directory,
+      archive,
+      digest: written.sha256,
+      manifest,
+      provenance,
+      packageRef: `file://${archive.split(sep).join('/')}#sha256=${written.sha256}`,
+    };
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Sorted by path, bytewise (as the manifest and the content digest list them). */
+function sortFiles(files: ManifestFile[]): ManifestFile[] {
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** The files under `root`, '/'-separated paths relative to it, sorted. */
+async function listPaths(root: string): Promise<string[]> {
+  const paths: string[] = [];
+  const walk = async (folder: string): Promise<void> => {
+    for (const entry of await readdir(folder, { withFileTypes: true })) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile()) paths.push(relative(root, path).split(sep).join('/'));
+    }
+  };
+  await walk(root);
+  return paths.sort();
+}
+
+/** Every file under `root` with its size and sha256, '/'-separated and sorted by path. */
+export async function listFiles(root: string): Promise<ManifestFile[]> {
+  const files: ManifestFile[] = [];
+  const walk = async (folder: string): Promise<void> => {
+    for (const entry of await readdir(folder, { withFileTypes: true })) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile()) {
+        const digest = await digestFile(path);
+        files.push({
+          path: relative(root, path).split(sep).join('/'),
+          bytes: digest.bytes,
+          sha256: digest.sha256,
+        });
+      }
+    }
+  };
+  await walk(root);
+  return sortFiles(files);
+}
+
+/** Files that the content digest leaves out: the model carries it, the card and manifest describe it. */
+const OUTSIDE_CONTENT: ReadonlySet<string> = new Set([
+  PACKAGE_FILES.model,
+  PACKAGE_FILES.card,
+  PACKAGE_FILES.manifest,
+]);
+
+/** SHA-256 of '<sha256>  <path>\n' lines of the files the content digest covers, sorted by path. */
+export function contentDigest(files: readonly ManifestFile[]): string {
+  const hash = createHash('sha256');
+  for (const file of files)
+    if (!OUTSIDE_CONTENT.has(file.path)) hash.update(`${file.sha256}  ${file.path}\n`);
+  return hash.digest('hex');
+}
+
+async function readJson(path: string, what: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new InputError(`${what} ${path} cannot be read (${(error as NodeJS.ErrnoException).code}).`, {
+      file: path,
+    });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`${what} ${path} is not JSON: ${(error as Error).message}.`, { file: path });
+  }
+}
+
+/** The reports of a folder (*.json), each checked against its kind's schema. */
+async function readReports(folder: string): Promise<ReadReport[]> {
+  let names: string[];
+  try {
+    if (!(await stat(folder)).isDirectory()) throw new Error('not a folder');
+    names = (await readdir(folder)).filter((n) => n.endsWith('.json')).sort();
+  } catch {
+    throw new InputError(
+      `Reports folder ${folder} cannot be read: give the folder the gates wrote their reports to.`,
+      {
+        file: folder,
+      },
+    );
+  }
+  const reports: ReadReport[] = [];
+  for (const name of names) {
+    const file = join(folder, name);
+    const json = await readJson(file, 'Report');
+    const kind = json.kind;
+    if (kind !== 'data-validation' && kind !== 'model-validation') {
+      throw new InputError(
+        `${file} is not a gate report (its kind is ${JSON.stringify(kind)}; expected data-validation or model-validation). Keep only the gates' reports in the reports folder.`,
+        { file },
+      );
+    }
+    const validate = validators()[kind];
+    if (!validate(json)) {
+      const first = validate.errors?.[0];
+      throw new InputError(
+        `${file} fails the ${kind} report schema at ${first?.instancePath || '/'}: ${first?.message}. Package the report as the gate wrote it.`,
+        { file, key: first?.instancePath },
+      );
+    }
+    reports.push({ file, kind, json });
+  }
+  const kinds = reports.map((r) => r.kind);
+  for (const kind of ['data-validation', 'model-validation'] as const) {
+    if (kinds.filter((k) => k === kind).length > 1) {
+      throw new InputError(`${folder} holds more than one ${kind} report: keep the one of this run.`, {
+        file: folder,
+      });
+    }
+  }
+  return reports;
+}
+
+/** Headline metrics: what the model gate's gates looked at, plus the task's usual ones. */
+function headlineMetrics(report: ReadReport | undefined): Record<string, number | null> {
+  if (!report) return {};
+  const metrics = report.json.metrics as Record<string, { value: number | null }>;
+  const gated = ((report.json.gates as { metric: string }[]) ?? []).map((g) => g.metric);
+  const usual =
+    report.json.task === 'regression'
+      ? ['rmse', 'mae', 'r2']
+      : ['accuracy', 'roc_auc', 'f1_macro', 'log_loss'];
+  const names = [...new Set([...usual, ...gated])].filter((name) => name in metrics).sort();
+  return Object.fromEntries(names.map((name) => [name, metrics[name]?.value ?? null]));
+}
+
+function verdict(report: ReadReport): { passed: boolean; report: string } {
+  return { passed: report.json.passed === true, report: `${PACKAGE_FILES.reports}/${basename(report.file)}` };
+}
+
+/** The data files the gates read, with the digests their reports recorded. */
+function dataLineage(reports: ReadReport[]): PackageManifest['lineage']['data'] {
+  const data: PackageManifest['lineage']['data'] = [];
+  for (const report of reports) {
+    if (report.kind === 'data-validation') {
+      const inputs = report.json.inputs as Record<string, { path: string; sha256: string } | undefined>;
+      for (const role of ['data', 'reference', 'train', 'contract'] as const) {
+        const input = inputs[role];
+        if (input?.sha256)
+          data.push({ role: role === 'data' ? 'validated' : role, path: input.path, sha256: input.sha256 });
+      }
+    } else {
+      const input = report.json.data as { path: string; sha256: string };
+      data.push({ role: 'holdout', path: input.path, sha256: input.sha256 });
+    }
+  }
+  return data;
+}
+
+/** An in-toto Statement v1 (https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md). */
+export function provenanceStatement(
+  manifest: PackageManifest,
+  archiveName: string,
+  archiveSha256: string,
+  modelSha256: string,
+): Record<string, unknown> {
+  return {
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: [
+      { name: archiveName, digest: { sha256: archiveSha256 } },
+      {
+        name: `${manifest.package.name}-${manifest.package.version}/${PACKAGE_FILES.model}`,
+        digest: { sha256: modelSha256 },
+      },
+    ],
+    predicateType: PREDICATE_TYPE,
+    predicate: {
+      package: manifest.package,
+      task: manifest.task,
+      createdAt: manifest.createdAt,
+      gates: manifest.gates,
+      metrics: manifest.metrics,
+      data: manifest.lineage.data,
+      builder: {
+        id: manifest.lineage.runUrl ?? 'local',
+        tool: manifest.tool,
+        repository: manifest.lineage.repository,
+        commit: manifest.lineage.commit,
+        ref: manifest.lineage.ref,
+      },
+    },
+  };
+}

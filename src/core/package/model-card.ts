@@ -1,0 +1,66 @@
+/**
+ * MODEL_CARD.md: the manifest for people. What the model is, how good it was (the gates' verdicts
+ * and headline metrics), where it came from, what it takes and returns, and how to check that the
+ * package is intact. Rendered from the manifest only, never from re-computation.
+ */
+import { escapeMarkdown } from '../report/markdown.ts';
+import type { PackageManifest } from './build-package.ts';
+
+/** The model card of a package (the manifest's `files` are not needed: the card is one of them). */
+export function renderModelCard(manifest: PackageManifest): string {
+  const { name, version } = manifest.package;
+  const lines = [
+    `# ${escapeMarkdown(name)} ${escapeMarkdown(version)}`,
+    '',
+    `Task: **${manifest.task}**. Packaged by ${manifest.tool.name} ${manifest.tool.version} from commit ` +
+      `${manifest.lineage.commit ? `\`${manifest.lineage.commit.slice(0, 12)}\`` : '(none)'} ` +
+      `(${manifest.createdAt}).`,
+    '',
+    '## Gates',
+    '',
+  ];
+  const gates = Object.entries(manifest.gates);
+  if (gates.length === 0) lines.push('No gate reports were packaged.');
+  for (const [gate, verdict] of gates) {
+    lines.push(`- ${gate}: ${verdict?.passed ? 'passed' : 'failed'} (\`${verdict?.report}\`)`);
+  }
+  lines.push('', '## Metrics', '');
+  const metrics = Object.entries(manifest.metrics);
+  if (metrics.length === 0) lines.push('No model-validation report was packaged.');
+  else {
+    lines.push('| metric | value |', '| --- | --- |');
+    for (const [metric, value] of metrics)
+      lines.push(`| ${metric} | ${value === null ? 'n/a' : value.toPrecision(4)} |`);
+  }
+  lines.push('', '## Signature', '', '| | name | type |', '| --- | --- | --- |');
+  for (const input of manifest.onnx.inputs)
+    lines.push(`| input | ${escapeMarkdown(input.name)} | ${escapeMarkdown(input.type)} |`);
+  for (const output of manifest.onnx.outputs)
+    lines.push(`| output | ${escapeMarkdown(output.name)} | ${escapeMarkdown(output.type)} |`);
+  lines.push(
+    '',
+    `ONNX IR ${manifest.onnx.irVersion}, opsets ${manifest.onnx.opsets.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`).join(', ')}, producer ${escapeMarkdown(manifest.onnx.producer || 'unknown')}.`,
+    '',
+    '## Lineage',
+    '',
+    `- repository: ${manifest.lineage.repository ?? '(local)'}`,
+    `- ref: ${manifest.lineage.ref ?? '(none)'}`,
+    `- workflow run: ${manifest.lineage.runUrl ?? '(local build)'}`,
+  );
+  for (const data of manifest.lineage.data) {
+    lines.push(`- data (${data.role}): ${escapeMarkdown(data.path)}, sha256 \`${data.sha256}\``);
+  }
+  lines.push(
+    '',
+    '## Verify',
+    '',
+    '`manifest.json` lists every file with its sha256; `model.onnx` carries the package name, version, commit and',
+    `the content digest (\`${manifest.contentSha256}\`) in its metadata. Check all of it with:`,
+    '',
+    '```sh',
+    `mlops package verify ${name}-${version}.zip`,
+    '```',
+    '',
+  );
+  return lines.join('\n');
+}
