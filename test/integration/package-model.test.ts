@@ -201,6 +201,64 @@ describe('model packages', () => {
   });
 });
 
+describe('mlops package (CLI)', () => {
+  it('prints the package as JSON, and verify exits 0, then 1 naming a changed file', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const cli = join(repoRoot, 'dist/cli/index.js');
+    const mlops = async (...args: string[]) => {
+      try {
+        const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], {
+          cwd: repoRoot,
+          env: { ...process.env, SOURCE_DATE_EPOCH: '1764500000' },
+        });
+        return { code: 0, stdout, stderr };
+      } catch (error) {
+        const e = error as { code: number; stdout: string; stderr: string };
+        return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+      }
+    };
+    const out = await temporaryDirectory();
+    const built = await mlops(
+      'package',
+      '--model',
+      join(models, 'torch-sigmoid.onnx'),
+      '--name',
+      'tiny',
+      '--version',
+      '0.3.0',
+      '--reports',
+      reports,
+      '--out',
+      out,
+      '--json',
+    );
+    expect(built.code).toBe(0);
+    const result = JSON.parse(built.stdout);
+    expect(Object.keys(result).sort()).toEqual(['archive', 'digest', 'directory', 'manifest', 'packageRef']);
+    expect(result.packageRef).toBe(`file://${result.archive}#sha256=${result.digest}`);
+    expect(result.manifest.createdAt).toBe(new Date(1764500000 * 1000).toISOString());
+    const ok = await mlops('package', 'verify', result.archive);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain(`sha256:${result.digest}`);
+    await writeFile(join(result.directory, 'signature.json'), '{}\n');
+    const changed = await mlops('package', 'verify', result.directory);
+    expect(changed.code).toBe(1);
+    expect(changed.stdout).toMatch(/signature\.json: changed/);
+    const usage = await mlops(
+      'package',
+      '--model',
+      join(models, 'torch-sigmoid.onnx'),
+      '--name',
+      'tiny',
+      '--version',
+      'one',
+    );
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/"one" is not a semantic version/);
+  });
+});
+
 describe('package-model action (bundle)', () => {
   let artifacts: ArtifactService;
   let github: GitHubApi;
