@@ -41,6 +41,8 @@ export function findWorkflowFiles(root: string): FoundFiles {
       if (!entry.isFile() || !isYaml(entry.name)) continue;
       const file = join(entry.parentPath, entry.name);
       if (file.includes(`${sep}node_modules${sep}`)) continue;
+      // Helm chart templates are Go templates, not YAML (and never workflows).
+      if (/[\\/]charts[\\/][^\\/]+[\\/]templates[\\/]/.test(file)) continue;
       if (
         file.includes(`${sep}.github${sep}workflows${sep}`) ||
         looksLikeWorkflow(readFileSync(file, 'utf8'))

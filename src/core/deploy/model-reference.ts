@@ -1,0 +1,409 @@
+/**
+ * The model reference: `environments/<environment>/models/<model>.yaml` in an environment
+ * repository, a `ModelDeployment` saying which validated model package the environment runs, where
+ * it was built, what the gates said and what ran before it (the rollback pointer).
+ *
+ *   apiVersion: mlops-actions.dev/v1
+ *   kind: ModelDeployment
+ *   metadata: { name: churn, environment: staging }
+ *   spec:
+ *     model: { name: churn, version: 1.2.0 }
+ *     package: { ref: https://…/churn-1.2.0.zip, sha256: <64 hex> }
+ *     source: { repository: o/r, commit: <sha> }
+ *     gates: { data: true, model: true, metrics: { auc: 0.91 } }
+ *     deployedAt: 2025-01-31T12:00:00Z
+ *     previous: { version: 1.1.0, ref: https://…/churn-1.1.0.zip, sha256: <64 hex> }
+ *
+ * Updates edit the existing file in place (see {@link updateModelReference}) so that people's
+ * comments survive and a deployment PR's diff shows only what changed.
+ */
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { ConfigurationError, InputError } from '../errors.ts';
+import schema from '../schemas/model-deployment.schema.json' with { type: 'json' };
+import { didYouMean } from '../suggest.ts';
+import { type PlainValue, reconcileYamlDocument } from './edit-target.ts';
+
+/** `apiVersion` and `kind` of a model reference, named once. */
+export const MODEL_DEPLOYMENT = { apiVersion: 'mlops-actions.dev/v1', kind: 'ModelDeployment' } as const;
+
+/** The two ways a package reference carries its archive's digest. */
+export const DIGEST_MARKERS = { fragment: '#sha256=', suffix: '@sha256:' } as const;
+
+/** URI schemes whose references name a digest the registry way (`name@sha256:…`). */
+const SUFFIX_SCHEMES = ['artifact', 'oci'] as const;
+
+/** A package's location and the sha256 of its archive. */
+export interface PackageRef {
+  /** The URI without the digest, e.g. `https://github.com/o/r/releases/download/v1.2.0/churn-1.2.0.zip`. */
+  uri: string;
+  /** 64 lower-case hex digits. */
+  sha256: string;
+}
+
+/** What the gates said about a package. */
+export interface ModelDeploymentGates {
+  data?: boolean;
+  model?: boolean;
+  metrics?: Record<string, number>;
+}
+
+/** The package a deployment replaced: deploying it again is the rollback. */
+export interface PreviousDeployment {
+  version: string;
+  ref: string;
+  sha256: string;
+}
+
+/** A model reference file, as parsed (see `model-deployment.schema.json`). */
+export interface ModelDeployment {
+  apiVersion: typeof MODEL_DEPLOYMENT.apiVersion;
+  kind: typeof MODEL_DEPLOYMENT.kind;
+  metadata: {
+    name: string;
+    environment: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  spec: {
+    model: { name: string; version: string };
+    package: { ref: string; sha256: string };
+    source: { repository: string | null; commit: string | null };
+    gates: ModelDeploymentGates;
+    deployedAt: string;
+    previous?: PreviousDeployment;
+  };
+}
+
+/** What a deployment proposes for one model in one environment. */
+export interface ModelReferenceInput {
+  /** The model's name (also `metadata.name`). */
+  name: string;
+  environment: string;
+  version: string;
+  /** The package's URI; it may carry its digest (`…#sha256=<hex>`, `…@sha256:<hex>`) instead of `sha256`. */
+  packageRef: string;
+  /** The archive's sha256; optional when `packageRef` carries it, and must agree with it when both do. */
+  sha256?: string;
+  source: { repository: string | null; commit: string | null };
+  gates?: ModelDeploymentGates;
+  /** ISO 8601 time of the proposal, from the caller's clock so output is deterministic. */
+  deployedAt: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Package references
+
+const ACCEPTED_FORMS =
+  'Accepted forms: <uri>#sha256=<64 hex digits> (e.g. https://github.com/o/r/releases/download/v1.2.0/churn-1.2.0.zip#sha256=…) or <uri>@sha256:<64 hex digits> (e.g. artifact://<run>/<name>@sha256:…).';
+
+const URI_WITH_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\S+$/;
+
+/**
+ * Splits a package reference into its URI and sha256: `<uri>#sha256=<hex>` (URLs, where a
+ * fragment never reaches the server) or `<uri>@sha256:<hex>` (registry style, `artifact://…`,
+ * `oci://…`). Surrounding whitespace is ignored and the digest is lower-cased; anything else is a
+ * {@link ConfigurationError} that shows the accepted forms.
+ */
+export function parsePackageRef(ref: string): PackageRef {
+  const text = ref.trim();
+  const fail = (why: string): never => {
+    throw new ConfigurationError(`Package reference "${ref}" ${why}. ${ACCEPTED_FORMS}`, {
+      key: 'package-ref',
+    });
+  };
+  if (text === '') fail('is empty');
+  if (/\s/.test(text)) fail('contains whitespace');
+  const markers = Object.values(DIGEST_MARKERS);
+  const position = Math.max(...markers.map((marker) => text.lastIndexOf(marker)));
+  if (position === -1) fail('has no sha256 digest, so what gets deployed could not be verified');
+  const marker = markers.find((m) => text.startsWith(m, position))!;
+  const uri = text.slice(0, position);
+  const hex = text.slice(position + marker.length);
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) {
+    const what = /^[0-9a-fA-F]*$/.test(hex)
+      ? `${hex.length} hex digit${hex.length === 1 ? '' : 's'}`
+      : `"${hex.length > 70 ? `${hex.slice(0, 70)}…` : hex}", which is not all hex digits`;
+    fail(`must end with 64 hex digits after "${marker}"; it has ${what}`);
+  }
+  if (markers.some((m) => uri.includes(m))) fail('has more than one digest');
+  if (!URI_WITH_SCHEME.test(uri))
+    fail(`must start with a URI scheme (https://, s3://, artifact://, file://…); "${uri}" has none`);
+  return { uri, sha256: hex.toLowerCase() };
+}
+
+/** Joins a URI and a digest into a package reference: `@sha256:` for artifact:// and oci://, else `#sha256=`. */
+export function formatPackageRef(ref: PackageRef): string {
+  const scheme = ref.uri.slice(0, ref.uri.indexOf(':')).toLowerCase();
+  const marker = (SUFFIX_SCHEMES as readonly string[]).includes(scheme)
+    ? DIGEST_MARKERS.suffix
+    : DIGEST_MARKERS.fragment;
+  return `${ref.uri}${marker}${ref.sha256}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+let compiled: ValidateFunction<ModelDeployment> | undefined;
+
+/** The schema's validator, compiled on first use. */
+function validator(): ValidateFunction<ModelDeployment> {
+  // verbose: errors carry the failing subschema, whose description becomes the message.
+  compiled ??= new Ajv2020({
+    allErrors: true,
+    strict: true,
+    allowUnionTypes: true,
+    verbose: true,
+  }).compile<ModelDeployment>(schema);
+  return compiled;
+}
+
+/** Prefers the most actionable error: unknown keys first, then the deepest. */
+function pickError(errors: ErrorObject[]): ErrorObject {
+  const unknown = errors.find((e) => e.keyword === 'additionalProperties');
+  if (unknown) return unknown;
+  return [...errors].sort((a, b) => b.instancePath.length - a.instancePath.length)[0];
+}
+
+function pointerParts(pointer: string): string[] {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'));
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  object: 'a mapping',
+  array: 'a list',
+  string: 'text',
+  number: 'a number',
+  integer: 'an integer',
+  boolean: 'true or false',
+  null: 'null',
+};
+
+/** A schema error as a sentence about the key; `source` is the value as written, when known. */
+function describeError(error: ErrorObject, source?: string): { key: string; message: string } {
+  const parts = pointerParts(error.instancePath);
+  const here = parts.join('.');
+  const subject = here === '' ? 'the top level' : `"${here}"`;
+  const parent = error.parentSchema as
+    | { description?: string; properties?: Record<string, unknown> }
+    | undefined;
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const key = String(error.params.additionalProperty);
+      const allowed = Object.keys(parent?.properties ?? {});
+      const path = [...parts, key].join('.');
+      return {
+        key: path,
+        message: `unknown key "${path}".${didYouMean(key, allowed)} Allowed here: ${allowed.join(', ') || '(none)'}.`,
+      };
+    }
+    case 'required': {
+      const missing = String(error.params.missingProperty);
+      return { key: [...parts, missing].join('.'), message: `${subject} is missing the key "${missing}".` };
+    }
+    case 'const':
+      return { key: here, message: `${subject} must be ${JSON.stringify(error.params.allowedValue)}.` };
+    case 'type': {
+      const types = String(error.params.type).split(',');
+      // YAML reads 1.10 as a number and true as a boolean: quotes keep them text.
+      const quote =
+        types.includes('string') && (typeof error.data === 'number' || typeof error.data === 'boolean')
+          ? ` Write it in quotes ("${source ?? String(error.data)}") so YAML reads it as text.`
+          : '';
+      const expected = types.map((type) => TYPE_NAMES[type] ?? type).join(' or ');
+      return { key: here, message: `${subject} must be ${expected}.${quote}` };
+    }
+    case 'pattern': {
+      const found = JSON.stringify(error.data);
+      const expected = parent?.description ?? `text matching ${String(error.params.pattern)}`;
+      return { key: here, message: `${subject} must be ${expected}; found ${found}.` };
+    }
+    default:
+      return { key: here, message: `${subject} ${error.message ?? 'is invalid'}.` };
+  }
+}
+
+/** The 1-based line of the node at a JSON pointer (the key itself for unknown keys), and its source text. */
+function locate(
+  document: Document,
+  lines: LineCounter,
+  error: ErrorObject,
+): { line: number | undefined; source: string | undefined } {
+  const parts = pointerParts(error.instancePath);
+  if (error.keyword === 'additionalProperties') parts.push(String(error.params.additionalProperty));
+  let node: unknown = document.contents;
+  let range = (node as { range?: [number, number, number] } | null)?.range;
+  for (const part of parts) {
+    if (isSeq(node)) {
+      node = node.items[Number(part)];
+      range = (node as { range?: [number, number, number] } | undefined)?.range ?? range;
+    } else if (isMap(node)) {
+      const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === part);
+      if (!pair) break;
+      range = (pair.key as { range?: [number, number, number] }).range ?? range;
+      node = pair.value;
+    } else break;
+  }
+  return {
+    line: range ? lines.linePos(range[0]).line : undefined,
+    source: isScalar(node) && typeof node.source === 'string' && node.source !== '' ? node.source : undefined,
+  };
+}
+
+/**
+ * Parses a model reference file and validates it against `model-deployment.schema.json`. Errors
+ * name the file, the line and the key (`spec.package.sha256`), with "did you mean" for unknown
+ * keys; YAML that does not parse is an {@link InputError}.
+ */
+export function readModelReference(text: string, file: string): ModelDeployment {
+  const lines = new LineCounter();
+  const document = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const syntax = document.errors[0];
+  if (syntax) {
+    const { line, col } = lines.linePos(syntax.pos[0]);
+    throw new InputError(`${file}:${line}:${col} is not valid YAML: ${syntax.message.split('\n')[0]}`, {
+      file,
+      line,
+      column: col,
+    });
+  }
+  const value: unknown = document.toJS();
+  const validate = validator();
+  if (!validate(value)) {
+    const error = pickError(validate.errors ?? []);
+    const { line, source } = locate(document, lines, error);
+    const { key, message } = describeError(error, source);
+    const kindHint =
+      (value as { kind?: unknown } | null)?.kind === MODEL_DEPLOYMENT.kind
+        ? ''
+        : ` (a model reference starts with apiVersion: ${MODEL_DEPLOYMENT.apiVersion} and kind: ${MODEL_DEPLOYMENT.kind})`;
+    throw new ConfigurationError(`${file}${line ? `:${line}` : ''}: ${message}${kindHint}`, {
+      file,
+      line,
+      key: key || undefined,
+    });
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering and updating
+
+/** Builds and validates the reference an input describes (without `previous`). */
+function buildModelDeployment(input: ModelReferenceInput): ModelDeployment {
+  const hasDigest = Object.values(DIGEST_MARKERS).some((marker) => input.packageRef.includes(marker));
+  const ref = hasDigest
+    ? parsePackageRef(input.packageRef)
+    : { uri: input.packageRef.trim(), sha256: input.sha256?.toLowerCase() ?? '' };
+  if (hasDigest && input.sha256 !== undefined && input.sha256.toLowerCase() !== ref.sha256) {
+    throw new ConfigurationError(
+      `The package reference ${input.packageRef} names sha256 ${ref.sha256}, but sha256 ${input.sha256} was given as well: pass one digest, the archive's.`,
+      { key: 'sha256' },
+    );
+  }
+  const gates: ModelDeploymentGates = {};
+  if (input.gates?.data !== undefined) gates.data = input.gates.data;
+  if (input.gates?.model !== undefined) gates.model = input.gates.model;
+  if (input.gates?.metrics !== undefined) gates.metrics = { ...input.gates.metrics };
+  const deployment: ModelDeployment = {
+    apiVersion: MODEL_DEPLOYMENT.apiVersion,
+    kind: MODEL_DEPLOYMENT.kind,
+    metadata: { name: input.name, environment: input.environment },
+    spec: {
+      model: { name: input.name, version: input.version },
+      package: { ref: ref.uri, sha256: ref.sha256 },
+      source: { repository: input.source.repository, commit: input.source.commit },
+      gates,
+      deployedAt: input.deployedAt,
+    },
+  };
+  const validate = validator();
+  if (!validate(deployment)) {
+    const { key, message } = describeError(pickError(validate.errors ?? []));
+    throw new ConfigurationError(
+      `The model reference for ${input.name} in ${input.environment} would be invalid: ${message}`,
+      { key },
+    );
+  }
+  return deployment;
+}
+
+const HEADER = [
+  ' Which model package this environment runs. Written by mlops-actions deploy-pr in a pull request;',
+  ' the rollback is spec.previous. Comments added here are kept when the file is updated.',
+].join('\n');
+
+/** Renders a model reference as a new file (validated; same input, same bytes). */
+export function renderModelReference(input: ModelReferenceInput, previous?: PreviousDeployment): string {
+  const deployment = buildModelDeployment(input);
+  if (previous) deployment.spec.previous = { ...previous };
+  const document = new Document(deployment);
+  document.commentBefore = HEADER;
+  return document.toString({ indent: 2, lineWidth: 0 });
+}
+
+/**
+ * The text of the model reference after proposing `input`. Without an existing file it is
+ * {@link renderModelReference}'s. With one, the file is validated and edited in place: changed
+ * values are rewritten in their own style, `spec.previous` is set from the old `spec` (version,
+ * package ref, sha256), and everything else — comments, key order, quoting, blank lines — keeps
+ * its bytes. Re-proposing the package already referenced keeps `previous` and `deployedAt`, so a
+ * re-run changes nothing. `file` names the file in messages.
+ */
+export function updateModelReference(
+  existingText: string | undefined,
+  input: ModelReferenceInput,
+  file = 'the model reference',
+): string {
+  const wanted = buildModelDeployment(input);
+  if (existingText === undefined || existingText.trim() === '') return renderModelReference(input);
+  const current = readModelReference(existingText, file);
+  if (
+    current.metadata.environment !== wanted.metadata.environment ||
+    current.spec.model.name !== wanted.spec.model.name
+  ) {
+    throw new ConfigurationError(
+      `${file} references ${current.spec.model.name} in ${current.metadata.environment}, not ${wanted.spec.model.name} in ${wanted.metadata.environment}: each model has its own file, environments/<environment>/models/<model>.yaml.`,
+      { file, key: 'metadata' },
+    );
+  }
+  const samePackage = current.spec.package.sha256 === wanted.spec.package.sha256;
+  const previous: PreviousDeployment | undefined = samePackage
+    ? current.spec.previous
+    : {
+        version: current.spec.model.version,
+        ref: current.spec.package.ref,
+        sha256: current.spec.package.sha256,
+      };
+  const desired = {
+    ...current,
+    metadata: { ...current.metadata, name: wanted.metadata.name, environment: wanted.metadata.environment },
+    spec: {
+      ...wanted.spec,
+      deployedAt: samePackage ? current.spec.deployedAt : wanted.spec.deployedAt,
+      previous,
+    },
+  };
+  const text = reconcileYamlDocument(existingText, desired as unknown as PlainValue, file);
+  try {
+    readModelReference(text, file);
+  } catch (error) {
+    throw new Error(`internal: updating ${file} produced an invalid model reference`, { cause: error });
+  }
+  return text;
+}
+
+/** The package to deploy to roll back, from `spec.previous`; undefined when nothing ran before. */
+export function resolveRollback(
+  deployment: ModelDeployment,
+): { version: string; packageRef: string } | undefined {
+  const previous = deployment.spec.previous;
+  if (!previous) return undefined;
+  return {
+    version: previous.version,
+    packageRef: formatPackageRef({ uri: previous.ref, sha256: previous.sha256 }),
+  };
+}
