@@ -1,0 +1,118 @@
+/**
+ * The deployment's pull-request API on GitHub (REST, through Octokit): find the open pull request
+ * of a branch, create or update it with labels and reviewers, close it with a comment. Errors
+ * name the operation and what to change (token permissions, a missing repository).
+ */
+import { getOctokit } from '@actions/github';
+import type { PullRequestApi, PullRequestContent } from '../../core/deploy/deploy.ts';
+import { ConfigurationError } from '../../core/errors.ts';
+
+/** A pull-request API for `repository` (owner/name) at `apiUrl` (GitHub or GitHub Enterprise Server). */
+export function createGitHubPulls(options: {
+  token: string;
+  repository: string;
+  apiUrl?: string;
+}): PullRequestApi {
+  const [owner, repo] = options.repository.split('/');
+  if (!owner || !repo)
+    throw new ConfigurationError(
+      `The environment repository must be owner/name; got "${options.repository}".`,
+    );
+  const octokit = getOctokit(options.token, {
+    baseUrl: (options.apiUrl ?? process.env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
+  });
+  const call = async <T>(operation: string, request: () => Promise<T>): Promise<T> => {
+    try {
+      return await request();
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      const reason = (error as Error).message;
+      if (status === 401)
+        throw new ConfigurationError(
+          `GitHub refused the token while trying to ${operation} (401): ${reason}.`,
+        );
+      if (status === 403) {
+        throw new ConfigurationError(
+          `The token may not ${operation} on ${options.repository} (403): ${reason}. It needs pull-requests: write (and contents: write to push).`,
+        );
+      }
+      if (status === 404) {
+        throw new ConfigurationError(
+          `${options.repository} was not found while trying to ${operation} (404): is the name right, and can the token see it?`,
+        );
+      }
+      throw error;
+    }
+  };
+  const decorate = async (number: number, content: PullRequestContent) => {
+    if (content.labels.length > 0) {
+      await call('label the pull request', () =>
+        octokit.rest.issues.addLabels({ owner, repo, issue_number: number, labels: content.labels }),
+      );
+    }
+    if (content.reviewers.length > 0) {
+      await call('request reviewers', () =>
+        octokit.rest.pulls.requestReviewers({
+          owner,
+          repo,
+          pull_number: number,
+          reviewers: content.reviewers,
+        }),
+      );
+    }
+  };
+  return {
+    async findOpen(branch, base) {
+      const { data } = await call('list pull requests', () =>
+        octokit.rest.pulls.list({
+          owner,
+          repo,
+          head: `${owner}:${branch}`,
+          base,
+          state: 'open',
+          per_page: 10,
+        }),
+      );
+      const found = data.find((pr) => pr.head.ref === branch);
+      return found
+        ? { number: found.number, url: found.html_url, title: found.title, body: found.body ?? '' }
+        : undefined;
+    },
+    async create(request) {
+      const { data } = await call('open the pull request', () =>
+        octokit.rest.pulls.create({
+          owner,
+          repo,
+          head: request.branch,
+          base: request.base,
+          title: request.title,
+          body: request.body,
+          draft: request.draft,
+        }),
+      );
+      await decorate(data.number, request);
+      return { number: data.number, url: data.html_url };
+    },
+    async update(number, request) {
+      const { data } = await call('update the pull request', () =>
+        octokit.rest.pulls.update({
+          owner,
+          repo,
+          pull_number: number,
+          title: request.title,
+          body: request.body,
+        }),
+      );
+      await decorate(number, request);
+      return { number: data.number, url: data.html_url };
+    },
+    async close(number, comment) {
+      await call('comment on the pull request', () =>
+        octokit.rest.issues.createComment({ owner, repo, issue_number: number, body: comment }),
+      );
+      await call('close the pull request', () =>
+        octokit.rest.pulls.update({ owner, repo, pull_number: number, state: 'closed' }),
+      );
+    },
+  };
+}

@@ -1,0 +1,374 @@
+/**
+ * A deployment pull request against the environment repository: one deterministic branch per
+ * environment and model (`mlops/deploy/<env>/<model>`), rebuilt from the base branch on every run
+ * (the edit is re-generated, never a stale diff replayed), pushed with a lease on what was seen
+ * (never over commits that are not ours), retried with backoff when another run moved it first,
+ * and the pull request created or updated, never duplicated.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { ConfigurationError } from '../errors.ts';
+import { isSemver } from '../package/lineage.ts';
+import {
+  cloneWorkspace,
+  explainGitFailure,
+  type GitAuth,
+  gitEnvironment,
+  isStalePush,
+  type Workspace,
+} from './git-workspace.ts';
+import { parsePackageRef, readModelReference, updateModelReference } from './model-reference.ts';
+
+export const DEPLOY_OPERATIONS = ['created', 'updated', 'unchanged', 'closed'] as const;
+export type DeployOperation = (typeof DEPLOY_OPERATIONS)[number];
+
+/** What the deployment needs from GitHub's pull-request API (adapters implement it with Octokit). */
+export interface PullRequestApi {
+  findOpen(
+    branch: string,
+    base: string,
+  ): Promise<{ number: number; url: string; title: string; body: string } | undefined>;
+  create(
+    request: PullRequestContent & { branch: string; base: string },
+  ): Promise<{ number: number; url: string }>;
+  update(number: number, request: PullRequestContent): Promise<{ number: number; url: string }>;
+  close(number: number, comment: string): Promise<void>;
+}
+
+export interface PullRequestContent {
+  title: string;
+  body: string;
+  labels: string[];
+  reviewers: string[];
+  draft: boolean;
+}
+
+export interface DeployOptions {
+  /** HTTPS URL of the environment repository. */
+  repository: string;
+  base: string;
+  environment: string;
+  model: { name: string; version: string };
+  packageRef: string;
+  source: { repository: string | null; commit: string | null };
+  gates?: { data?: boolean; model?: boolean; metrics?: Record<string, number> };
+  /** ISO time written into the reference (the caller's clock, so tests are deterministic). */
+  deployedAt: string;
+  auth?: GitAuth;
+  author?: { name: string; email: string };
+  /** Without it, the branch is pushed and no pull request is opened (the CLI records it instead). */
+  pullRequests?: PullRequestApi;
+  labels?: string[];
+  reviewers?: string[];
+  draft?: boolean;
+  /** Pull-request body from the caller (rendered from the reports); default: a short summary. */
+  body?: string;
+  /** Push attempts before giving up on a moving branch (default 5). */
+  maxAttempts?: number;
+  /** Backoff base in ms (default 200; doubled each attempt, with jitter). */
+  backoffMs?: number;
+}
+
+export interface DeployResult {
+  operation: DeployOperation;
+  branch: string;
+  commit?: string;
+  pullRequestNumber?: number;
+  pullRequestUrl?: string;
+  attempts: number;
+  /** The reference file's path in the environment repository. */
+  file: string;
+  /** The version the environment ran before (from the base branch), if any. */
+  previousVersion?: string;
+}
+
+/** `environments/<env>/models/<model>.yaml`: where a model's reference lives. */
+export function referencePath(environment: string, model: string): string {
+  return `environments/${environment}/models/${model}.yaml`;
+}
+
+/** The deterministic branch of a model in an environment. */
+export function deployBranch(environment: string, model: string): string {
+  return `mlops/deploy/${environment}/${model}`;
+}
+
+const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Opens or updates the deployment pull request. */
+export async function deploy(options: DeployOptions): Promise<DeployResult> {
+  for (const [what, value] of [
+    ['environment', options.environment],
+    ['model name', options.model.name],
+  ] as const) {
+    if (!SAFE_SEGMENT.test(value)) {
+      throw new ConfigurationError(
+        `The ${what} "${value}" must be letters, digits, '.', '_' or '-' (it names a folder and a branch).`,
+      );
+    }
+  }
+  if (!isSemver(options.model.version)) {
+    throw new ConfigurationError(`The model version "${options.model.version}" is not a semantic version.`);
+  }
+  const pkg = parsePackageRef(options.packageRef);
+  const branch = deployBranch(options.environment, options.model.name);
+  const file = referencePath(options.environment, options.model.name);
+  const maxAttempts = options.maxAttempts ?? 5;
+  const workspace = await cloneWorkspace(options.repository, {
+    auth: options.auth,
+    base: options.base,
+    author: options.author,
+  });
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await attemptDeploy(workspace, options, { branch, file, pkg, attempt });
+      if (outcome !== 'retry') return outcome;
+      if (attempt >= maxAttempts) {
+        throw new ConfigurationError(
+          `Gave up after ${attempt} attempts: ${branch} of ${options.repository} kept moving while this run pushed (other deployments running at once). Re-run the job.`,
+        );
+      }
+      const wait = (options.backoffMs ?? 200) * 2 ** (attempt - 1) * (0.5 + Math.random());
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      await refreshBase(workspace, options);
+    }
+  } finally {
+    await workspace.remove();
+  }
+}
+
+async function refreshBase(workspace: Workspace, options: DeployOptions): Promise<void> {
+  try {
+    await workspace.git.fetch([
+      '--depth',
+      '1',
+      'origin',
+      `+refs/heads/${options.base}:refs/remotes/origin/${options.base}`,
+    ]);
+  } catch (error) {
+    throw explainGitFailure(workspace.mask((error as Error).message), options.repository, options.base);
+  }
+  workspace.baseHead = (await workspace.git.revparse([`refs/remotes/origin/${options.base}`])).trim();
+}
+
+/** The deploy branch on the remote: its head, and the reference file's version there. */
+async function readRemoteBranch(
+  workspace: Workspace,
+  options: DeployOptions,
+  branch: string,
+  file: string,
+): Promise<{ head: string; parent: string; version?: string; sha256?: string; ours: boolean } | undefined> {
+  const listing = await workspace.git.listRemote(['origin', `refs/heads/${branch}`]).catch((error: Error) => {
+    throw explainGitFailure(workspace.mask(error.message), options.repository);
+  });
+  const head = listing.split(/\s/)[0];
+  if (!head) return undefined;
+  // Depth 2: the branch's commit and its parent (the base it was made on).
+  await workspace.git.fetch([
+    '--depth',
+    '2',
+    'origin',
+    `+refs/heads/${branch}:refs/remotes/origin/${branch}`,
+  ]);
+  const parent = (
+    await workspace.git
+      .raw(['rev-parse', '--verify', '--quiet', `refs/remotes/origin/${branch}^`])
+      .catch(() => '')
+  ).trim();
+  const text = await workspace.git.show([`refs/remotes/origin/${branch}:${file}`]).catch(() => undefined);
+  const author = (
+    await workspace.git.raw(['log', '-1', '--format=%ae%n%s', `refs/remotes/origin/${branch}`])
+  ).split('\n');
+  const expected = (options.author ?? { email: '41898282+github-actions[bot]@users.noreply.github.com' })
+    .email;
+  let version: string | undefined;
+  let sha256: string | undefined;
+  try {
+    const spec = text ? readModelReference(text, file).spec : undefined;
+    version = spec?.model.version;
+    sha256 = spec?.package.sha256;
+  } catch {
+    version = undefined;
+  }
+  return {
+    head,
+    parent,
+    version,
+    sha256,
+    ours: author[0] === expected && (author[1] ?? '').startsWith('Deploy '),
+  };
+}
+
+async function attemptDeploy(
+  workspace: Workspace,
+  options: DeployOptions,
+  context: { branch: string; file: string; pkg: { uri: string; sha256: string }; attempt: number },
+): Promise<DeployResult | 'retry'> {
+  const { git } = workspace;
+  const { branch, file, pkg, attempt } = context;
+  await git.raw(['checkout', '--quiet', '-B', branch, workspace.baseHead]);
+  const environmentDir = join(workspace.dir, 'environments', options.environment);
+  if (!existsSync(environmentDir)) {
+    throw new ConfigurationError(
+      `The environment repository ${options.repository} has no folder environments/${options.environment}/ on ${options.base}. ` +
+        "Expected layout: environments/<environment>/models/<model>.yaml (see templates/environment-repo/ in mlops-actions); create the environment's folder first.",
+    );
+  }
+  const path = join(workspace.dir, file);
+  const existing = existsSync(path) ? await readFile(path, 'utf8') : undefined;
+  const previousVersion = existing ? readModelReference(existing, file).spec.model.version : undefined;
+  const next = updateModelReference(existing, {
+    name: options.model.name,
+    environment: options.environment,
+    version: options.model.version,
+    packageRef: pkg.uri,
+    sha256: pkg.sha256,
+    source: options.source,
+    gates: options.gates,
+    deployedAt: options.deployedAt,
+  });
+  const remote = await readRemoteBranch(workspace, options, branch, file);
+  const open = options.pullRequests ? await options.pullRequests.findOpen(branch, options.base) : undefined;
+  const base = { branch, attempts: attempt, file, ...(previousVersion ? { previousVersion } : {}) };
+
+  // The environment already runs this package: nothing to propose, and a stale proposal goes.
+  const sameAsBase =
+    existing !== undefined && sameDeployment(existing, file, options.model.version, pkg.sha256);
+  if (sameAsBase) {
+    if (open && options.pullRequests) {
+      await options.pullRequests.close(
+        open.number,
+        `Closed by mlops-actions: ${options.environment} already runs ${options.model.name} ${options.model.version} (sha256 ${pkg.sha256.slice(0, 12)}…).`,
+      );
+      return { operation: 'closed', ...base, pullRequestNumber: open.number, pullRequestUrl: open.url };
+    }
+    return { operation: 'unchanged', ...base };
+  }
+  if (remote && !remote.ours) {
+    throw new ConfigurationError(
+      `Branch ${branch} of ${options.repository} has commits that were not made by this deployment (its head ${remote.head.slice(0, 12)} has another author or message). It will not be overwritten: delete or rename that branch.`,
+    );
+  }
+  // Concurrent runs: the newest version wins; an older one does not replace it.
+  if (
+    remote?.version &&
+    isSemver(remote.version) &&
+    compareSemver(remote.version, options.model.version) > 0
+  ) {
+    return {
+      operation: 'unchanged',
+      ...base,
+      commit: remote.head,
+      ...(open ? { pullRequestNumber: open.number, pullRequestUrl: open.url } : {}),
+    };
+  }
+
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, next);
+  await git.add([file]);
+  const message =
+    `Deploy ${options.model.name} ${options.model.version} to ${options.environment}\n\n` +
+    `Package: ${pkg.uri}\nsha256: ${pkg.sha256}\n` +
+    (options.source.repository
+      ? `Source: ${options.source.repository}@${options.source.commit ?? 'unknown'}\n`
+      : '') +
+    (previousVersion ? `Previous: ${previousVersion}\n` : '');
+  // A fixed date: the same change on the same base gives the same commit, so re-runs see no change.
+  const date = options.deployedAt;
+  await git.env(gitEnvironment({ GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date })).commit(message);
+  const commit = (await git.revparse(['HEAD'])).trim();
+  // Already proposed: the branch holds this package, made on the current base (a re-run).
+  const upToDate =
+    remote !== undefined &&
+    remote.parent === workspace.baseHead &&
+    remote.version === options.model.version &&
+    remote.sha256 === pkg.sha256;
+  if (!upToDate) {
+    try {
+      // The lease: replace the branch only if it is still what was read (or still absent).
+      await git.push([
+        'origin',
+        `HEAD:refs/heads/${branch}`,
+        `--force-with-lease=refs/heads/${branch}:${remote?.head ?? ''}`,
+      ]);
+    } catch (error) {
+      const text = workspace.mask((error as Error).message);
+      if (isStalePush(text)) return 'retry';
+      if (/protected|declined|hook/i.test(text)) {
+        throw new ConfigurationError(
+          `The environment repository ${options.repository} rejected the push to ${branch}: ${
+            text
+              .split('\n')
+              .find((l) => /remote:|error/.test(l))
+              ?.trim() ?? text.trim()
+          }. Deployment branches mlops/deploy/* must be pushable (protect the base branch, not these).`,
+        );
+      }
+      throw explainGitFailure(text, options.repository, branch);
+    }
+  }
+  const pushedCommit = upToDate && remote ? remote.head : commit;
+  if (!options.pullRequests) {
+    return {
+      operation: upToDate ? 'unchanged' : remote ? 'updated' : 'created',
+      ...base,
+      commit: pushedCommit,
+    };
+  }
+  const content: PullRequestContent = {
+    title: `Deploy ${options.model.name} ${options.model.version} to ${options.environment}`,
+    body:
+      options.body ??
+      `Deploys **${options.model.name} ${options.model.version}** to **${options.environment}**` +
+        `${previousVersion ? ` (now ${previousVersion})` : ''}.\n\nPackage: ${pkg.uri}\nsha256: \`${pkg.sha256}\`\n`,
+    labels: options.labels ?? [],
+    reviewers: options.reviewers ?? [],
+    draft: options.draft ?? false,
+  };
+  if (open) {
+    const unchanged = upToDate && open.title === content.title && open.body === content.body;
+    const updated = unchanged ? open : await options.pullRequests.update(open.number, content);
+    return {
+      operation: unchanged ? 'unchanged' : 'updated',
+      ...base,
+      commit: pushedCommit,
+      pullRequestNumber: updated.number,
+      pullRequestUrl: updated.url,
+    };
+  }
+  const created = await options.pullRequests.create({ ...content, branch, base: options.base });
+  return {
+    operation: 'created',
+    ...base,
+    commit: pushedCommit,
+    pullRequestNumber: created.number,
+    pullRequestUrl: created.url,
+  };
+}
+
+/** True when the reference on the base already deploys this version and package. */
+function sameDeployment(text: string, file: string, version: string, sha256: string): boolean {
+  const reference = readModelReference(text, file);
+  return reference.spec.model.version === version && reference.spec.package.sha256 === sha256;
+}
+
+/** Semver precedence (https://semver.org/#spec-item-11): negative, zero or positive. */
+export function compareSemver(a: string, b: string): number {
+  const split = (v: string) => {
+    const [core, pre] = v.split('+')[0].split(/-(.*)/s, 2);
+    return { core: core.split('.').map(Number), pre: pre === undefined ? [] : pre.split('.') };
+  };
+  const x = split(a);
+  const y = split(b);
+  for (let i = 0; i < 3; i++) if (x.core[i] !== y.core[i]) return x.core[i] - y.core[i];
+  if (x.pre.length === 0 || y.pre.length === 0) return y.pre.length - x.pre.length;
+  for (let i = 0; i < Math.min(x.pre.length, y.pre.length); i++) {
+    const [p, q] = [x.pre[i], y.pre[i]];
+    if (p === q) continue;
+    const [pn, qn] = [/^\d+$/.test(p), /^\d+$/.test(q)];
+    if (pn && qn) return Number(p) - Number(q);
+    if (pn !== qn) return pn ? -1 : 1;
+    return p < q ? -1 : 1;
+  }
+  return x.pre.length - y.pre.length;
+}

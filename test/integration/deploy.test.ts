@@ -1,0 +1,170 @@
+/**
+ * Deployment pull requests with real parts: a git smart-HTTP server on loopback holds the
+ * environment repository, and the OpenAPI-checked GitHub stand-in holds the pull requests.
+ * First deployment, re-run, new version, concurrent runs, bad token, protected branch, missing
+ * environment: each asserted on the servers' state.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGitHubPulls } from '../../src/actions/shared/github-pulls.ts';
+import {
+  type DeployOptions,
+  deploy,
+  deployBranch,
+  type PullRequestApi,
+  referencePath,
+} from '../../src/core/deploy/deploy.ts';
+import { readModelReference } from '../../src/core/deploy/model-reference.ts';
+import { ConfigurationError } from '../../src/core/errors.ts';
+import { type GitServer, startGitServer } from '../harness/git-server.ts';
+import { type GitHubApi, startGitHubApi } from '../harness/github-api.ts';
+import { repoRoot } from '../harness/run-action.ts';
+
+const REPO = 'octo-org/environments';
+const sha = (c: string) => c.repeat(64);
+let git: GitServer;
+let github: GitHubApi;
+
+beforeAll(async () => {
+  [git, github] = await Promise.all([startGitServer(), startGitHubApi({ repositories: [REPO] })]);
+  const template = (path: string) => readFile(join(repoRoot, 'templates/environment-repo', path), 'utf8');
+  await git.createRepository(REPO, {
+    'README.md': await template('README.md'),
+    'environments/staging/inferenceservice.yaml': await template(
+      'environments/staging/inferenceservice.yaml',
+    ),
+    'environments/staging/kustomization.yaml': await template('environments/staging/kustomization.yaml'),
+    'environments/production/values.yaml': await template('environments/production/values.yaml'),
+  });
+}, 30_000);
+afterAll(async () => {
+  await Promise.all([git?.stop(), github?.stop()]);
+});
+
+/** The stand-in learns the branches the git server holds before every call, as GitHub would. */
+function pulls(token = github.token): PullRequestApi {
+  const api = createGitHubPulls({ token, repository: REPO, apiUrl: github.baseUrl });
+  const sync = async () => {
+    for (const [ref, head] of Object.entries(await git.refs(REPO))) {
+      if (ref.startsWith('refs/heads/')) github.state.setBranch(REPO, ref.slice('refs/heads/'.length), head);
+    }
+  };
+  return {
+    findOpen: async (...args) => {
+      await sync();
+      return api.findOpen(...args);
+    },
+    create: async (...args) => {
+      await sync();
+      return api.create(...args);
+    },
+    update: async (...args) => {
+      await sync();
+      return api.update(...args);
+    },
+    close: async (...args) => {
+      await sync();
+      return api.close(...args);
+    },
+  };
+}
+
+function options(version: string, overrides: Partial<DeployOptions> = {}): DeployOptions {
+  return {
+    repository: git.url(REPO),
+    base: 'main',
+    environment: 'staging',
+    model: { name: 'breast-cancer', version },
+    packageRef: `https://github.com/octo-org/mlops-demo/releases/download/v${version}/breast-cancer-${version}.zip#sha256=${sha(version.at(-1) ?? '0')}`,
+    source: { repository: 'octo-org/mlops-demo', commit: 'a'.repeat(40) },
+    gates: { data: true, model: true, metrics: { roc_auc: 0.99 } },
+    deployedAt: '2026-12-01T12:00:00Z',
+    auth: { token: git.token },
+    pullRequests: pulls(),
+    labels: ['deploy'],
+    backoffMs: 20,
+    ...overrides,
+  };
+}
+
+const branch = deployBranch('staging', 'breast-cancer');
+const file = referencePath('staging', 'breast-cancer');
+const openPulls = () => github.state.pullRequests.filter((pr) => pr.state === 'open');
+
+describe('deployment pull requests', () => {
+  it('creates, then leaves alone on a re-run, then updates for a new version', async () => {
+    const first = await deploy(options('1.2.0'));
+    expect(first).toMatchObject({
+      operation: 'created',
+      branch,
+      file,
+      pullRequestNumber: expect.any(Number),
+    });
+    const text = await git.readFile(REPO, branch, file);
+    expect(readModelReference(text ?? '', file).spec).toMatchObject({
+      model: { name: 'breast-cancer', version: '1.2.0' },
+      package: { sha256: sha('0') },
+    });
+    expect(openPulls()).toHaveLength(1);
+    expect(openPulls()[0]).toMatchObject({
+      title: 'Deploy breast-cancer 1.2.0 to staging',
+      head: branch,
+      base: 'main',
+    });
+    const [commit] = await git.log(REPO, branch, 1);
+    expect(commit.author.email).toBe('41898282+github-actions[bot]@users.noreply.github.com');
+    expect(commit.message).toMatch(/^Deploy breast-cancer 1\.2\.0 to staging/);
+
+    const pushes = git.requests.filter((r) => r.service === 'git-receive-pack' && r.method === 'POST').length;
+    const again = await deploy(options('1.2.0'));
+    expect(again).toMatchObject({ operation: 'unchanged', pullRequestNumber: first.pullRequestNumber });
+    expect(git.requests.filter((r) => r.service === 'git-receive-pack' && r.method === 'POST').length).toBe(
+      pushes,
+    );
+
+    const next = await deploy(options('1.3.0'));
+    expect(next).toMatchObject({ operation: 'updated', pullRequestNumber: first.pullRequestNumber });
+    expect(openPulls()).toHaveLength(1);
+    expect(readModelReference((await git.readFile(REPO, branch, file)) ?? '', file).spec.model.version).toBe(
+      '1.3.0',
+    );
+    expect(github.violations).toEqual([]);
+  }, 30_000);
+
+  it('ends concurrent runs with one pull request holding the newest version', async () => {
+    const versions = ['1.4.0', '1.5.0', '1.6.0', '1.7.0', '1.8.0'];
+    const results = await Promise.all(versions.map((v) => deploy(options(v, { maxAttempts: 10 }))));
+    expect(results.every((r) => ['created', 'updated', 'unchanged'].includes(r.operation))).toBe(true);
+    expect(openPulls().filter((pr) => pr.head === branch)).toHaveLength(1);
+    const deployed = readModelReference((await git.readFile(REPO, branch, file)) ?? '', file);
+    expect(deployed.spec.model.version).toBe('1.8.0');
+    expect(github.violations).toEqual([]);
+  }, 60_000);
+
+  it('explains a refused token, a protected branch and a missing environment, never showing the token', async () => {
+    const refused = await deploy(options('2.0.0', { auth: { token: 'wrong-token' } })).catch(
+      (e: unknown) => e,
+    );
+    expect(refused).toBeInstanceOf(ConfigurationError);
+    expect((refused as Error).message).toMatch(/refused the token/);
+    expect((refused as Error).message).not.toContain('wrong-token');
+
+    const missing = await deploy(options('2.0.0', { environment: 'qa' })).catch((e: unknown) => e);
+    expect((missing as Error).message).toMatch(
+      /has no folder environments\/qa\/ on main.*environments\/<environment>\/models\/<model>\.yaml/,
+    );
+
+    await git.protect(REPO, deployBranch('production', 'breast-cancer'));
+    // production needs its folder; the template's values.yaml is there.
+    const protectedPush = await deploy(options('2.0.0', { environment: 'production' })).catch(
+      (e: unknown) => e,
+    );
+    expect(protectedPush).toBeInstanceOf(ConfigurationError);
+    expect((protectedPush as Error).message).toMatch(
+      /rejected the push to mlops\/deploy\/production\/breast-cancer/,
+    );
+    expect((protectedPush as Error).message).not.toContain(git.token);
+    expect(git.requests.every((r) => !JSON.stringify(r).includes(git.token))).toBe(true);
+  }, 30_000);
+});
