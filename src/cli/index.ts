@@ -3,6 +3,7 @@
 import { didYouMean } from '../core/suggest.ts';
 import { TOOL_VERSION } from '../core/version.ts';
 import { type Command, EXIT, renderMainHelp, runCommand } from './cli.ts';
+import { deployCommand } from './commands/deploy.ts';
 import { packageCommand } from './commands/package.ts';
 import { profileCommand } from './commands/profile.ts';
 import { schemaCommand } from './commands/schema.ts';
@@ -13,6 +14,7 @@ const COMMANDS: Command[] = [
   validateDataCommand,
   validateModelCommand,
   packageCommand,
+  deployCommand,
   profileCommand,
   schemaCommand,
 ];

@@ -192,7 +192,7 @@ export interface GitHubApiOptions {
    * Called with each valid request's operation id just before the stand-in acts on it, e.g. to
    * change the state in between (another run creating the same release first).
    */
-  beforeOperation?: (operationId: string) => void;
+  beforeOperation?: (operationId: string) => void | Promise<void>;
 }
 
 /** A running stand-in. */
@@ -477,7 +477,7 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
       }
       const handler = handlers[operation.operationId];
       if (!handler) throw new Error(`the stand-in does not implement ${operation.operationId}`);
-      options.beforeOperation?.(operation.operationId);
+      await options.beforeOperation?.(operation.operationId);
       return handler(context);
     }
   }

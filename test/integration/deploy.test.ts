@@ -19,7 +19,7 @@ import { readModelReference } from '../../src/core/deploy/model-reference.ts';
 import { ConfigurationError } from '../../src/core/errors.ts';
 import { type GitServer, startGitServer } from '../harness/git-server.ts';
 import { type GitHubApi, startGitHubApi } from '../harness/github-api.ts';
-import { repoRoot } from '../harness/run-action.ts';
+import { repoRoot, runAction } from '../harness/run-action.ts';
 
 const REPO = 'octo-org/environments';
 const sha = (c: string) => c.repeat(64);
@@ -27,7 +27,19 @@ let git: GitServer;
 let github: GitHubApi;
 
 beforeAll(async () => {
-  [git, github] = await Promise.all([startGitServer(), startGitHubApi({ repositories: [REPO] })]);
+  git = await startGitServer();
+  // One token for both, as on GitHub; the API learns the branches the git server holds before
+  // every operation (a push to GitHub makes them known at once).
+  github = await startGitHubApi({
+    repositories: [REPO],
+    token: git.token,
+    beforeOperation: async () => {
+      for (const [ref, head] of Object.entries(await git.refs(REPO))) {
+        if (ref.startsWith('refs/heads/'))
+          github.state.setBranch(REPO, ref.slice('refs/heads/'.length), head);
+      }
+    },
+  });
   const template = (path: string) => readFile(join(repoRoot, 'templates/environment-repo', path), 'utf8');
   await git.createRepository(REPO, {
     'README.md': await template('README.md'),
@@ -42,32 +54,8 @@ afterAll(async () => {
   await Promise.all([git?.stop(), github?.stop()]);
 });
 
-/** The stand-in learns the branches the git server holds before every call, as GitHub would. */
 function pulls(token = github.token): PullRequestApi {
-  const api = createGitHubPulls({ token, repository: REPO, apiUrl: github.baseUrl });
-  const sync = async () => {
-    for (const [ref, head] of Object.entries(await git.refs(REPO))) {
-      if (ref.startsWith('refs/heads/')) github.state.setBranch(REPO, ref.slice('refs/heads/'.length), head);
-    }
-  };
-  return {
-    findOpen: async (...args) => {
-      await sync();
-      return api.findOpen(...args);
-    },
-    create: async (...args) => {
-      await sync();
-      return api.create(...args);
-    },
-    update: async (...args) => {
-      await sync();
-      return api.update(...args);
-    },
-    close: async (...args) => {
-      await sync();
-      return api.close(...args);
-    },
-  };
+  return createGitHubPulls({ token, repository: REPO, apiUrl: github.baseUrl });
 }
 
 function options(version: string, overrides: Partial<DeployOptions> = {}): DeployOptions {
@@ -167,4 +155,126 @@ describe('deployment pull requests', () => {
     expect((protectedPush as Error).message).not.toContain(git.token);
     expect(git.requests.every((r) => !JSON.stringify(r).includes(git.token))).toBe(true);
   }, 30_000);
+});
+
+describe('deploy-pr action (bundle)', () => {
+  it('opens the pull request, then reports unchanged on a re-run', async () => {
+    const ref = `https://github.com/octo-org/mlops-demo/releases/download/v3.1.0/breast-cancer-3.1.0.zip#sha256=${sha('3')}`;
+    const env = {
+      GITHUB_API_URL: github.baseUrl,
+      GITHUB_REPOSITORY: 'octo-org/mlops-demo',
+      GITHUB_SHA: 'b'.repeat(40),
+    };
+    const inputs = {
+      environment: 'staging',
+      'package-ref': ref,
+      repository: git.url(REPO),
+      token: git.token,
+      labels: 'deploy, staging',
+    };
+    const first = await runAction('deploy-pr', { env, inputs });
+    expect(first.stderr).toBe('');
+    expect(first.exitCode).toBe(0);
+    expect(first.outputs).toMatchObject({ operation: expect.stringMatching(/^(created|updated)$/), branch });
+    const number = Number(first.outputs['pull-request-number']);
+    const pr = github.state.pullRequests.find((p) => p.number === number);
+    expect(pr?.title).toBe('Deploy breast-cancer 3.1.0 to staging');
+    expect(readModelReference((await git.readFile(REPO, branch, file)) ?? '', file).spec.model.version).toBe(
+      '3.1.0',
+    );
+    // The token is registered as a secret (the runner masks it) and printed nowhere else.
+    expect(first.stdout).toContain(`::add-mask::${git.token}`);
+    expect(first.stdout.replace(`::add-mask::${git.token}`, '')).not.toContain(git.token);
+    const again = await runAction('deploy-pr', { env, inputs });
+    expect(again.exitCode).toBe(0);
+    expect(again.outputs.operation).toBe('unchanged');
+    expect(again.outputs['pull-request-number']).toBe(String(number));
+
+    const wrong = await runAction('deploy-pr', { env, inputs: { ...inputs, token: 'not-the-token' } });
+    expect(wrong.exitCode).toBe(1);
+    expect(wrong.annotations.find((a) => a.level === 'error')?.message).toMatch(/refused the token/);
+    expect(github.violations).toEqual([]);
+  }, 60_000);
+});
+
+describe('mlops deploy (CLI)', () => {
+  it('pushes the branch and records the pull request without an API, opens it with one', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { temporaryDirectory } = await import('../helpers/example.ts');
+    const dir = await temporaryDirectory();
+    const ref = `https://example.test/breast-cancer-4.0.0.zip#sha256=${sha('4')}`;
+    const mlops = async (env: Record<string, string>, ...args: string[]) => {
+      try {
+        const { stdout, stderr } = await promisify(execFile)(
+          process.execPath,
+          [join(repoRoot, 'dist/cli/index.js'), ...args],
+          { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir, ...env } },
+        );
+        return { code: 0, stdout, stderr };
+      } catch (error) {
+        const e = error as { code: number; stdout: string; stderr: string };
+        return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+      }
+    };
+    const offline = await mlops(
+      { DEPLOY_TOKEN: git.token },
+      'deploy',
+      '--env',
+      'production',
+      '--package-ref',
+      ref,
+      '--repo',
+      git.url(REPO),
+      '--token-env',
+      'DEPLOY_TOKEN',
+      '--json',
+    );
+    expect(offline.code).toBe(2); // production's deploy branch is protected (previous test): a clear refusal
+    expect(offline.stderr).toMatch(/rejected the push/);
+    const staging = await mlops(
+      { DEPLOY_TOKEN: git.token },
+      'deploy',
+      '--env',
+      'staging',
+      '--model',
+      'breast-cancer',
+      '--version',
+      '4.0.0',
+      '--package-ref',
+      ref,
+      '--repo',
+      git.url(REPO),
+      '--token-env',
+      'DEPLOY_TOKEN',
+      '--json',
+    );
+    expect(staging.code).toBe(0);
+    expect(JSON.parse(staging.stdout)).toMatchObject({ operation: 'updated', branch });
+    const recorded = JSON.parse(await readFile(join(dir, 'mlops-deploy-pr.json'), 'utf8'));
+    expect(recorded).toMatchObject({
+      head: branch,
+      base: 'main',
+      title: 'Deploy breast-cancer 4.0.0 to staging',
+    });
+    const online = await mlops(
+      { GITHUB_TOKEN: git.token, GITHUB_API_URL: github.baseUrl },
+      'deploy',
+      '--env',
+      'staging',
+      '--package-ref',
+      ref,
+      '--repo',
+      git.url(REPO),
+      '--json',
+    );
+    expect(online.code).toBe(0);
+    expect(JSON.parse(online.stdout)).toMatchObject({
+      operation: 'updated',
+      pullRequestNumber: expect.any(Number),
+    });
+    expect(
+      `${offline.stdout}${offline.stderr}${staging.stdout}${online.stdout}${online.stderr}`,
+    ).not.toContain(git.token);
+  }, 60_000);
 });

@@ -372,3 +372,52 @@ export function compareSemver(a: string, b: string): number {
   }
   return x.pre.length - y.pre.length;
 }
+
+/**
+ * `owner/name` of a repository URL (`https://host/owner/name(.git)`), or of `owner/name` itself;
+ * with `server` (e.g. https://github.com), `owner/name` becomes the HTTPS clone URL.
+ */
+export function resolveRepository(
+  value: string,
+  server = 'https://github.com',
+): { url: string; fullName: string } {
+  const short = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+?)(?:\.git)?$/.exec(value);
+  if (short)
+    return {
+      url: `${server.replace(/\/+$/, '')}/${short[1]}/${short[2]}.git`,
+      fullName: `${short[1]}/${short[2]}`,
+    };
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigurationError(
+      `The environment repository "${value}" is neither owner/name nor an https URL.`,
+    );
+  }
+  if (parsed.username || parsed.password) {
+    throw new ConfigurationError(
+      'The environment repository URL carries credentials: pass the token separately (it is sent as a header and never written to disk).',
+    );
+  }
+  const parts = parsed.pathname
+    .replace(/\.git$/, '')
+    .split('/')
+    .filter(Boolean);
+  if (parts.length < 2)
+    throw new ConfigurationError(`The environment repository URL "${value}" has no owner/name path.`);
+  return { url: value, fullName: `${parts.at(-2)}/${parts.at(-1)}` };
+}
+
+/**
+ * Model name and version from a package reference's file name (`…/<name>-<version>.zip#sha256=…`,
+ * as package-model names archives), when not given.
+ */
+export function modelFromPackageRef(ref: string): { name: string; version: string } | undefined {
+  const path = ref.split(/[#@]sha256[:=]/)[0];
+  const file = decodeURIComponent(path.split('/').at(-1) ?? '').replace(/\.zip$/, '');
+  const match = /^([a-z0-9][a-z0-9._-]*?)-(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$/.exec(
+    file,
+  );
+  return match ? { name: match[1], version: match[2] } : undefined;
+}

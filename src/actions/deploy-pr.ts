@@ -1,0 +1,109 @@
+/**
+ * deploy-pr: proposes a validated model package for an environment by a pull request in the
+ * GitOps environment repository (created or updated, never duplicated; safe under concurrent runs).
+ */
+import * as core from '@actions/core';
+import { deploy, modelFromPackageRef, resolveRepository } from '../core/deploy/deploy.ts';
+import { ConfigurationError } from '../core/errors.ts';
+import { readLineage } from '../core/package/lineage.ts';
+import { createGitHubPulls } from './shared/github-pulls.ts';
+import { getOptionalInput, runAction } from './shared/run-action.ts';
+
+/** Input and output names, defined once (they match actions/deploy-pr/action.yml). */
+export const INPUTS = {
+  environment: 'environment',
+  packageRef: 'package-ref',
+  repository: 'repository',
+  base: 'base',
+  modelName: 'model-name',
+  modelVersion: 'model-version',
+  token: 'token',
+  labels: 'labels',
+  reviewers: 'reviewers',
+  draft: 'draft',
+  apiUrl: 'api-url',
+} as const;
+
+export const OUTPUTS = {
+  operation: 'operation',
+  branch: 'branch',
+  commit: 'commit',
+  pullRequestNumber: 'pull-request-number',
+  pullRequestUrl: 'pull-request-url',
+} as const;
+
+function getList(name: string): string[] {
+  return core
+    .getInput(name)
+    .split(/[\s,]+/)
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+function getInputs() {
+  const required = (name: string, what: string) => {
+    const value = getOptionalInput(name);
+    if (!value) throw new ConfigurationError(`Input "${name}" is required: ${what}.`);
+    return value;
+  };
+  return {
+    environment: required(INPUTS.environment, 'the environment to deploy to, e.g. staging'),
+    packageRef: required(INPUTS.packageRef, "the package reference (package-model's package-ref output)"),
+    repository: required(INPUTS.repository, 'the environment repository, owner/name or an https URL'),
+    base: getOptionalInput(INPUTS.base) ?? 'main',
+    modelName: getOptionalInput(INPUTS.modelName),
+    modelVersion: getOptionalInput(INPUTS.modelVersion),
+    token: required(
+      INPUTS.token,
+      'a token that can push to the environment repository (GITHUB_TOKEN cannot: use a GitHub App token or a fine-grained PAT)',
+    ),
+    labels: getList(INPUTS.labels),
+    reviewers: getList(INPUTS.reviewers),
+    draft: core.getBooleanInput(INPUTS.draft),
+    apiUrl: getOptionalInput(INPUTS.apiUrl),
+  };
+}
+
+async function main(): Promise<void> {
+  const inputs = getInputs();
+  core.setSecret(inputs.token);
+  const fromRef = modelFromPackageRef(inputs.packageRef);
+  const name = inputs.modelName ?? fromRef?.name;
+  const version = inputs.modelVersion ?? fromRef?.version;
+  if (!name || !version) {
+    throw new ConfigurationError(
+      `Cannot tell the model's name and version from the package reference (expected …/<name>-<version>.zip): set the inputs "${INPUTS.modelName}" and "${INPUTS.modelVersion}".`,
+    );
+  }
+  const target = resolveRepository(inputs.repository, process.env.GITHUB_SERVER_URL);
+  const lineage = await readLineage();
+  const result = await deploy({
+    repository: target.url,
+    base: inputs.base,
+    environment: inputs.environment,
+    model: { name, version },
+    packageRef: inputs.packageRef,
+    source: { repository: lineage.repository, commit: lineage.commit },
+    deployedAt: new Date().toISOString(),
+    auth: { token: inputs.token },
+    pullRequests: createGitHubPulls({
+      token: inputs.token,
+      repository: target.fullName,
+      apiUrl: inputs.apiUrl,
+    }),
+    labels: inputs.labels,
+    reviewers: inputs.reviewers,
+    draft: inputs.draft,
+  });
+  core.setOutput(OUTPUTS.operation, result.operation);
+  core.setOutput(OUTPUTS.branch, result.branch);
+  if (result.commit) core.setOutput(OUTPUTS.commit, result.commit);
+  if (result.pullRequestNumber !== undefined)
+    core.setOutput(OUTPUTS.pullRequestNumber, String(result.pullRequestNumber));
+  if (result.pullRequestUrl) core.setOutput(OUTPUTS.pullRequestUrl, result.pullRequestUrl);
+  const line = `${result.operation}: ${name} ${version} → ${inputs.environment}${result.pullRequestUrl ? ` (${result.pullRequestUrl})` : ''}${result.previousVersion ? `, replacing ${result.previousVersion}` : ''}`;
+  core.info(`Deployment pull request ${line}`);
+  await core.summary.addRaw(`## 🚀 Deployment pull request\n\n${line}\n`).write();
+}
+
+await runAction(main);

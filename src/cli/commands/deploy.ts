@@ -1,0 +1,138 @@
+import { deploy, modelFromPackageRef, resolveRepository } from '../../core/deploy/deploy.ts';
+import { ConfigurationError } from '../../core/errors.ts';
+import { writeJsonAtomic } from '../../core/files.ts';
+import { readLineage } from '../../core/package/lineage.ts';
+import { type Command, EXIT, listFlag, requireFlag, stringFlag } from '../cli.ts';
+
+export const deployCommand: Command = {
+  name: 'deploy',
+  summary: 'Open or update the deployment pull request of a model package in the environment repository.',
+  usage:
+    'mlops deploy --env NAME --package-ref REF --repo URL|owner/name [--model NAME --version V] [--base main] [--token-env NAME] [--api-url URL] [--label L]… [--reviewer R]… [--draft] [--pr-file F]',
+  flags: {
+    env: {
+      type: 'string',
+      value: 'name',
+      description: 'The environment (a folder environments/<name>/ of the repository).',
+    },
+    'package-ref': {
+      type: 'string',
+      value: 'ref',
+      description: 'The package reference with its digest (…#sha256=… or …@sha256:…).',
+    },
+    repo: {
+      type: 'string',
+      value: 'url',
+      description: 'The environment repository: an https URL, or owner/name on github.com.',
+    },
+    model: {
+      type: 'string',
+      value: 'name',
+      description: 'Model name (default: from the package file name <name>-<version>.zip).',
+    },
+    version: {
+      type: 'string',
+      value: 'semver',
+      description: 'Model version (default: from the package file name).',
+    },
+    base: {
+      type: 'string',
+      value: 'branch',
+      description: 'The branch the pull request targets (default main).',
+    },
+    'token-env': {
+      type: 'string',
+      value: 'NAME',
+      description:
+        'Environment variable holding the token (default GITHUB_TOKEN); never a flag, so it stays out of shell history.',
+    },
+    'api-url': {
+      type: 'string',
+      value: 'url',
+      description: 'GitHub API URL (default GITHUB_API_URL); without one, no pull request is opened.',
+    },
+    label: { type: 'string', value: 'label', multiple: true, description: 'A pull-request label.' },
+    reviewer: { type: 'string', value: 'login', multiple: true, description: 'A reviewer to request.' },
+    draft: { type: 'boolean', description: 'Open the pull request as a draft.' },
+    'pr-file': {
+      type: 'string',
+      value: 'file',
+      description:
+        'Without an API: where to write the pull request that would be opened (default mlops-deploy-pr.json).',
+    },
+  },
+  details:
+    'The branch mlops/deploy/<env>/<model> is rebuilt from the base and pushed with a lease; concurrent runs retry, the newest version wins.\n' +
+    'Exit 0 on created/updated/unchanged/closed, 2 for a usage error or a refused token.',
+  async run(context) {
+    const packageRef = requireFlag(context, 'package-ref', 'deploy');
+    const fromRef = modelFromPackageRef(packageRef);
+    const name = stringFlag(context, 'model') ?? fromRef?.name;
+    const version = stringFlag(context, 'version') ?? fromRef?.version;
+    if (!name || !version) {
+      throw new ConfigurationError(
+        'mlops deploy: cannot tell the model name and version from the package reference (…/<name>-<version>.zip): pass --model and --version.',
+      );
+    }
+    const tokenVariable = stringFlag(context, 'token-env') ?? 'GITHUB_TOKEN';
+    const token = process.env[tokenVariable];
+    if (stringFlag(context, 'token-env') && !token) {
+      throw new ConfigurationError(`mlops deploy: the variable ${tokenVariable} (--token-env) is empty.`);
+    }
+    const target = resolveRepository(requireFlag(context, 'repo', 'deploy'), process.env.GITHUB_SERVER_URL);
+    const apiUrl = stringFlag(context, 'api-url') ?? process.env.GITHUB_API_URL;
+    const lineage = await readLineage();
+    // Octokit is loaded only when there is an API to talk to.
+    const { createGitHubPulls } =
+      apiUrl && token
+        ? await import('../../actions/shared/github-pulls.ts')
+        : { createGitHubPulls: undefined };
+    const labels = listFlag(context, 'label');
+    const reviewers = listFlag(context, 'reviewer');
+    const environment = requireFlag(context, 'env', 'deploy');
+    const result = await deploy({
+      repository: target.url,
+      base: stringFlag(context, 'base') ?? 'main',
+      environment,
+      model: { name, version },
+      packageRef,
+      source: { repository: lineage.repository, commit: lineage.commit },
+      deployedAt: new Date().toISOString(),
+      ...(token ? { auth: { token } } : {}),
+      ...(apiUrl && token && createGitHubPulls
+        ? { pullRequests: createGitHubPulls({ token, repository: target.fullName, apiUrl }) }
+        : {}),
+      labels,
+      reviewers,
+      draft: context.flags.draft === true,
+    });
+    if (!(apiUrl && token)) {
+      // No API: record the pull request that would be opened (the demo reads it).
+      const file = stringFlag(context, 'pr-file') ?? 'mlops-deploy-pr.json';
+      await writeJsonAtomic(file, {
+        repository: target.fullName,
+        head: result.branch,
+        base: stringFlag(context, 'base') ?? 'main',
+        title: `Deploy ${name} ${version} to ${environment}`,
+        labels,
+        reviewers,
+        commit: result.commit ?? null,
+        previousVersion: result.previousVersion ?? null,
+      });
+      context.print(
+        `No GitHub API configured: pushed ${result.branch}; the pull request it would open is in ${file}.\n`,
+      );
+    }
+    context.print(
+      `${result.operation}: ${name} ${version} → ${environment} on ${result.branch}${result.pullRequestUrl ? ` (${result.pullRequestUrl})` : ''}\n`,
+    );
+    context.result({
+      operation: result.operation,
+      branch: result.branch,
+      ...(result.pullRequestNumber !== undefined ? { pullRequestNumber: result.pullRequestNumber } : {}),
+      ...(result.pullRequestUrl ? { pullRequestUrl: result.pullRequestUrl } : {}),
+      commit: result.commit ?? null,
+    });
+    return EXIT.passed;
+  },
+};
