@@ -3,6 +3,7 @@
  * GitOps environment repository (created or updated, never duplicated; safe under concurrent runs).
  */
 import * as core from '@actions/core';
+import { resolveDeploySettings } from '../core/config/deploy-options.ts';
 import { deploy, modelFromPackageRef, resolveRepository } from '../core/deploy/deploy.ts';
 import { ConfigurationError } from '../core/errors.ts';
 import { readLineage } from '../core/package/lineage.ts';
@@ -22,6 +23,7 @@ export const INPUTS = {
   reviewers: 'reviewers',
   draft: 'draft',
   apiUrl: 'api-url',
+  config: 'config',
 } as const;
 
 export const OUTPUTS = {
@@ -49,8 +51,9 @@ function getInputs() {
   return {
     environment: required(INPUTS.environment, 'the environment to deploy to, e.g. staging'),
     packageRef: required(INPUTS.packageRef, "the package reference (package-model's package-ref output)"),
-    repository: required(INPUTS.repository, 'the environment repository, owner/name or an https URL'),
-    base: getOptionalInput(INPUTS.base) ?? 'main',
+    repository: getOptionalInput(INPUTS.repository),
+    base: getOptionalInput(INPUTS.base),
+    config: getOptionalInput(INPUTS.config),
     modelName: getOptionalInput(INPUTS.modelName),
     modelVersion: getOptionalInput(INPUTS.modelVersion),
     token: required(
@@ -59,7 +62,7 @@ function getInputs() {
     ),
     labels: getList(INPUTS.labels),
     reviewers: getList(INPUTS.reviewers),
-    draft: core.getBooleanInput(INPUTS.draft),
+    draft: core.getInput(INPUTS.draft) === '' ? undefined : core.getBooleanInput(INPUTS.draft),
     apiUrl: getOptionalInput(INPUTS.apiUrl),
   };
 }
@@ -75,11 +78,17 @@ async function main(): Promise<void> {
       `Cannot tell the model's name and version from the package reference (expected …/<name>-<version>.zip): set the inputs "${INPUTS.modelName}" and "${INPUTS.modelVersion}".`,
     );
   }
-  const target = resolveRepository(inputs.repository, process.env.GITHUB_SERVER_URL);
+  const loaded = inputs.config
+    ? await (await import('../core/config/config.ts')).loadConfig(inputs.config)
+    : undefined;
+  const settings = resolveDeploySettings(inputs, inputs.environment, loaded, {
+    repository: `input "${INPUTS.repository}"`,
+  });
+  const target = resolveRepository(settings.repository, process.env.GITHUB_SERVER_URL);
   const lineage = await readLineage();
   const result = await deploy({
     repository: target.url,
-    base: inputs.base,
+    base: settings.base,
     environment: inputs.environment,
     model: { name, version },
     packageRef: inputs.packageRef,
@@ -91,9 +100,10 @@ async function main(): Promise<void> {
       repository: target.fullName,
       apiUrl: inputs.apiUrl,
     }),
-    labels: inputs.labels,
-    reviewers: inputs.reviewers,
-    draft: inputs.draft,
+    labels: settings.labels,
+    reviewers: settings.reviewers,
+    draft: settings.draft,
+    targets: settings.targets,
   });
   core.setOutput(OUTPUTS.operation, result.operation);
   core.setOutput(OUTPUTS.branch, result.branch);

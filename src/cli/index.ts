@@ -4,6 +4,7 @@ import { didYouMean } from '../core/suggest.ts';
 import { TOOL_VERSION } from '../core/version.ts';
 import { type Command, EXIT, renderMainHelp, runCommand } from './cli.ts';
 import { deployCommand } from './commands/deploy.ts';
+import { historyCommand } from './commands/history.ts';
 import { packageCommand } from './commands/package.ts';
 import { profileCommand } from './commands/profile.ts';
 import { schemaCommand } from './commands/schema.ts';
@@ -17,6 +18,7 @@ const COMMANDS: Command[] = [
   deployCommand,
   profileCommand,
   schemaCommand,
+  historyCommand,
 ];
 
 async function main(argv: string[]): Promise<number> {

@@ -120,6 +120,29 @@ describe('deployment pull requests', () => {
     expect(github.violations).toEqual([]);
   }, 30_000);
 
+  it('changes target fields of other files in the same commit, leaving every other byte', async () => {
+    const manifest = 'environments/staging/inferenceservice.yaml';
+    const before = (await git.readFile(REPO, 'main', manifest)) ?? '';
+    const result = await deploy(
+      options('1.3.1', {
+        targets: [{ file: manifest, field: 'spec.predictor.model.storageUri', value: '{uri}' }],
+      }),
+    );
+    expect(result.operation).toBe('updated');
+    const after = (await git.readFile(REPO, branch, manifest)) ?? '';
+    const uri = 'https://github.com/octo-org/mlops-demo/releases/download/v1.3.1/breast-cancer-1.3.1.zip';
+    const old = /storageUri: (\S+)/.exec(before)?.[1] ?? '';
+    expect(after).toBe(before.replace(old, uri));
+    const [commit] = await git.log(REPO, branch, 1);
+    expect(commit.message).toMatch(/^Deploy breast-cancer 1\.3\.1 to staging/);
+    const unknown = await deploy(
+      options('1.3.2', {
+        targets: [{ file: manifest, field: 'spec.predictor.model.storageUrl', value: '{uri}' }],
+      }),
+    ).catch((e: unknown) => e);
+    expect((unknown as Error).message).toMatch(/storageUri/);
+  }, 30_000);
+
   it('ends concurrent runs with one pull request holding the newest version', async () => {
     const versions = ['1.4.0', '1.5.0', '1.6.0', '1.7.0', '1.8.0'];
     const results = await Promise.all(versions.map((v) => deploy(options(v, { maxAttempts: 10 }))));

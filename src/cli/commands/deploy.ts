@@ -1,3 +1,4 @@
+import { resolveDeploySettings } from '../../core/config/deploy-options.ts';
 import { deploy, modelFromPackageRef, resolveRepository } from '../../core/deploy/deploy.ts';
 import { ConfigurationError } from '../../core/errors.ts';
 import { writeJsonAtomic } from '../../core/files.ts';
@@ -54,6 +55,11 @@ export const deployCommand: Command = {
     label: { type: 'string', value: 'label', multiple: true, description: 'A pull-request label.' },
     reviewer: { type: 'string', value: 'login', multiple: true, description: 'A reviewer to request.' },
     draft: { type: 'boolean', description: 'Open the pull request as a draft.' },
+    config: {
+      type: 'string',
+      value: 'file',
+      description: 'mlops.yaml whose deploy: part sets repository, base, labels, reviewers, targets.',
+    },
     'pr-file': {
       type: 'string',
       value: 'file',
@@ -79,7 +85,24 @@ export const deployCommand: Command = {
     if (stringFlag(context, 'token-env') && !token) {
       throw new ConfigurationError(`mlops deploy: the variable ${tokenVariable} (--token-env) is empty.`);
     }
-    const target = resolveRepository(requireFlag(context, 'repo', 'deploy'), process.env.GITHUB_SERVER_URL);
+    const configFile = stringFlag(context, 'config');
+    const loaded = configFile
+      ? await (await import('../../core/config/config.ts')).loadConfig(configFile)
+      : undefined;
+    const environment = requireFlag(context, 'env', 'deploy');
+    const settings = resolveDeploySettings(
+      {
+        repository: stringFlag(context, 'repo'),
+        base: stringFlag(context, 'base'),
+        labels: listFlag(context, 'label'),
+        reviewers: listFlag(context, 'reviewer'),
+        draft: context.flags.draft === true ? true : undefined,
+      },
+      environment,
+      loaded,
+      { repository: '--repo' },
+    );
+    const target = resolveRepository(settings.repository, process.env.GITHUB_SERVER_URL);
     const apiUrl = stringFlag(context, 'api-url') ?? process.env.GITHUB_API_URL;
     const lineage = await readLineage();
     // Octokit is loaded only when there is an API to talk to.
@@ -87,12 +110,10 @@ export const deployCommand: Command = {
       apiUrl && token
         ? await import('../../actions/shared/github-pulls.ts')
         : { createGitHubPulls: undefined };
-    const labels = listFlag(context, 'label');
-    const reviewers = listFlag(context, 'reviewer');
-    const environment = requireFlag(context, 'env', 'deploy');
+    const { labels, reviewers } = settings;
     const result = await deploy({
       repository: target.url,
-      base: stringFlag(context, 'base') ?? 'main',
+      base: settings.base,
       environment,
       model: { name, version },
       packageRef,
@@ -104,7 +125,8 @@ export const deployCommand: Command = {
         : {}),
       labels,
       reviewers,
-      draft: context.flags.draft === true,
+      draft: settings.draft,
+      targets: settings.targets,
     });
     if (!(apiUrl && token)) {
       // No API: record the pull request that would be opened (the demo reads it).
@@ -112,7 +134,7 @@ export const deployCommand: Command = {
       await writeJsonAtomic(file, {
         repository: target.fullName,
         head: result.branch,
-        base: stringFlag(context, 'base') ?? 'main',
+        base: settings.base,
         title: `Deploy ${name} ${version} to ${environment}`,
         labels,
         reviewers,

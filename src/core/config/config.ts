@@ -78,10 +78,26 @@ export interface ModelConfig {
   golden?: { path: string; atol?: number; rtol?: number };
 }
 
+/** The `deploy:` part of mlops.yaml, as written. */
+export interface DeployConfig {
+  repository?: string;
+  base?: string;
+  environments?: Record<
+    string,
+    {
+      labels?: string[];
+      reviewers?: string[];
+      draft?: boolean;
+      targets?: { file: string; field: string; value: string; document?: number }[];
+    }
+  >;
+}
+
 export interface MlopsConfig {
   version?: 1;
   data?: DataConfig;
   model?: ModelConfig;
+  deploy?: DeployConfig;
 }
 
 /** A loaded config with the folder its relative paths are resolved against. */

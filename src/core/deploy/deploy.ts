@@ -10,6 +10,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConfigurationError } from '../errors.ts';
 import { isSemver } from '../package/lineage.ts';
+import { type DocumentSelector, detectTargetFormat, setField, type TargetFormat } from './edit-target.ts';
 import {
   cloneWorkspace,
   explainGitFailure,
@@ -44,6 +45,23 @@ export interface PullRequestContent {
   draft: boolean;
 }
 
+/**
+ * Another file of the environment repository that must follow the deployment in the same commit,
+ * e.g. an InferenceService's `spec.predictor.model.storageUri`, a Helm value, a kustomize tag.
+ * `value` is a template: `{uri}` (the package URI), `{ref}` (URI with its digest), `{sha256}`,
+ * `{version}`, `{model}`, `{environment}`.
+ */
+export interface DeployTarget {
+  /** Path in the environment repository, relative to its root. */
+  file: string;
+  /** Dot path of the field (`spec.predictor.model.storageUri`, `images[0].newTag`). */
+  field: string;
+  value: string;
+  format?: TargetFormat;
+  /** For multi-document YAML: which document. */
+  selector?: DocumentSelector;
+}
+
 export interface DeployOptions {
   /** HTTPS URL of the environment repository. */
   repository: string;
@@ -68,6 +86,8 @@ export interface DeployOptions {
   maxAttempts?: number;
   /** Backoff base in ms (default 200; doubled each attempt, with jitter). */
   backoffMs?: number;
+  /** Other files whose fields follow the deployment, in the same commit. */
+  targets?: DeployTarget[];
 }
 
 export interface DeployResult {
@@ -227,6 +247,7 @@ async function attemptDeploy(
     gates: options.gates,
     deployedAt: options.deployedAt,
   });
+  const targetFiles = await applyTargets(workspace, options, pkg);
   const remote = await readRemoteBranch(workspace, options, branch, file);
   const open = options.pullRequests ? await options.pullRequests.findOpen(branch, options.base) : undefined;
   const base = { branch, attempts: attempt, file, ...(previousVersion ? { previousVersion } : {}) };
@@ -249,9 +270,12 @@ async function attemptDeploy(
       `Branch ${branch} of ${options.repository} has commits that were not made by this deployment (its head ${remote.head.slice(0, 12)} has another author or message). It will not be overwritten: delete or rename that branch.`,
     );
   }
-  // Concurrent runs: the newest version wins; an older one does not replace it.
+  // Concurrent runs (the branch was made on the same base): the newest version wins, an older one
+  // does not replace it. A branch made on an older base is a stale proposal (merged, or left behind):
+  // it is rebuilt, so a rollback to an older version is proposed as asked.
   if (
     remote?.version &&
+    remote.parent === workspace.baseHead &&
     isSemver(remote.version) &&
     compareSemver(remote.version, options.model.version) > 0
   ) {
@@ -265,7 +289,7 @@ async function attemptDeploy(
 
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, next);
-  await git.add([file]);
+  await git.add([file, ...targetFiles]);
   const message =
     `Deploy ${options.model.name} ${options.model.version} to ${options.environment}\n\n` +
     `Package: ${pkg.uri}\nsha256: ${pkg.sha256}\n` +
@@ -344,6 +368,58 @@ async function attemptDeploy(
     pullRequestNumber: created.number,
     pullRequestUrl: created.url,
   };
+}
+
+/** Sets every target field (files changed in the work tree); returns the files that changed. */
+async function applyTargets(
+  workspace: Workspace,
+  options: DeployOptions,
+  pkg: { uri: string; sha256: string },
+): Promise<string[]> {
+  const changed: string[] = [];
+  const values: Record<string, string> = {
+    uri: pkg.uri,
+    ref: `${pkg.uri}#sha256=${pkg.sha256}`,
+    sha256: pkg.sha256,
+    version: options.model.version,
+    model: options.model.name,
+    environment: options.environment,
+  };
+  for (const target of options.targets ?? []) {
+    const path = join(workspace.dir, target.file);
+    if (!existsSync(path) || target.file.split('/').includes('..')) {
+      throw new ConfigurationError(
+        `The deployment target ${target.file} does not exist in ${options.repository} (${options.base}). Targets are paths from the repository's root.`,
+      );
+    }
+    const value = target.value.replace(/\{(\w+)\}/g, (_whole, key: string) => {
+      const replacement = values[key];
+      if (replacement === undefined) {
+        throw new ConfigurationError(
+          `The value template "${target.value}" of target ${target.file} uses {${key}}; known: ${Object.keys(
+            values,
+          )
+            .map((k) => `{${k}}`)
+            .join(', ')}.`,
+        );
+      }
+      return replacement;
+    });
+    const text = await readFile(path, 'utf8');
+    const edit = setField(
+      text,
+      target.format ?? detectTargetFormat(target.file),
+      target.field,
+      value,
+      target.file,
+      target.selector,
+    );
+    if (edit.changed) {
+      await writeFile(path, edit.text);
+      changed.push(target.file);
+    }
+  }
+  return changed;
 }
 
 /** True when the reference on the base already deploys this version and package. */

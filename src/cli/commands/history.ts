@@ -1,0 +1,91 @@
+import type { DeploymentRecord } from '../../core/deploy/history.ts';
+import { ConfigurationError } from '../../core/errors.ts';
+import { type Command, EXIT, requireFlag, stringFlag } from '../cli.ts';
+
+/** `mlops history`: which version each environment ran when, and which pull request brought it. */
+export const historyCommand: Command = {
+  name: 'history',
+  summary: 'Deployment history of an environment, from the environment repository (audit trail).',
+  usage: 'mlops history --env NAME --repo URL [--model NAME] [--base main] [--limit N] [--token-env NAME]',
+  flags: {
+    env: { type: 'string', value: 'name', description: 'The environment (environments/<name>/).' },
+    repo: { type: 'string', value: 'url', description: 'HTTPS URL of the environment repository.' },
+    model: { type: 'string', value: 'name', description: "Only this model's deployments." },
+    base: {
+      type: 'string',
+      value: 'branch',
+      description: 'The branch deployments are merged into (default main).',
+    },
+    limit: { type: 'string', value: 'n', description: 'Show at most this many deployments (the newest).' },
+    'token-env': {
+      type: 'string',
+      value: 'name',
+      description: 'Environment variable holding the token (default GITHUB_TOKEN; none: anonymous).',
+    },
+  },
+  details:
+    'Reads the first-parent history of the base branch: every merge, squash merge or direct commit\n' +
+    'that changed environments/<env>/models/<model>.yaml, newest first. Exit code 0 (also when there\n' +
+    'are no deployments), 2 for a usage error, a refused token or a missing environment folder.',
+  async run(context) {
+    const environment = requireFlag(context, 'env', 'history');
+    const repository = requireFlag(context, 'repo', 'history');
+    const limitText = stringFlag(context, 'limit');
+    const limit = limitText === undefined ? undefined : Number(limitText);
+    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
+      throw new ConfigurationError(
+        `mlops history: --limit must be a positive whole number; got "${limitText}".`,
+      );
+    }
+    const tokenEnv = stringFlag(context, 'token-env');
+    const token = process.env[tokenEnv ?? 'GITHUB_TOKEN'];
+    if (tokenEnv && !token) {
+      throw new ConfigurationError(
+        `mlops history: --token-env ${tokenEnv} names an environment variable that is not set or empty.`,
+      );
+    }
+    // Loaded on use: git and YAML are not needed by the other commands.
+    const { readDeploymentHistory } = await import('../../core/deploy/history.ts');
+    const records = await readDeploymentHistory({
+      repository,
+      environment,
+      base: stringFlag(context, 'base'),
+      model: stringFlag(context, 'model'),
+      limit,
+      ...(token ? { auth: { token } } : {}),
+      debug: context.logger.debug,
+    });
+    context.print(
+      records.length === 0
+        ? `${environment}: no deployments${stringFlag(context, 'model') ? ` of ${stringFlag(context, 'model')}` : ''}.\n`
+        : renderTable(records),
+    );
+    context.result({ environment, records });
+    return EXIT.passed;
+  },
+};
+
+/** The records as aligned columns; a rollback is marked in the last one. */
+function renderTable(records: DeploymentRecord[]): string {
+  const rows = [
+    ['DATE', 'MODEL', 'VERSION', 'FROM', 'PR', 'COMMIT', ''],
+    ...records.map((r) => [
+      r.mergedAt.replace('T', ' ').replace(/:\d\dZ$/, 'Z'),
+      r.model,
+      r.version,
+      r.previousVersion ?? '-',
+      r.pullRequest !== undefined ? `#${r.pullRequest}` : '-',
+      r.commit.slice(0, 12),
+      r.rollback ? 'rollback' : '',
+    ]),
+  ];
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  return `${rows
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
+}

@@ -1,0 +1,47 @@
+/**
+ * The deployment's settings for one environment: flags and inputs win over mlops.yaml's `deploy:`
+ * part, whose environment entry adds labels, reviewers, draft and target fields.
+ */
+import type { DeployTarget } from '../deploy/deploy.ts';
+import { ConfigurationError } from '../errors.ts';
+import type { LoadedConfig } from './config.ts';
+
+export interface DeploySettings {
+  repository: string;
+  base: string;
+  labels: string[];
+  reviewers: string[];
+  draft: boolean;
+  targets: DeployTarget[];
+}
+
+/** Merges a request with the config's `deploy:` part for `environment`. */
+export function resolveDeploySettings(
+  request: { repository?: string; base?: string; labels?: string[]; reviewers?: string[]; draft?: boolean },
+  environment: string,
+  loaded: LoadedConfig | undefined,
+  names: { repository: string },
+): DeploySettings {
+  const config = loaded?.config.deploy ?? {};
+  const repository = request.repository ?? config.repository;
+  if (!repository) {
+    throw new ConfigurationError(
+      `No environment repository: set ${names.repository}${loaded ? `, or deploy.repository in ${loaded.file}` : ''}.`,
+      { key: names.repository },
+    );
+  }
+  const entry = config.environments?.[environment];
+  return {
+    repository,
+    base: request.base ?? config.base ?? 'main',
+    labels: request.labels?.length ? request.labels : (entry?.labels ?? []),
+    reviewers: request.reviewers?.length ? request.reviewers : (entry?.reviewers ?? []),
+    draft: request.draft ?? entry?.draft ?? false,
+    targets: (entry?.targets ?? []).map((target) => ({
+      file: target.file,
+      field: target.field,
+      value: target.value,
+      ...(target.document !== undefined ? { selector: { documentIndex: target.document } } : {}),
+    })),
+  };
+}
