@@ -301,3 +301,82 @@ describe('mlops deploy (CLI)', () => {
     ).not.toContain(git.token);
   }, 60_000);
 });
+
+describe('the deployed model as the baseline of the model gate', () => {
+  it('fetches the package an environment runs, checks its digest, and evaluates it on the same rows', async () => {
+    const { buildPackage } = await import('../../src/core/package/build-package.ts');
+    const { validateModel } = await import('../../src/core/model/validate-model.ts');
+    const { parseGateExpression } = await import('../../src/core/model/gates.ts');
+    const { temporaryDirectory } = await import('../helpers/example.ts');
+    const models = join(repoRoot, 'test/fixtures/models');
+    const built = await buildPackage({
+      model: join(models, 'sklearn-forest.onnx'),
+      name: 'forest',
+      version: '0.9.0',
+      out: await temporaryDirectory(),
+      lineage: {
+        repository: null,
+        commit: 'c'.repeat(40),
+        ref: null,
+        runUrl: null,
+        commitTime: '2026-11-01T00:00:00Z',
+      },
+    });
+    // The environment runs it: its reference lands on main (deploy, then merge by fast-forward).
+    const result = await deploy(
+      options('0.9.0', {
+        model: { name: 'forest', version: '0.9.0' },
+        packageRef: built.packageRef,
+        pullRequests: undefined,
+      }),
+    );
+    expect(result.operation).toBe('created');
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const work = await temporaryDirectory();
+    const run = (...args: string[]) =>
+      promisify(execFile)('git', ['-c', `http.extraHeader=${git.extraHeader}`, ...args], { cwd: work });
+    await run('clone', '--quiet', git.url(REPO), 'env');
+    const inEnv = (...args: string[]) =>
+      promisify(execFile)('git', ['-c', `http.extraHeader=${git.extraHeader}`, ...args], {
+        cwd: join(work, 'env'),
+      });
+    await inEnv('fetch', '--quiet', 'origin', `${deployBranch('staging', 'forest')}`);
+    await inEnv('merge', '--quiet', '--ff-only', 'FETCH_HEAD');
+    await inEnv('push', '--quiet', 'origin', 'HEAD:main');
+
+    const report = await validateModel(
+      {
+        model: join(models, 'sklearn-logreg-zipmap.onnx'),
+        baseline: 'environment:staging',
+        deployment: { repository: git.url(REPO), model: 'forest', token: git.token },
+        data: join(repoRoot, 'templates/example/data/test.csv'),
+        target: 'target',
+        gates: [parseGateExpression('log_loss <= baseline')],
+        bootstrap: { resamples: 100 },
+        latency: false,
+      },
+      { info() {}, warning() {}, debug() {} },
+    );
+    expect(report.baseline?.path).toMatch(/^environment:staging \(forest 0\.9\.0, file:/);
+    expect(report.baselineMetrics?.log_loss?.value).toBeCloseTo(0.1153, 3); // the forest's, on the same rows
+    expect(report.passed).toBe(true);
+
+    // A package whose bytes changed after deployment is refused.
+    const { appendFile } = await import('node:fs/promises');
+    await appendFile(built.archive, 'x');
+    const tampered = await validateModel(
+      {
+        model: join(models, 'sklearn-logreg-zipmap.onnx'),
+        baseline: 'environment:staging',
+        deployment: { repository: git.url(REPO), model: 'forest', token: git.token },
+        data: join(repoRoot, 'templates/example/data/test.csv'),
+        target: 'target',
+        gates: [parseGateExpression('log_loss <= baseline')],
+        latency: false,
+      },
+      { info() {}, warning() {}, debug() {} },
+    ).catch((e: unknown) => e);
+    expect((tampered as Error).message).toMatch(/changed after deployment/);
+  }, 60_000);
+});

@@ -143,6 +143,18 @@ export const validateModelCommand: Command = {
       description:
         "With --shard: where to write the shard's outcomes (merge them with `validate-model merge`).",
     },
+    'env-repo': {
+      type: 'string',
+      value: 'url',
+      description:
+        'With --baseline environment:NAME: the environment repository (default: deploy.repository of the config).',
+    },
+    'deployed-model': {
+      type: 'string',
+      value: 'name',
+      description:
+        "With --baseline environment:NAME: the model's name in the environment repository (token from GITHUB_TOKEN).",
+    },
     format: { type: 'string', value: 'format', description: 'Force the data format: csv, jsonl or parquet.' },
     delimiter: { type: 'string', value: 'char', description: 'CSV delimiter (one character; \\t for tab).' },
   },
@@ -193,6 +205,22 @@ export const validateModelCommand: Command = {
         );
       }
       const options = resolveModelOptions(request, loaded, NAMES);
+      if (options.baseline?.startsWith('environment:')) {
+        const repository = stringFlag(context, 'env-repo') ?? loaded?.config.deploy?.repository;
+        const model = stringFlag(context, 'deployed-model');
+        if (!repository || !model) {
+          throw new ConfigurationError(
+            `--baseline ${options.baseline} needs --env-repo (or deploy.repository in the config) and --deployed-model NAME.`,
+          );
+        }
+        const { resolveRepository } = await import('../../core/deploy/deploy.ts');
+        options.deployment = {
+          repository: resolveRepository(repository, process.env.GITHUB_SERVER_URL).url,
+          base: loaded?.config.deploy?.base,
+          model,
+          ...(process.env.GITHUB_TOKEN ? { token: process.env.GITHUB_TOKEN } : {}),
+        };
+      }
       const shardText = stringFlag(context, 'shard');
       const saveOutcomes = stringFlag(context, 'save-outcomes');
       if (shardText || saveOutcomes) {

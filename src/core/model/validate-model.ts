@@ -8,6 +8,11 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { ReadOptions } from '../data/batch.ts';
 import { openTable } from '../data/open-table.ts';
+import {
+  type DeployedBaseline,
+  ENVIRONMENT_BASELINE,
+  resolveDeployedBaseline,
+} from '../deploy/deployed-baseline.ts';
 import { digestFile } from '../digest.ts';
 import { ConfigurationError, InputError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -101,6 +106,11 @@ export interface ValidateModelOptions {
   batchRows?: number;
   /** Measure single-row latency (default true). */
   latency?: boolean;
+  /**
+   * For `baseline: environment:<name>`: the environment repository and the model's name there
+   * (the model deployed in that environment is fetched, verified and evaluated as the baseline).
+   */
+  deployment?: { repository: string; base?: string; model: string; token?: string };
   /** Evaluate only shard `index` (1-based) of `count` (rows whose number ≡ index − 1 mod count). */
   shard?: { index: number; count: number };
   /** Where options came from, for messages. */
@@ -258,16 +268,44 @@ export async function evaluateModelGate(
   checkGatesForTask(options.gates, task);
   const baselineIsReport =
     options.baseline !== undefined && extname(options.baseline).toLowerCase() === '.json';
-  const baseline =
-    options.baseline && !baselineIsReport
-      ? await prepareModel('baseline', options.baseline, reader.columns, {
-          ...ioOptions,
-          // The baseline may be fed differently (other input names), but its output must mean the same.
-          output: undefined,
-          task,
-          classes: candidate.loaded.plan.output.classes,
-        })
-      : undefined;
+  // `environment:<name>`: the model deployed there, fetched from its package and verified.
+  const environment = options.baseline ? ENVIRONMENT_BASELINE.exec(options.baseline)?.[1] : undefined;
+  let deployed: DeployedBaseline | undefined;
+  if (environment) {
+    if (!options.deployment) {
+      throw new ConfigurationError(
+        `baseline ${options.baseline} needs the environment repository and the model's name there: set deploy.repository in mlops.yaml (or --env-repo) and --deployed-model NAME.`,
+      );
+    }
+    deployed = await resolveDeployedBaseline({
+      repository: options.deployment.repository,
+      base: options.deployment.base,
+      environment,
+      model: options.deployment.model,
+      ...(options.deployment.token ? { auth: { token: options.deployment.token } } : {}),
+    });
+    logger.info(`Baseline: ${options.deployment.model} ${deployed.version} as deployed in ${environment}`);
+  }
+  const baselinePath = deployed?.model ?? options.baseline;
+  let baseline: PreparedModel | undefined;
+  try {
+    baseline =
+      baselinePath && !baselineIsReport
+        ? await prepareModel('baseline', baselinePath, reader.columns, {
+            ...ioOptions,
+            // The baseline may be fed differently (other input names), but its output must mean the same.
+            output: undefined,
+            task,
+            classes: candidate.loaded.plan.output.classes,
+          })
+        : undefined;
+  } finally {
+    // The session holds the model: the unpacked files are not needed any more.
+    await deployed?.remove();
+  }
+  if (baseline && deployed && options.deployment) {
+    baseline.identity.path = `${options.baseline} (${options.deployment.model} ${deployed.version}, ${deployed.packageRef})`;
+  }
   if (baseline) checkSameOutputs(candidate, baseline);
   // Hashed while the models run (on a worker thread for large files).
   const dataDigestPromise = digestFile(options.data);

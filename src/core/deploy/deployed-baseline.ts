@@ -1,0 +1,147 @@
+/**
+ * The model deployed in an environment, as a baseline for the model gate
+ * (`baseline: environment:<name>`): read the environment repository's reference for the model,
+ * fetch the package it names, check its sha256, and unpack model.onnx (with its external data)
+ * into a temporary folder.
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { ConfigurationError, InputError } from '../errors.ts';
+import { openZipEntry, readZipEntries } from '../package/zip.ts';
+import { referencePath } from './deploy.ts';
+import { cloneWorkspace, type GitAuth } from './git-workspace.ts';
+import { readModelReference } from './model-reference.ts';
+
+export const ENVIRONMENT_BASELINE = /^environment:([A-Za-z0-9][A-Za-z0-9._-]*)$/;
+
+export interface DeployedBaseline {
+  /** Path of the unpacked model.onnx. */
+  model: string;
+  version: string;
+  packageRef: string;
+  sha256: string;
+  /** Removes the temporary folder. */
+  remove(): Promise<void>;
+}
+
+/**
+ * Fetches a package archive (`file:` or `https:` URI) to `target`, hashing it on the way; throws
+ * `InputError` when its sha256 is not `sha256` (nothing is used from a package that does not match).
+ */
+export async function fetchPackage(
+  uri: string,
+  sha256: string,
+  target: string,
+  options: { token?: string } = {},
+): Promise<void> {
+  const hash = createHash('sha256');
+  let source: Readable;
+  if (uri.startsWith('file:')) {
+    const { createReadStream } = await import('node:fs');
+    source = createReadStream(fileURLToPath(uri));
+  } else if (uri.startsWith('https:') || uri.startsWith('http:')) {
+    const response = await fetch(uri, {
+      headers: {
+        accept: 'application/octet-stream',
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      },
+      redirect: 'follow',
+    });
+    if (!response.ok || !response.body) {
+      throw new InputError(
+        `The deployed package ${uri} cannot be downloaded (HTTP ${response.status}). Is the release public, or the token allowed to read it?`,
+      );
+    }
+    source = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream);
+  } else {
+    throw new ConfigurationError(
+      `The deployed package ${uri} cannot be fetched from here: only release assets (https:) and local files (file:) can. Workflow artifacts (artifact://) expire and belong to their run: publish packages to releases to use them as baselines.`,
+    );
+  }
+  await mkdir(dirname(target), { recursive: true });
+  await pipeline(
+    source,
+    async function* (chunks) {
+      for await (const chunk of chunks) {
+        hash.update(chunk as Uint8Array);
+        yield chunk;
+      }
+    },
+    createWriteStream(target),
+  );
+  const actual = hash.digest('hex');
+  if (actual !== sha256) {
+    throw new InputError(
+      `The deployed package ${uri} has sha256 ${actual}, but the environment's reference says ${sha256}: it was changed after deployment. Refusing to use it.`,
+    );
+  }
+}
+
+/**
+ * The model running in `environment` (per the environment repository's reference for `model`),
+ * unpacked and verified. Throws `ConfigurationError` when the environment has no such model.
+ */
+export async function resolveDeployedBaseline(options: {
+  repository: string;
+  base?: string;
+  environment: string;
+  model: string;
+  auth?: GitAuth;
+  /** Token for downloading release assets (default: the git token). */
+  downloadToken?: string;
+}): Promise<DeployedBaseline> {
+  const workspace = await cloneWorkspace(options.repository, {
+    auth: options.auth,
+    base: options.base ?? 'main',
+  });
+  const file = referencePath(options.environment, options.model);
+  let text: string;
+  try {
+    text = await workspace.git.show([`HEAD:${file}`]);
+  } catch {
+    await workspace.remove();
+    throw new ConfigurationError(
+      `${options.environment} runs no ${options.model}: ${file} is not in ${options.repository}. Without a deployed model there is no environment baseline (on-missing-baseline decides what the change gates do).`,
+    );
+  }
+  await workspace.remove();
+  const reference = readModelReference(text, file);
+  const folder = await mkdtemp(join(tmpdir(), 'mlops-baseline-'));
+  try {
+    const archive = join(folder, 'package.zip');
+    await fetchPackage(reference.spec.package.ref, reference.spec.package.sha256, archive, {
+      token: options.downloadToken ?? options.auth?.token,
+    });
+    // model.onnx and every file next to it at the package root (external data), not the reports.
+    const entries = (await readZipEntries(archive)).filter(
+      (e) => !e.name.includes('/') && !e.name.endsWith('.json') && !e.name.endsWith('.md'),
+    );
+    if (!entries.some((e) => e.name === 'model.onnx')) {
+      throw new InputError(
+        `The deployed package ${reference.spec.package.ref} has no model.onnx: is it a package made by package-model?`,
+      );
+    }
+    const unpacked = join(folder, 'model');
+    await mkdir(unpacked);
+    for (const entry of entries) {
+      await pipeline(await openZipEntry(archive, entry), createWriteStream(join(unpacked, entry.name)));
+    }
+    await rm(archive);
+    return {
+      model: join(unpacked, 'model.onnx'),
+      version: reference.spec.model.version,
+      packageRef: reference.spec.package.ref,
+      sha256: reference.spec.package.sha256,
+      remove: () => rm(folder, { recursive: true, force: true }),
+    };
+  } catch (error) {
+    await rm(folder, { recursive: true, force: true });
+    throw error;
+  }
+}
