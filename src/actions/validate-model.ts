@@ -9,7 +9,7 @@ import {
   resolveDecideOptions,
   resolveModelOptions,
 } from '../core/config/model-options.ts';
-import { ValidationFailure } from '../core/errors.ts';
+import { ConfigurationError, ValidationFailure } from '../core/errors.ts';
 import { writeJsonAtomic } from '../core/files.ts';
 import { mergeShardFiles, parseShard, writeShardFile } from '../core/model/shards.ts';
 import {
@@ -50,6 +50,9 @@ export const INPUTS = {
   shard: 'shard',
   outcomesPath: 'outcomes-path',
   merge: 'merge',
+  environmentRepository: 'environment-repository',
+  deployedModel: 'deployed-model',
+  token: 'token',
 } as const;
 
 export const OUTPUTS = {
@@ -146,7 +149,27 @@ async function main(): Promise<void> {
     );
     return;
   } else {
-    report = await validateModel(resolveModelOptions(inputs.request, loaded, NAMES), actionsLogger);
+    const options = resolveModelOptions(inputs.request, loaded, NAMES);
+    if (options.baseline?.startsWith('environment:')) {
+      // The model deployed in that environment: its reference in the environment repository.
+      const repository = getOptionalInput(INPUTS.environmentRepository) ?? loaded?.config.deploy?.repository;
+      const model = getOptionalInput(INPUTS.deployedModel);
+      if (!repository || !model) {
+        throw new ConfigurationError(
+          `baseline ${options.baseline} needs the inputs "${INPUTS.environmentRepository}" (or deploy.repository in the config) and "${INPUTS.deployedModel}".`,
+        );
+      }
+      const token = getOptionalInput(INPUTS.token);
+      if (token) core.setSecret(token);
+      const { resolveRepository } = await import('../core/deploy/deploy.ts');
+      options.deployment = {
+        repository: resolveRepository(repository, process.env.GITHUB_SERVER_URL).url,
+        base: loaded?.config.deploy?.base,
+        model,
+        ...(token ? { token } : {}),
+      };
+    }
+    report = await validateModel(options, actionsLogger);
   }
   await writeJsonAtomic(inputs.reportPath, report);
 

@@ -362,6 +362,24 @@ describe('the deployed model as the baseline of the model gate', () => {
     expect(report.baselineMetrics?.log_loss?.value).toBeCloseTo(0.1153, 3); // the forest's, on the same rows
     expect(report.passed).toBe(true);
 
+    // The same through the action bundle.
+    const action = await runAction('validate-model', {
+      inputs: {
+        model: join(models, 'sklearn-logreg-zipmap.onnx'),
+        baseline: 'environment:staging',
+        'environment-repository': git.url(REPO),
+        'deployed-model': 'forest',
+        token: git.token,
+        data: join(repoRoot, 'templates/example/data/test.csv'),
+        target: 'target',
+        gates: 'log_loss <= baseline',
+        resamples: '0',
+      },
+    });
+    expect(action.exitCode).toBe(0);
+    expect(action.outputs.passed).toBe('true');
+    expect(action.stdout.replace(`::add-mask::${git.token}`, '')).not.toContain(git.token);
+
     // A package whose bytes changed after deployment is refused.
     const { appendFile } = await import('node:fs/promises');
     await appendFile(built.archive, 'x');
