@@ -100,6 +100,10 @@ describe('deployment pull requests', () => {
       head: branch,
       base: 'main',
     });
+    expect(openPulls()[0].body).toMatch(
+      /Deploys \*\*breast-cancer 1\.2\.0\*\* to \*\*staging\*\* \(first deployment\)/,
+    );
+    expect(openPulls()[0].body).toMatch(/Gates: data ✅ passed, model ✅ passed\.[\s\S]*roc_auc 0\.99/);
     const [commit] = await git.log(REPO, branch, 1);
     expect(commit.author.email).toBe('41898282+github-actions[bot]@users.noreply.github.com');
     expect(commit.message).toMatch(/^Deploy breast-cancer 1\.2\.0 to staging/);

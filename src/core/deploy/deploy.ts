@@ -343,8 +343,7 @@ async function attemptDeploy(
     title: `Deploy ${options.model.name} ${options.model.version} to ${options.environment}`,
     body:
       options.body ??
-      `Deploys **${options.model.name} ${options.model.version}** to **${options.environment}**` +
-        `${previousVersion ? ` (now ${previousVersion})` : ''}.\n\nPackage: ${pkg.uri}\nsha256: \`${pkg.sha256}\`\n`,
+      renderPullRequestBody(options, pkg, existing ? readModelReference(existing, file) : undefined),
     labels: options.labels ?? [],
     reviewers: options.reviewers ?? [],
     draft: options.draft ?? false,
@@ -420,6 +419,53 @@ async function applyTargets(
     }
   }
   return changed;
+}
+
+/**
+ * The pull request's description: what changes (old → new version and package, digests), the gate
+ * verdicts and headline metrics given, where it came from, and how to roll back.
+ */
+export function renderPullRequestBody(
+  options: DeployOptions,
+  pkg: { uri: string; sha256: string },
+  current: ReturnType<typeof readModelReference> | undefined,
+): string {
+  const { name, version } = options.model;
+  const lines = [
+    `Deploys **${name} ${version}** to **${options.environment}**${current ? `, replacing ${current.spec.model.version}` : ' (first deployment)'}.`,
+    '',
+    '| | now | proposed |',
+    '| --- | --- | --- |',
+    `| version | ${current?.spec.model.version ?? '—'} | ${version} |`,
+    `| package | ${current ? current.spec.package.ref : '—'} | ${pkg.uri} |`,
+    `| sha256 | ${current ? `\`${current.spec.package.sha256.slice(0, 16)}…\`` : '—'} | \`${pkg.sha256.slice(0, 16)}…\` |`,
+    '',
+  ];
+  const gates = options.gates;
+  if (gates) {
+    const verdict = (passed: boolean | undefined) =>
+      passed === undefined ? 'not run' : passed ? '✅ passed' : '❌ failed';
+    lines.push(`Gates: data ${verdict(gates.data)}, model ${verdict(gates.model)}.`);
+    const metrics = Object.entries(gates.metrics ?? {});
+    if (metrics.length > 0)
+      lines.push('', `Metrics: ${metrics.map(([metric, value]) => `${metric} ${value}`).join(', ')}.`);
+    lines.push('');
+  }
+  if (options.source.repository) {
+    lines.push(
+      `Source: ${options.source.repository}${options.source.commit ? `@${options.source.commit.slice(0, 12)}` : ''}.`,
+      '',
+    );
+  }
+  lines.push(
+    current
+      ? `Rollback: deploy ${current.spec.model.version} again (\`${current.spec.package.ref}\`, recorded as \`spec.previous\` once this merges).`
+      : 'Rollback: close this pull request; nothing runs in this environment yet.',
+    '',
+    '<sub>Opened by mlops-actions deploy-pr. The branch is rebuilt on every run: edit the model reference through a new deployment, not by hand.</sub>',
+    '',
+  );
+  return lines.join('\n');
 }
 
 /** True when the reference on the base already deploys this version and package. */
