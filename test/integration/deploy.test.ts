@@ -303,6 +303,21 @@ describe('mlops deploy (CLI)', () => {
     expect(
       `${offline.stdout}${offline.stderr}${staging.stdout}${online.stdout}${online.stderr}`,
     ).not.toContain(git.token);
+    // Promote needs the model running in the source environment: staging runs no "fraud".
+    const promote = await mlops(
+      { GITHUB_TOKEN: git.token },
+      'deploy',
+      '--promote-from',
+      'staging',
+      '--model',
+      'fraud',
+      '--env',
+      'production',
+      '--repo',
+      git.url(REPO),
+    );
+    expect(promote.code).toBe(2);
+    expect(promote.stderr).toMatch(/staging runs no fraud/);
   }, 60_000);
 });
 
@@ -400,5 +415,38 @@ describe('the deployed model as the baseline of the model gate', () => {
       { info() {}, warning() {}, debug() {} },
     ).catch((e: unknown) => e);
     expect((tampered as Error).message).toMatch(/changed after deployment/);
+
+    // Promote: what staging runs (forest 0.9.0) is proposed for production, same package and digest.
+    const cli = await promisify(execFile)(
+      process.execPath,
+      [
+        join(repoRoot, 'dist/cli/index.js'),
+        'deploy',
+        '--promote-from',
+        'staging',
+        '--model',
+        'forest',
+        '--env',
+        'production',
+        '--repo',
+        git.url(REPO),
+        '--json',
+      ],
+      { cwd: work, env: { PATH: process.env.PATH ?? '', HOME: work, GITHUB_TOKEN: git.token } },
+    );
+    expect(JSON.parse(cli.stdout)).toMatchObject({
+      operation: 'created',
+      branch: deployBranch('production', 'forest'),
+    });
+    const promoted = readModelReference(
+      (await git.readFile(
+        REPO,
+        deployBranch('production', 'forest'),
+        referencePath('production', 'forest'),
+      )) ?? '',
+      'forest.yaml',
+    );
+    expect(promoted.spec.model.version).toBe('0.9.0');
+    expect(promoted.spec.package.sha256).toBe(built.digest);
   }, 60_000);
 });

@@ -3,7 +3,41 @@ import { deploy, modelFromPackageRef, resolveRepository } from '../../core/deplo
 import { ConfigurationError } from '../../core/errors.ts';
 import { writeJsonAtomic } from '../../core/files.ts';
 import { readLineage } from '../../core/package/lineage.ts';
-import { type Command, EXIT, listFlag, requireFlag, stringFlag } from '../cli.ts';
+import { type Command, type CommandContext, EXIT, listFlag, requireFlag, stringFlag } from '../cli.ts';
+
+/** The package running in `environment` (for promote), from the environment repository. */
+async function readPromotion(
+  context: CommandContext,
+  environment: string,
+): Promise<{ name: string; version: string; packageRef: string }> {
+  const model = stringFlag(context, 'model');
+  if (!model)
+    throw new ConfigurationError('mlops deploy --promote-from: give --model NAME (the model to promote).');
+  const configFile = stringFlag(context, 'config');
+  const loaded = configFile
+    ? await (await import('../../core/config/config.ts')).loadConfig(configFile)
+    : undefined;
+  const repository = stringFlag(context, 'repo') ?? loaded?.config.deploy?.repository;
+  if (!repository)
+    throw new ConfigurationError(
+      'mlops deploy --promote-from: give --repo (or deploy.repository in --config).',
+    );
+  const token = process.env[stringFlag(context, 'token-env') ?? 'GITHUB_TOKEN'];
+  const { readDeployment } = await import('../../core/deploy/deployed-baseline.ts');
+  const { formatPackageRef } = await import('../../core/deploy/model-reference.ts');
+  const running = await readDeployment({
+    repository: resolveRepository(repository, process.env.GITHUB_SERVER_URL).url,
+    base: stringFlag(context, 'base') ?? loaded?.config.deploy?.base,
+    environment,
+    model,
+    ...(token ? { auth: { token } } : {}),
+  });
+  return {
+    name: model,
+    version: running.spec.model.version,
+    packageRef: formatPackageRef({ uri: running.spec.package.ref, sha256: running.spec.package.sha256 }),
+  };
+}
 
 export const deployCommand: Command = {
   name: 'deploy',
@@ -60,6 +94,12 @@ export const deployCommand: Command = {
       value: 'file',
       description: 'mlops.yaml whose deploy: part sets repository, base, labels, reviewers, targets.',
     },
+    'promote-from': {
+      type: 'string',
+      value: 'env',
+      description:
+        'Promote: propose the version running in this environment (e.g. staging) for --env (needs --model).',
+    },
     'pr-file': {
       type: 'string',
       value: 'file',
@@ -71,10 +111,20 @@ export const deployCommand: Command = {
     'The branch mlops/deploy/<env>/<model> is rebuilt from the base and pushed with a lease; concurrent runs retry, the newest version wins.\n' +
     'Exit 0 on created/updated/unchanged/closed, 2 for a usage error or a refused token.',
   async run(context) {
-    const packageRef = requireFlag(context, 'package-ref', 'deploy');
-    const fromRef = modelFromPackageRef(packageRef);
+    const promoteFrom = stringFlag(context, 'promote-from');
+    let packageRef = stringFlag(context, 'package-ref');
+    let promoted: { name: string; version: string; packageRef: string } | undefined;
+    if (promoteFrom) {
+      promoted = await readPromotion(context, promoteFrom);
+      packageRef = promoted.packageRef;
+    }
+    if (!packageRef)
+      throw new ConfigurationError(
+        'mlops deploy: --package-ref is required (or --promote-from ENV with --model).',
+      );
+    const fromRef = promoted ?? modelFromPackageRef(packageRef);
     const name = stringFlag(context, 'model') ?? fromRef?.name;
-    const version = stringFlag(context, 'version') ?? fromRef?.version;
+    const version = (promoted ? undefined : stringFlag(context, 'version')) ?? fromRef?.version;
     if (!name || !version) {
       throw new ConfigurationError(
         'mlops deploy: cannot tell the model name and version from the package reference (…/<name>-<version>.zip): pass --model and --version.',

@@ -16,7 +16,7 @@ import { ConfigurationError, InputError } from '../errors.ts';
 import { openZipEntry, readZipEntries } from '../package/zip.ts';
 import { referencePath } from './deploy.ts';
 import { cloneWorkspace, type GitAuth } from './git-workspace.ts';
-import { readModelReference } from './model-reference.ts';
+import { type ModelDeployment, readModelReference } from './model-reference.ts';
 
 export const ENVIRONMENT_BASELINE = /^environment:([A-Za-z0-9][A-Za-z0-9._-]*)$/;
 
@@ -84,6 +84,37 @@ export async function fetchPackage(
 }
 
 /**
+ * The ModelDeployment of `model` in `environment` on the environment repository's base branch
+ * (what runs there). Throws `ConfigurationError` when the environment has no such model.
+ */
+export async function readDeployment(options: {
+  repository: string;
+  base?: string;
+  environment: string;
+  model: string;
+  auth?: GitAuth;
+}): Promise<ModelDeployment> {
+  const workspace = await cloneWorkspace(options.repository, {
+    auth: options.auth,
+    base: options.base ?? 'main',
+  });
+  const file = referencePath(options.environment, options.model);
+  try {
+    let text: string;
+    try {
+      text = await workspace.git.show([`HEAD:${file}`]);
+    } catch {
+      throw new ConfigurationError(
+        `${options.environment} runs no ${options.model}: ${file} is not on ${options.base ?? 'main'} of ${options.repository}.`,
+      );
+    }
+    return readModelReference(text, file);
+  } finally {
+    await workspace.remove();
+  }
+}
+
+/**
  * The model running in `environment` (per the environment repository's reference for `model`),
  * unpacked and verified. Throws `ConfigurationError` when the environment has no such model.
  */
@@ -96,22 +127,7 @@ export async function resolveDeployedBaseline(options: {
   /** Token for downloading release assets (default: the git token). */
   downloadToken?: string;
 }): Promise<DeployedBaseline> {
-  const workspace = await cloneWorkspace(options.repository, {
-    auth: options.auth,
-    base: options.base ?? 'main',
-  });
-  const file = referencePath(options.environment, options.model);
-  let text: string;
-  try {
-    text = await workspace.git.show([`HEAD:${file}`]);
-  } catch {
-    await workspace.remove();
-    throw new ConfigurationError(
-      `${options.environment} runs no ${options.model}: ${file} is not in ${options.repository}. Without a deployed model there is no environment baseline (on-missing-baseline decides what the change gates do).`,
-    );
-  }
-  await workspace.remove();
-  const reference = readModelReference(text, file);
+  const reference = await readDeployment(options);
   const folder = await mkdtemp(join(tmpdir(), 'mlops-baseline-'));
   try {
     const archive = join(folder, 'package.zip');
