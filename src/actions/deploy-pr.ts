@@ -24,6 +24,7 @@ export const INPUTS = {
   draft: 'draft',
   apiUrl: 'api-url',
   config: 'config',
+  promoteFrom: 'promote-from',
 } as const;
 
 export const OUTPUTS = {
@@ -50,7 +51,8 @@ function getInputs() {
   };
   return {
     environment: required(INPUTS.environment, 'the environment to deploy to, e.g. staging'),
-    packageRef: required(INPUTS.packageRef, "the package reference (package-model's package-ref output)"),
+    packageRef: getOptionalInput(INPUTS.packageRef),
+    promoteFrom: getOptionalInput(INPUTS.promoteFrom),
     repository: getOptionalInput(INPUTS.repository),
     base: getOptionalInput(INPUTS.base),
     config: getOptionalInput(INPUTS.config),
@@ -70,14 +72,6 @@ function getInputs() {
 async function main(): Promise<void> {
   const inputs = getInputs();
   core.setSecret(inputs.token);
-  const fromRef = modelFromPackageRef(inputs.packageRef);
-  const name = inputs.modelName ?? fromRef?.name;
-  const version = inputs.modelVersion ?? fromRef?.version;
-  if (!name || !version) {
-    throw new ConfigurationError(
-      `Cannot tell the model's name and version from the package reference (expected …/<name>-<version>.zip): set the inputs "${INPUTS.modelName}" and "${INPUTS.modelVersion}".`,
-    );
-  }
   const loaded = inputs.config
     ? await (await import('../core/config/config.ts')).loadConfig(inputs.config)
     : undefined;
@@ -85,13 +79,47 @@ async function main(): Promise<void> {
     repository: `input "${INPUTS.repository}"`,
   });
   const target = resolveRepository(settings.repository, process.env.GITHUB_SERVER_URL);
+  let packageRef = inputs.packageRef;
+  let promoted: { name: string; version: string } | undefined;
+  if (inputs.promoteFrom) {
+    // Promote: the package the source environment runs, with its digest, for this environment.
+    if (!inputs.modelName) {
+      throw new ConfigurationError(
+        `Input "${INPUTS.promoteFrom}" needs "${INPUTS.modelName}": the model to promote.`,
+      );
+    }
+    const { readDeployment } = await import('../core/deploy/deployed-baseline.ts');
+    const { formatPackageRef } = await import('../core/deploy/model-reference.ts');
+    const running = await readDeployment({
+      repository: target.url,
+      base: settings.base,
+      environment: inputs.promoteFrom,
+      model: inputs.modelName,
+      auth: { token: inputs.token },
+    });
+    packageRef = formatPackageRef({ uri: running.spec.package.ref, sha256: running.spec.package.sha256 });
+    promoted = { name: inputs.modelName, version: running.spec.model.version };
+  }
+  if (!packageRef) {
+    throw new ConfigurationError(
+      `Input "${INPUTS.packageRef}" is required (package-model's package-ref output), unless "${INPUTS.promoteFrom}" names the environment to promote from.`,
+    );
+  }
+  const fromRef = promoted ?? modelFromPackageRef(packageRef);
+  const name = inputs.modelName ?? fromRef?.name;
+  const version = promoted?.version ?? inputs.modelVersion ?? fromRef?.version;
+  if (!name || !version) {
+    throw new ConfigurationError(
+      `Cannot tell the model's name and version from the package reference (expected …/<name>-<version>.zip): set the inputs "${INPUTS.modelName}" and "${INPUTS.modelVersion}".`,
+    );
+  }
   const lineage = await readLineage();
   const result = await deploy({
     repository: target.url,
     base: settings.base,
     environment: inputs.environment,
     model: { name, version },
-    packageRef: inputs.packageRef,
+    packageRef,
     source: { repository: lineage.repository, commit: lineage.commit },
     deployedAt: new Date().toISOString(),
     auth: { token: inputs.token },

@@ -448,5 +448,26 @@ describe('the deployed model as the baseline of the model gate', () => {
     );
     expect(promoted.spec.model.version).toBe('0.9.0');
     expect(promoted.spec.package.sha256).toBe(built.digest);
+
+    // The same promotion through the action: the branch is already there, so only the PR is opened.
+    const promoteAction = await runAction('deploy-pr', {
+      env: { GITHUB_API_URL: github.baseUrl },
+      inputs: {
+        environment: 'production',
+        'promote-from': 'staging',
+        'model-name': 'forest',
+        repository: git.url(REPO),
+        token: git.token,
+      },
+    });
+    expect(promoteAction.exitCode).toBe(0);
+    expect(promoteAction.outputs).toMatchObject({
+      operation: 'created',
+      branch: deployBranch('production', 'forest'),
+    });
+    const pr = github.state.pullRequests.find(
+      (p) => p.number === Number(promoteAction.outputs['pull-request-number']),
+    );
+    expect(pr?.title).toBe('Deploy forest 0.9.0 to production');
   }, 60_000);
 });
