@@ -25,6 +25,7 @@ export const INPUTS = {
   apiUrl: 'api-url',
   config: 'config',
   promoteFrom: 'promote-from',
+  autoMerge: 'auto-merge',
 } as const;
 
 export const OUTPUTS = {
@@ -53,6 +54,7 @@ function getInputs() {
     environment: required(INPUTS.environment, 'the environment to deploy to, e.g. staging'),
     packageRef: getOptionalInput(INPUTS.packageRef),
     promoteFrom: getOptionalInput(INPUTS.promoteFrom),
+    autoMerge: getOptionalInput(INPUTS.autoMerge),
     repository: getOptionalInput(INPUTS.repository),
     base: getOptionalInput(INPUTS.base),
     config: getOptionalInput(INPUTS.config),
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
     : undefined;
   const settings = resolveDeploySettings(inputs, inputs.environment, loaded, {
     repository: `input "${INPUTS.repository}"`,
+    autoMerge: `input "${INPUTS.autoMerge}"`,
   });
   const target = resolveRepository(settings.repository, process.env.GITHUB_SERVER_URL);
   let packageRef = inputs.packageRef;
@@ -132,6 +135,7 @@ async function main(): Promise<void> {
     reviewers: settings.reviewers,
     draft: settings.draft,
     targets: settings.targets,
+    ...(settings.autoMerge ? { autoMerge: settings.autoMerge } : {}),
   });
   core.setOutput(OUTPUTS.operation, result.operation);
   core.setOutput(OUTPUTS.branch, result.branch);

@@ -94,6 +94,8 @@ export interface StandInPullRequest {
   createdAt: string;
   updatedAt: string;
   closedAt: string | null;
+  /** Set by the GraphQL mutation enablePullRequestAutoMerge. */
+  autoMerge?: { mergeMethod: string; enabledAt: string };
 }
 
 /** A comment on a pull request's conversation (an issue comment). */
@@ -417,6 +419,10 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     send(response, reply);
 
     async function answer(): Promise<Reply> {
+      if (origin === 'api' && method === 'POST' && url.pathname === '/graphql') {
+        checkToken(request);
+        return answerGraphql(request, requestText);
+      }
       // github.com serves downloads without the API's authentication for public repositories; this
       // stand-in's repositories are private, but the token is checked the same way.
       const download = /^\/([^/]+)\/([^/]+)\/releases\/download\/(.+)\/([^/]+)$/.exec(url.pathname);
@@ -480,6 +486,64 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
       await options.beforeOperation?.(operation.operationId);
       return handler(context);
     }
+  }
+
+  /**
+   * GitHub's GraphQL endpoint, for the mutation deployments use: every query is validated against
+   * GitHub's published schema (@octokit/graphql-schema); an invalid one is a recorded violation.
+   */
+  async function answerGraphql(request: IncomingMessage, requestText: string): Promise<Reply> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const { query, variables } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+      query: string;
+      variables?: Record<string, unknown>;
+    };
+    const { validate } = await import('@octokit/graphql-schema');
+    const errors = validate(query);
+    if (errors.length > 0) {
+      violations.push({
+        direction: 'request',
+        request: requestText,
+        message: errors.map((e) => e.message).join('; '),
+      });
+      return { status: 200, body: { errors: errors.map((e) => ({ message: e.message })) } };
+    }
+    if (!/enablePullRequestAutoMerge/.test(query)) {
+      return {
+        status: 200,
+        body: { errors: [{ message: 'the stand-in implements enablePullRequestAutoMerge only' }] },
+      };
+    }
+    const id = String(variables?.pullRequestId ?? '');
+    const pr = state.pullRequests.find((p) => `PR_kwDO${p.id.toString(36)}` === id);
+    if (!pr) {
+      return {
+        status: 200,
+        body: {
+          errors: [
+            { type: 'NOT_FOUND', message: `Could not resolve to a node with the global id of '${id}'.` },
+          ],
+        },
+      };
+    }
+    pr.autoMerge = {
+      mergeMethod: String(variables?.mergeMethod ?? 'MERGE'),
+      enabledAt: new Date().toISOString(),
+    };
+    return {
+      status: 200,
+      body: {
+        data: {
+          enablePullRequestAutoMerge: {
+            pullRequest: {
+              number: pr.number,
+              autoMergeRequest: { enabledAt: pr.autoMerge.enabledAt, mergeMethod: pr.autoMerge.mergeMethod },
+            },
+          },
+        },
+      },
+    };
   }
 
   function checkToken(request: IncomingMessage): void {

@@ -147,6 +147,25 @@ describe('deployment pull requests', () => {
     expect((unknown as Error).message).toMatch(/storageUri/);
   }, 30_000);
 
+  it("turns on auto-merge with a GraphQL mutation that GitHub's schema accepts", async () => {
+    const result = await deploy(options('1.3.5', { autoMerge: 'squash' }));
+    const pr = github.state.pullRequests.find((p) => p.number === result.pullRequestNumber);
+    expect(pr?.autoMerge?.mergeMethod).toBe('SQUASH');
+    expect(github.violations).toEqual([]);
+    // The stand-in's check is real: a query with a field GitHub's schema lacks is refused and recorded.
+    const response = await fetch(`${github.baseUrl}/graphql`, {
+      method: 'POST',
+      headers: { authorization: `token ${github.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query:
+          'mutation { enablePullRequestAutoMerge(input: {pullRequestId: "x"}) { pullRequest { autoMerge } } }',
+      }),
+    });
+    expect(((await response.json()) as { errors: unknown[] }).errors.length).toBeGreaterThan(0);
+    expect(github.violations).toHaveLength(1);
+    github.violations.length = 0;
+  }, 30_000);
+
   it('ends concurrent runs with one pull request holding the newest version', async () => {
     const versions = ['1.4.0', '1.5.0', '1.6.0', '1.7.0', '1.8.0'];
     const results = await Promise.all(versions.map((v) => deploy(options(v, { maxAttempts: 10 }))));

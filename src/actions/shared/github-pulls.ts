@@ -7,6 +7,13 @@ import { getOctokit } from '@actions/github';
 import type { PullRequestApi, PullRequestContent } from '../../core/deploy/deploy.ts';
 import { ConfigurationError } from '../../core/errors.ts';
 
+/** GraphQL mutation of auto-merge (REST has none). */
+export const ENABLE_AUTO_MERGE = `mutation EnableAutoMerge($pullRequestId: ID!, $mergeMethod: PullRequestMergeMethod) {
+  enablePullRequestAutoMerge(input: { pullRequestId: $pullRequestId, mergeMethod: $mergeMethod }) {
+    pullRequest { number autoMergeRequest { enabledAt mergeMethod } }
+  }
+}`;
+
 /** A pull-request API for `repository` (owner/name) at `apiUrl` (GitHub or GitHub Enterprise Server). */
 export function createGitHubPulls(options: {
   token: string;
@@ -105,6 +112,20 @@ export function createGitHubPulls(options: {
       );
       await decorate(number, request);
       return { number: data.number, url: data.html_url };
+    },
+    async enableAutoMerge(number, method) {
+      // GraphQL only: the REST API has no auto-merge. The query is checked against GitHub's schema in tests.
+      const { data } = await call('read the pull request', () =>
+        octokit.rest.pulls.get({ owner, repo, pull_number: number }),
+      );
+      await call(
+        'enable auto-merge (the repository must allow it: Settings → General → Allow auto-merge)',
+        () =>
+          octokit.graphql(ENABLE_AUTO_MERGE, {
+            pullRequestId: data.node_id,
+            mergeMethod: method.toUpperCase(),
+          }),
+      );
     },
     async close(number, comment) {
       await call('comment on the pull request', () =>

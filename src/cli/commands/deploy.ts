@@ -94,6 +94,11 @@ export const deployCommand: Command = {
       value: 'file',
       description: 'mlops.yaml whose deploy: part sets repository, base, labels, reviewers, targets.',
     },
+    'auto-merge': {
+      type: 'string',
+      value: 'method',
+      description: "Turn on GitHub's auto-merge: merge, squash or rebase.",
+    },
     'promote-from': {
       type: 'string',
       value: 'env',
@@ -147,10 +152,11 @@ export const deployCommand: Command = {
         labels: listFlag(context, 'label'),
         reviewers: listFlag(context, 'reviewer'),
         draft: context.flags.draft === true ? true : undefined,
+        autoMerge: stringFlag(context, 'auto-merge'),
       },
       environment,
       loaded,
-      { repository: '--repo' },
+      { repository: '--repo', autoMerge: '--auto-merge' },
     );
     const target = resolveRepository(settings.repository, process.env.GITHUB_SERVER_URL);
     const apiUrl = stringFlag(context, 'api-url') ?? process.env.GITHUB_API_URL;
@@ -177,6 +183,7 @@ export const deployCommand: Command = {
       reviewers,
       draft: settings.draft,
       targets: settings.targets,
+      ...(settings.autoMerge ? { autoMerge: settings.autoMerge } : {}),
     });
     if (!(apiUrl && token)) {
       // No API: record the pull request that would be opened (the demo reads it).

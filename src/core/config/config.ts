@@ -88,6 +88,7 @@ export interface DeployConfig {
       labels?: string[];
       reviewers?: string[];
       draft?: boolean;
+      'auto-merge'?: 'merge' | 'squash' | 'rebase';
       targets?: { file: string; field: string; value: string; document?: number }[];
     }
   >;

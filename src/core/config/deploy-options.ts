@@ -2,9 +2,10 @@
  * The deployment's settings for one environment: flags and inputs win over mlops.yaml's `deploy:`
  * part, whose environment entry adds labels, reviewers, draft and target fields.
  */
-import type { DeployTarget } from '../deploy/deploy.ts';
+import { AUTO_MERGE_METHODS, type AutoMergeMethod, type DeployTarget } from '../deploy/deploy.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { LoadedConfig } from './config.ts';
+import { parseChoice } from './data-options.ts';
 
 export interface DeploySettings {
   repository: string;
@@ -12,15 +13,23 @@ export interface DeploySettings {
   labels: string[];
   reviewers: string[];
   draft: boolean;
+  autoMerge?: AutoMergeMethod;
   targets: DeployTarget[];
 }
 
 /** Merges a request with the config's `deploy:` part for `environment`. */
 export function resolveDeploySettings(
-  request: { repository?: string; base?: string; labels?: string[]; reviewers?: string[]; draft?: boolean },
+  request: {
+    repository?: string;
+    base?: string;
+    labels?: string[];
+    reviewers?: string[];
+    draft?: boolean;
+    autoMerge?: string;
+  },
   environment: string,
   loaded: LoadedConfig | undefined,
-  names: { repository: string },
+  names: { repository: string; autoMerge?: string },
 ): DeploySettings {
   const config = loaded?.config.deploy ?? {};
   const repository = request.repository ?? config.repository;
@@ -31,12 +40,16 @@ export function resolveDeploySettings(
     );
   }
   const entry = config.environments?.[environment];
+  const autoMerge = request.autoMerge
+    ? parseChoice(request.autoMerge, AUTO_MERGE_METHODS, names.autoMerge ?? 'auto-merge')
+    : entry?.['auto-merge'];
   return {
     repository,
     base: request.base ?? config.base ?? 'main',
     labels: request.labels?.length ? request.labels : (entry?.labels ?? []),
     reviewers: request.reviewers?.length ? request.reviewers : (entry?.reviewers ?? []),
     draft: request.draft ?? entry?.draft ?? false,
+    ...(autoMerge ? { autoMerge } : {}),
     targets: (entry?.targets ?? []).map((target) => ({
       file: target.file,
       field: target.field,

@@ -35,7 +35,12 @@ export interface PullRequestApi {
   ): Promise<{ number: number; url: string }>;
   update(number: number, request: PullRequestContent): Promise<{ number: number; url: string }>;
   close(number: number, comment: string): Promise<void>;
+  /** GitHub's auto-merge: the pull request merges itself once its checks and reviews pass. */
+  enableAutoMerge(number: number, method: AutoMergeMethod): Promise<void>;
 }
+
+export const AUTO_MERGE_METHODS = ['merge', 'squash', 'rebase'] as const;
+export type AutoMergeMethod = (typeof AUTO_MERGE_METHODS)[number];
 
 export interface PullRequestContent {
   title: string;
@@ -88,6 +93,8 @@ export interface DeployOptions {
   backoffMs?: number;
   /** Other files whose fields follow the deployment, in the same commit. */
   targets?: DeployTarget[];
+  /** Turn on auto-merge for the pull request (e.g. staging), with this merge method. */
+  autoMerge?: AutoMergeMethod;
 }
 
 export interface DeployResult {
@@ -351,6 +358,7 @@ async function attemptDeploy(
   if (open) {
     const unchanged = upToDate && open.title === content.title && open.body === content.body;
     const updated = unchanged ? open : await options.pullRequests.update(open.number, content);
+    if (options.autoMerge) await options.pullRequests.enableAutoMerge(updated.number, options.autoMerge);
     return {
       operation: unchanged ? 'unchanged' : 'updated',
       ...base,
@@ -360,6 +368,7 @@ async function attemptDeploy(
     };
   }
   const created = await options.pullRequests.create({ ...content, branch, base: options.base });
+  if (options.autoMerge) await options.pullRequests.enableAutoMerge(created.number, options.autoMerge);
   return {
     operation: 'created',
     ...base,
