@@ -236,6 +236,21 @@ describe('deploy-pr action (bundle)', () => {
     expect(again.outputs.operation).toBe('unchanged');
     expect(again.outputs['pull-request-number']).toBe(String(number));
 
+    // A missing environment folder, and a protected deployment branch (protected in an earlier test).
+    const missing = await runAction('deploy-pr', { env, inputs: { ...inputs, environment: 'qa' } });
+    expect(missing.exitCode).toBe(1);
+    expect(missing.annotations.find((a) => a.level === 'error')?.message).toMatch(
+      /has no folder environments\/qa\//,
+    );
+    const protectedBranch = await runAction('deploy-pr', {
+      env,
+      inputs: { ...inputs, environment: 'production' },
+    });
+    expect(protectedBranch.exitCode).toBe(1);
+    expect(protectedBranch.annotations.find((a) => a.level === 'error')?.message).toMatch(
+      /rejected the push/,
+    );
+
     const wrong = await runAction('deploy-pr', { env, inputs: { ...inputs, token: 'not-the-token' } });
     expect(wrong.exitCode).toBe(1);
     expect(wrong.annotations.find((a) => a.level === 'error')?.message).toMatch(/refused the token/);
