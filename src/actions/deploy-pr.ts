@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     environment: inputs.environment,
     model: { name, version },
     packageRef,
-    source: { repository: lineage.repository, commit: lineage.commit },
+    source: { repository: lineage.repository, commit: lineage.commit, runUrl: lineage.runUrl },
     deployedAt: new Date().toISOString(),
     auth: { token: inputs.token },
     pullRequests: createGitHubPulls({

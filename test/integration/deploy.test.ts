@@ -15,6 +15,7 @@ import {
   type PullRequestApi,
   referencePath,
 } from '../../src/core/deploy/deploy.ts';
+import { readPackageSummary } from '../../src/core/deploy/deployed-baseline.ts';
 import { readModelReference } from '../../src/core/deploy/model-reference.ts';
 import { ConfigurationError } from '../../src/core/errors.ts';
 import { type GitServer, startGitServer } from '../harness/git-server.ts';
@@ -72,6 +73,9 @@ function options(version: string, overrides: Partial<DeployOptions> = {}): Deplo
     pullRequests: pulls(),
     labels: ['deploy'],
     backoffMs: 20,
+    // Only local packages are read for the description: the tests have no internet.
+    summarizePackage: async (uri, digest) =>
+      uri.startsWith('file:') ? readPackageSummary(uri, digest) : undefined,
     ...overrides,
   };
 }
@@ -145,6 +149,40 @@ describe('deployment pull requests', () => {
       }),
     ).catch((e: unknown) => e);
     expect((unknown as Error).message).toMatch(/storageUri/);
+  }, 30_000);
+
+  it('closes the proposal when the environment already runs that package', async () => {
+    // The proposal on the branch (previous tests) lands on main by hand; a new run then closes it.
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { temporaryDirectory } = await import('../helpers/example.ts');
+    const work = await temporaryDirectory();
+    const gitIn = (cwd: string, ...args: string[]) =>
+      promisify(execFile)('git', ['-c', `http.extraHeader=${git.extraHeader}`, ...args], { cwd });
+    await gitIn(work, 'clone', '--quiet', git.url(REPO), 'env');
+    const env = join(work, 'env');
+    await gitIn(env, 'fetch', '--quiet', 'origin', branch);
+    await gitIn(env, 'checkout', '--quiet', 'FETCH_HEAD', '--', file);
+    await gitIn(
+      env,
+      '-c',
+      'user.name=t',
+      '-c',
+      'user.email=t@example.test',
+      'commit',
+      '--quiet',
+      '-m',
+      'Merge the deployment by hand',
+    );
+    await gitIn(env, 'push', '--quiet', 'origin', 'HEAD:main');
+    const deployed = readModelReference((await git.readFile(REPO, 'main', file)) ?? '', file).spec.model
+      .version;
+    const result = await deploy(options(deployed));
+    expect(result.operation).toBe('closed');
+    expect(github.state.pullRequests.find((p) => p.number === result.pullRequestNumber)?.state).toBe(
+      'closed',
+    );
+    expect(github.state.comments.at(-1)?.body).toMatch(/already runs breast-cancer/);
   }, 30_000);
 
   it("turns on auto-merge with a GraphQL mutation that GitHub's schema accepts", async () => {
@@ -249,6 +287,23 @@ describe('deploy-pr action (bundle)', () => {
     expect(protectedBranch.exitCode).toBe(1);
     expect(protectedBranch.annotations.find((a) => a.level === 'error')?.message).toMatch(
       /rejected the push/,
+    );
+
+    // A new version updates the same pull request; three runs at once end with one, holding the newest.
+    const newer = await runAction('deploy-pr', {
+      env,
+      inputs: { ...inputs, 'package-ref': ref.replaceAll('3.1.0', '3.2.0') },
+    });
+    expect(newer.outputs).toMatchObject({ operation: 'updated', 'pull-request-number': String(number) });
+    const racing = await Promise.all(
+      ['3.3.0', '3.4.0', '3.5.0'].map((v) =>
+        runAction('deploy-pr', { env, inputs: { ...inputs, 'package-ref': ref.replaceAll('3.1.0', v) } }),
+      ),
+    );
+    expect(racing.map((r) => r.exitCode)).toEqual([0, 0, 0]);
+    expect(openPulls().filter((p) => p.head === branch)).toHaveLength(1);
+    expect(readModelReference((await git.readFile(REPO, branch, file)) ?? '', file).spec.model.version).toBe(
+      '3.5.0',
     );
 
     const wrong = await runAction('deploy-pr', { env, inputs: { ...inputs, token: 'not-the-token' } });

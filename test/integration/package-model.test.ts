@@ -124,6 +124,41 @@ describe('model packages', () => {
     });
   });
 
+  it('tell a deployment pull request their metrics, and the body shows the deltas', async () => {
+    const { readPackageSummary } = await import('../../src/core/deploy/deployed-baseline.ts');
+    const { renderPullRequestBody } = await import('../../src/core/deploy/deploy.ts');
+    const built = await build();
+    const summary = await readPackageSummary(
+      built.archive.startsWith('/') ? `file://${built.archive}` : built.archive,
+      built.digest,
+    );
+    expect(summary?.metrics).toEqual(built.manifest.metrics);
+    await expect(readPackageSummary(`file://${built.archive}`, '0'.repeat(64))).rejects.toThrow(
+      /changed after deployment/,
+    );
+    expect(await readPackageSummary('artifact://42/x@sha256:abc', 'abc')).toBeUndefined();
+    const body = renderPullRequestBody(
+      {
+        repository: 'r',
+        base: 'main',
+        environment: 'staging',
+        model: { name: 'breast-cancer', version: '1.2.0' },
+        packageRef: 'x',
+        source: { repository: null, commit: null },
+        deployedAt: '2026-01-01T00:00:00Z',
+      },
+      { uri: 'file:///p.zip', sha256: 'a'.repeat(64) },
+      undefined,
+      {
+        proposed: { metrics: { roc_auc: 0.99, log_loss: 0.08 }, drifted: ['mean radius'] },
+        current: { metrics: { roc_auc: 0.97 } },
+      },
+    );
+    expect(body).toContain('| roc_auc | 0.9700 | 0.9900 | +0.0200 |');
+    expect(body).toContain('| log_loss | — | 0.08000 | — |');
+    expect(body).toContain('Data drift: 1 column drifted (mean radius).');
+  });
+
   it('keep the model working: ONNX Runtime gives identical outputs from the packaged model', async () => {
     const built = await build({ model: join(models, 'torch-mlp-logits.onnx') });
     const ort = await loadOnnxRuntime();

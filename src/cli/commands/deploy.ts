@@ -173,7 +173,7 @@ export const deployCommand: Command = {
       environment,
       model: { name, version },
       packageRef,
-      source: { repository: lineage.repository, commit: lineage.commit },
+      source: { repository: lineage.repository, commit: lineage.commit, runUrl: lineage.runUrl },
       deployedAt: new Date().toISOString(),
       ...(token ? { auth: { token } } : {}),
       ...(apiUrl && token && createGitHubPulls

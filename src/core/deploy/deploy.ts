@@ -10,6 +10,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConfigurationError } from '../errors.ts';
 import { isSemver } from '../package/lineage.ts';
+import { type PackageSummary, readPackageSummary } from './deployed-baseline.ts';
 import { type DocumentSelector, detectTargetFormat, setField, type TargetFormat } from './edit-target.ts';
 import {
   cloneWorkspace,
@@ -74,7 +75,7 @@ export interface DeployOptions {
   environment: string;
   model: { name: string; version: string };
   packageRef: string;
-  source: { repository: string | null; commit: string | null };
+  source: { repository: string | null; commit: string | null; runUrl?: string | null };
   gates?: { data?: boolean; model?: boolean; metrics?: Record<string, number> };
   /** ISO time written into the reference (the caller's clock, so tests are deterministic). */
   deployedAt: string;
@@ -95,6 +96,11 @@ export interface DeployOptions {
   targets?: DeployTarget[];
   /** Turn on auto-merge for the pull request (e.g. staging), with this merge method. */
   autoMerge?: AutoMergeMethod;
+  /**
+   * Reads what a package says of itself (metrics, drift) for the description; default: fetch it
+   * (release assets and local files; not workflow artifacts).
+   */
+  summarizePackage?: (uri: string, sha256: string) => Promise<PackageSummary | undefined>;
 }
 
 export interface DeployResult {
@@ -350,7 +356,12 @@ async function attemptDeploy(
     title: `Deploy ${options.model.name} ${options.model.version} to ${options.environment}`,
     body:
       options.body ??
-      renderPullRequestBody(options, pkg, existing ? readModelReference(existing, file) : undefined),
+      renderPullRequestBody(
+        options,
+        pkg,
+        existing ? readModelReference(existing, file) : undefined,
+        await summarize(options, pkg, existing ? readModelReference(existing, file) : undefined),
+      ),
     labels: options.labels ?? [],
     reviewers: options.reviewers ?? [],
     draft: options.draft ?? false,
@@ -438,6 +449,7 @@ export function renderPullRequestBody(
   options: DeployOptions,
   pkg: { uri: string; sha256: string },
   current: ReturnType<typeof readModelReference> | undefined,
+  summaries: { proposed?: PackageSummary; current?: PackageSummary } = {},
 ): string {
   const { name, version } = options.model;
   const lines = [
@@ -460,9 +472,42 @@ export function renderPullRequestBody(
       lines.push('', `Metrics: ${metrics.map(([metric, value]) => `${metric} ${value}`).join(', ')}.`);
     lines.push('');
   }
+  const { proposed, current: running } = summaries;
+  if (proposed) {
+    const names = [
+      ...new Set([...Object.keys(proposed.metrics), ...Object.keys(running?.metrics ?? {})]),
+    ].sort();
+    if (names.length > 0) {
+      lines.push('| metric | now | proposed | Δ |', '| --- | --- | --- | --- |');
+      for (const name of names) {
+        const now = running?.metrics[name];
+        const next = proposed.metrics[name];
+        const delta = typeof now === 'number' && typeof next === 'number' ? next - now : undefined;
+        const show = (v: number | null | undefined) => (typeof v === 'number' ? v.toPrecision(4) : '—');
+        const change = delta === undefined ? '—' : `${delta >= 0 ? '+' : ''}${delta.toPrecision(3)}`;
+        lines.push(`| ${name} | ${show(now)} | ${show(next)} | ${change} |`);
+      }
+      lines.push('');
+    }
+    if (proposed.drifted) {
+      const count = proposed.drifted.length;
+      lines.push(
+        count === 0
+          ? 'Data drift: no column drifted from the reference.'
+          : `Data drift: ${count} column${count === 1 ? '' : 's'} drifted (${proposed.drifted.join(', ')}).`,
+        '',
+      );
+    }
+  } else {
+    lines.push(
+      'Metrics of the packages: not readable from here (a workflow artifact cannot be fetched by other runs).',
+      '',
+    );
+  }
   if (options.source.repository) {
     lines.push(
-      `Source: ${options.source.repository}${options.source.commit ? `@${options.source.commit.slice(0, 12)}` : ''}.`,
+      `Source: ${options.source.repository}${options.source.commit ? `@${options.source.commit.slice(0, 12)}` : ''}` +
+        `${options.source.runUrl ? `, built by [this workflow run](${options.source.runUrl})` : ''}; package: ${pkg.uri}.`,
       '',
     );
   }
@@ -475,6 +520,23 @@ export function renderPullRequestBody(
     '',
   );
   return lines.join('\n');
+}
+
+/** The summaries of the proposed and the running package (a failure to read one is not fatal). */
+async function summarize(
+  options: DeployOptions,
+  pkg: { uri: string; sha256: string },
+  current: ReturnType<typeof readModelReference> | undefined,
+): Promise<{ proposed?: PackageSummary; current?: PackageSummary }> {
+  const read =
+    options.summarizePackage ??
+    ((uri: string, sha256: string) => readPackageSummary(uri, sha256, { token: options.auth?.token }));
+  const safely = (uri: string, sha256: string) => read(uri, sha256).catch(() => undefined);
+  const [proposed, running] = await Promise.all([
+    safely(pkg.uri, pkg.sha256),
+    current ? safely(current.spec.package.ref, current.spec.package.sha256) : Promise.resolve(undefined),
+  ]);
+  return { ...(proposed ? { proposed } : {}), ...(running ? { current: running } : {}) };
 }
 
 /** True when the reference on the base already deploys this version and package. */

@@ -38,7 +38,7 @@ export async function fetchPackage(
   uri: string,
   sha256: string,
   target: string,
-  options: { token?: string } = {},
+  options: { token?: string; timeoutMs?: number } = {},
 ): Promise<void> {
   const hash = createHash('sha256');
   let source: Readable;
@@ -52,6 +52,7 @@ export async function fetchPackage(
         ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
       },
       redirect: 'follow',
+      signal: AbortSignal.timeout(options.timeoutMs ?? 300_000),
     });
     if (!response.ok || !response.body) {
       throw new InputError(
@@ -159,5 +160,50 @@ export async function resolveDeployedBaseline(options: {
   } catch (error) {
     await rm(folder, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/** What a package says of itself, for the deployment pull request's description. */
+export interface PackageSummary {
+  /** Headline metrics of its model-validation report (from the manifest). */
+  metrics: Record<string, number | null>;
+  /** Columns its data gate found drifted, when it packaged a data-validation report. */
+  drifted?: string[];
+}
+
+/**
+ * The manifest's metrics and the data report's drifted columns of a package, fetched (file: or
+ * https:) and verified against `sha256`. Undefined when the package cannot be fetched from here
+ * (a workflow artifact) or carries no manifest: the description then says so instead.
+ */
+export async function readPackageSummary(
+  uri: string,
+  sha256: string,
+  options: { token?: string } = {},
+): Promise<PackageSummary | undefined> {
+  if (!/^(file|https?):/.test(uri)) return undefined;
+  const folder = await mkdtemp(join(tmpdir(), 'mlops-summary-'));
+  try {
+    const archive = join(folder, 'package.zip');
+    // A description is not worth a long wait: a package that does not come quickly is left out.
+    await fetchPackage(uri, sha256, archive, { ...options, timeoutMs: 15_000 });
+    const entries = await readZipEntries(archive);
+    const readJson = async (name: string): Promise<Record<string, unknown> | undefined> => {
+      const entry = entries.find((e) => e.name === name);
+      if (!entry) return undefined;
+      const chunks: Buffer[] = [];
+      for await (const chunk of await openZipEntry(archive, entry)) chunks.push(chunk as Buffer);
+      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    };
+    const manifest = await readJson('manifest.json');
+    if (!manifest) return undefined;
+    const summary: PackageSummary = { metrics: (manifest.metrics as PackageSummary['metrics']) ?? {} };
+    const dataGate = (manifest.gates as { data?: { report: string } } | undefined)?.data;
+    const dataReport = dataGate ? await readJson(dataGate.report) : undefined;
+    const drift = dataReport?.drift as { columns: { column: string; drifted: boolean }[] } | undefined;
+    if (drift) summary.drifted = drift.columns.filter((c) => c.drifted).map((c) => c.column);
+    return summary;
+  } finally {
+    await rm(folder, { recursive: true, force: true });
   }
 }
