@@ -353,7 +353,17 @@ function buildFeeds(
     }
     const data = pool.take(`${model.role}:${input.name}`, type, n * width);
     const integer = type === 'int32' || type === 'int64';
-    const narrow = type === 'float32';
+    // float64 data for a float32 input: beyond ±3.4e38 a value would silently become ±Infinity.
+    const limit = type === 'float32' ? FLOAT32_MAX : Number.POSITIVE_INFINITY;
+    const checkCell = (value: number, i: number, cells: ColumnCells, column: string) => {
+      if (Number.isNaN(value)) {
+        if (keep[i] === 0) return;
+        if (!isMissingCell(cells, i, missing)) throw notANumber(cells, i, column, model, batch, reader);
+        onMissing(i, column, model, batch, reader, keep, options.missing);
+      } else if (Number.isFinite(value)) {
+        throw tooLargeForFloat32(value, i, column, input.name, model, batch, reader);
+      }
+    };
     input.columns.forEach((column, j) => {
       const cells = batch.columns[columnIndex.get(column) as number];
       if (!integer && cells.kind === 'text') {
@@ -363,14 +373,8 @@ function buildFeeds(
         const { bytes, start, end } = cells;
         for (let i = 0, at = j; i < n; i++, at += width) {
           const value = parseNumberBytes(bytes, start[i], end[i]);
-          if (Number.isNaN(value) && keep[i] === 1) {
-            if (!isMissingCell(cells, i, missing)) throw notANumber(cells, i, column, model, batch, reader);
-            onMissing(i, column, model, batch, reader, keep, options.missing);
-          }
-          // float64 data for a float32 input: beyond ±3.4e38 it would silently become ±Infinity.
-          if (narrow && (value > FLOAT32_MAX || value < -FLOAT32_MAX) && Number.isFinite(value)) {
-            throw tooLargeForFloat32(value, i, column, input.name, model, batch, reader);
-          }
+          // Rare cells (missing, not a number, too large for float32) are handled out of the loop.
+          if (!(value <= limit && value >= -limit)) checkCell(value, i, cells, column);
           floats[at] = value;
         }
         return;
@@ -380,14 +384,8 @@ function buildFeeds(
         const floats = data as Float32Array | Float64Array;
         for (let i = 0, at = j; i < n; i++, at += width) {
           const value = values[i];
-          if (Number.isNaN(value) && keep[i] === 1) {
-            if (!isMissingCell(cells, i, missing)) throw notANumber(cells, i, column, model, batch, reader);
-            onMissing(i, column, model, batch, reader, keep, options.missing);
-          }
-          // float64 data for a float32 input: beyond ±3.4e38 it would silently become ±Infinity.
-          if (narrow && (value > FLOAT32_MAX || value < -FLOAT32_MAX) && Number.isFinite(value)) {
-            throw tooLargeForFloat32(value, i, column, input.name, model, batch, reader);
-          }
+          // Rare cells (missing, not a number, too large for float32) are handled out of the loop.
+          if (!(value <= limit && value >= -limit)) checkCell(value, i, cells, column);
           floats[at] = value;
         }
         return;

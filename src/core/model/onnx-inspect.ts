@@ -113,6 +113,17 @@ export interface OnnxModelInfo {
   externalFiles: { location: string; path: string; bytes: number }[];
 }
 
+/** The error for a model file that cannot be opened: missing, or unreadable (with the system's code). */
+export function modelReadError(path: string, error: unknown): InputError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new InputError(
+    code === 'ENOENT'
+      ? `Model ${path} not found. Check the path (relative to the working directory).`
+      : `Model ${path} cannot be read (${code}).`,
+    { file: path },
+  );
+}
+
 /**
  * Reads and inspects an ONNX model file. Throws `InputError` naming the file when it is missing,
  * is not an ONNX model, or references external data that is not there.
@@ -122,13 +133,7 @@ export async function inspectOnnxModel(path: string): Promise<OnnxModelInfo> {
   try {
     bytes = await readFile(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(
-      code === 'ENOENT'
-        ? `Model ${path} not found. Check the path (relative to the working directory).`
-        : `Model ${path} cannot be read (${code}).`,
-      { file: path },
-    );
+    throw modelReadError(path, error);
   }
   const info = parseOnnxModel(bytes, path);
   const seen = new Map<string, { location: string; path: string; bytes: number }>();

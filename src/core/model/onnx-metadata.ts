@@ -21,6 +21,7 @@ import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { InputError } from '../errors.ts';
+import { modelReadError } from './onnx-inspect.ts';
 import { concatBytes, encodeLengthDelimited, ProtobufError, ProtobufReader } from './protobuf.ts';
 
 /** ModelProto and StringStringEntryProto field numbers. */
@@ -254,13 +255,7 @@ async function openModel(path: string): Promise<FileHandle> {
   try {
     return await open(path, 'r');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(
-      code === 'ENOENT'
-        ? `Model ${path} not found. Check the path (relative to the working directory).`
-        : `Model ${path} cannot be read (${code}).`,
-      { file: path },
-    );
+    throw modelReadError(path, error);
   }
 }
 
