@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   });
   const target = resolveRepository(settings.repository, process.env.GITHUB_SERVER_URL);
   let packageRef = inputs.packageRef;
-  let promoted: { name: string; version: string } | undefined;
+  let promoted: { name: string; version: string; packageRef: string } | undefined;
   if (inputs.promoteFrom) {
     // Promote: the package the source environment runs, with its digest, for this environment.
     if (!inputs.modelName) {
@@ -91,17 +91,15 @@ async function main(): Promise<void> {
         `Input "${INPUTS.promoteFrom}" needs "${INPUTS.modelName}": the model to promote.`,
       );
     }
-    const { readDeployment } = await import('../core/deploy/deployed-baseline.ts');
-    const { formatPackageRef } = await import('../core/deploy/model-reference.ts');
-    const running = await readDeployment({
+    const { resolvePromotion } = await import('../core/deploy/deployed-baseline.ts');
+    promoted = await resolvePromotion({
       repository: target.url,
       base: settings.base,
       environment: inputs.promoteFrom,
       model: inputs.modelName,
       auth: { token: inputs.token },
     });
-    packageRef = formatPackageRef({ uri: running.spec.package.ref, sha256: running.spec.package.sha256 });
-    promoted = { name: inputs.modelName, version: running.spec.model.version };
+    packageRef = promoted.packageRef;
   }
   if (!packageRef) {
     throw new ConfigurationError(

@@ -9,7 +9,7 @@ import {
   resolveDecideOptions,
   resolveModelOptions,
 } from '../core/config/model-options.ts';
-import { ConfigurationError, ValidationFailure } from '../core/errors.ts';
+import { ValidationFailure } from '../core/errors.ts';
 import { writeJsonAtomic } from '../core/files.ts';
 import { mergeShardFiles, parseShard, writeShardFile } from '../core/model/shards.ts';
 import {
@@ -78,6 +78,8 @@ const NAMES: ModelRequestNames = {
   batchRows: `input "${INPUTS.batchRows}"`,
   minRows: `input "${INPUTS.minRows}"`,
   format: `input "${INPUTS.format}"`,
+  environmentRepository: `input "${INPUTS.environmentRepository}"`,
+  deployedModel: `input "${INPUTS.deployedModel}"`,
 };
 
 /** A multi-line or comma-separated input as a list (empty lines and `#` comments dropped). */
@@ -119,12 +121,16 @@ function getInputs() {
       minRows: getOptionalInput(INPUTS.minRows),
       format: getOptionalInput(INPUTS.format),
       delimiter: core.getInput(INPUTS.delimiter, { trimWhitespace: false }) || undefined,
+      environmentRepository: getOptionalInput(INPUTS.environmentRepository),
+      deployedModel: getOptionalInput(INPUTS.deployedModel),
+      token: getOptionalInput(INPUTS.token),
     },
   };
 }
 
 async function main(): Promise<void> {
   const inputs = getInputs();
+  if (inputs.request.token) core.setSecret(inputs.request.token);
   const loaded = inputs.config
     ? await (await import('../core/config/config.ts')).loadConfig(inputs.config)
     : undefined;
@@ -150,25 +156,6 @@ async function main(): Promise<void> {
     return;
   } else {
     const options = resolveModelOptions(inputs.request, loaded, NAMES);
-    if (options.baseline?.startsWith('environment:')) {
-      // The model deployed in that environment: its reference in the environment repository.
-      const repository = getOptionalInput(INPUTS.environmentRepository) ?? loaded?.config.deploy?.repository;
-      const model = getOptionalInput(INPUTS.deployedModel);
-      if (!repository || !model) {
-        throw new ConfigurationError(
-          `baseline ${options.baseline} needs the inputs "${INPUTS.environmentRepository}" (or deploy.repository in the config) and "${INPUTS.deployedModel}".`,
-        );
-      }
-      const token = getOptionalInput(INPUTS.token);
-      if (token) core.setSecret(token);
-      const { resolveRepository } = await import('../core/deploy/deploy.ts');
-      options.deployment = {
-        repository: resolveRepository(repository, process.env.GITHUB_SERVER_URL).url,
-        base: loaded?.config.deploy?.base,
-        model,
-        ...(token ? { token } : {}),
-      };
-    }
     report = await validateModel(options, actionsLogger);
   }
   await writeJsonAtomic(inputs.reportPath, report);

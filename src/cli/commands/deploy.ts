@@ -23,20 +23,14 @@ async function readPromotion(
       'mlops deploy --promote-from: give --repo (or deploy.repository in --config).',
     );
   const token = process.env[stringFlag(context, 'token-env') ?? 'GITHUB_TOKEN'];
-  const { readDeployment } = await import('../../core/deploy/deployed-baseline.ts');
-  const { formatPackageRef } = await import('../../core/deploy/model-reference.ts');
-  const running = await readDeployment({
+  const { resolvePromotion } = await import('../../core/deploy/deployed-baseline.ts');
+  return resolvePromotion({
     repository: resolveRepository(repository, process.env.GITHUB_SERVER_URL).url,
     base: stringFlag(context, 'base') ?? loaded?.config.deploy?.base,
     environment,
     model,
     ...(token ? { auth: { token } } : {}),
   });
-  return {
-    name: model,
-    version: running.spec.model.version,
-    packageRef: formatPackageRef({ uri: running.spec.package.ref, sha256: running.spec.package.sha256 }),
-  };
 }
 
 export const deployCommand: Command = {

@@ -33,6 +33,8 @@ const NAMES: ModelRequestNames = {
   batchRows: '--batch-rows',
   minRows: '--min-rows',
   format: '--format',
+  environmentRepository: '--env-repo',
+  deployedModel: '--deployed-model',
 };
 
 export const validateModelCommand: Command = {
@@ -191,6 +193,9 @@ export const validateModelCommand: Command = {
       slices: listFlag(context, 'slice'),
       format: stringFlag(context, 'format'),
       delimiter: stringFlag(context, 'delimiter'),
+      environmentRepository: stringFlag(context, 'env-repo'),
+      deployedModel: stringFlag(context, 'deployed-model'),
+      token: process.env.GITHUB_TOKEN || undefined,
     };
     const reportPath = stringFlag(context, 'report');
     let report: ModelValidationReport;
@@ -205,22 +210,6 @@ export const validateModelCommand: Command = {
         );
       }
       const options = resolveModelOptions(request, loaded, NAMES);
-      if (options.baseline?.startsWith('environment:')) {
-        const repository = stringFlag(context, 'env-repo') ?? loaded?.config.deploy?.repository;
-        const model = stringFlag(context, 'deployed-model');
-        if (!repository || !model) {
-          throw new ConfigurationError(
-            `--baseline ${options.baseline} needs --env-repo (or deploy.repository in the config) and --deployed-model NAME.`,
-          );
-        }
-        const { resolveRepository } = await import('../../core/deploy/deploy.ts');
-        options.deployment = {
-          repository: resolveRepository(repository, process.env.GITHUB_SERVER_URL).url,
-          base: loaded?.config.deploy?.base,
-          model,
-          ...(process.env.GITHUB_TOKEN ? { token: process.env.GITHUB_TOKEN } : {}),
-        };
-      }
       const shardText = stringFlag(context, 'shard');
       const saveOutcomes = stringFlag(context, 'save-outcomes');
       if (shardText || saveOutcomes) {

@@ -4,6 +4,7 @@
  * from both are combined; paths in the config are relative to it.
  */
 import { TABLE_FORMATS } from '../data/batch.ts';
+import { resolveRepository } from '../deploy/deploy.ts';
 import { ConfigurationError } from '../errors.ts';
 import { type GateSpec, ON_MISSING_BASELINE, parseGateConfig, parseGateExpression } from '../model/gates.ts';
 import { TASKS } from '../model/metric-names.ts';
@@ -36,6 +37,11 @@ export interface ModelGateRequest {
   slices?: string[];
   format?: string;
   delimiter?: string;
+  /** With `baseline: environment:<name>`: the environment repository and the model's name there. */
+  environmentRepository?: string;
+  deployedModel?: string;
+  /** Token that can read the environment repository (and its packages). */
+  token?: string;
 }
 
 /** How each request field is called in this adapter (flag or input), for messages. */
@@ -54,6 +60,9 @@ export interface ModelRequestNames {
   batchRows: string;
   minRows: string;
   format: string;
+  /** Optional: only needed for an `environment:<name>` baseline. */
+  environmentRepository?: string;
+  deployedModel?: string;
 }
 
 /** Merges a request with the config into validated model-gate options. */
@@ -133,6 +142,7 @@ export function resolveModelOptions(
       classes: loaded ? `${loaded.file} (model.classes)` : undefined,
     },
     config: loaded?.file,
+    ...deploymentBaseline(request, loaded, names),
   };
 }
 
@@ -208,6 +218,31 @@ export function resolveDecideOptions(
       latencyP95Ms: config.budgets?.['latency-p95-ms'],
       latencyP99Ms: config.budgets?.['latency-p99-ms'],
       sizeBytes: sizeMb === undefined ? undefined : Math.round(sizeMb * 1e6),
+    },
+  };
+}
+
+/** For `baseline: environment:<name>`: where the deployed model is looked up. */
+function deploymentBaseline(
+  request: ModelGateRequest,
+  loaded: LoadedConfig | undefined,
+  names: ModelRequestNames,
+): Pick<ValidateModelOptions, 'deployment'> {
+  const baseline = request.baseline ?? loaded?.config.model?.baseline;
+  if (!baseline?.startsWith('environment:')) return {};
+  const repository = request.environmentRepository ?? loaded?.config.deploy?.repository;
+  const model = request.deployedModel;
+  if (!repository || !model) {
+    throw new ConfigurationError(
+      `baseline ${baseline} needs the environment repository (${names.environmentRepository ?? 'its input'}, or deploy.repository in mlops.yaml) and the model's name there (${names.deployedModel ?? 'its input'}).`,
+    );
+  }
+  return {
+    deployment: {
+      repository: resolveRepository(repository, process.env.GITHUB_SERVER_URL).url,
+      base: loaded?.config.deploy?.base,
+      model,
+      ...(request.token ? { token: request.token } : {}),
     },
   };
 }

@@ -249,7 +249,9 @@ async function attemptDeploy(
   }
   const path = join(workspace.dir, file);
   const existing = existsSync(path) ? await readFile(path, 'utf8') : undefined;
-  const previousVersion = existing ? readModelReference(existing, file).spec.model.version : undefined;
+  // What the environment runs now (the reference on the base), parsed once.
+  const current = existing ? readModelReference(existing, file) : undefined;
+  const previousVersion = current?.spec.model.version;
   const next = updateModelReference(existing, {
     name: options.model.name,
     environment: options.environment,
@@ -267,7 +269,7 @@ async function attemptDeploy(
 
   // The environment already runs this package: nothing to propose, and a stale proposal goes.
   const sameAsBase =
-    existing !== undefined && sameDeployment(existing, file, options.model.version, pkg.sha256);
+    current?.spec.model.version === options.model.version && current.spec.package.sha256 === pkg.sha256;
   if (sameAsBase) {
     if (open && options.pullRequests) {
       await options.pullRequests.close(
@@ -355,13 +357,7 @@ async function attemptDeploy(
   const content: PullRequestContent = {
     title: `Deploy ${options.model.name} ${options.model.version} to ${options.environment}`,
     body:
-      options.body ??
-      renderPullRequestBody(
-        options,
-        pkg,
-        existing ? readModelReference(existing, file) : undefined,
-        await summarize(options, pkg, existing ? readModelReference(existing, file) : undefined),
-      ),
+      options.body ?? renderPullRequestBody(options, pkg, current, await summarize(options, pkg, current)),
     labels: options.labels ?? [],
     reviewers: options.reviewers ?? [],
     draft: options.draft ?? false,
@@ -537,12 +533,6 @@ async function summarize(
     current ? safely(current.spec.package.ref, current.spec.package.sha256) : Promise.resolve(undefined),
   ]);
   return { ...(proposed ? { proposed } : {}), ...(running ? { current: running } : {}) };
-}
-
-/** True when the reference on the base already deploys this version and package. */
-function sameDeployment(text: string, file: string, version: string, sha256: string): boolean {
-  const reference = readModelReference(text, file);
-  return reference.spec.model.version === version && reference.spec.package.sha256 === sha256;
 }
 
 /** Semver precedence (https://semver.org/#spec-item-11): negative, zero or positive. */

@@ -16,7 +16,7 @@ import { ConfigurationError, InputError } from '../errors.ts';
 import { openZipEntry, readZipEntries } from '../package/zip.ts';
 import { referencePath } from './deploy.ts';
 import { cloneWorkspace, type GitAuth } from './git-workspace.ts';
-import { type ModelDeployment, readModelReference } from './model-reference.ts';
+import { formatPackageRef, type ModelDeployment, readModelReference } from './model-reference.ts';
 
 export const ENVIRONMENT_BASELINE = /^environment:([A-Za-z0-9][A-Za-z0-9._-]*)$/;
 
@@ -113,6 +113,25 @@ export async function readDeployment(options: {
   } finally {
     await workspace.remove();
   }
+}
+
+/**
+ * Promotion: the package `model` runs on in `environment` (e.g. staging), as a reference with its
+ * digest and version, to propose for another environment.
+ */
+export async function resolvePromotion(options: {
+  repository: string;
+  base?: string;
+  environment: string;
+  model: string;
+  auth?: GitAuth;
+}): Promise<{ name: string; version: string; packageRef: string }> {
+  const running = await readDeployment(options);
+  return {
+    name: options.model,
+    version: running.spec.model.version,
+    packageRef: formatPackageRef({ uri: running.spec.package.ref, sha256: running.spec.package.sha256 }),
+  };
 }
 
 /**

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { digestFile } from '../digest.ts';
 import { InputError } from '../errors.ts';
 import { parseOnnxModel } from '../model/onnx-inspect.ts';
 import {
@@ -51,7 +52,7 @@ export async function verifyPackage(path: string): Promise<VerifyResult> {
   const problems: string[] = [];
   let digest: string | undefined;
   const contents = isDirectory ? await readFolder(path) : await readArchive(path);
-  if (!isDirectory) digest = await hashFile(path);
+  if (!isDirectory) digest = (await digestFile(path)).sha256;
   problems.push(...contents.problems);
 
   const manifestFile = contents.files.find((f) => f.path === PACKAGE_FILES.manifest);
@@ -188,9 +189,4 @@ async function readArchive(archive: string): Promise<PackageContents> {
       return Buffer.concat(chunks);
     },
   };
-}
-
-async function hashFile(path: string): Promise<string> {
-  const { digestFile } = await import('../digest.ts');
-  return (await digestFile(path)).sha256;
 }
