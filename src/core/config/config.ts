@@ -3,7 +3,7 @@
  * and "did you mean" for typos.
  */
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { ConfigurationError } from '../errors.ts';
@@ -125,7 +125,7 @@ export async function loadConfig(file: string): Promise<LoadedConfig> {
   }
   const config = parseConfig(text, file);
   const base = dirname(resolve(file));
-  return { config, file, resolvePath: (path) => resolve(base, path) };
+  return { config, file, resolvePath: (path) => resolveConfigPath(base, path) };
 }
 
 /** Parses and validates config text; `file` is used in messages. */
@@ -228,4 +228,15 @@ function lineOf(
     if (pair) range = (pair.key as { range?: [number, number, number] }).range;
   }
   return range ? lineCounter.linePos(range[0]).line : undefined;
+}
+
+/**
+ * A path from the config, relative to the config's folder. Returned relative to the working directory
+ * when it lies inside it, so reports, annotations and PR comments show `data/test.csv` rather than
+ * the runner's absolute checkout path.
+ */
+export function resolveConfigPath(base: string, path: string): string {
+  const absolute = resolve(base, path);
+  const fromCwd = relative(process.cwd(), absolute);
+  return fromCwd === '' || fromCwd.startsWith('..') || isAbsolute(fromCwd) ? absolute : fromCwd;
 }

@@ -114,6 +114,11 @@ export interface DeployResult {
   file: string;
   /** The version the environment ran before (from the base branch), if any. */
   previousVersion?: string;
+  /**
+   * Without a pull request API: the title and description the pull request would have, so the caller
+   * can record it (the CLI writes them to a file).
+   */
+  proposal?: { title: string; body: string };
 }
 
 /** `environments/<env>/models/<model>.yaml`: where a model's reference lives. */
@@ -347,17 +352,20 @@ async function attemptDeploy(
     }
   }
   const pushedCommit = upToDate && remote ? remote.head : commit;
+  const title = `Deploy ${options.model.name} ${options.model.version} to ${options.environment}`;
+  const body =
+    options.body ?? renderPullRequestBody(options, pkg, current, await summarize(options, pkg, current));
   if (!options.pullRequests) {
     return {
       operation: upToDate ? 'unchanged' : remote ? 'updated' : 'created',
       ...base,
       commit: pushedCommit,
+      proposal: { title, body },
     };
   }
   const content: PullRequestContent = {
-    title: `Deploy ${options.model.name} ${options.model.version} to ${options.environment}`,
-    body:
-      options.body ?? renderPullRequestBody(options, pkg, current, await summarize(options, pkg, current)),
+    title,
+    body,
     labels: options.labels ?? [],
     reviewers: options.reviewers ?? [],
     draft: options.draft ?? false,

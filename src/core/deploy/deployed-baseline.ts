@@ -88,6 +88,14 @@ export async function fetchPackage(
  * The ModelDeployment of `model` in `environment` on the environment repository's base branch
  * (what runs there). Throws `ConfigurationError` when the environment has no such model.
  */
+/**
+ * The environment has no reference for the model (nothing deployed yet). A user's mistake for a
+ * promotion; for a baseline it means "no baseline yet" (the first model of a project).
+ */
+export class NotDeployedError extends ConfigurationError {
+  override name = 'NotDeployedError';
+}
+
 export async function readDeployment(options: {
   repository: string;
   base?: string;
@@ -105,7 +113,7 @@ export async function readDeployment(options: {
     try {
       text = await workspace.git.show([`HEAD:${file}`]);
     } catch {
-      throw new ConfigurationError(
+      throw new NotDeployedError(
         `${options.environment} runs no ${options.model}: ${file} is not on ${options.base ?? 'main'} of ${options.repository}.`,
       );
     }

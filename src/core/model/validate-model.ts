@@ -11,6 +11,7 @@ import { openTable } from '../data/open-table.ts';
 import {
   type DeployedBaseline,
   ENVIRONMENT_BASELINE,
+  NotDeployedError,
   resolveDeployedBaseline,
 } from '../deploy/deployed-baseline.ts';
 import { digestFile } from '../digest.ts';
@@ -163,6 +164,8 @@ export interface ModelValidationReport {
   target: string;
   candidate: ModelIdentity;
   baseline?: ModelIdentity | { path: string; sha256: string; report: true; sameData: boolean };
+  /** Why a baseline that was asked for does not exist (e.g. the environment runs no such model yet). */
+  missingBaseline?: string;
   data: { path: string; sha256: string; bytes: number; format: string; rows: number; droppedRows: number };
   features: string[];
   output: {
@@ -226,6 +229,8 @@ export interface EvaluatedModels {
   size: ModelValidationReport['size'];
   latency?: LatencyReport;
   parity?: ParityReport;
+  /** Why a baseline that was asked for does not exist (e.g. nothing deployed yet). */
+  missingBaseline?: string;
 }
 
 interface PreparedModel {
@@ -271,22 +276,33 @@ export async function evaluateModelGate(
   // `environment:<name>`: the model deployed there, fetched from its package and verified.
   const environment = options.baseline ? ENVIRONMENT_BASELINE.exec(options.baseline)?.[1] : undefined;
   let deployed: DeployedBaseline | undefined;
+  let notDeployed: string | undefined;
   if (environment) {
     if (!options.deployment) {
       throw new ConfigurationError(
         `baseline ${options.baseline} needs the environment repository and the model's name there: set deploy.repository in mlops.yaml (or --env-repo) and --deployed-model NAME.`,
       );
     }
-    deployed = await resolveDeployedBaseline({
-      repository: options.deployment.repository,
-      base: options.deployment.base,
-      environment,
-      model: options.deployment.model,
-      ...(options.deployment.token ? { auth: { token: options.deployment.token } } : {}),
-    });
-    logger.info(`Baseline: ${options.deployment.model} ${deployed.version} as deployed in ${environment}`);
+    try {
+      deployed = await resolveDeployedBaseline({
+        repository: options.deployment.repository,
+        base: options.deployment.base,
+        environment,
+        model: options.deployment.model,
+        ...(options.deployment.token ? { auth: { token: options.deployment.token } } : {}),
+      });
+      logger.info(`Baseline: ${options.deployment.model} ${deployed.version} as deployed in ${environment}`);
+    } catch (error) {
+      // The project's first model: nothing deployed yet is a missing baseline, which
+      // on-missing-baseline decides (a CI template with environment:staging works from day one).
+      if (!(error instanceof NotDeployedError)) throw error;
+      notDeployed = error.message;
+      logger.warning(
+        `No baseline: ${error.message} Change gates follow on-missing-baseline (${options.onMissingBaseline ?? MODEL_GATE_DEFAULTS.onMissingBaseline}).`,
+      );
+    }
   }
-  const baselinePath = deployed?.model ?? options.baseline;
+  const baselinePath = environment ? deployed?.model : options.baseline;
   let baseline: PreparedModel | undefined;
   try {
     baseline =
@@ -364,6 +380,7 @@ export async function evaluateModelGate(
     ...(savedBaseline && options.baseline
       ? { baselineReport: { path: options.baseline, ...savedBaseline } }
       : {}),
+    ...(notDeployed ? { missingBaseline: notDeployed } : {}),
     data: {
       path: options.data,
       sha256: dataDigest.sha256,
@@ -507,6 +524,7 @@ export function decideModelGate(evaluated: EvaluatedModels, options: DecideOptio
             },
           }
         : {}),
+    ...(evaluated.missingBaseline ? { missingBaseline: evaluated.missingBaseline } : {}),
     data: evaluated.data,
     features: evaluated.features,
     output: evaluated.output,
