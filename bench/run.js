@@ -295,7 +295,7 @@ const bundleHashes = {};
 function snapshotBundles(args) {
   snapshotDir = join(dataDir, `dist-snapshot-${process.pid}`);
   const copy = (file) => {
-    // dist/ may be in the middle of a rebuild (scripts/build.js deletes it first): wait a little.
+    // dist/ may be in the middle of a rebuild (scripts/build.js swaps the new build in by two renames): wait a little.
     for (let i = 0; i < 20 && !existsSync(file); i++) spawnSync('sleep', ['0.5']);
     if (!existsSync(file)) return file;
     const target = join(snapshotDir, relative(join(root, 'dist'), file));

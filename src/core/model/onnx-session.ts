@@ -17,7 +17,8 @@ export function loadOnnxRuntime(): Promise<OrtModule> {
     const reason = error instanceof Error ? error.message : String(error);
     throw new ConfigurationError(
       `ONNX Runtime cannot be loaded on this runner (${process.platform}-${process.arch}): ${reason}. ` +
-        'onnxruntime-node ships CPU binaries for Linux, macOS and Windows on x64/arm64; use such a runner.',
+        'Released actions ship ONNX Runtime for Linux x64 and arm64 (glibc) only: use such a runner. ' +
+        'The CLI from a clone (npm ci) runs wherever onnxruntime-node does (Linux, macOS arm64, Windows).',
     );
   });
   return runtime;
