@@ -46,6 +46,14 @@ const OPERATIONS = [
   // Check runs (gate results on a commit).
   'POST /repos/{owner}/{repo}/check-runs',
   'PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}',
+  // The report action: its check runs found again on a re-run, and their annotations (GitHub
+  // appends annotations on every update, so a re-run adds only the missing ones).
+  'GET /repos/{owner}/{repo}/commits/{ref}/check-runs',
+  'GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations',
+  // The report action's sticky commit comment (push events without a pull request).
+  'GET /repos/{owner}/{repo}/commits/{commit_sha}/comments',
+  'POST /repos/{owner}/{repo}/commits/{commit_sha}/comments',
+  'PATCH /repos/{owner}/{repo}/comments/{comment_id}',
 ];
 
 /** Packs the pinned package into `dir` and returns the parsed description and the tarball's integrity. */

@@ -7,6 +7,7 @@ import { deployCommand } from './commands/deploy.ts';
 import { historyCommand } from './commands/history.ts';
 import { packageCommand } from './commands/package.ts';
 import { profileCommand } from './commands/profile.ts';
+import { reportCommand } from './commands/report.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { validateDataCommand } from './commands/validate-data.ts';
 import { validateModelCommand } from './commands/validate-model.ts';
@@ -16,6 +17,7 @@ const COMMANDS: Command[] = [
   validateModelCommand,
   packageCommand,
   deployCommand,
+  reportCommand,
   profileCommand,
   schemaCommand,
   historyCommand,

@@ -11,7 +11,8 @@
  *
  * State is real: releases and their assets (bytes, digests, unique tags and names), one or more
  * minimal repositories with branches (`state.setBranch`, what a push did), pull requests (create,
- * list by head/base/state, update, labels, reviewers), their comments, and check runs. Like GitHub,
+ * list by head/base/state, update, labels, reviewers), their comments, comments on commits, and
+ * check runs (create, update, list for a commit, annotations appended on every update). Like GitHub,
  * uploads are served by a separate origin (`uploadUrl`, the origin in a release's `upload_url`), and
  * the API origin refuses them: a client that posts assets to its API base URL would fail against
  * github.com too.
@@ -108,6 +109,16 @@ export interface StandInComment {
   updatedAt: string;
 }
 
+/** A comment on a commit (what the commit page shows under the diff). */
+export interface StandInCommitComment {
+  id: number;
+  repository: string;
+  commitSha: string;
+  body: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
 /** A check run on a commit. */
 export interface StandInCheckRun {
   id: number;
@@ -163,6 +174,7 @@ export interface GitHubApiState {
   releases: StandInRelease[];
   pullRequests: StandInPullRequest[];
   comments: StandInComment[];
+  commitComments: StandInCommitComment[];
   checkRuns: StandInCheckRun[];
   /** Records that `branch` of `repository` points at `sha` (what a push to the git server did). */
   setBranch(repository: string, branch: string, sha: string): void;
@@ -170,6 +182,14 @@ export interface GitHubApiState {
   findRelease(repository: string, tag: string): StandInRelease | undefined;
   /** Creates a published release directly, as if someone else had (no request is recorded). */
   addRelease(repository: string, tag: string, name?: string): StandInRelease;
+  /**
+   * Opens a pull request directly, as a contributor would (no request is recorded): `head` is set
+   * to `headSha` and `base` must exist.
+   */
+  addPullRequest(
+    repository: string,
+    pull: { head: string; headSha: string; base?: string; title?: string },
+  ): StandInPullRequest;
 }
 
 /** Options of {@link startGitHubApi}. */
@@ -195,6 +215,11 @@ export interface GitHubApiOptions {
    * change the state in between (another run creating the same release first).
    */
   beforeOperation?: (operationId: string) => void | Promise<void>;
+  /**
+   * Operations the token may not use: a valid request for one gets GitHub's 403 "Resource not
+   * accessible by integration", like a GITHUB_TOKEN without that permission (e.g. no `checks: write`).
+   */
+  forbid?: (operationId: string) => boolean;
 }
 
 /** A running stand-in. */
@@ -321,6 +346,7 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     releases: [],
     pullRequests: [],
     comments: [],
+    commitComments: [],
     checkRuns: [],
     setBranch(repository, branch, sha) {
       const known = repositories.get(repository.toLowerCase());
@@ -337,6 +363,34 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
       const known = repositories.get(repository.toLowerCase());
       if (!known) throw new Error(`addRelease: unknown repository ${repository}`);
       return createRelease(known, { tag_name: tag, name });
+    },
+    addPullRequest(repository, pull) {
+      const known = repositories.get(repository.toLowerCase());
+      if (!known) throw new Error(`addPullRequest: unknown repository ${repository}`);
+      const base = pull.base ?? known.defaultBranch;
+      if (!known.branches.has(base)) throw new Error(`addPullRequest: unknown base branch ${base}`);
+      known.branches.set(pull.head, pull.headSha);
+      const now = timestamp();
+      const pr: StandInPullRequest = {
+        id: allocateId(),
+        repository: repositoryKey(known),
+        number: nextIssueNumber(known),
+        title: pull.title ?? `Change ${pull.head}`,
+        body: null,
+        head: pull.head,
+        base,
+        state: 'open',
+        draft: false,
+        maintainerCanModify: true,
+        labels: [],
+        requestedReviewers: [],
+        requestedTeams: [],
+        createdAt: now,
+        updatedAt: now,
+        closedAt: null,
+      };
+      this.pullRequests.push(pr);
+      return pr;
     },
   };
 
@@ -471,7 +525,7 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
         context.body = await readJsonBody(request, operation, requestText, record);
       }
       if (!repository) throw notFound(operation.documentationUrl);
-      if (method !== 'GET' && bearerToken(request) !== token) {
+      if ((method !== 'GET' && bearerToken(request) !== token) || options.forbid?.(operation.operationId)) {
         throw new ReplyError({
           status: 403,
           body: {
@@ -1044,6 +1098,51 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     };
   }
 
+  function commitCommentJson(repository: StandInRepository, comment: StandInCommitComment) {
+    const api = urls.repo(repository);
+    return {
+      html_url: `${urls.html(repository)}/commit/${comment.commitSha}#commitcomment-${comment.id}`,
+      url: `${api}/comments/${comment.id}`,
+      id: comment.id,
+      node_id: `CC_kwDO${comment.id.toString(36)}`,
+      body: comment.body,
+      path: null,
+      position: null,
+      line: null,
+      commit_id: comment.commitSha,
+      user: userJson(BOT_USER),
+      created_at: comment.createdAt,
+      updated_at: comment.updatedAt,
+      author_association: 'CONTRIBUTOR',
+    };
+  }
+
+  function annotationJson(repository: StandInRepository, run: StandInCheckRun, annotation: unknown) {
+    const a = annotation as {
+      path: string;
+      start_line: number;
+      end_line: number;
+      start_column?: number;
+      end_column?: number;
+      annotation_level: string;
+      message: string;
+      title?: string;
+      raw_details?: string;
+    };
+    return {
+      path: a.path,
+      blob_href: `${urls.html(repository)}/blob/${run.headSha}/${a.path}`,
+      start_line: a.start_line,
+      end_line: a.end_line,
+      start_column: a.start_column ?? null,
+      end_column: a.end_column ?? null,
+      annotation_level: a.annotation_level,
+      title: a.title ?? null,
+      message: a.message,
+      raw_details: a.raw_details ?? null,
+    };
+  }
+
   function actionsAppJson() {
     return {
       id: 15368,
@@ -1495,6 +1594,94 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
       comment.body = (context.body as { body: string }).body;
       comment.updatedAt = timestamp();
       return { status: 200, body: commentJson(context.repository, comment) };
+    },
+
+    'repos/list-comments-for-commit': (context) => {
+      const sha = String(context.params.commit_sha);
+      const comments = state.commitComments.filter(
+        (comment) => comment.repository === repositoryKey(context.repository) && comment.commitSha === sha,
+      );
+      return paginate(
+        context,
+        comments.map((comment) => commitCommentJson(context.repository, comment)),
+      );
+    },
+
+    'repos/create-commit-comment': (context) => {
+      const body = context.body as { body: string; path?: string; position?: number; line?: number };
+      if (body.path !== undefined || body.position !== undefined || body.line !== undefined) {
+        // Comments on a line of the diff are not modelled: the stand-in's commits have no files.
+        throw new Error('the stand-in implements commit comments without path, position or line only');
+      }
+      const now = timestamp();
+      const comment: StandInCommitComment = {
+        id: allocateId(),
+        repository: repositoryKey(context.repository),
+        commitSha: String(context.params.commit_sha),
+        body: body.body,
+        createdAt: now,
+        updatedAt: now,
+      };
+      state.commitComments.push(comment);
+      const json = commitCommentJson(context.repository, comment);
+      return { status: 201, body: json, headers: { location: json.url } };
+    },
+
+    'repos/update-commit-comment': (context) => {
+      const comment = state.commitComments.find(
+        (candidate) =>
+          candidate.id === context.params.comment_id &&
+          candidate.repository === repositoryKey(context.repository),
+      );
+      if (!comment) throw notFound(context.operation.documentationUrl);
+      comment.body = (context.body as { body: string }).body;
+      comment.updatedAt = timestamp();
+      return { status: 200, body: commitCommentJson(context.repository, comment) };
+    },
+
+    'checks/list-for-ref': (context) => {
+      // `ref` is a SHA, a branch or a tag name; the stand-in knows branches.
+      const ref = String(context.params.ref);
+      const sha = context.repository.branches.get(ref.replace(/^refs\/heads\//, '')) ?? ref;
+      const {
+        check_name: name,
+        status,
+        filter = 'latest',
+      } = context.query as {
+        check_name?: string;
+        status?: string;
+        filter?: string;
+      };
+      let runs = state.checkRuns.filter(
+        (run) =>
+          run.repository === repositoryKey(context.repository) &&
+          run.headSha === sha &&
+          (name === undefined || run.name === name) &&
+          (status === undefined || run.status === status),
+      );
+      if (filter === 'latest') {
+        // The most recent run of each name.
+        runs = runs.filter((run) => !runs.some((other) => other.name === run.name && other.id > run.id));
+      }
+      runs.sort((a, b) => b.id - a.id);
+      const page = paginate(
+        context,
+        runs.map((run) => checkRunJson(context.repository, run)),
+      );
+      return { ...page, body: { total_count: runs.length, check_runs: page.body } };
+    },
+
+    'checks/list-annotations': (context) => {
+      const run = state.checkRuns.find(
+        (candidate) =>
+          candidate.id === context.params.check_run_id &&
+          candidate.repository === repositoryKey(context.repository),
+      );
+      if (!run) throw notFound(context.operation.documentationUrl);
+      return paginate(
+        context,
+        run.output.annotations.map((annotation) => annotationJson(context.repository, run, annotation)),
+      );
     },
 
     'checks/create': (context) => {

@@ -3,6 +3,7 @@
  * report is read: nothing is recomputed here.
  */
 
+import type { Finding } from '../data/findings.ts';
 import type { DataProfile } from '../data/profile-types.ts';
 import type { DataValidationReport } from '../data/validate-data.ts';
 import { formatNumber } from '../data/validate-data.ts';
@@ -15,67 +16,80 @@ const SEVERITY_ICON = { error: '❌', warning: '⚠️', info: 'ℹ️' } as con
 
 /** Markdown for a data report: verdict, findings (worst first), drift, then the profile collapsed. */
 export function renderDataReport(report: DataValidationReport, reportPath?: string): string {
-  const { summary } = report;
   const verdict = report.passed ? '✅ Data gate passed' : '❌ Data gate failed';
-  const parts: string[] = [`## ${verdict}`];
+  const parts: string[] = [`## ${verdict}`, renderDataOverview(report)];
   parts.push(
-    `**${escapeMarkdown(report.inputs.data.path)}**: ${summary.rows.toLocaleString('en-US')} rows, ${summary.columns} columns · ` +
-      `${summary.findings.error} errors, ${summary.findings.warning} warnings` +
-      (report.drift ? ` · ${summary.driftedColumns} of ${report.drift.columns.length} columns drifted` : '') +
-      ` · fails on: ${report.failOn}`,
+    report.findings.length > 0 ? `### Findings\n\n${renderFindings(report.findings)}` : 'No findings.',
   );
-  if (report.findings.length > 0) {
-    const rows = report.findings.map((f) => [
-      `${SEVERITY_ICON[f.severity]} ${f.severity}`,
-      escapeMarkdown(f.check + (f.rule ? ` (${f.rule})` : '')),
-      f.column === undefined ? '' : `\`${escapeMarkdown(f.column)}\``,
-      f.count.toLocaleString('en-US'),
-      escapeMarkdown(f.message),
-      f.lines?.length ? f.lines.join(', ') : '',
-    ]);
-    const header = ['severity', 'check', 'column', 'count', 'finding', 'lines'];
-    parts.push('### Findings', renderTable(header, rows.slice(0, VISIBLE_FINDINGS), true));
-    if (rows.length > VISIBLE_FINDINGS) {
-      parts.push(
-        renderDetails(
-          `${rows.length - VISIBLE_FINDINGS} more findings`,
-          renderTable(header, rows.slice(VISIBLE_FINDINGS), true),
-        ),
-      );
-    }
-  } else {
-    parts.push('No findings.');
-  }
-  if (report.drift) {
-    const columns = [...report.drift.columns].sort((a, b) => Number(b.drifted) - Number(a.drifted));
-    const table = renderTable(
-      ['column', 'test', 'statistic', 'p-value', 'threshold', 'drifted'],
-      columns.map((c) => [
-        `\`${escapeMarkdown(c.column)}\``,
-        c.test,
-        formatNumber(c.statistic),
-        c.pValue === undefined ? '' : formatNumber(c.pValue),
-        String(c.threshold),
-        c.drifted ? '**yes**' : 'no',
-      ]),
-      true,
-    );
-    const title = `Drift against ${report.drift.reference}: ${summary.driftedColumns} of ${columns.length} columns drifted`;
-    parts.push(
-      summary.driftedColumns > 0 ? `### ${escapeMarkdown(title)}\n\n${table}` : renderDetails(title, table),
-    );
-  }
+  if (report.drift) parts.push(renderDriftSection(report, '###'));
   if ('columns' in report.profile)
     parts.push(renderDetails('Profile of every column', renderProfileTable(report.profile)));
+  parts.push(renderDetails('Inputs', renderInputs(report)));
+  if (reportPath) parts.push(`Full report: \`${escapeMarkdown(reportPath)}\``);
+  return `${parts.join('\n\n')}\n`;
+}
+
+/** One line: the data file, its size, the finding counts, drift and the fail-on level. */
+export function renderDataOverview(report: DataValidationReport): string {
+  const { summary } = report;
+  return (
+    `**${escapeMarkdown(report.inputs.data.path)}**: ${summary.rows.toLocaleString('en-US')} rows, ${summary.columns} columns · ` +
+    `${summary.findings.error} errors, ${summary.findings.warning} warnings` +
+    (report.drift ? ` · ${summary.driftedColumns} of ${report.drift.columns.length} columns drifted` : '') +
+    ` · fails on: ${report.failOn}`
+  );
+}
+
+/** The findings as a table, worst first as the report holds them; past `visible` rows collapsed. */
+export function renderFindings(findings: readonly Finding[], visible = VISIBLE_FINDINGS): string {
+  const rows = findings.map((f) => [
+    `${SEVERITY_ICON[f.severity]} ${f.severity}`,
+    escapeMarkdown(f.check + (f.rule ? ` (${f.rule})` : '')),
+    f.column === undefined ? '' : `\`${escapeMarkdown(f.column)}\``,
+    f.count.toLocaleString('en-US'),
+    escapeMarkdown(f.message),
+    f.lines?.length ? f.lines.join(', ') : '',
+  ]);
+  const header = ['severity', 'check', 'column', 'count', 'finding', 'lines'];
+  const table = renderTable(header, rows.slice(0, visible), true);
+  if (rows.length <= visible) return table;
+  return `${table}\n\n${renderDetails(`${rows.length - visible} more findings`, renderTable(header, rows.slice(visible), true))}`;
+}
+
+/**
+ * Drift per column, drifted columns first: under a `heading` when a column drifted, collapsed
+ * when none did. Empty when the report has no drift check.
+ */
+export function renderDriftSection(report: DataValidationReport, heading: string): string {
+  if (!report.drift) return '';
+  const columns = [...report.drift.columns].sort((a, b) => Number(b.drifted) - Number(a.drifted));
+  const table = renderTable(
+    ['column', 'test', 'statistic', 'p-value', 'threshold', 'drifted'],
+    columns.map((c) => [
+      `\`${escapeMarkdown(c.column)}\``,
+      c.test,
+      formatNumber(c.statistic),
+      c.pValue === undefined ? '' : formatNumber(c.pValue),
+      String(c.threshold),
+      c.drifted ? '**yes**' : 'no',
+    ]),
+    true,
+  );
+  const title = `Drift against ${report.drift.reference}: ${report.summary.driftedColumns} of ${columns.length} columns drifted`;
+  return report.summary.driftedColumns > 0
+    ? `${heading} ${escapeMarkdown(title)}\n\n${table}`
+    : renderDetails(title, table);
+}
+
+/** The inputs of the gate with their digests. */
+export function renderInputs(report: DataValidationReport): string {
   const inputs = Object.entries(report.inputs).map(([role, input]) => [
     role,
     escapeMarkdown(input.path),
     input.rows === undefined ? '' : input.rows.toLocaleString('en-US'),
     `\`${input.sha256.slice(0, 12)}\``,
   ]);
-  parts.push(renderDetails('Inputs', renderTable(['role', 'path', 'rows', 'sha256'], inputs, true)));
-  if (reportPath) parts.push(`Full report: \`${escapeMarkdown(reportPath)}\``);
-  return `${parts.join('\n\n')}\n`;
+  return renderTable(['role', 'path', 'rows', 'sha256'], inputs, true);
 }
 
 /** One row per column: type, missing, range, mean, distinct, top value. */

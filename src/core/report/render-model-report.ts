@@ -25,7 +25,7 @@ const ROC_CHART_POINTS = 101;
 /** Slices shown before the rest is collapsed. */
 const VISIBLE_SLICES = 20;
 /** Above this many classes the confusion matrix and per-class table are collapsed. */
-const VISIBLE_CLASSES = 12;
+export const VISIBLE_CLASSES = 12;
 /** Metrics shown per slice, besides those gated on slices. */
 const HEADLINE_METRICS: Record<Task, MetricName[]> = {
   binary: ['roc_auc', 'f1', 'accuracy'],
@@ -73,17 +73,7 @@ export function renderModelReport(report: ModelValidationReport, reportPath?: st
     );
   }
   if (report.perClass && report.perClass.length > 0) {
-    const table = renderTable(
-      ['class', 'precision', 'recall', 'f1', 'support'],
-      report.perClass.map((c) => [
-        escapeMarkdown(String(c.class)),
-        formatValue(c.precision),
-        formatValue(c.recall),
-        formatValue(c.f1),
-        c.support.toLocaleString('en-US'),
-      ]),
-      true,
-    );
+    const table = renderPerClass(report.perClass);
     parts.push(
       report.perClass.length > VISIBLE_CLASSES
         ? renderDetails('Per class', table)
@@ -97,8 +87,23 @@ export function renderModelReport(report: ModelValidationReport, reportPath?: st
   return `${parts.join('\n\n')}\n`;
 }
 
+/** Precision, recall, F1 and support of each class. */
+export function renderPerClass(perClass: NonNullable<ModelValidationReport['perClass']>): string {
+  return renderTable(
+    ['class', 'precision', 'recall', 'f1', 'support'],
+    perClass.map((c) => [
+      escapeMarkdown(String(c.class)),
+      formatValue(c.precision),
+      formatValue(c.recall),
+      formatValue(c.f1),
+      c.support.toLocaleString('en-US'),
+    ]),
+    true,
+  );
+}
+
 /** One line: what was evaluated on what, and how many gates passed. */
-function renderOverview(report: ModelValidationReport): string {
+export function renderOverview(report: ModelValidationReport): string {
   const counted = report.gates.filter((g) => g.status !== 'skipped').length;
   const passed = report.gates.filter((g) => g.status === 'passed').length;
   const baseline = report.baseline ? ` vs baseline **${escapeMarkdown(report.baseline.path)}**` : '';
@@ -111,7 +116,7 @@ function renderOverview(report: ModelValidationReport): string {
 }
 
 /** Things a reviewer must know to read the numbers right (missing baseline, no intervals, …). */
-function collectNotes(report: ModelValidationReport): string[] {
+export function collectNotes(report: ModelValidationReport): string[] {
   const notes: string[] = [];
   if (!report.minRows.passed) {
     notes.push(
@@ -120,7 +125,7 @@ function collectNotes(report: ModelValidationReport): string[] {
   }
   if (!report.baseline) {
     notes.push(
-      `No baseline: change gates (\`>= baseline …\`) follow \`on-missing-baseline: ${report.onMissingBaseline}\`` +
+      `No baseline${report.missingBaseline ? ` (${report.missingBaseline.replace(/\.$/, '')})` : ''}: change gates (\`>= baseline …\`) follow \`on-missing-baseline: ${report.onMissingBaseline}\`` +
         ` (${describeMissingBaseline(report.onMissingBaseline)}).`,
     );
   } else if ('report' in report.baseline) {
@@ -149,7 +154,7 @@ function describeMissingBaseline(policy: ModelValidationReport['onMissingBaselin
 }
 
 /** Gates in one table, errors and failures first. */
-function renderGateTable(gates: ReportGate[]): string {
+export function renderGateTable(gates: ReportGate[]): string {
   if (gates.length === 0) return 'No gates.';
   return renderTable(
     ['gate', 'value', 'interval', 'threshold', 'status', 'reason'],
@@ -169,7 +174,7 @@ function renderGateTable(gates: ReportGate[]): string {
 }
 
 /** Candidate vs baseline: values with intervals, the change with its interval, better or worse. */
-function renderMetricTable(report: ModelValidationReport): string {
+export function renderMetricTable(report: ModelValidationReport): string {
   const names = listMetricNames(report);
   if (names.length === 0) return 'No metrics.';
   const level = report.bootstrap ? ` (${formatNumber(report.bootstrap.level * 100)}% interval)` : '';
@@ -221,7 +226,7 @@ export function describeChange(
 }
 
 /** The ROC curve as a Mermaid line chart, with the chance diagonal for reference. */
-function renderRocChart(report: ModelValidationReport): string {
+export function renderRocChart(report: ModelValidationReport): string {
   const roc = report.roc;
   const tpr = roc ? sampleRocCurve(roc, ROC_CHART_POINTS) : undefined;
   if (!tpr) return 'The ROC curve is undefined: the labels hold only one class.';
@@ -274,7 +279,9 @@ function roundRate(value: number): number {
 }
 
 /** Rows: true class; columns: predicted class; cells: counts as the report holds them. */
-function renderConfusionMatrix(confusion: NonNullable<ModelValidationReport['confusionMatrix']>): string {
+export function renderConfusionMatrix(
+  confusion: NonNullable<ModelValidationReport['confusionMatrix']>,
+): string {
   const labels = confusion.classes.map((c) => escapeMarkdown(String(c)));
   return renderTable(
     ['true \\ predicted', ...labels],
@@ -292,7 +299,7 @@ function pickSliceMetrics(report: ModelValidationReport): MetricName[] {
     .slice(0, MAX_SLICE_METRICS);
 }
 
-function renderSlices(report: ModelValidationReport): string {
+export function renderSlices(report: ModelValidationReport): string {
   const names = pickSliceMetrics(report);
   const failing = new Set(
     report.gates
@@ -327,7 +334,7 @@ function renderSlices(report: ModelValidationReport): string {
 }
 
 /** Latency, throughput, size and parity in one table, each with its budget when one is set. */
-function renderCosts(report: ModelValidationReport): string {
+export function renderCosts(report: ModelValidationReport): string {
   const budget = (name: BudgetResult['budget']) => report.budgets.find((b) => b.budget === name);
   const budgetCells = (result: BudgetResult | undefined, unit: 'ms' | 'bytes'): string[] =>
     result
@@ -404,7 +411,7 @@ function renderCosts(report: ModelValidationReport): string {
 }
 
 /** Paths, digests, signatures: what exactly was compared, for audits. */
-function renderIdentity(report: ModelValidationReport): string {
+export function renderIdentity(report: ModelValidationReport): string {
   const { data, output } = report;
   const dataTable = renderTable(
     ['data', ''],
@@ -548,12 +555,52 @@ export function formatBytes(bytes: number): string {
  * inside a code span (`&lt;` would show as is), so in a table only `|` is escaped (tables unescape
  * it before the span is read); text with a backtick or a line break falls back to escaped text.
  */
-function renderCode(text: string, inTable = true): string {
+export function renderCode(text: string, inTable = true): string {
   if (/[`\r\n]/.test(text)) return escapeMarkdown(text);
   return `\`${inTable ? text.replaceAll('|', '\\|') : text}\``;
 }
 
 /** True for a number that is not NaN (null and undefined are not numbers). */
-function isNumber(value: ReportNumber): value is number {
+export function isNumber(value: ReportNumber): value is number {
   return typeof value === 'number' && !Number.isNaN(value);
+}
+
+/** Metrics drawn as bars: values in [0, 1] where higher is better, so one axis fits them all. */
+const BAR_CHART_METRICS: Record<Task, MetricName[]> = {
+  binary: ['roc_auc', 'average_precision', 'accuracy', 'balanced_accuracy', 'precision', 'recall', 'f1'],
+  multiclass: ['accuracy', 'balanced_accuracy', 'f1_macro', 'precision_macro', 'recall_macro', 'roc_auc'],
+  regression: [],
+};
+
+/**
+ * The candidate's headline metrics as a Mermaid bar chart, with the baseline as a line over the
+ * bars (Mermaid draws several bar series on top of each other, so a second series of bars would
+ * hide the first). Gated metrics come first. Empty when no metric fits the 0 → 1 axis (regression).
+ */
+export function renderMetricBars(report: ModelValidationReport): string {
+  const gated = report.gates.map((g) => g.metric);
+  const names = [...new Set([...gated, ...BAR_CHART_METRICS[report.task]])].filter(
+    (name) =>
+      BAR_CHART_METRICS[report.task].includes(name) &&
+      isUnitInterval(report.metrics[name]?.value) &&
+      (!report.baselineMetrics || isUnitInterval(report.baselineMetrics[name]?.value)),
+  );
+  if (names.length === 0) return '';
+  const values = (entries: Partial<Record<MetricName, { value: ReportNumber }>>) =>
+    names.map((name) => roundRate(entries[name]?.value as number)).join(', ');
+  const lines = [
+    '```mermaid',
+    'xychart-beta',
+    `  title "${report.baselineMetrics ? 'Candidate (bars) vs baseline (line)' : 'Candidate'}"`,
+    `  x-axis [${names.map((name) => `"${name}"`).join(', ')}]`,
+    '  y-axis "value" 0 --> 1',
+    `  bar [${values(report.metrics)}]`,
+  ];
+  if (report.baselineMetrics) lines.push(`  line [${values(report.baselineMetrics)}]`);
+  lines.push('```');
+  return lines.join('\n');
+}
+
+function isUnitInterval(value: ReportNumber): value is number {
+  return isNumber(value) && value >= 0 && value <= 1;
 }

@@ -1,0 +1,58 @@
+import { writeFileAtomic } from '../../core/files.ts';
+import { findReportFiles, nameGateChecks, readGateReports } from '../../core/report/gate-reports.ts';
+import { concludeGate } from '../../core/report/render-check-run.ts';
+import { allGatesPassed, renderPullRequestReport } from '../../core/report/render-pr-report.ts';
+import { type Command, EXIT, listFlag, stringFlag } from '../cli.ts';
+
+export const reportCommand: Command = {
+  name: 'report',
+  summary: 'Render the pull-request report of gate reports as Markdown, as the report action comments it.',
+  usage: 'mlops report --reports <file|glob>… [--title T] [--out comment.md]',
+  flags: {
+    reports: {
+      type: 'string',
+      value: 'file|glob',
+      multiple: true,
+      description: 'Gate reports (data-validation, model-validation); default mlops-reports/*.json.',
+    },
+    title: {
+      type: 'string',
+      value: 'text',
+      description: 'The report’s title (the action uses the workflow name).',
+    },
+    out: { type: 'string', value: 'file', description: 'Write the Markdown here instead of printing it.' },
+  },
+  details:
+    'Nothing is sent anywhere: this renders what the report action would post. Exit code 0 whether or not the\n' +
+    'gates passed (each gate already exited 1); 2 when a file is missing or is not a gate report.',
+  async run(context) {
+    const patterns = listFlag(context, 'reports');
+    const files = await findReportFiles(
+      patterns.length > 0 ? patterns : ['mlops-reports/*.json'],
+      process.cwd(),
+    );
+    const reports = await readGateReports(files, process.cwd());
+    const names = nameGateChecks(reports);
+    const markdown = renderPullRequestReport(reports, {
+      title: stringFlag(context, 'title') ?? 'mlops report',
+      names,
+    });
+    const out = stringFlag(context, 'out');
+    if (out) {
+      await writeFileAtomic(out, markdown);
+      context.print(`report of ${reports.length} gate(s) written to ${out}\n`);
+    } else if (!context.json) {
+      context.print(markdown);
+    }
+    context.result({
+      passed: allGatesPassed(reports),
+      gates: reports.map((entry, index) => ({
+        name: names[index],
+        file: entry.file,
+        conclusion: concludeGate(entry),
+      })),
+      ...(out ? { out } : { markdown }),
+    });
+    return EXIT.passed;
+  },
+};

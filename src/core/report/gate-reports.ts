@@ -1,0 +1,129 @@
+/**
+ * The gates' JSON reports as the report action and `mlops report` read them: found by paths or
+ * globs, each checked to be a known kind and version and to match its JSON Schema, so that what
+ * reviewers see is rendered only from reports a gate really wrote.
+ */
+import { glob, readFile } from 'node:fs/promises';
+import { basename, extname, isAbsolute, resolve } from 'node:path';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { DataValidationReport } from '../data/validate-data.ts';
+import { InputError } from '../errors.ts';
+import type { ModelValidationReport } from '../model/validate-model.ts';
+import dataReportSchema from '../schemas/data-validation-report.schema.json' with { type: 'json' };
+import modelReportSchema from '../schemas/model-validation-report.schema.json' with { type: 'json' };
+
+/** The report kinds (and their one version) this renderer knows. */
+export const GATE_KINDS = {
+  'data-validation': { version: 1, gate: 'data' },
+  'model-validation': { version: 1, gate: 'model' },
+} as const;
+
+/** One gate's report and the file it came from. */
+export type GateReport =
+  | { file: string; kind: 'data-validation'; gate: 'data'; report: DataValidationReport }
+  | { file: string; kind: 'model-validation'; gate: 'model'; report: ModelValidationReport };
+
+let validators: Record<keyof typeof GATE_KINDS, ValidateFunction> | undefined;
+
+function schemaValidators() {
+  // `required` inside `oneOf` branches trips ajv's strict mode; the schemas are checked strictly
+  // against their producers in the gates' own tests (package-model compiles them the same way).
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  validators ??= {
+    'data-validation': ajv.compile(dataReportSchema),
+    'model-validation': ajv.compile(modelReportSchema),
+  };
+  return validators;
+}
+
+/**
+ * Expands newline- or comma-free patterns (paths or globs, relative to `cwd`) into report files,
+ * sorted and without duplicates. A plain path that does not exist and a glob that matches nothing
+ * are errors: a report step that finds no report is almost always a wrong path.
+ */
+export async function findReportFiles(patterns: readonly string[], cwd: string): Promise<string[]> {
+  if (patterns.length === 0) {
+    throw new InputError(
+      'No reports given: list the gate reports (paths or globs), e.g. mlops-reports/*.json.',
+    );
+  }
+  const files = new Set<string>();
+  for (const pattern of patterns) {
+    if (!/[*?[{]/.test(pattern)) {
+      files.add(pattern);
+      continue;
+    }
+    const matches: string[] = [];
+    for await (const match of glob(pattern, { cwd })) matches.push(match);
+    if (matches.length === 0) {
+      throw new InputError(
+        `No file matches "${pattern}" (in ${cwd}): did the gate steps run, and do their report-path inputs write there?`,
+        { file: pattern },
+      );
+    }
+    for (const match of matches.sort()) files.add(match);
+  }
+  return [...files];
+}
+
+/**
+ * Reads gate reports. Each must be JSON with a known `kind` and `version` and match that kind's
+ * JSON Schema; otherwise an `InputError` names the file and what is wrong.
+ */
+export async function readGateReports(files: readonly string[], cwd: string): Promise<GateReport[]> {
+  const reports: GateReport[] = [];
+  for (const file of files) {
+    const path = isAbsolute(file) ? file : resolve(cwd, file);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      throw new InputError(
+        `Report ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): give the path a gate step wrote its report to.`,
+        { file },
+      );
+    }
+    let json: Record<string, unknown>;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw new InputError(`Report ${file} is not JSON: ${(error as Error).message}.`, { file });
+    }
+    const kind = json?.kind;
+    if (typeof json !== 'object' || json === null || !(typeof kind === 'string' && kind in GATE_KINDS)) {
+      throw new InputError(
+        `${file} is not a gate report: its kind is ${JSON.stringify(kind)}, expected data-validation or model-validation. List only the reports validate-data and validate-model wrote.`,
+        { file },
+      );
+    }
+    const known = GATE_KINDS[kind as keyof typeof GATE_KINDS];
+    if (json.version !== known.version) {
+      throw new InputError(
+        `${file} is a ${kind} report of version ${JSON.stringify(json.version)}; this version of mlops-actions reads version ${known.version}. Use the same version of the gate actions and the report action.`,
+        { file },
+      );
+    }
+    const validate = schemaValidators()[kind as keyof typeof GATE_KINDS];
+    if (!validate(json)) {
+      const first = validate.errors?.[0];
+      throw new InputError(
+        `${file} does not match the ${kind} report schema at ${first?.instancePath || '/'}: ${first?.message}. Pass the report as the gate wrote it.`,
+        { file, key: first?.instancePath },
+      );
+    }
+    reports.push({ file, kind, gate: known.gate, report: json } as unknown as GateReport);
+  }
+  return reports;
+}
+
+/**
+ * A check-run name per report: `mlops / data`, `mlops / model`; with several reports of one
+ * kind, each gets its file's base name: `mlops / data (train-data)`.
+ */
+export function nameGateChecks(reports: readonly GateReport[]): string[] {
+  return reports.map((entry) => {
+    const name = `mlops / ${entry.gate}`;
+    const sameKind = reports.filter((other) => other.kind === entry.kind).length;
+    return sameKind > 1 ? `${name} (${basename(entry.file, extname(entry.file))})` : name;
+  });
+}
