@@ -5,6 +5,7 @@ import { TOOL_VERSION } from '../core/version.ts';
 import { type Command, EXIT, renderMainHelp, runCommand } from './cli.ts';
 import { deployCommand } from './commands/deploy.ts';
 import { historyCommand } from './commands/history.ts';
+import { initCommand } from './commands/init.ts';
 import { packageCommand } from './commands/package.ts';
 import { profileCommand } from './commands/profile.ts';
 import { reportCommand } from './commands/report.ts';
@@ -21,6 +22,7 @@ const COMMANDS: Command[] = [
   profileCommand,
   schemaCommand,
   historyCommand,
+  initCommand,
 ];
 
 async function main(argv: string[]): Promise<number> {

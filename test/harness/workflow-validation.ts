@@ -4,10 +4,11 @@
  * keys against the inputs of this repository's actions.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
 import { convertActionTemplate, parseAction } from '@actions/workflow-parser/actions/index';
 import { parse as parseYaml } from 'yaml';
+import { didYouMean } from '../../src/core/suggest.ts';
 
 /** The files to validate, as absolute paths. */
 export interface FoundFiles {
@@ -137,10 +138,15 @@ export function validateAction(name: string, content: string, actionName: string
 }
 
 /**
- * Checks steps that use one of this repository's actions (`uses: ./actions/<name>` or
- * `<owner>/mlops-actions/actions/<name>@<ref>`): the action must exist, every `with:` key must be one of
- * its inputs (the runner only warns about unknown ones), and required inputs without a default must be
- * given.
+ * Checks steps that use one of this repository's actions: `uses: ./actions/<name>` (this repository's own
+ * workflows) or `<owner>/mlops-actions/actions/<name>@<ref>` (the published form the templates and users
+ * write, e.g. `mlops-actions/mlops-actions/actions/validate-data@v1`), both against
+ * `actions/<name>/action.yml` under `root`:
+ * - the action must exist (with a suggestion for a misspelt name);
+ * - every `with:` key must be one of its inputs (the runner only warns about unknown ones);
+ * - required inputs without a default must be given;
+ * - `steps.<id>.outputs.<name>` references, anywhere in the same job, must name one of the outputs of the
+ *   action that step `<id>` uses (an unknown output is an empty string at run time, never an error).
  */
 export function checkActionUses(name: string, content: string, root: string): string[] {
   const errors: string[] = [];
@@ -148,6 +154,8 @@ export function checkActionUses(name: string, content: string, root: string): st
   const jobs = isRecord(doc) && isRecord(doc.jobs) ? doc.jobs : {};
   for (const [jobId, job] of Object.entries(jobs)) {
     const steps = isRecord(job) && Array.isArray(job.steps) ? job.steps : [];
+    // Outputs of the steps (by id) that use one of our actions, for the output references below.
+    const outputsById = new Map<string, { uses: string; outputs: string[] }>();
     steps.forEach((step: unknown, index) => {
       if (!isRecord(step) || typeof step.uses !== 'string') return;
       const actionDir = resolveOwnAction(step.uses, root);
@@ -155,7 +163,14 @@ export function checkActionUses(name: string, content: string, root: string): st
       const where = `${name}: jobs.${jobId}.steps[${index}] (${step.uses})`;
       const manifestPath = join(actionDir, 'action.yml');
       if (!existsSync(manifestPath)) {
-        errors.push(`${where}: no action.yml at ${relative(root, manifestPath)}`);
+        const known = existsSync(join(root, 'actions'))
+          ? readdirSync(join(root, 'actions')).filter((entry) =>
+              existsSync(join(root, 'actions', entry, 'action.yml')),
+            )
+          : [];
+        errors.push(
+          `${where}: no action.yml at ${relative(root, manifestPath)}.${didYouMean(basename(actionDir), known)}`,
+        );
         return;
       }
       const manifest = parseYaml(readFileSync(manifestPath, 'utf8')) as unknown;
@@ -163,7 +178,9 @@ export function checkActionUses(name: string, content: string, root: string): st
       const given = isRecord(step.with) ? step.with : {};
       for (const key of Object.keys(given)) {
         if (!(key in inputs))
-          errors.push(`${where}: unknown input '${key}' (inputs: ${Object.keys(inputs).join(', ')})`);
+          errors.push(
+            `${where}: unknown input '${key}'.${didYouMean(key, Object.keys(inputs))} Inputs: ${Object.keys(inputs).join(', ')}.`,
+          );
       }
       for (const [input, definition] of Object.entries(inputs)) {
         if (
@@ -175,18 +192,36 @@ export function checkActionUses(name: string, content: string, root: string): st
           errors.push(`${where}: required input '${input}' is not given`);
         }
       }
+      if (typeof step.id === 'string') {
+        const outputs = isRecord(manifest) && isRecord(manifest.outputs) ? Object.keys(manifest.outputs) : [];
+        outputsById.set(step.id, { uses: step.uses, outputs });
+      }
     });
+    // The steps context belongs to the job: its steps, its outputs: block, its env and conditions.
+    const text = JSON.stringify(job);
+    const reported = new Set<string>();
+    for (const match of text.matchAll(/\bsteps\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)/g)) {
+      const [reference, id, output] = match;
+      const step = outputsById.get(id);
+      if (step === undefined || step.outputs.includes(output) || reported.has(reference)) continue;
+      reported.add(reference);
+      errors.push(
+        `${name}: jobs.${jobId}: ${reference} is not an output of ${step.uses}.${didYouMean(output, step.outputs)} Outputs: ${step.outputs.join(', ')}.`,
+      );
+    }
   }
   return errors;
 }
 
+/** The folder of one of this repository's actions that `uses` refers to, or undefined for any other action. */
 function resolveOwnAction(uses: string, root: string): string | undefined {
   if (uses.startsWith('./')) {
     const dir = resolve(root, uses);
     // A local action outside actions/ (or in a user's repository, for templates) is not ours to check.
     return dir.startsWith(join(root, 'actions') + sep) ? dir : undefined;
   }
-  const match = /(?:^|\/)mlops-actions\/actions\/([^@/]+)@/.exec(uses);
+  // owner/mlops-actions/actions/<name>@<ref>: a fork or a mirror under another owner is the same action.
+  const match = /^[A-Za-z0-9_.-]+\/mlops-actions\/actions\/([^@/]+)@[^@\s]+$/.exec(uses);
   return match ? join(root, 'actions', match[1]) : undefined;
 }
 

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { repoRoot } from '../harness/run-action.ts';
 import {
   checkActionUses,
@@ -192,11 +193,80 @@ describe('checkActionUses', () => {
     );
   });
 
+  it('checks the published form mlops-actions/mlops-actions/actions/<name>@<ref> against actions/<name>/action.yml', () => {
+    // Against this repository's real action.yml files, as the templates use them.
+    const published = (ref: string, withBlock: string, after = '') =>
+      `on: push\njobs:\n  gate:\n    runs-on: ubuntu-latest\n    steps:\n      - id: data\n        uses: mlops-actions/mlops-actions/actions/validate-data@${ref}\n${withBlock}${after}`;
+    const ok = published(
+      'v1',
+      '        with:\n          data: a.csv\n          report-path: r.json\n',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, not a JS placeholder
+      '      - run: test -s "${{ steps.data.outputs.report-path }}"\n',
+    );
+    expect(checkActionUses('w.yml', ok, repoRoot)).toEqual([]);
+    // A full commit SHA as the ref is the same action.
+    expect(
+      checkActionUses('w.yml', ok.replace('@v1', '@0123456789abcdef0123456789abcdef01234567'), repoRoot),
+    ).toEqual([]);
+
+    const typo = published('v1', '        with:\n          data: a.csv\n          reportpath: r.json\n');
+    expect(checkActionUses('w.yml', typo, repoRoot)).toEqual([
+      `w.yml: jobs.gate.steps[0] (mlops-actions/mlops-actions/actions/validate-data@v1): unknown input 'reportpath'. Did you mean "report-path"? Inputs: ${Object.keys(
+        (
+          parseYaml(readFileSync(join(repoRoot, 'actions/validate-data/action.yml'), 'utf8')) as {
+            inputs: object;
+          }
+        ).inputs,
+      ).join(', ')}.`,
+    ]);
+
+    const misspeltAction = ok.replace('validate-data@v1', 'validate-dta@v1');
+    expect(checkActionUses('w.yml', misspeltAction, repoRoot).join('\n')).toMatch(
+      /no action.yml at actions\/validate-dta\/action.yml\. Did you mean "validate-data"\?/,
+    );
+  });
+
+  it('reports step outputs that the action does not set', () => {
+    const workflow = `on: push
+jobs:
+  gate:
+    runs-on: ubuntu-latest
+    outputs:
+      verdict: \${{ steps.data.outputs.pased }}
+    steps:
+      - id: data
+        uses: mlops-actions/mlops-actions/actions/validate-data@v1
+        with:
+          data: a.csv
+      - if: steps.data.outputs.passed == 'false'
+        run: cat "\${{ steps.data.outputs.report_path }}"
+      - id: other
+        uses: actions/checkout@v4
+      - run: echo "\${{ steps.other.outputs.anything }}"
+`;
+    const errors = checkActionUses('w.yml', workflow, repoRoot);
+    expect(errors).toHaveLength(2);
+    expect(errors[0]).toMatch(
+      /steps\.data\.outputs\.pased is not an output of .*validate-data@v1\. Did you mean "passed"\?/,
+    );
+    expect(errors[1]).toMatch(
+      /steps\.data\.outputs\.report_path is not an output .* Did you mean "report-path"\?/,
+    );
+  });
+
   it('leaves other actions alone', () => {
     expect(
       checkActionUses(
         'w.yml',
         workflowUsing('actions/checkout@v4', '        with:\n          anything: 1\n'),
+        root,
+      ),
+    ).toEqual([]);
+    // Another repository's actions/ folder is not ours, even with an action of the same name.
+    expect(
+      checkActionUses(
+        'w.yml',
+        workflowUsing('octo-org/other-actions/actions/fake@v1', '        with:\n          anything: 1\n'),
         root,
       ),
     ).toEqual([]);

@@ -1,0 +1,293 @@
+/**
+ * `mlops init`: adds the mlops-actions workflows and an `mlops.yaml` to a repository.
+ *
+ * Two steps, so that nothing is written unless everything can be: {@link planInit} reads the templates
+ * and the user's data and computes every file's content (writing nothing), then {@link writeInitPlan}
+ * refuses when a file exists (unless forced) and writes each file through a temporary file and a rename.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
+import { inferContract } from '../data/contract.ts';
+import { openTable } from '../data/open-table.ts';
+import { mergeProfiles, profileTable } from '../data/profile.ts';
+import { ConfigurationError } from '../errors.ts';
+import { writeFileAtomic } from '../files.ts';
+import { didYouMean } from '../suggest.ts';
+import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
+import {
+  findColumn,
+  type InitDataFacts,
+  inferTask,
+  renderConfigFromData,
+  renderConfigSkeleton,
+} from './mlops-config.ts';
+import { setWorkflowEnv, WORKFLOW_TEMPLATES } from './templates.ts';
+
+/** Package names as package-model accepts them. */
+const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
+/** Where the templates' training step writes the model (the templates' MODEL_PATH). */
+const MODEL_PATH = 'build/model.onnx';
+/** Label column names tried, in order, when --data is given without --target. */
+const USUAL_TARGETS = ['target', 'label', 'y', 'class', 'outcome'];
+
+export interface InitOptions {
+  /** The repository to set up (the folder that has, or will have, `.github/`). */
+  dir: string;
+  /** The folder with the workflow templates (see `findTemplatesDirectory`). */
+  templatesDir: string;
+  /** Data to infer `mlops.yaml` and the contract from; a path inside `dir`, relative to `cwd`. */
+  data?: string;
+  /** The label column. Default with `data`: the first of target, label, y, class, outcome it has. */
+  target?: string;
+  /** The model's name. Default: package.json's name in `dir`, else the folder's name, made valid. */
+  name?: string;
+  /** The folder relative paths are resolved against (default: the process's). */
+  cwd?: string;
+  /** For the contract's description (default: now). */
+  now?: Date;
+}
+
+/** One file `mlops init` writes. */
+export interface PlannedFile {
+  /** Absolute path. */
+  path: string;
+  /** Relative to the repository, with `/`. */
+  relativePath: string;
+  content: string;
+  /** What the file is, for the list of written files. */
+  summary: string;
+  /** The file exists now (writing it needs force). */
+  exists: boolean;
+}
+
+export interface InitPlan {
+  /** The repository folder (absolute). */
+  dir: string;
+  modelName: string;
+  files: PlannedFile[];
+  /** Set when the config was inferred from data. */
+  data?: InitDataFacts;
+}
+
+/**
+ * Computes every file `mlops init` writes (four workflows, `mlops.yaml`, and with `data` the contract
+ * next to it), without writing anything. Throws `ConfigurationError`/`InputError` for an invalid name,
+ * data outside the repository, unreadable data, or an unknown target column (with a suggestion).
+ */
+export async function planInit(options: InitOptions): Promise<InitPlan> {
+  const cwd = options.cwd ?? process.cwd();
+  const dir = resolve(cwd, options.dir);
+  const modelName = resolveModelName(options.name, dir);
+  let data: InitDataFacts | undefined;
+
+  const others: Omit<PlannedFile, 'exists'>[] = [];
+  if (options.data !== undefined) {
+    const inferred = await inferFromData(options.data, options.target, dir, cwd, options.now);
+    data = inferred.facts;
+    others.push(
+      {
+        path: join(dir, 'mlops.yaml'),
+        relativePath: 'mlops.yaml',
+        content: renderConfigFromData(inferred.facts, MODEL_PATH),
+        summary: `the gates' configuration, from ${inferred.facts.inferredFrom}`,
+      },
+      {
+        path: join(dir, ...inferred.facts.contract.split('/')),
+        relativePath: inferred.facts.contract,
+        content: `${JSON.stringify(inferred.contract, null, 2)}\n`,
+        summary: `the data contract, inferred from ${inferred.facts.inferredFrom}: review it`,
+      },
+    );
+  } else {
+    others.push({
+      path: join(dir, 'mlops.yaml'),
+      relativePath: 'mlops.yaml',
+      content: renderConfigSkeleton(MODEL_PATH, options.target),
+      summary: "the gates' configuration (a skeleton: fill it in)",
+    });
+  }
+
+  const env: Record<string, string> = { MODEL_NAME: modelName, MODEL_PATH };
+  if (data) env.CONTRACT = data.contract;
+  const workflows: Omit<PlannedFile, 'exists'>[] = [];
+  for (const { template, workflow, summary } of WORKFLOW_TEMPLATES) {
+    const source = join(options.templatesDir, template);
+    const text = await readFile(source, 'utf8');
+    const header = `# Written by \`mlops init\` (${TOOL_NAME} ${TOOL_VERSION}) from templates/workflows/${template}.\n`;
+    workflows.push({
+      path: join(dir, '.github', 'workflows', workflow),
+      relativePath: `.github/workflows/${workflow}`,
+      content: header + setWorkflowEnv(text, env, source, ['MODEL_NAME']),
+      summary,
+    });
+  }
+  return {
+    dir,
+    modelName,
+    data,
+    files: [...workflows, ...others].map((file) => ({ ...file, exists: existsSync(file.path) })),
+  };
+}
+
+/**
+ * Writes a plan's files, each through a temporary file and a rename. Refuses (a `ConfigurationError`
+ * listing every existing file, before writing any) when a file exists and `force` is not set; existence
+ * is checked again here, not taken from the plan, since the plan may be old.
+ * Returns the files with `exists` as they were just before writing (true: overwritten).
+ */
+export async function writeInitPlan(
+  plan: InitPlan,
+  options: { force?: boolean } = {},
+): Promise<PlannedFile[]> {
+  const files = plan.files.map((file) => ({ ...file, exists: existsSync(file.path) }));
+  assertNoConflicts(files, options.force ?? false);
+  for (const file of files) await writeFileAtomic(file.path, file.content);
+  return files;
+}
+
+/** Throws the refusal to overwrite, naming every existing file and `--force`, unless `force`. */
+export function assertNoConflicts(files: readonly PlannedFile[], force: boolean): void {
+  const existing = files.filter((file) => file.exists);
+  if (existing.length === 0 || force) return;
+  throw new ConfigurationError(
+    `mlops init writes nothing, because ${existing.length === 1 ? 'this file exists' : 'these files exist'}: ${existing
+      .map((file) => file.relativePath)
+      .join(
+        ', ',
+      )}. Move ${existing.length === 1 ? 'it' : 'them'} away, or pass --force to overwrite (your changes to ${existing.length === 1 ? 'it' : 'them'} would be lost).`,
+    { file: existing[0].relativePath },
+  );
+}
+
+/** What to do after `mlops init`: the secrets and variables, the first run, the required checks. */
+export function renderNextSteps(plan: InitPlan): string {
+  const contract = plan.data ? `, ${plan.data.contract}` : '';
+  const steps = [
+    `Review mlops.yaml${contract} and the gates in it, and the steps marked "(yours)" in the workflows: they run \`npm test\` and \`npm run train\` (which must write ${MODEL_PATH}); put your own commands there.`,
+    'Set up the environment repository (copy templates/environment-repo/ of mlops-actions into a new repository), then in this repository under Settings → Secrets and variables → Actions add:\n' +
+      '     variable ENVIRONMENT_REPO         owner/name of the environment repository\n' +
+      '     secret   ENVIRONMENT_REPO_TOKEN   a fine-grained token or GitHub App token for that repository with\n' +
+      '                                       contents: write and pull-requests: write (GITHUB_TOKEN cannot reach it)\n' +
+      `   Until staging runs a first ${plan.modelName}, the model gate runs without a baseline (its absolute gates decide). Without an environment repository at all, delete the four baseline lines of the model gate in mlops-ci.yml (the comment there says which).`,
+    'Commit and push, and open a pull request: the gates run and the report comments on it.',
+    'Make the gates required: Settings → Rules → Rulesets (or Branches → branch protection) for main → "Require status checks to pass" → add "mlops / data" and "mlops / model" (they can be picked once they have run).',
+    `Release: \`git tag v0.1.0 && git push origin v0.1.0\` packages ${plan.modelName} 0.1.0 and opens the deployment pull request for staging; Actions → mlops-promote proposes it for production.`,
+  ];
+  return `Next steps:\n${steps.map((step, index) => `${index + 1}. ${step}`).join('\n')}\n`;
+}
+
+async function inferFromData(
+  dataPath: string,
+  target: string | undefined,
+  dir: string,
+  cwd: string,
+  now: Date | undefined,
+): Promise<{ facts: InitDataFacts; contract: unknown }> {
+  const absolute = resolve(cwd, dataPath);
+  const inRepository = relative(dir, absolute);
+  if (inRepository.startsWith('..') || isAbsolute(inRepository)) {
+    throw new ConfigurationError(
+      `--data ${dataPath} is outside ${dir}: the workflows run in the repository, so the data must be in it. Move or copy it into the repository, or pass --dir with the repository that holds it.`,
+      { file: dataPath },
+    );
+  }
+  // With a train/test pair, the test file is the holdout and the train file the reference, and the
+  // contract describes both: inferred from one alone, its ranges would fail the other's healthy outliers
+  // on the first run.
+  const pair = trainTestPair(absolute);
+  const sources = pair ? [pair.train, pair.test] : [absolute];
+  const toRelative = (path: string) => relative(dir, path).split(sep).join('/');
+  const profiles = [];
+  for (const source of sources) profiles.push(await profileTable(await openTable(source)));
+  const profile = profiles.length === 1 ? profiles[0] : mergeProfiles(profiles);
+  const inferredFrom = sources.map(toRelative).join(' and ');
+  const names = profile.columns.map((column) => column.name);
+  const label = target ?? USUAL_TARGETS.find((name) => names.includes(name));
+  if (label === undefined) {
+    throw new ConfigurationError(
+      `${inferredFrom} has no column named ${USUAL_TARGETS.join(', ')}: pass --target with the label column (columns: ${names.join(', ')}).`,
+      { file: dataPath },
+    );
+  }
+  const column = findColumn(profile, label);
+  if (!column) {
+    throw new ConfigurationError(
+      `--target ${label}: ${inferredFrom} has no such column.${didYouMean(label, names)} Columns: ${names.join(', ')}.`,
+      { file: dataPath, key: 'target' },
+    );
+  }
+  // The contract is committed: it names the data by its path in the repository, not on this machine.
+  const portable = {
+    ...profile,
+    sources: profile.sources.map((item) => ({ ...item, path: toRelative(resolve(cwd, item.path)) })),
+  };
+  const contract = inferContract(portable, { target: label, now });
+  const facts: InitDataFacts = {
+    data: pair ? toRelative(pair.test) : inRepository.split(sep).join('/'),
+    ...(pair ? { train: toRelative(pair.train) } : {}),
+    contract: posix.join(posix.dirname(toRelative(absolute)), 'contract.json'),
+    target: label,
+    inferredFrom,
+    task: inferTask(column),
+  };
+  return { facts, contract };
+}
+
+/**
+ * The train and test files when `path` is one of a pair that differs only by `train`/`test` in the
+ * file name (data/train.csv and data/test.csv, churn_train.parquet and churn_test.parquet).
+ */
+function trainTestPair(path: string): { train: string; test: string } | undefined {
+  const name = basename(path);
+  for (const [from, to, isTrain] of [
+    ['train', 'test', true],
+    ['test', 'train', false],
+  ] as const) {
+    const at = name.toLowerCase().lastIndexOf(from);
+    if (at === -1) continue;
+    const sibling = join(
+      dirname(path),
+      name.slice(0, at) + matchCase(to, name.slice(at, at + from.length)) + name.slice(at + from.length),
+    );
+    if (existsSync(sibling)) return isTrain ? { train: path, test: sibling } : { train: sibling, test: path };
+  }
+  return undefined;
+}
+
+/** `word` in the case of `like` (TRAIN → TEST, Train → Test). */
+function matchCase(word: string, like: string): string {
+  if (like === like.toUpperCase()) return word.toUpperCase();
+  if (like[0] === like[0].toUpperCase()) return word[0].toUpperCase() + word.slice(1);
+  return word;
+}
+
+/** `--name`, checked; else package.json's name in `dir`, else the folder's name, made a valid package name. */
+function resolveModelName(given: string | undefined, dir: string): string {
+  if (given !== undefined) {
+    if (!MODEL_NAME.test(given)) {
+      throw new ConfigurationError(
+        `--name "${given}" is not a valid model name: use lower-case letters, digits, '.', '_' and '-' (starting with a letter or digit), e.g. churn-classifier.`,
+        { key: 'name' },
+      );
+    }
+    return given;
+  }
+  let fromPackage: string | undefined;
+  try {
+    const json = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown };
+    if (typeof json.name === 'string') fromPackage = json.name.replace(/^@[^/]+\//, '');
+  } catch {
+    // No package.json (any language can use the workflows), or not JSON: the folder's name will do.
+  }
+  return toModelName(fromPackage ?? basename(dir));
+}
+
+function toModelName(text: string): string {
+  const name = text
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '')
+    .slice(0, 100);
+  return name === '' ? 'model' : name;
+}
