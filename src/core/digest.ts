@@ -6,11 +6,15 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 
-/** The worker's code, inline so bundles need no extra file. */
+/**
+ * The worker's code, inline so bundles need no extra file. process.getBuiltinModule works whether
+ * the evaluated code runs as CommonJS (the default) or as a module (a parent started with
+ * --input-type=module passes that on), where `require` would not exist.
+ */
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const { createReadStream } = require('node:fs');
+const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
+const { createHash } = process.getBuiltinModule('node:crypto');
+const { createReadStream } = process.getBuiltinModule('node:fs');
 const hash = createHash('sha256');
 let bytes = 0;
 createReadStream(workerData, { highWaterMark: 1 << 20 })

@@ -20,7 +20,12 @@ import {
   isStalePush,
   type Workspace,
 } from './git-workspace.ts';
-import { parsePackageRef, readModelReference, updateModelReference } from './model-reference.ts';
+import {
+  parsePackageRef,
+  readModelReference,
+  referencePath,
+  updateModelReference,
+} from './model-reference.ts';
 
 export const DEPLOY_OPERATIONS = ['created', 'updated', 'unchanged', 'closed'] as const;
 export type DeployOperation = (typeof DEPLOY_OPERATIONS)[number];
@@ -121,10 +126,8 @@ export interface DeployResult {
   proposal?: { title: string; body: string };
 }
 
-/** `environments/<env>/models/<model>.yaml`: where a model's reference lives. */
-export function referencePath(environment: string, model: string): string {
-  return `environments/${environment}/models/${model}.yaml`;
-}
+// Where a model's reference lives; defined with the reference format, re-exported for callers here.
+export { referencePath } from './model-reference.ts';
 
 /** The deterministic branch of a model in an environment. */
 export function deployBranch(environment: string, model: string): string {

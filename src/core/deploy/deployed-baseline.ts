@@ -14,9 +14,13 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { ConfigurationError, InputError } from '../errors.ts';
 import { openZipEntry, readZipEntries } from '../package/zip.ts';
-import { referencePath } from './deploy.ts';
 import { cloneWorkspace, type GitAuth } from './git-workspace.ts';
-import { formatPackageRef, type ModelDeployment, readModelReference } from './model-reference.ts';
+import {
+  formatPackageRef,
+  type ModelDeployment,
+  readModelReference,
+  referencePath,
+} from './model-reference.ts';
 
 export const ENVIRONMENT_BASELINE = /^environment:([A-Za-z0-9][A-Za-z0-9._-]*)$/;
 

@@ -24,6 +24,11 @@ import schema from '../schemas/model-deployment.schema.json' with { type: 'json'
 import { didYouMean } from '../suggest.ts';
 import { type PlainValue, reconcileYamlDocument } from './edit-target.ts';
 
+/** `environments/<env>/models/<model>.yaml`: where a model's reference lives. */
+export function referencePath(environment: string, model: string): string {
+  return `environments/${environment}/models/${model}.yaml`;
+}
+
 /** `apiVersion` and `kind` of a model reference, named once. */
 export const MODEL_DEPLOYMENT = { apiVersion: 'mlops-actions.dev/v1', kind: 'ModelDeployment' } as const;
 
