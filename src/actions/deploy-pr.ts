@@ -98,6 +98,7 @@ async function main(): Promise<void> {
       environment: inputs.promoteFrom,
       model: inputs.modelName,
       auth: { token: inputs.token },
+      expectedVersion: inputs.modelVersion,
     });
     packageRef = promoted.packageRef;
   }

@@ -234,7 +234,7 @@ describe('the level-2 flow through the bundles', () => {
       (await git.readFile(ENV_REPO, 'main', referencePath('staging', MODEL))) ?? '',
       'staging',
     );
-    const promote = await runAction('deploy-pr', {
+    const promoteOptions = {
       cwd: project,
       eventName: 'workflow_dispatch',
       githubToken: github.token,
@@ -243,13 +243,28 @@ describe('the level-2 flow through the bundles', () => {
         GITHUB_REF: 'refs/heads/main',
         GITHUB_WORKFLOW: 'mlops-promote',
       }),
-      inputs: {
-        environment: 'production',
-        'promote-from': 'staging',
-        'model-name': MODEL,
-        repository: git.url(ENV_REPO),
-        token: git.token,
-      },
+    };
+    const promoteInputs = {
+      environment: 'production',
+      'promote-from': 'staging',
+      'model-name': MODEL,
+      repository: git.url(ENV_REPO),
+      token: git.token,
+    };
+    // The version typed in the dispatch form must be the one staging runs: else nothing is proposed.
+    const mistyped = await runAction('deploy-pr', {
+      ...promoteOptions,
+      inputs: { ...promoteInputs, 'model-version': '1.0.9' },
+    });
+    expect(mistyped.exitCode).toBe(1);
+    expect(mistyped.annotations.map((a) => a.message).join('\n')).toMatch(
+      /staging runs breast-cancer 1\.1\.0, not 1\.0\.9/,
+    );
+    expect(await git.refs(ENV_REPO)).not.toHaveProperty(`refs/heads/${deployBranch('production', MODEL)}`);
+
+    const promote = await runAction('deploy-pr', {
+      ...promoteOptions,
+      inputs: { ...promoteInputs, 'model-version': 'v1.1.0' },
     });
     expectSuccess(promote, 'deploy-pr (promote)');
     expect(promote.outputs.operation).toBe('created');

@@ -30,6 +30,7 @@ async function readPromotion(
     environment,
     model,
     ...(token ? { auth: { token } } : {}),
+    expectedVersion: stringFlag(context, 'version'),
   });
 }
 
@@ -62,7 +63,8 @@ export const deployCommand: Command = {
     version: {
       type: 'string',
       value: 'semver',
-      description: 'Model version (default: from the package file name).',
+      description:
+        'Model version (default: from the package file name). With --promote-from: the version the source environment must run.',
     },
     base: {
       type: 'string',

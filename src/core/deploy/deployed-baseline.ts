@@ -137,8 +137,20 @@ export async function resolvePromotion(options: {
   environment: string;
   model: string;
   auth?: GitAuth;
+  /**
+   * The version the person promoting expects the source environment to run (`1.4.0` or `v1.4.0`):
+   * anything else is refused, so a promotion never carries a version nobody looked at, even when
+   * the source environment changed since.
+   */
+  expectedVersion?: string;
 }): Promise<{ name: string; version: string; packageRef: string }> {
   const running = await readDeployment(options);
+  const expected = options.expectedVersion?.replace(/^v(?=\d)/, '');
+  if (expected !== undefined && expected !== running.spec.model.version) {
+    throw new ConfigurationError(
+      `${options.environment} runs ${options.model} ${running.spec.model.version}, not ${expected} (${referencePath(options.environment, options.model)} of ${options.repository}): nothing was proposed. Check ${options.environment}, then promote the version it runs.`,
+    );
+  }
   return {
     name: options.model,
     version: running.spec.model.version,
