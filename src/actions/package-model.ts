@@ -24,6 +24,7 @@ export const INPUTS = {
   artifactName: 'artifact-name',
   retentionDays: 'retention-days',
   release: 'release',
+  releaseTag: 'release-tag',
   overwrite: 'overwrite',
   token: 'token',
 } as const;
@@ -70,6 +71,7 @@ function getInputs() {
     artifactName: getOptionalInput(INPUTS.artifactName),
     retentionDays,
     release: core.getBooleanInput(INPUTS.release),
+    releaseTag: getOptionalInput(INPUTS.releaseTag),
     overwrite: core.getBooleanInput(INPUTS.overwrite),
     token: getOptionalInput(INPUTS.token),
   };
@@ -78,10 +80,24 @@ function getInputs() {
 async function main(): Promise<void> {
   const inputs = getInputs();
   const lineage = await readLineage();
-  const tag = lineage.ref?.startsWith('refs/tags/') ? lineage.ref.slice('refs/tags/'.length) : undefined;
+  const pushedTag = lineage.ref?.startsWith('refs/tags/')
+    ? lineage.ref.slice('refs/tags/'.length)
+    : undefined;
+  // release-tag: a release of its own for runs that are not tag pushes (continuous training).
+  const tag = inputs.releaseTag ?? pushedTag;
+  if (inputs.releaseTag && !inputs.release) {
+    throw new ConfigurationError(
+      `Input "${INPUTS.releaseTag}" is set but "${INPUTS.release}" is false: set release: true to publish to ${inputs.releaseTag}, or remove release-tag.`,
+    );
+  }
+  if (inputs.releaseTag !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(inputs.releaseTag)) {
+    throw new ConfigurationError(
+      `Input "${INPUTS.releaseTag}" must be a tag name of letters, digits, ".", "_", "+" and "-" (e.g. churn-1.4.1-ct.7); got "${inputs.releaseTag}".`,
+    );
+  }
   if (inputs.release && !tag) {
     throw new ConfigurationError(
-      `release: true publishes to the pushed tag's GitHub Release, but this run's ref is ${lineage.ref ?? 'unknown'}, not a tag. Run the step on tag pushes only (if: startsWith(github.ref, 'refs/tags/v')).`,
+      `release: true publishes to the pushed tag's GitHub Release, but this run's ref is ${lineage.ref ?? 'unknown'}, not a tag. Run the step on tag pushes only (if: startsWith(github.ref, 'refs/tags/v')), or name a release with "${INPUTS.releaseTag}".`,
     );
   }
   if (inputs.release && !inputs.token) {
@@ -147,6 +163,11 @@ async function main(): Promise<void> {
       files,
       overwrite: inputs.overwrite,
       releaseName: `${name} ${version}`,
+      // A tag this run names (not one that was pushed) is created at this run's commit, as a
+      // prerelease: a candidate until a person tags a version.
+      ...(inputs.releaseTag && inputs.releaseTag !== pushedTag && lineage.commit
+        ? { create: { targetCommitish: lineage.commit, prerelease: true } }
+        : {}),
       body: `Model package ${name} ${version}, digest \`sha256:${built.digest}\`. Verify with \`mlops package verify ${basename(built.archive)}\`.`,
     });
     core.setOutput(OUTPUTS.releaseUrl, release.releaseUrl);

@@ -406,4 +406,45 @@ describe('package-model action (bundle)', () => {
       /only inside a GitHub Actions workflow run/,
     );
   }, 60_000);
+
+  it('publishes a run that is not a tag push to the release it names, created as a prerelease at its commit', async () => {
+    const workspace = await temporaryDirectory();
+    const commit = 'a1'.repeat(20);
+    const env = {
+      ...artifacts.env,
+      GITHUB_REPOSITORY: 'octo-org/mlops-demo',
+      GITHUB_REF: 'refs/heads/main',
+      GITHUB_SHA: commit,
+      GITHUB_API_URL: github.baseUrl,
+    };
+    const inputs = {
+      model: join(models, 'torch-sigmoid.onnx'),
+      name: 'churn',
+      version: '1.4.1-ct.7',
+      upload: 'false',
+      release: 'true',
+      'release-tag': 'churn-1.4.1-ct.7',
+      token: github.token,
+    };
+    const run = await runAction('package-model', { cwd: workspace, env, inputs });
+    expect(run.stderr).toBe('');
+    expect(run.exitCode).toBe(0);
+    const release = github.state.findRelease('octo-org/mlops-demo', 'churn-1.4.1-ct.7');
+    expect(release).toMatchObject({ prerelease: true, targetCommitish: commit });
+    expect(release?.assets.map((a) => a.name)).toContain('churn-1.4.1-ct.7.zip');
+    expect(run.outputs['package-ref']).toMatch(
+      new RegExp(
+        `/releases/download/churn-1\\.4\\.1-ct\\.7/churn-1\\.4\\.1-ct\\.7\\.zip#sha256=${run.outputs.digest}$`,
+      ),
+    );
+    // release-tag without release: true is a mistake, said as such.
+    const half = await runAction('package-model', {
+      cwd: workspace,
+      env,
+      inputs: { ...inputs, release: 'false' },
+    });
+    expect(half.exitCode).toBe(1);
+    expect(half.annotations.find((a) => a.level === 'error')?.message).toMatch(/release-tag.*release: true/);
+    expect(github.violations).toEqual([]);
+  }, 60_000);
 });

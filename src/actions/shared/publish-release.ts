@@ -45,6 +45,11 @@ export interface PublishToReleaseOptions {
   releaseName?: string;
   /** Description of a release this call creates. */
   body?: string;
+  /**
+   * For a tag that does not exist yet: the commit GitHub creates it at (with the release); and
+   * whether that release is a prerelease (an existing release keeps its own settings).
+   */
+  create?: { targetCommitish: string; prerelease: boolean };
 }
 
 /** What happened to one file. */
@@ -279,6 +284,9 @@ async function findOrCreateRelease(github: GitHubCall, options: PublishToRelease
         tag_name: options.tag,
         name: options.releaseName ?? options.tag,
         ...(options.body === undefined ? {} : { body: options.body }),
+        ...(options.create
+          ? { target_commitish: options.create.targetCommitish, prerelease: options.create.prerelease }
+          : {}),
       });
       return response.data as Release;
     } catch (error) {
