@@ -29,9 +29,8 @@ import { writeFileAtomic } from '../files.ts';
 import { describeType } from '../model/model-io.ts';
 import { inspectOnnxModel } from '../model/onnx-inspect.ts';
 import { writeOnnxMetadata } from '../model/onnx-metadata.ts';
-import dataReportSchema from '../schemas/data-validation-report.schema.json' with { type: 'json' };
+import { gateReportValidator } from '../report/report-schemas.ts';
 import manifestSchema from '../schemas/model-package.schema.json' with { type: 'json' };
-import modelReportSchema from '../schemas/model-validation-report.schema.json' with { type: 'json' };
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import { type Lineage, resolveVersion } from './lineage.ts';
 import { renderModelCard } from './model-card.ts';
@@ -124,31 +123,21 @@ export interface BuiltPackage {
   packageRef: string;
 }
 
-type Validators = {
-  'data-validation': ValidateFunction;
-  'model-validation': ValidateFunction;
-  manifest: ValidateFunction<PackageManifest>;
-};
-let compiled: Validators | undefined;
+let manifestValidator: ValidateFunction<PackageManifest> | undefined;
 
-/** The schemas' validators, compiled on first use (commands that never package do not pay for it). */
-function validators(): Validators {
-  // The report schemas use `required` inside `oneOf` branches, which strict mode flags; they are
-  // checked against their producers in the gates' own tests, so here they are compiled leniently.
-  const lenient = new Ajv2020({ allErrors: true, strict: false });
-  compiled ??= {
-    'data-validation': lenient.compile(dataReportSchema),
-    'model-validation': lenient.compile(modelReportSchema),
-    manifest: new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true }).compile<PackageManifest>(
-      manifestSchema,
-    ),
-  };
-  return compiled;
+/** The manifest schema's validator, compiled on first use (commands that never package do not pay for it). */
+function validateManifestSchema(): ValidateFunction<PackageManifest> {
+  manifestValidator ??= new Ajv2020({
+    allErrors: true,
+    strict: true,
+    allowUnionTypes: true,
+  }).compile<PackageManifest>(manifestSchema);
+  return manifestValidator;
 }
 
 /** Validates a manifest against its schema; returns the errors as text (empty when valid). */
 export function manifestSchemaErrors(manifest: unknown): string[] {
-  const validate = validators().manifest;
+  const validate = validateManifestSchema();
   return validate(manifest)
     ? []
     : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
@@ -432,7 +421,7 @@ async function readReports(folder: string): Promise<ReadReport[]> {
         { file },
       );
     }
-    const validate = validators()[kind];
+    const validate = gateReportValidator(kind);
     if (!validate(json)) {
       const first = validate.errors?.[0];
       throw new InputError(

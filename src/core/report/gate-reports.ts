@@ -5,12 +5,10 @@
  */
 import { glob, readFile } from 'node:fs/promises';
 import { basename, extname, isAbsolute, resolve } from 'node:path';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { DataValidationReport } from '../data/validate-data.ts';
 import { InputError } from '../errors.ts';
 import type { ModelValidationReport } from '../model/validate-model.ts';
-import dataReportSchema from '../schemas/data-validation-report.schema.json' with { type: 'json' };
-import modelReportSchema from '../schemas/model-validation-report.schema.json' with { type: 'json' };
+import { gateReportValidator } from './report-schemas.ts';
 
 /** The report kinds (and their one version) this renderer knows. */
 export const GATE_KINDS = {
@@ -22,19 +20,6 @@ export const GATE_KINDS = {
 export type GateReport =
   | { file: string; kind: 'data-validation'; gate: 'data'; report: DataValidationReport }
   | { file: string; kind: 'model-validation'; gate: 'model'; report: ModelValidationReport };
-
-let validators: Record<keyof typeof GATE_KINDS, ValidateFunction> | undefined;
-
-function schemaValidators() {
-  // `required` inside `oneOf` branches trips ajv's strict mode; the schemas are checked strictly
-  // against their producers in the gates' own tests (package-model compiles them the same way).
-  const ajv = new Ajv2020({ allErrors: true, strict: false });
-  validators ??= {
-    'data-validation': ajv.compile(dataReportSchema),
-    'model-validation': ajv.compile(modelReportSchema),
-  };
-  return validators;
-}
 
 /**
  * Expands newline- or comma-free patterns (paths or globs, relative to `cwd`) into report files,
@@ -103,7 +88,7 @@ export async function readGateReports(files: readonly string[], cwd: string): Pr
         { file },
       );
     }
-    const validate = schemaValidators()[kind as keyof typeof GATE_KINDS];
+    const validate = gateReportValidator(kind as keyof typeof GATE_KINDS);
     if (!validate(json)) {
       const first = validate.errors?.[0];
       throw new InputError(
