@@ -234,6 +234,16 @@ describe('check runs', () => {
       'mlops / model (model-passed)',
       'mlops / model (model-failed)',
     ]);
+    // The same file name in two folders: the paths keep the names apart.
+    const [, model] = reports;
+    const twins = [
+      { ...model, file: join('reports', 'eu', 'model-validation.json') },
+      { ...model, file: join('reports', 'us', 'model-validation.json') },
+    ];
+    expect(nameGateChecks(twins)).toEqual([
+      'mlops / model (reports/eu/model-validation)',
+      'mlops / model (reports/us/model-validation)',
+    ]);
   });
 });
 

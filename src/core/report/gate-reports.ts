@@ -4,7 +4,7 @@
  * reviewers see is rendered only from reports a gate really wrote.
  */
 import { glob, readFile } from 'node:fs/promises';
-import { basename, extname, isAbsolute, resolve } from 'node:path';
+import { basename, extname, isAbsolute, resolve, sep } from 'node:path';
 import type { DataValidationReport } from '../data/validate-data.ts';
 import { InputError } from '../errors.ts';
 import type { ModelValidationReport } from '../model/validate-model.ts';
@@ -103,12 +103,22 @@ export async function readGateReports(files: readonly string[], cwd: string): Pr
 
 /**
  * A check-run name per report: `mlops / data`, `mlops / model`; with several reports of one
- * kind, each gets its file's base name: `mlops / data (train-data)`.
+ * kind, each gets its file's base name, `mlops / data (train-data)`, or its path when base names
+ * repeat, `mlops / model (reports/eu/model-validation)`.
  */
 export function nameGateChecks(reports: readonly GateReport[]): string[] {
+  const label = (file: string) => basename(file, extname(file));
   return reports.map((entry) => {
     const name = `mlops / ${entry.gate}`;
-    const sameKind = reports.filter((other) => other.kind === entry.kind).length;
-    return sameKind > 1 ? `${name} (${basename(entry.file, extname(entry.file))})` : name;
+    const sameKind = reports.filter((other) => other.kind === entry.kind);
+    if (sameKind.length === 1) return name;
+    // Base names that repeat (reports/a/model.json, reports/b/model.json) take the path instead, so
+    // each check keeps a name of its own.
+    const clash = sameKind.some((other) => other !== entry && label(other.file) === label(entry.file));
+    const path = entry.file
+      .slice(0, entry.file.length - extname(entry.file).length)
+      .split(sep)
+      .join('/');
+    return `${name} (${clash ? path : label(entry.file)})`;
   });
 }
