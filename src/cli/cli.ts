@@ -38,6 +38,11 @@ export interface Command {
   flags: Record<string, FlagDefinition>;
   /** Extra help text after the flags. */
   details?: string;
+  /**
+   * Whether the command reads plain arguments (subcommands, files). Without it, any argument that is
+   * not a flag is a usage error: a file after `--data x.csv` would otherwise be dropped in silence.
+   */
+  takesArguments?: boolean;
   run(context: CommandContext): Promise<number>;
 }
 
@@ -114,6 +119,11 @@ export async function runCommand(command: Command, argv: string[], io: Io): Prom
     if (parsed.values.help) {
       io.stdout(renderCommandHelp(command));
       return EXIT.passed;
+    }
+    if (!command.takesArguments && parsed.positionals.length > 0) {
+      throw new ConfigurationError(
+        `mlops ${command.name}: unexpected argument "${parsed.positionals[0]}" (a value goes after its flag, one per flag, e.g. --data FILE; --help marks the flags that can be repeated). Run \`mlops ${command.name} --help\`.`,
+      );
     }
     let printed = false;
     const code = await command.run({

@@ -181,6 +181,8 @@ describe('mlops validate-data', () => {
         /typo\.yaml:3.*unknown key "data\.drift\.pvalue".*Did you mean "p-value"/,
       ],
       [['--dta', example.test], /unknown flag --dta\. Did you mean "--data"\?/],
+      // A second file after --data (e.g. a shell glob) is refused, not dropped in silence.
+      [['--data', example.test, example.train], /unexpected argument ".*train\.csv".*one per flag/],
       [[], /No data to validate: set --data/],
     ];
     for (const [args, message] of cases) {

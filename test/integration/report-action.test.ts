@@ -267,6 +267,20 @@ describe('mlops report (CLI)', () => {
     expect(
       markdown.startsWith('<!-- mlops-actions:report title="CI" -->\n## ❌ CI: 1 of 2 gates failed'),
     ).toBe(true);
+    // As a shell expands `--reports mlops-reports/*.json`: the second file is an argument, not dropped.
+    const expanded = await promisify(execFile)(
+      process.execPath,
+      [
+        cli,
+        'report',
+        '--reports',
+        'mlops-reports/data-validation.json',
+        'mlops-reports/model-validation.json',
+        '--json',
+      ],
+      { cwd },
+    );
+    expect(JSON.parse(expanded.stdout).gates).toHaveLength(2);
     // A file that is not a gate report is a usage error (exit 2) naming it.
     await writeFile(join(cwd, 'mlops-reports/other.json'), '{"kind":"model-package"}');
     const failed = await promisify(execFile)(process.execPath, [cli, 'report'], { cwd }).catch((e) => e);

@@ -6,6 +6,7 @@ import { type Command, EXIT, requireFlag, stringFlag } from '../cli.ts';
 
 export const packageCommand: Command = {
   name: 'package',
+  takesArguments: true,
   summary:
     'Package an ONNX model (manifest, model card, reports, reproducible archive, provenance), or verify a package.',
   usage:

@@ -13,6 +13,7 @@ import { type Command, EXIT, listFlag, stringFlag } from '../cli.ts';
 
 export const profileCommand: Command = {
   name: 'profile',
+  takesArguments: true,
   summary: 'Profile data in one pass (mergeable: profile shards on a matrix, then `mlops profile merge`).',
   usage:
     'mlops profile --data F [--data G …] [--shard K/N] [--out profile.json]  |  mlops profile merge A.json B.json … --out profile.json',

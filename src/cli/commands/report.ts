@@ -6,14 +6,16 @@ import { type Command, EXIT, listFlag, stringFlag } from '../cli.ts';
 
 export const reportCommand: Command = {
   name: 'report',
+  takesArguments: true,
   summary: 'Render the pull-request report of gate reports as Markdown, as the report action comments it.',
-  usage: 'mlops report --reports <file|glob>… [--title T] [--out comment.md]',
+  usage: 'mlops report [--reports <file|glob>]… [file…] [--title T] [--out comment.md]',
   flags: {
     reports: {
       type: 'string',
       value: 'file|glob',
       multiple: true,
-      description: 'Gate reports (data-validation, model-validation); default mlops-reports/*.json.',
+      description:
+        'Gate reports (data-validation, model-validation), also as plain arguments; default mlops-reports/*.json.',
     },
     title: {
       type: 'string',
@@ -26,7 +28,9 @@ export const reportCommand: Command = {
     'Nothing is sent anywhere: this renders what the report action would post. Exit code 0 whether or not the\n' +
     'gates passed (each gate already exited 1); 2 when a file is missing or is not a gate report.',
   async run(context) {
-    const patterns = listFlag(context, 'reports');
+    // Files after the flags count too: a shell expands `--reports mlops-reports/*.json` into
+    // `--reports a.json b.json`, and the second file must not be dropped.
+    const patterns = [...listFlag(context, 'reports'), ...context.positionals];
     const files = await findReportFiles(
       patterns.length > 0 ? patterns : ['mlops-reports/*.json'],
       process.cwd(),

@@ -8,6 +8,7 @@ import { type Command, EXIT, requireFlag, stringFlag } from '../cli.ts';
 
 export const schemaCommand: Command = {
   name: 'schema',
+  takesArguments: true,
   summary: 'Data contracts: `mlops schema infer` writes one from reference data, for you to review and edit.',
   usage: 'mlops schema infer --data train.csv --out contract.json [--target column] [--force]',
   flags: {
@@ -28,6 +29,11 @@ export const schemaCommand: Command = {
     if (context.positionals[0] !== 'infer') {
       throw new ConfigurationError(
         `mlops schema: expected the subcommand "infer"${context.positionals[0] ? `, got "${context.positionals[0]}"` : ''}. Run \`mlops schema --help\`.`,
+      );
+    }
+    if (context.positionals.length > 1) {
+      throw new ConfigurationError(
+        `mlops schema infer: unexpected argument "${context.positionals[1]}" (the data goes in --data FILE). Run \`mlops schema --help\`.`,
       );
     }
     const data = requireFlag(context, 'data', 'schema infer');

@@ -39,6 +39,7 @@ const NAMES: ModelRequestNames = {
 
 export const validateModelCommand: Command = {
   name: 'validate-model',
+  takesArguments: true,
   summary: 'Model gate: evaluate an ONNX model on a holdout, compare with a baseline, decide with gates.',
   usage:
     'mlops validate-model --model F [--baseline F|report.json] --data F --target COLUMN [--task binary|multiclass|regression] [--gate "EXPR"]... [--config mlops.yaml] [--golden F] [--report out.json]\n' +
