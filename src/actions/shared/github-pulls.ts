@@ -6,6 +6,7 @@
 import { getOctokit } from '@actions/github';
 import type { PullRequestApi, PullRequestContent } from '../../core/deploy/deploy.ts';
 import { ConfigurationError } from '../../core/errors.ts';
+import { classifyApiError } from './github-errors.ts';
 
 /** GraphQL mutation of auto-merge (REST has none). */
 export const ENABLE_AUTO_MERGE = `mutation EnableAutoMerge($pullRequestId: ID!, $mergeMethod: PullRequestMergeMethod) {
@@ -32,18 +33,18 @@ export function createGitHubPulls(options: {
     try {
       return await request();
     } catch (error) {
-      const status = (error as { status?: number }).status;
+      const problem = classifyApiError(error);
       const reason = (error as Error).message;
-      if (status === 401)
+      if (problem === 'token-refused')
         throw new ConfigurationError(
           `GitHub refused the token while trying to ${operation} (401): ${reason}.`,
         );
-      if (status === 403) {
+      if (problem === 'forbidden') {
         throw new ConfigurationError(
           `The token may not ${operation} on ${options.repository} (403): ${reason}. It needs pull-requests: write (and contents: write to push).`,
         );
       }
-      if (status === 404) {
+      if (problem === 'not-found') {
         throw new ConfigurationError(
           `${options.repository} was not found while trying to ${operation} (404): is the name right, and can the token see it?`,
         );

@@ -9,6 +9,7 @@
 import { getOctokit } from '@actions/github';
 import { ConfigurationError } from '../../core/errors.ts';
 import type { CheckAnnotation, GateCheckRun } from '../../core/report/render-check-run.ts';
+import { classifyApiError } from './github-errors.ts';
 
 type Octokit = ReturnType<typeof getOctokit>;
 
@@ -44,15 +45,15 @@ export function createReportPublisher(options: { token: string; repository: stri
     try {
       return await request();
     } catch (error) {
-      const status = (error as { status?: number }).status;
+      const problem = classifyApiError(error);
       const reason = (error as Error).message;
-      if (status === 403) {
+      if (problem === 'forbidden') {
         throw new PermissionDenied(
           `The token may not ${operation} on ${options.repository} (403: ${reason}).`,
           permission,
         );
       }
-      if (status === 401) {
+      if (problem === 'token-refused') {
         throw new ConfigurationError(
           `GitHub refused the token while trying to ${operation} (401: ${reason}): pass a valid token in the "token" input (default: the job's GITHUB_TOKEN).`,
         );

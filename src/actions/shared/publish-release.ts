@@ -16,6 +16,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { getOctokit } from '@actions/github';
 import { ConfigurationError } from '../../core/errors.ts';
+import { classifyApiError, hasErrorCode, statusOf } from './github-errors.ts';
 
 /** One file to publish. */
 export interface ReleaseFile {
@@ -315,14 +316,15 @@ async function call<T>(github: GitHubCall, operation: string, run: () => Promise
     const status = statusOf(error);
     if (status === undefined || error instanceof ConfigurationError) throw error;
     const where = `${operation} in ${github.repository}`;
-    if (status === 401) {
+    const problem = classifyApiError(error);
+    if (problem === 'token-refused') {
       throw new ConfigurationError(
         `GitHub answered 401 ${where}: the token was refused (check ${TOKEN_PERMISSION})`,
         {},
         { cause: error },
       );
     }
-    if (status === 403 && !isRateLimited(error)) {
+    if (problem === 'forbidden') {
       throw new ConfigurationError(
         `GitHub answered 403 ${where}: the token lacks the permission (it needs ${TOKEN_PERMISSION}; ` +
           'for GITHUB_TOKEN, set it under permissions: in the workflow or job)',
@@ -330,7 +332,7 @@ async function call<T>(github: GitHubCall, operation: string, run: () => Promise
         { cause: error },
       );
     }
-    if (status === 404) {
+    if (problem === 'not-found') {
       throw new ConfigurationError(
         `GitHub answered 404 ${where}: repository ${github.repository} not found or the token cannot see it`,
         {},
@@ -339,19 +341,4 @@ async function call<T>(github: GitHubCall, operation: string, run: () => Promise
     }
     throw new Error(`GitHub answered ${status} ${where}: ${(error as Error).message}`, { cause: error });
   }
-}
-
-function statusOf(error: unknown): number | undefined {
-  const status = (error as { status?: unknown } | null)?.status;
-  return typeof status === 'number' ? status : undefined;
-}
-
-function hasErrorCode(error: unknown, code: string): boolean {
-  const data = (error as { response?: { data?: { errors?: { code?: string }[] } } }).response?.data;
-  return data?.errors?.some((item) => item.code === code) ?? false;
-}
-
-function isRateLimited(error: unknown): boolean {
-  const headers = (error as { response?: { headers?: Record<string, string> } }).response?.headers;
-  return headers?.['x-ratelimit-remaining'] === '0';
 }
