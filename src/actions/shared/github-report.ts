@@ -68,48 +68,50 @@ export function createReportPublisher(options: { token: string; repository: stri
      * such comment, so that a duplicate made by a race is left alone rather than multiplied).
      */
     async upsertComment(target: CommentTarget, marker: string, body: string): Promise<PublishedComment> {
-      if ('pullRequest' in target) {
-        const permission = 'pull-requests: write';
-        const comments = await call('list the pull request’s comments', permission, () =>
-          octokit.paginate(octokit.rest.issues.listComments, {
-            owner,
-            repo,
-            issue_number: target.pullRequest,
-            per_page: 100,
-          }),
-        );
-        const found = comments.find((comment) => comment.body?.startsWith(marker));
-        if (found) {
-          const { data } = await call('update the report comment', permission, () =>
-            octokit.rest.issues.updateComment({ owner, repo, comment_id: found.id, body }),
-          );
-          return { id: data.id, url: data.html_url, operation: 'updated' };
-        }
-        const { data } = await call('comment on the pull request', permission, () =>
-          octokit.rest.issues.createComment({ owner, repo, issue_number: target.pullRequest, body }),
-        );
-        return { id: data.id, url: data.html_url, operation: 'created' };
-      }
-      const permission = 'contents: write';
-      const comments = await call('list the commit’s comments', permission, () =>
-        octokit.paginate(octokit.rest.repos.listCommentsForCommit, {
-          owner,
-          repo,
-          commit_sha: target.commit,
-          per_page: 100,
-        }),
-      );
-      const found = comments.find((comment) => comment.body.startsWith(marker));
-      if (found) {
-        const { data } = await call('update the report comment', permission, () =>
-          octokit.rest.repos.updateCommitComment({ owner, repo, comment_id: found.id, body }),
-        );
-        return { id: data.id, url: data.html_url, operation: 'updated' };
-      }
-      const { data } = await call('comment on the commit', permission, () =>
-        octokit.rest.repos.createCommitComment({ owner, repo, commit_sha: target.commit, body }),
-      );
-      return { id: data.id, url: data.html_url, operation: 'created' };
+      // Pull requests (issue comments) and commits (commit comments) differ only in their endpoints.
+      type Comment = { id: number; html_url: string; body?: string | null };
+      const api: {
+        permission: string;
+        place: string;
+        list(): Promise<Comment[]>;
+        update(id: number): Promise<{ data: Comment }>;
+        create(): Promise<{ data: Comment }>;
+      } =
+        'pullRequest' in target
+          ? {
+              permission: 'pull-requests: write',
+              place: 'the pull request',
+              list: () =>
+                octokit.paginate(octokit.rest.issues.listComments, {
+                  owner,
+                  repo,
+                  issue_number: target.pullRequest,
+                  per_page: 100,
+                }),
+              update: (id) => octokit.rest.issues.updateComment({ owner, repo, comment_id: id, body }),
+              create: () =>
+                octokit.rest.issues.createComment({ owner, repo, issue_number: target.pullRequest, body }),
+            }
+          : {
+              permission: 'contents: write',
+              place: 'the commit',
+              list: () =>
+                octokit.paginate(octokit.rest.repos.listCommentsForCommit, {
+                  owner,
+                  repo,
+                  commit_sha: target.commit,
+                  per_page: 100,
+                }),
+              update: (id) => octokit.rest.repos.updateCommitComment({ owner, repo, comment_id: id, body }),
+              create: () =>
+                octokit.rest.repos.createCommitComment({ owner, repo, commit_sha: target.commit, body }),
+            };
+      const comments = await call(`list the comments of ${api.place}`, api.permission, api.list);
+      const found = comments.find((comment) => comment.body?.startsWith(marker));
+      const { data } = found
+        ? await call('update the report comment', api.permission, () => api.update(found.id))
+        : await call(`comment on ${api.place}`, api.permission, api.create);
+      return { id: data.id, url: data.html_url, operation: found ? 'updated' : 'created' };
     },
 
     /**
