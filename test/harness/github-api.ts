@@ -1081,6 +1081,22 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     };
   }
 
+  /** PATCH of a comment (issue or commit comment) of the request's repository: new body, new time. */
+  function editComment<T extends { id: number; repository: string; body: string; updatedAt: string }>(
+    comments: T[],
+    context: Context,
+  ): T {
+    const comment = comments.find(
+      (candidate) =>
+        candidate.id === context.params.comment_id &&
+        candidate.repository === repositoryKey(context.repository),
+    );
+    if (!comment) throw notFound(context.operation.documentationUrl);
+    comment.body = (context.body as { body: string }).body;
+    comment.updatedAt = timestamp();
+    return comment;
+  }
+
   function commentJson(repository: StandInRepository, comment: StandInComment) {
     const api = urls.repo(repository);
     return {
@@ -1584,17 +1600,10 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
       return { status: 201, body: json, headers: { location: json.url } };
     },
 
-    'issues/update-comment': (context) => {
-      const comment = state.comments.find(
-        (candidate) =>
-          candidate.id === context.params.comment_id &&
-          candidate.repository === repositoryKey(context.repository),
-      );
-      if (!comment) throw notFound(context.operation.documentationUrl);
-      comment.body = (context.body as { body: string }).body;
-      comment.updatedAt = timestamp();
-      return { status: 200, body: commentJson(context.repository, comment) };
-    },
+    'issues/update-comment': (context) => ({
+      status: 200,
+      body: commentJson(context.repository, editComment(state.comments, context)),
+    }),
 
     'repos/list-comments-for-commit': (context) => {
       const sha = String(context.params.commit_sha);
@@ -1627,17 +1636,10 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
       return { status: 201, body: json, headers: { location: json.url } };
     },
 
-    'repos/update-commit-comment': (context) => {
-      const comment = state.commitComments.find(
-        (candidate) =>
-          candidate.id === context.params.comment_id &&
-          candidate.repository === repositoryKey(context.repository),
-      );
-      if (!comment) throw notFound(context.operation.documentationUrl);
-      comment.body = (context.body as { body: string }).body;
-      comment.updatedAt = timestamp();
-      return { status: 200, body: commitCommentJson(context.repository, comment) };
-    },
+    'repos/update-commit-comment': (context) => ({
+      status: 200,
+      body: commitCommentJson(context.repository, editComment(state.commitComments, context)),
+    }),
 
     'checks/list-for-ref': (context) => {
       // `ref` is a SHA, a branch or a tag name; the stand-in knows branches.

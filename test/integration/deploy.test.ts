@@ -563,38 +563,28 @@ describe('the deployed model as the baseline of the model gate', () => {
   it("treats a model the environment does not run yet as no baseline (the project's first model)", async () => {
     const { validateModel } = await import('../../src/core/model/validate-model.ts');
     const { parseGateExpression } = await import('../../src/core/model/gates.ts');
-    const report = await validateModel(
-      {
-        model: join(repoRoot, 'test/fixtures/models/sklearn-logreg-zipmap.onnx'),
-        baseline: 'environment:staging',
-        deployment: { repository: git.url(REPO), model: 'never-deployed', token: git.token },
-        data: join(repoRoot, 'templates/example/data/test.csv'),
-        target: 'target',
-        gates: [parseGateExpression('roc_auc >= 0.9'), parseGateExpression('log_loss <= baseline')],
-        bootstrap: false,
-        latency: false,
-      },
-      { info() {}, warning() {}, debug() {} },
-    );
+    const validateAgainstStaging = (gates: string[], onMissingBaseline?: 'fail') =>
+      validateModel(
+        {
+          model: join(repoRoot, 'test/fixtures/models/sklearn-logreg-zipmap.onnx'),
+          baseline: 'environment:staging',
+          deployment: { repository: git.url(REPO), model: 'never-deployed', token: git.token },
+          data: join(repoRoot, 'templates/example/data/test.csv'),
+          target: 'target',
+          gates: gates.map(parseGateExpression),
+          ...(onMissingBaseline ? { onMissingBaseline } : {}),
+          bootstrap: false,
+          latency: false,
+        },
+        { info() {}, warning() {}, debug() {} },
+      );
+    const report = await validateAgainstStaging(['roc_auc >= 0.9', 'log_loss <= baseline']);
     expect(report.missingBaseline).toMatch(/staging runs no never-deployed/);
     expect(report.baseline).toBeUndefined();
     expect(report.gates.map((g) => g.status).sort()).toEqual(['passed', 'skipped']);
     expect(report.passed).toBe(true);
     // With on-missing-baseline: fail, the change gate fails instead.
-    const strict = await validateModel(
-      {
-        model: join(repoRoot, 'test/fixtures/models/sklearn-logreg-zipmap.onnx'),
-        baseline: 'environment:staging',
-        deployment: { repository: git.url(REPO), model: 'never-deployed', token: git.token },
-        data: join(repoRoot, 'templates/example/data/test.csv'),
-        target: 'target',
-        gates: [parseGateExpression('log_loss <= baseline')],
-        onMissingBaseline: 'fail',
-        bootstrap: false,
-        latency: false,
-      },
-      { info() {}, warning() {}, debug() {} },
-    );
+    const strict = await validateAgainstStaging(['log_loss <= baseline'], 'fail');
     expect(strict.passed).toBe(false);
   }, 30_000);
 });
