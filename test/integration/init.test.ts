@@ -84,7 +84,16 @@ describe('mlops init --data', () => {
       target: 'target',
     });
     expect(loaded.config.model).toMatchObject({ model: 'build/model.onnx', task: 'binary' });
-    expect(loaded.config.model?.gates).toEqual(startingGates('binary'));
+    // Gates sized to the 143-row holdout: a principled absolute gate and non-inferiority margins.
+    expect(loaded.config.model?.gates).toEqual(
+      startingGates('binary', { rows: 143, classes: 2 }).map((gate) => gate.expression),
+    );
+    expect(loaded.config.model?.gates).toEqual([
+      'roc_auc >= 0.5 @interval',
+      'roc_auc >= baseline - 0.01 @noninferior',
+      'log_loss <= baseline * 1.05 @noninferior',
+    ]);
+    expect(loaded.config.model?.['min-rows']).toBe(50);
 
     // The contract describes both files (inferred from train alone, test's outliers would fail it).
     const contract = await loadContract(join(dir, 'data/contract.json'));

@@ -225,7 +225,9 @@ describe('model packages', () => {
     const out = await temporaryDirectory();
     const error = await build({ reports: bad, out }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigurationError);
-    expect((error as Error).message).toMatch(/model\.json fails the model-validation report schema/);
+    expect((error as Error).message).toMatch(
+      /model\.json does not match the model-validation report schema \(version 1\)/,
+    );
     const { readdir } = await import('node:fs/promises');
     expect(await readdir(out)).toEqual([]); // no half-written package
     const noWeights = await temporaryDirectory();

@@ -31,7 +31,7 @@ describe('validate-data action (bundle)', () => {
     expect(reportSchemaErrors(report)).toEqual([]);
     expect(report).toMatchObject({
       kind: 'data-validation',
-      version: 1,
+      version: 2,
       passed: true,
       summary: { rows: 114, columns: 31 },
     });

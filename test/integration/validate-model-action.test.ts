@@ -40,7 +40,7 @@ describe('validate-model action (bundle)', () => {
     expect(metrics.roc_auc).toBeGreaterThan(0.99);
     const report = JSON.parse(readFileSync(join(run.workspace, run.outputs['report-path']), 'utf8'));
     expect(validateReport(report), JSON.stringify(validateReport.errors)).toBe(true);
-    expect(report).toMatchObject({ kind: 'model-validation', version: 1, passed: true, task: 'binary' });
+    expect(report).toMatchObject({ kind: 'model-validation', version: 2, passed: true, task: 'binary' });
     expect(report.output.inferredFrom).toMatch(/ZipMap/);
     expect(report.bootstrap).toMatchObject({ resamples: 200, paired: true, stratified: true });
     expect(run.summary).toContain('```mermaid');

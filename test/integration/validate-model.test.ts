@@ -17,6 +17,7 @@ import { planModelIo } from '../../src/core/model/model-io.ts';
 import { inspectOnnxModel } from '../../src/core/model/onnx-inspect.ts';
 import { createOnnxSession } from '../../src/core/model/onnx-session.ts';
 import type { ClassificationOutcomes, RegressionOutcomes } from '../../src/core/model/outcomes.ts';
+import { readTargetKind } from '../../src/core/model/target-kind.ts';
 import { type ValidateModelOptions, validateModel } from '../../src/core/model/validate-model.ts';
 import schema from '../../src/core/schemas/model-validation-report.schema.json' with { type: 'json' };
 import { repoRoot } from '../harness/run-action.ts';
@@ -67,7 +68,10 @@ describe('evaluation of real models', () => {
       const path = at(fixture.file);
       const info = await inspectOnnxModel(path);
       const reader = await openTable(at(fixture.data), { batchRows: 37 }); // several batches, a ragged last one
-      const plan = planModelIo(info, reader.columns, { target: fixture.target });
+      // The task comes from the model and, for one float output column, from the labels.
+      const targetKind = await readTargetKind(at(fixture.data), fixture.target, undefined);
+      expect(targetKind).toBe(fixture.task === 'regression' ? 'real' : 'classes');
+      const plan = planModelIo(info, reader.columns, { target: fixture.target, targetKind });
       expect(plan.output.task).toBe(fixture.task);
       expect(plan.features).toEqual(fixture.features);
       const bytes = plan.output.exposeOutputs.length
@@ -486,5 +490,40 @@ describe('bad input is a clear error, never a pass', () => {
     const report = await validateModel(options({ model: join(dir, 'm.onnx') }), silent);
     expect(report.passed).toBe(true);
     await expectError({ model: join(dir, 'absent.onnx') }, /absent\.onnx/, InputError);
+  });
+});
+
+describe('the task from the labels', () => {
+  it('reads one float output column as a regression when the target holds real numbers', async () => {
+    const model = join(models, 'torch-mlp-regression.onnx');
+    const info = await inspectOnnxModel(model);
+    const reader = await openTable(join(models, 'diabetes-test.csv'));
+    // Without the labels, one float column is P(positive): binary.
+    expect(planModelIo(info, reader.columns, { target: 'progression' }).output.task).toBe('binary');
+    const report = await validateModel(
+      options({
+        model,
+        data: join(models, 'diabetes-test.csv'),
+        target: 'progression',
+        gates: gates('r2 >= 0 @interval', 'rmse <= 80'),
+        minRows: 10,
+      }),
+      silent,
+    );
+    expect(report).toMatchObject({
+      task: 'regression',
+      passed: true,
+      output: { name: 'prediction', kind: 'values' },
+    });
+    expect(report.output.inferredFrom).toMatch(
+      /read as regression values because the target holds real numbers/,
+    );
+    // On 0/1 labels the same output is read as P(positive), and the regression gates are refused.
+    await expect(
+      validateModel(
+        options({ model: join(models, 'torch-sigmoid.onnx'), gates: gates('rmse <= 80') }),
+        silent,
+      ),
+    ).rejects.toThrow(/a metric that a binary model does not have/);
   });
 });

@@ -15,19 +15,7 @@ import {
 import { computeMetrics, prepareOutcomes } from '../../src/core/model/metrics.ts';
 import type { ClassificationOutcomes, Outcomes, RegressionOutcomes } from '../../src/core/model/outcomes.ts';
 import { bootstrapMetricIntervals } from '../../src/core/model/validate-model.ts';
-
-/** A seeded generator (mulberry32) and standard normals from it (Box–Muller), so no test depends on Math.random. */
-function createRandom(seed: number): { uniform: () => number; normal: () => number } {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const normal = () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-  return { uniform, normal };
-}
+import { createRandom } from '../helpers/random.ts';
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 

@@ -13,9 +13,11 @@ import {
   parseContract,
 } from '../../src/core/data/contract.ts';
 import { type Finding, MAX_EXAMPLE_LINES } from '../../src/core/data/findings.ts';
+import { createProfiler } from '../../src/core/data/profile.ts';
 import type { ColumnProfile, DataProfile } from '../../src/core/data/profile-types.ts';
 import { ConfigurationError } from '../../src/core/errors.ts';
 import { csvBatch, valueBatch } from '../helpers/batches.ts';
+import { createRandom } from '../helpers/random.ts';
 
 function check(contract: DataContract, ...batches: { columns: string[]; batch: RowBatch }[]): Finding[] {
   const checker: ContractChecker = createContractChecker(parseContract(contract, 'contract.json'), {
@@ -154,7 +156,7 @@ describe('loadContract / parseContract', () => {
     );
     expect(error.location.key).toBe('x-mlops.columns.age.maxMissingShar');
     expect(error.message).toMatch(
-      /unknown key "maxMissingShar".*Did you mean "maxMissingShare"\? Allowed here: maxMissingShare, unique, drift/,
+      /unknown key "maxMissingShar".*Did you mean "maxMissingShare"\? Allowed here: maxMissingShare, unique, maxOutOfRangeShare, maxOutOfRangeCount, drift/,
     );
 
     error = parseError(contract({ age: {} }, { 'x-mlops': { row: { min: 1 } } as never }));
@@ -287,6 +289,8 @@ describe('inferContract', () => {
     expect(inferred.additionalProperties).toBe(false);
     expect(inferred['x-mlops']).toEqual({
       rows: { min: 1 },
+      maxOutOfRangeShare: 0.01,
+      maxOutOfRangeCount: 2,
       columns: { age: { maxMissingShare: 0.2 }, city: { maxMissingShare: 1 } },
     });
     expect(inferred.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
@@ -362,6 +366,124 @@ describe('inferContract', () => {
     expect(() => inferContract(profile, { target: 'lable' })).toThrow(
       /target column "lable" is not in the reference data\. Did you mean "label"\?/,
     );
+  });
+});
+
+describe('inferContract: bounds that hold for fresh data', () => {
+  /** Seeded lognormal, normal and count columns: a heavy right tail, a light one, and a column that is never below 0. */
+  function sample(n: number, seed: number): string {
+    const { uniform, normal } = createRandom(seed);
+    const lines = ['area,score,visits'];
+    for (let i = 0; i < n; i++) {
+      lines.push(
+        `${(500 * Math.exp(0.6 * normal())).toFixed(1)},${(50 + 10 * normal()).toFixed(2)},${Math.floor(-3 * Math.log(1 - uniform()))}`,
+      );
+    }
+    return `${lines.join('\n')}\n`;
+  }
+  function profileOf(text: string): DataProfile {
+    const profiler = createProfiler();
+    const { columns, batch } = csvBatch(text);
+    profiler.add(batch, columns);
+    return profiler.finish([{ path: 'train.csv', format: 'csv', rows: batch.length }]);
+  }
+
+  it('widens each side by its own tail, within 10 % and 90 % of the range, keeping physical bounds', () => {
+    const profile = profileOf(sample(400, 1));
+    const contract = inferContract(profile);
+    for (const column of profile.columns) {
+      const { min, max } = column.numeric!;
+      const width = max - min;
+      const { minimum, maximum } = contract.properties[column.name] as { minimum: number; maximum: number };
+      expect(maximum - max).toBeGreaterThanOrEqual(0.1 * width - 1e-9);
+      expect(maximum - max).toBeLessThanOrEqual(0.9 * width + 0.01 * width);
+      // A value beyond the observed range by its full width is always outside.
+      expect(max + width).toBeGreaterThan(maximum);
+      if (min >= 0) expect(minimum).toBeGreaterThanOrEqual(0);
+    }
+    const area = contract.properties.area as { minimum: number; maximum: number };
+    const score = contract.properties.score as { minimum: number; maximum: number };
+    const areaColumn = profile.columns[0].numeric!;
+    const scoreColumn = profile.columns[1].numeric!;
+    // The heavy right tail of area reaches further, relative to the range, than its short left tail.
+    expect((area.maximum - areaColumn.max) / (areaColumn.min - area.minimum)).toBeGreaterThan(2);
+    // A light-tailed column is widened about evenly.
+    const ratio = (score.maximum - scoreColumn.max) / (scoreColumn.min - score.minimum);
+    expect(ratio).toBeGreaterThan(0.4);
+    expect(ratio).toBeLessThan(2.5);
+    expect(contract.properties.visits).toMatchObject({ type: 'integer', minimum: 0 });
+    expect(contract.description).toMatch(
+      /widened on each side by ln\(100\) ≈ 4\.6 times the scale of that tail/,
+    );
+  });
+
+  it('keeps fresh batches as large as the reference inside its bounds in about 99 % of columns', () => {
+    const contract = inferContract(profileOf(sample(400, 2)));
+    let columns = 0;
+    let crossed = 0;
+    let failed = 0;
+    for (let seed = 100; seed < 300; seed++) {
+      const findings = check(contract, csvBatch(sample(400, seed)));
+      const outside = findings.filter((f) => f.rule === 'minimum' || f.rule === 'maximum');
+      columns += 3;
+      crossed += new Set(outside.map((f) => f.column)).size;
+      if (findings.some((f) => f.severity === 'error')) failed++;
+    }
+    expect(crossed / columns).toBeLessThanOrEqual(0.02);
+    // The two tolerated outliers per column turn the rare crossing into a warning.
+    expect(failed).toBe(0);
+  });
+});
+
+describe('out-of-range tolerance', () => {
+  const data = csvBatch('age\n130\n140\n30\n-5\n40\n');
+  it('makes a few out-of-range values a warning and more an error, per contract or per column', () => {
+    const strict = check(contract({ age: { type: 'integer', minimum: 0, maximum: 120 } }), data);
+    expect(strict.map((f) => [f.rule, f.severity])).toEqual([
+      ['maximum', 'error'],
+      ['minimum', 'error'],
+    ]);
+    const tolerant = check(
+      contract(
+        { age: { type: 'integer', minimum: 0, maximum: 120 } },
+        { 'x-mlops': { maxOutOfRangeCount: 3 } },
+      ),
+      data,
+    );
+    expect(tolerant.map((f) => [f.rule, f.severity])).toEqual([
+      ['maximum', 'warning'],
+      ['minimum', 'warning'],
+    ]);
+    expect(tolerant[0].message).toMatch(
+      /Tolerated as a warning: 3 values out of range, within the limit of 3 \(x-mlops\.maxOutOfRangeCount 3, maxOutOfRangeShare 0 of 5 values\); more would be an error\./,
+    );
+    // At the limit is tolerated; one more is not.
+    const tight = check(
+      contract(
+        { age: { type: 'integer', minimum: 0, maximum: 120 } },
+        { 'x-mlops': { maxOutOfRangeCount: 2 } },
+      ),
+      data,
+    );
+    expect(tight.every((f) => f.severity === 'error')).toBe(true);
+    // A share of the column's values: ⌊0.6 × 5⌋ = 3.
+    const byShare = check(
+      contract(
+        { age: { type: 'integer', minimum: 0, maximum: 120 } },
+        { 'x-mlops': { maxOutOfRangeShare: 0.6 } },
+      ),
+      data,
+    );
+    expect(byShare.every((f) => f.severity === 'warning')).toBe(true);
+    // The column's own limit wins over the contract's.
+    const own = check(
+      contract(
+        { age: { type: 'integer', minimum: 0, maximum: 120 } },
+        { 'x-mlops': { maxOutOfRangeCount: 3, columns: { age: { maxOutOfRangeCount: 0 } } } },
+      ),
+      data,
+    );
+    expect(own.every((f) => f.severity === 'error')).toBe(true);
   });
 });
 

@@ -1,41 +1,39 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  type ColumnComparison,
   type ColumnDistribution,
   categoricalDistribution,
   compareDistributions,
   DRIFT_TESTS,
   type DriftOptions,
+  decideDrift,
   MAX_UNSEEN_CATEGORIES,
   numericDistribution,
 } from '../../src/core/data/drift.ts';
 import { ConfigurationError } from '../../src/core/errors.ts';
 import { chiSquareHomogeneity } from '../../src/core/stats/chi-square.ts';
 import { ksTwoSample } from '../../src/core/stats/kolmogorov-smirnov.ts';
+import { normals } from '../helpers/random.ts';
 
 const OPTIONS: DriftOptions = {
   smallSampleMax: 1000,
   pValue: 0.05,
-  psi: 0.2,
+  correction: 'holm',
+  ks: 0.1,
+  psi: 0.1,
   jensenShannon: 0.1,
   wasserstein: 0.1,
 };
 
-/** Deterministic standard normals (mulberry32 + Box–Muller), so the thresholds are tested on fixed data. */
-function normals(n: number, seed: number, mean = 0, sd = 1): Float64Array {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    out[i] = mean + sd * Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-  }
-  return out;
+/** One column compared and decided on its own (a family of one: no adjustment). */
+function compare(
+  column: string,
+  reference: ColumnDistribution,
+  current: ColumnDistribution,
+  options: DriftOptions = OPTIONS,
+) {
+  return decideDrift([compareDistributions(column, reference, current, options)], options).columns[0];
 }
 
 /** A numeric distribution whose values were not kept: only the CDF and quantiles, as from a sketch. */
@@ -54,21 +52,24 @@ function counts(entries: Record<string, number>): ColumnDistribution {
 
 describe('compareDistributions: numeric test choice', () => {
   it('uses KS when both samples are small and kept', () => {
-    const r = compareDistributions(
+    const r = compare(
       'x',
       numericDistribution(normals(300, 1)),
       numericDistribution(normals(200, 2)),
       OPTIONS,
     );
     expect(r.test).toBe(DRIFT_TESTS.ks);
-    expect(r.threshold).toBe(0.05);
+    expect(r.effectSize).toEqual({ measure: 'ks-statistic', value: r.statistic, floor: 0.1 });
     expect(r.pValue).toBeGreaterThan(0.05);
+    expect(r.adjustedPValue).toBe(r.pValue);
+    expect(r.decision).toBe('stable');
     expect(r.drifted).toBe(false);
+    expect(r.rule).toMatch(/^Holm-adjusted p-value .* ≥ 0\.05: no significant change$/);
     expect(r).toMatchObject({ referenceCount: 300, currentCount: 200 });
   });
 
   it('KS flags a half-sd shift', () => {
-    const r = compareDistributions(
+    const r = compare(
       'x',
       numericDistribution(normals(300, 1)),
       numericDistribution(normals(200, 2, 0.5)),
@@ -85,7 +86,7 @@ describe('compareDistributions: numeric test choice', () => {
     );
     const a = Float64Array.from(fixture.samples['cancer-radius-benign'].values as number[]);
     const b = Float64Array.from(fixture.samples['cancer-radius-malignant'].values as number[]);
-    const r = compareDistributions('mean radius', numericDistribution(a), numericDistribution(b), OPTIONS);
+    const r = compare('mean radius', numericDistribution(a), numericDistribution(b), OPTIONS);
     const direct = ksTwoSample(a, b);
     expect(r).toMatchObject({
       test: 'kolmogorov-smirnov',
@@ -96,33 +97,35 @@ describe('compareDistributions: numeric test choice', () => {
   });
 
   it('uses PSI above smallSampleMax', () => {
-    const same = compareDistributions(
+    const same = compare(
       'x',
       numericDistribution(normals(5000, 3)),
       numericDistribution(normals(4000, 4)),
       OPTIONS,
     );
     expect(same.test).toBe(DRIFT_TESTS.psi);
-    expect(same.pValue).toBeUndefined();
-    expect(same.threshold).toBe(0.2);
+    expect(same.pValueMethod).toMatch(/PSI·nm\/\(n\+m\) as chi-square with 9 degrees of freedom/);
+    expect(same.pValue).toBeGreaterThan(0.05);
+    expect(same.effectSize.floor).toBe(0.1);
     expect(same.statistic).toBeLessThan(0.02);
     expect(same.drifted).toBe(false);
-    const shifted = compareDistributions(
+    const shifted = compare(
       'x',
       numericDistribution(normals(5000, 3)),
       numericDistribution(normals(4000, 4, 0.5)),
       OPTIONS,
     );
     expect(shifted.statistic).toBeGreaterThanOrEqual(0.2);
+    expect(shifted.pValue).toBeLessThan(1e-10);
     expect(shifted.drifted).toBe(true);
   });
 
   it('uses PSI when values were not kept, even for small samples, and it equals the kept-value PSI', () => {
     const ref = normals(300, 5);
     const cur = normals(300, 6, 0.3);
-    const sketched = compareDistributions('x', sketchOnly(ref), numericDistribution(cur), OPTIONS);
+    const sketched = compare('x', sketchOnly(ref), numericDistribution(cur), OPTIONS);
     expect(sketched.test).toBe(DRIFT_TESTS.psi);
-    const forced = compareDistributions('x', numericDistribution(ref), numericDistribution(cur), {
+    const forced = compare('x', numericDistribution(ref), numericDistribution(cur), {
       ...OPTIONS,
       columns: { x: { test: 'psi' } },
     });
@@ -130,7 +133,7 @@ describe('compareDistributions: numeric test choice', () => {
   });
 
   it('PSI handles a constant reference (all mass in one bin)', () => {
-    const r = compareDistributions(
+    const r = compare(
       'x',
       numericDistribution(new Float64Array(2000).fill(5)),
       numericDistribution(new Float64Array(2000).fill(7)),
@@ -138,7 +141,7 @@ describe('compareDistributions: numeric test choice', () => {
     );
     expect(r.test).toBe('psi');
     expect(r.drifted).toBe(true);
-    const same = compareDistributions(
+    const same = compare(
       'x',
       numericDistribution(new Float64Array(2000).fill(5)),
       numericDistribution(new Float64Array(1500).fill(5)),
@@ -148,12 +151,10 @@ describe('compareDistributions: numeric test choice', () => {
   });
 
   it('respects a lower smallSampleMax', () => {
-    const r = compareDistributions(
-      'x',
-      numericDistribution(normals(300, 1)),
-      numericDistribution(normals(200, 2)),
-      { ...OPTIONS, smallSampleMax: 250 },
-    );
+    const r = compare('x', numericDistribution(normals(300, 1)), numericDistribution(normals(200, 2)), {
+      ...OPTIONS,
+      smallSampleMax: 250,
+    });
     expect(r.test).toBe('psi');
   });
 });
@@ -162,12 +163,13 @@ describe('compareDistributions: overrides', () => {
   it('Wasserstein on kept values, normalized by the reference std', () => {
     const ref = normals(400, 7);
     const cur = normals(300, 8, 0.5);
-    const r = compareDistributions('x', numericDistribution(ref), numericDistribution(cur), {
+    const r = compare('x', numericDistribution(ref), numericDistribution(cur), {
       ...OPTIONS,
       columns: { x: { test: 'wasserstein' } },
     });
     expect(r.test).toBe('wasserstein');
-    expect(r.threshold).toBe(0.1);
+    expect(r.effectSize).toMatchObject({ measure: 'normalized-wasserstein', floor: 0.1 });
+    expect(r.pValue).toBeLessThan(0.001);
     expect(r.statistic).toBeGreaterThan(0.3);
     expect(r.statistic).toBeLessThan(0.7);
     expect(r.drifted).toBe(true);
@@ -178,14 +180,14 @@ describe('compareDistributions: overrides', () => {
     const ref = normals(3000, 9);
     const cur = normals(3000, 10, 0.2);
     const options = { ...OPTIONS, columns: { x: { test: 'wasserstein' as const } } };
-    const exact = compareDistributions('x', numericDistribution(ref), numericDistribution(cur), options);
-    const approx = compareDistributions('x', sketchOnly(ref), sketchOnly(cur), options);
+    const exact = compare('x', numericDistribution(ref), numericDistribution(cur), options);
+    const approx = compare('x', sketchOnly(ref), sketchOnly(cur), options);
     expect(approx.note).toMatch(/quantile sketches/);
     expect(Math.abs(approx.statistic - exact.statistic)).toBeLessThan(0.01);
   });
 
   it('Wasserstein on a constant reference is left in column units, with a note', () => {
-    const r = compareDistributions('x', numericDistribution([2, 2, 2]), numericDistribution([2, 3, 4]), {
+    const r = compare('x', numericDistribution([2, 2, 2]), numericDistribution([2, 3, 4]), {
       ...OPTIONS,
       columns: { x: { test: 'wasserstein' } },
     });
@@ -193,74 +195,67 @@ describe('compareDistributions: overrides', () => {
     expect(r.note).toMatch(/std 0/);
   });
 
-  it('a threshold override applies to the chosen test', () => {
+  it('a min-effect override applies to the chosen test of that column only', () => {
     const ref = numericDistribution(normals(300, 1));
-    const cur = numericDistribution(normals(200, 2, 0.2));
-    const base = compareDistributions('x', ref, cur, OPTIONS);
-    const strict = compareDistributions('x', ref, cur, { ...OPTIONS, columns: { x: { threshold: 0.999 } } });
-    expect(strict.threshold).toBe(0.999);
+    const cur = numericDistribution(normals(200, 2, 0.5));
+    const base = compare('x', ref, cur);
+    expect(base.drifted).toBe(true);
+    const strict = compare('x', ref, cur, { ...OPTIONS, columns: { x: { minEffect: 0.9 } } });
+    expect(strict.effectSize.floor).toBe(0.9);
     expect(strict.statistic).toBe(base.statistic);
-    expect(strict.drifted).toBe(base.pValue! < 0.999);
-    const other = compareDistributions('y', ref, cur, { ...OPTIONS, columns: { x: { threshold: 0.999 } } });
-    expect(other.threshold).toBe(0.05);
+    expect(strict.decision).toBe('negligible');
+    expect(strict.rule).toMatch(/but KS D .* < 0\.9: significant but negligible/);
+    const other = compare('y', ref, cur, { ...OPTIONS, columns: { x: { minEffect: 0.9 } } });
+    expect(other.effectSize.floor).toBe(0.1);
   });
 
   it('rejects inapplicable tests and bad thresholds with a clear ConfigurationError', () => {
     const num = numericDistribution([1, 2, 3]);
     const cat = categoricalDistribution(['a', 'b']);
+    expect(() => compare('n', num, num, { ...OPTIONS, columns: { n: { test: 'chi-square' } } })).toThrow(
+      /"chi-square" does not apply to numeric column "n"/,
+    );
+    expect(() => compare('c', cat, cat, { ...OPTIONS, columns: { c: { test: 'psi' } } })).toThrow(
+      ConfigurationError,
+    );
     expect(() =>
-      compareDistributions('n', num, num, { ...OPTIONS, columns: { n: { test: 'chi-square' } } }),
-    ).toThrow(/"chi-square" does not apply to numeric column "n"/);
-    expect(() =>
-      compareDistributions('c', cat, cat, { ...OPTIONS, columns: { c: { test: 'psi' } } }),
-    ).toThrow(ConfigurationError);
-    expect(() =>
-      compareDistributions('n', sketchOnly(Float64Array.of(1, 2)), num, {
+      compare('n', sketchOnly(Float64Array.of(1, 2)), num, {
         ...OPTIONS,
         columns: { n: { test: 'kolmogorov-smirnov' } },
       }),
     ).toThrow(/needs every value/);
     expect(() =>
-      compareDistributions('n', num, num, {
+      compare('n', num, num, {
         ...OPTIONS,
-        columns: { n: { test: 'kolmogorov-smirnov', threshold: 2 } },
+        columns: { n: { test: 'kolmogorov-smirnov', minEffect: 2 } },
       }),
-    ).toThrow(/p-value and must be below 1/);
-    expect(() =>
-      compareDistributions('n', num, num, { ...OPTIONS, columns: { n: { threshold: -1 } } }),
-    ).toThrow(ConfigurationError);
+    ).toThrow(/must be at most 1/);
+    expect(() => compare('n', num, num, { ...OPTIONS, columns: { n: { minEffect: -1 } } })).toThrow(
+      ConfigurationError,
+    );
   });
 
   it('throws when the kinds differ', () => {
-    expect(() =>
-      compareDistributions('m', numericDistribution([1]), categoricalDistribution(['a']), OPTIONS),
-    ).toThrow(TypeError);
+    expect(() => compare('m', numericDistribution([1]), categoricalDistribution(['a']), OPTIONS)).toThrow(
+      TypeError,
+    );
   });
 });
 
 describe('compareDistributions: categorical', () => {
   it('chi-square on the union of categories for small samples', () => {
-    const r = compareDistributions(
-      'c',
-      counts({ a: 50, b: 30, c: 20 }),
-      counts({ a: 40, b: 35, d: 5 }),
-      OPTIONS,
-    );
+    const r = compare('c', counts({ a: 50, b: 30, c: 20 }), counts({ a: 40, b: 35, d: 5 }), OPTIONS);
     expect(r.test).toBe(DRIFT_TESTS.chiSquare);
     const direct = chiSquareHomogeneity([50, 30, 20, 0], [40, 35, 0, 5]);
     expect(r.statistic).toBe(direct.statistic);
     expect(r.pValue).toBe(direct.pValue);
+    expect(r.effectSize.measure).toBe('jensen-shannon');
     expect(r.drifted).toBe(true);
     expect(r.unseenCategories).toEqual([{ value: 'd', count: 5 }]);
   });
 
   it('chi-square: same shares do not drift', () => {
-    const r = compareDistributions(
-      'c',
-      counts({ a: 50, b: 30, c: 20 }),
-      counts({ a: 26, b: 14, c: 10 }),
-      OPTIONS,
-    );
+    const r = compare('c', counts({ a: 50, b: 30, c: 20 }), counts({ a: 26, b: 14, c: 10 }), OPTIONS);
     expect(r.pValue).toBeGreaterThan(0.5);
     expect(r.drifted).toBe(false);
     expect(r.unseenCategories).toBeUndefined();
@@ -268,12 +263,13 @@ describe('compareDistributions: categorical', () => {
 
   it('Jensen–Shannon for large samples', () => {
     const ref = counts({ a: 5000, b: 3000, c: 2000 });
-    const same = compareDistributions('c', ref, counts({ a: 2600, b: 1400, c: 1000 }), OPTIONS);
+    const same = compare('c', ref, counts({ a: 2600, b: 1400, c: 1000 }), OPTIONS);
     expect(same.test).toBe(DRIFT_TESTS.jensenShannon);
-    expect(same.threshold).toBe(0.1);
+    expect(same.pValueMethod).toBe('G-test with 2 degrees of freedom');
+    expect(same.effectSize.floor).toBe(0.1);
     expect(same.statistic).toBeLessThan(0.1);
     expect(same.drifted).toBe(false);
-    const moved = compareDistributions('c', ref, counts({ a: 1000, b: 1000, c: 3000 }), OPTIONS);
+    const moved = compare('c', ref, counts({ a: 1000, b: 1000, c: 3000 }), OPTIONS);
     expect(moved.statistic).toBeGreaterThanOrEqual(0.1);
     expect(moved.drifted).toBe(true);
   });
@@ -282,7 +278,7 @@ describe('compareDistributions: categorical', () => {
     const cur: Record<string, number> = { seen: 10 };
     for (let i = 0; i < MAX_UNSEEN_CATEGORIES + 20; i++)
       cur[`new-${String(i).padStart(3, '0')}`] = 1 + (i % 7);
-    const r = compareDistributions('c', counts({ seen: 100 }), counts(cur), OPTIONS);
+    const r = compare('c', counts({ seen: 100 }), counts(cur), OPTIONS);
     expect(r.unseenCategories).toHaveLength(MAX_UNSEEN_CATEGORIES);
     expect(r.unseenCategories![0]).toEqual({ value: 'new-006', count: 7 });
     expect(r.unseenCategories!.every((u, i, all) => i === 0 || all[i - 1].count >= u.count)).toBe(true);
@@ -290,7 +286,7 @@ describe('compareDistributions: categorical', () => {
   });
 
   it('categoricalDistribution counts raw values', () => {
-    const r = compareDistributions(
+    const r = compare(
       'c',
       categoricalDistribution(['x', 'y', 'y']),
       categoricalDistribution(['y', 'z', 'z']),
@@ -303,22 +299,23 @@ describe('compareDistributions: categorical', () => {
 
 describe('compareDistributions: nothing to compare', () => {
   it('skips categorical columns without exact counts', () => {
-    const r = compareDistributions(
-      'id',
-      { kind: 'categorical', count: 50_000, counts: null },
-      counts({ a: 3 }),
-      OPTIONS,
-    );
-    expect(r).toMatchObject({ drifted: false, statistic: 0, test: 'jensen-shannon' });
+    const r = compare('id', { kind: 'categorical', count: 50_000, counts: null }, counts({ a: 3 }), OPTIONS);
+    expect(r).toMatchObject({
+      drifted: false,
+      statistic: 0,
+      test: 'jensen-shannon',
+      decision: 'not-compared',
+    });
     expect(r.note).toMatch(/too many distinct values/);
     expect(r.pValue).toBeUndefined();
+    expect(r.adjustedPValue).toBeUndefined();
   });
 
   it('skips a side without values', () => {
-    const empty = compareDistributions('x', numericDistribution([]), numericDistribution([1, 2]), OPTIONS);
+    const empty = compare('x', numericDistribution([]), numericDistribution([1, 2]), OPTIONS);
     expect(empty).toMatchObject({ drifted: false, statistic: 0, referenceCount: 0, currentCount: 2 });
     expect(empty.note).toMatch(/no values in the reference/);
-    const emptyCurrent = compareDistributions('c', counts({ a: 1 }), counts({}), OPTIONS);
+    const emptyCurrent = compare('c', counts({ a: 1 }), counts({}), OPTIONS);
     expect(emptyCurrent.note).toMatch(/no values in the current/);
     expect(emptyCurrent.drifted).toBe(false);
   });
@@ -329,7 +326,146 @@ describe('compareDistributions: nothing to compare', () => {
   });
 
   it('n = 1 on both sides: KS runs, p = 1, no drift', () => {
-    const r = compareDistributions('x', numericDistribution([1]), numericDistribution([2]), OPTIONS);
+    const r = compare('x', numericDistribution([1]), numericDistribution([2]), OPTIONS);
     expect(r).toMatchObject({ test: 'kolmogorov-smirnov', statistic: 1, pValue: 1, drifted: false });
+  });
+});
+
+/** A comparison with the given raw p-value and effect, for the decision rules alone. */
+function comparison(
+  column: string,
+  pValue: number | undefined,
+  effect: number,
+  floor = 0.1,
+): ColumnComparison {
+  return {
+    column,
+    test: 'kolmogorov-smirnov',
+    statistic: effect,
+    ...(pValue === undefined ? { note: 'no values in the reference data; nothing to compare.' } : { pValue }),
+    effectSize: { measure: 'ks-statistic', value: effect, floor },
+    referenceCount: 100,
+    currentCount: 50,
+  };
+}
+
+describe('decideDrift: one family of columns', () => {
+  it('adjusts the p-values across the columns (Holm) and needs the effect floor too', () => {
+    const decided = decideDrift(
+      [
+        comparison('a', 0.001, 0.4), // 0.001 × 4 = 0.004 < 0.05, D 0.4 ≥ 0.1: drifted
+        comparison('b', 0.03, 0.3), // 0.03 × 2 = 0.06 ≥ 0.05: stable, though 0.03 < 0.05 on its own
+        comparison('c', 0.0001, 0.05), // significant, D 0.05 < 0.1: negligible
+        comparison('d', 0.5, 0.2),
+      ],
+      OPTIONS,
+    );
+    const byColumn = Object.fromEntries(decided.columns.map((c) => [c.column, c]));
+    expect(byColumn.a).toMatchObject({ decision: 'drifted', drifted: true, adjustedPValue: 0.003 });
+    expect(byColumn.b).toMatchObject({ decision: 'stable', drifted: false });
+    expect(byColumn.b.adjustedPValue).toBeCloseTo(0.06, 12);
+    expect(byColumn.c).toMatchObject({ decision: 'negligible', drifted: false, adjustedPValue: 0.0004 });
+    expect(byColumn.d.decision).toBe('stable');
+    expect(byColumn.a.rule).toBe('Holm-adjusted p-value 0.003 < 0.05 and KS D 0.4 ≥ 0.1');
+    expect(decided).toMatchObject({ correction: 'holm', level: 0.05 });
+    expect(decided.dataset).toBeUndefined();
+  });
+
+  it('decides at the boundaries: a p-value equal to the level is not significant, an effect equal to the floor counts', () => {
+    const none = { ...OPTIONS, correction: 'none' as const };
+    expect(decideDrift([comparison('x', 0.05, 0.5)], none).columns[0].decision).toBe('stable');
+    expect(decideDrift([comparison('x', 0.0499999, 0.5)], none).columns[0].decision).toBe('drifted');
+    expect(decideDrift([comparison('x', 0.01, 0.1)], none).columns[0].decision).toBe('drifted');
+    expect(decideDrift([comparison('x', 0.01, 0.0999999)], none).columns[0].decision).toBe('negligible');
+  });
+
+  it('leaves columns without a comparison out of the family and marks them not compared', () => {
+    const decided = decideDrift([comparison('gone', undefined, 0), comparison('x', 0.02, 0.5)], OPTIONS);
+    expect(decided.columns[0]).toMatchObject({ decision: 'not-compared', drifted: false });
+    expect(decided.columns[0].rule).toMatch(/^not compared: no values/);
+    // One test in the family: 0.02 stays 0.02.
+    expect(decided.columns[1]).toMatchObject({ adjustedPValue: 0.02, decision: 'drifted' });
+  });
+
+  it('dataset-level drift: the share of drifted columns decides, at or above the share', () => {
+    const columns = [comparison('a', 1e-6, 0.5), comparison('b', 1e-6, 0.5), comparison('c', 0.9, 0.01)];
+    const half = decideDrift(columns, { ...OPTIONS, datasetShare: 0.5 });
+    expect(half.dataset).toMatchObject({ share: 0.5, drifted: 2, compared: 3, result: true });
+    expect(half.dataset!.rule).toBe('2 of 3 compared columns drifted (66.67%) ≥ the dataset share 50%');
+    const exactly = decideDrift(columns, { ...OPTIONS, datasetShare: 2 / 3 });
+    expect(exactly.dataset!.result).toBe(true);
+    const most = decideDrift(columns, { ...OPTIONS, datasetShare: 0.7 });
+    expect(most.dataset!.result).toBe(false);
+  });
+
+  it('refuses a level or correction out of range, naming the key', () => {
+    expect(() => decideDrift([], { ...OPTIONS, pValue: 1 })).toThrow(
+      /drift\.p-value must be between 0 and 1/,
+    );
+    expect(() => decideDrift([], { ...OPTIONS, correction: 'sidak' as 'holm' })).toThrow(
+      /drift\.correction must be one of/,
+    );
+    expect(() => decideDrift([], { ...OPTIONS, datasetShare: 0 })).toThrow(/dataset-share/);
+  });
+
+  it('keeps two samples of one distribution from flagging any of 30 columns in more than 5 % of runs', () => {
+    // 200 runs × 30 columns of two normal samples each: with Holm, runs with any drifted column stay
+    // near or below 5 %; uncorrected, about 1 − 0.95³⁰ ≈ 78 % of runs flag a column at p < 0.05.
+    let flagged = 0;
+    let uncorrected = 0;
+    const runs = 200;
+    for (let run = 0; run < runs; run++) {
+      const comparisons = [];
+      for (let c = 0; c < 30; c++) {
+        const seed = 1 + run * 1000 + c * 2;
+        comparisons.push(
+          compareDistributions(
+            `c${c}`,
+            numericDistribution(normals(120, seed)),
+            numericDistribution(normals(40, seed + 1)),
+            OPTIONS,
+          ),
+        );
+      }
+      if (decideDrift(comparisons, OPTIONS).columns.some((c) => c.drifted)) flagged++;
+      if (comparisons.some((c) => (c.pValue ?? 1) < 0.05)) uncorrected++;
+    }
+    expect(flagged / runs).toBeLessThanOrEqual(0.05);
+    expect(uncorrected / runs).toBeGreaterThan(0.6);
+  });
+});
+
+describe('p-values of the distance tests', () => {
+  it('PSI and Wasserstein p-values hold their level under the null and are small under a shift', () => {
+    const psiOptions = { ...OPTIONS, columns: { x: { test: 'psi' as const } } };
+    const wOptions = { ...OPTIONS, columns: { x: { test: 'wasserstein' as const } } };
+    const rate = (runs: number, options: DriftOptions) => {
+      let flagged = 0;
+      for (let run = 0; run < runs; run++) {
+        const ref = numericDistribution(normals(300, 7 + run * 2));
+        const cur = numericDistribution(normals(200, 8 + run * 2));
+        if ((compareDistributions('x', ref, cur, options).pValue ?? 1) < 0.05) flagged++;
+      }
+      return flagged / runs;
+    };
+    // Nominal 5 %, within the sampling error of the runs; a little conservative is allowed.
+    expect(rate(300, psiOptions)).toBeLessThan(0.085);
+    const wasserstein = rate(50, wOptions);
+    expect(wasserstein).toBeLessThan(0.13);
+    expect(wasserstein).toBeGreaterThan(0);
+    const ref = numericDistribution(normals(300, 1));
+    const shifted = numericDistribution(normals(200, 2, 0.7));
+    expect(compareDistributions('x', ref, shifted, psiOptions).pValue).toBeLessThan(0.001);
+    expect(compareDistributions('x', ref, shifted, wOptions).pValue).toBeLessThan(0.001);
+  });
+
+  it('the Wasserstein simulation is deterministic for a column', () => {
+    const wOptions = { ...OPTIONS, columns: { x: { test: 'wasserstein' as const } } };
+    const ref = numericDistribution(normals(300, 1));
+    const cur = numericDistribution(normals(200, 2, 0.1));
+    const a = compareDistributions('x', ref, cur, wOptions);
+    const b = compareDistributions('x', ref, cur, wOptions);
+    expect(a.pValue).toBe(b.pValue);
+    expect(a.pValueMethod).toMatch(/Brownian-bridge/);
   });
 });

@@ -257,7 +257,7 @@ describe('parseGateConfig', () => {
     [{ metric: 'roc_auc', 'max-decrease': 0.1, relative: 'yes' }, ['"relative" must be true or false']],
     [
       { metric: 'roc_auc', min: 0.9, confidence: 'intervals' },
-      ['"confidence" must be point or interval', 'Did you mean "interval"?'],
+      ['"confidence" must be point, interval or noninferior', 'Did you mean "interval"?'],
     ],
     [{ metric: 'roc_auc', min: 0.9, slice: 3 }, ['"slice" must be a non-empty string']],
     ['roc_auc >= 0.9', ['a threshold is a mapping', 'got string']],
@@ -511,8 +511,9 @@ describe('evaluateGate', () => {
     const failed = check('f1_macro >= baseline - 0.01 @interval', inputs(-0.03, 0.004));
     expect(failed).toMatchObject({ status: 'failed', interval: [-0.03, 0.004] });
     expect(failed.reason).toBe(
-      'the 95% interval [-0.03, 0.004] of the change in f1_macro (0.9512 → 0.9299) reaches below -0.01 (max-decrease 0.01)',
+      'the 95% interval [-0.03, 0.004] of the change in f1_macro (0.9512 → 0.9299) reaches below -0.01 (max-decrease 0.01); this holdout resolves changes of about ±0.017',
     );
+    expect(failed.resolution).toBeCloseTo(0.017, 14);
     // The point change (−0.0213) fails, but only the interval counts here.
     expect(check('f1_macro >= baseline - 0.01 @interval', inputs(-0.01, 0.004)).status).toBe('passed');
     expect(check('f1_macro >= baseline - 0.01 @interval', inputs(-0.01 - 1e-9, 0.004)).status).toBe('failed');
@@ -527,8 +528,9 @@ describe('evaluateGate', () => {
     expect(relative.interval![0]).toBeCloseTo(-0.01, 14);
     expect(relative.interval![1]).toBeCloseTo(0.04, 14);
     expect(relative.reason).toBe(
-      'the 90% interval [-1%, 4%] of the relative change in log_loss (0.3 → 0.31) lies at or below 5% (max-increase 5%)',
+      'the 90% interval [-1%, 4%] of the relative change in log_loss (0.3 → 0.31) lies at or below 5% (max-increase 5%); this holdout resolves changes of about ±2.5%',
     );
+    expect(relative.resolution).toBeCloseTo(0.025, 14);
     expect(
       check('log_loss <= baseline + 5% @interval', {
         candidate: { value: 0.31 },
@@ -538,6 +540,82 @@ describe('evaluateGate', () => {
     ).toBe('failed');
   });
 
+  it('@noninferior blocks only when the whole interval shows the candidate worse than the margin', () => {
+    const inputs = (low: number, high: number): GateInputs => ({
+      candidate: { value: 0.93 },
+      baseline: { value: 0.95 },
+      difference: { interval: [low, high] },
+      level: 0.95,
+    });
+    const gate = 'f1_macro >= baseline - 0.01 @noninferior';
+    // The interval reaches the allowed side: the holdout cannot show the candidate worse.
+    const unclear = check(gate, inputs(-0.05, 0.01));
+    expect(unclear).toMatchObject({ status: 'passed', confidence: 'noninferior', interval: [-0.05, 0.01] });
+    expect(unclear.reason).toBe(
+      'the 95% interval [-0.05, 0.01] of the change in f1_macro (0.95 → 0.93) reaches -0.01 or beyond: not shown worse than max-decrease 0.01; this holdout resolves changes of about ±0.03',
+    );
+    // At the margin exactly is not "worse than the margin"; just beyond it is.
+    expect(check(gate, inputs(-0.05, -0.01)).status).toBe('passed');
+    const worse = check(gate, inputs(-0.05, -0.01 - 1e-9));
+    expect(worse.status).toBe('failed');
+    expect(worse.reason).toMatch(/lies wholly below -0\.01: shown worse than max-decrease 0\.01/);
+    // max-increase reads the low end; relative rules divide by |baseline|.
+    const loss = (low: number, high: number) =>
+      check('log_loss <= baseline * 1.05 @noninferior', {
+        candidate: { value: 0.4 },
+        baseline: { value: 0.3 },
+        difference: { interval: [low, high] },
+      });
+    expect(loss(0.014, 0.2).status).toBe('passed');
+    expect(loss(0.016, 0.2).status).toBe('failed');
+    // Absolute rules: the favourable end decides.
+    expect(
+      check('roc_auc >= 0.5 @noninferior', { candidate: { value: 0.45, interval: [0.4, 0.5] } }).status,
+    ).toBe('passed');
+    expect(
+      check('roc_auc >= 0.5 @noninferior', { candidate: { value: 0.45, interval: [0.4, 0.49] } }).status,
+    ).toBe('failed');
+    expect(check('rmse <= 60 @noninferior', { candidate: { value: 70, interval: [60, 80] } }).status).toBe(
+      'passed',
+    );
+    expect(check('rmse <= 60 @noninferior', { candidate: { value: 70, interval: [61, 80] } }).status).toBe(
+      'failed',
+    );
+    // No interval: an error, never a pass.
+    expect(check(gate, { candidate: { value: 0.93 }, baseline: { value: 0.95 } })).toMatchObject({
+      status: 'error',
+      reason: expect.stringMatching(/confidence is noninferior but no interval/),
+    });
+  });
+
+  it('states the resolution next to point change gates too, when the interval is known', () => {
+    const point = check('f1_macro >= baseline - 0.01', {
+      candidate: { value: 0.94 },
+      baseline: { value: 0.95 },
+      difference: { interval: [-0.04, 0.02] },
+    });
+    expect(point).toMatchObject({ status: 'passed', resolution: 0.03 });
+    expect(point.reason).toMatch(/within max-decrease 0\.01; this holdout resolves changes of about ±0\.03$/);
+    expect(point.interval).toBeUndefined();
+    const noInterval = check('f1_macro >= baseline - 0.01', {
+      candidate: { value: 0.94 },
+      baseline: { value: 0.95 },
+    });
+    expect(noInterval.resolution).toBeUndefined();
+    expect(noInterval.status).toBe('passed');
+  });
+
+  it('reads and writes @noninferior', () => {
+    const gate = parseGateExpression('f1_macro >= baseline - 0.02 @noninferior');
+    expect(gate).toMatchObject({ rule: 'max-decrease', threshold: 0.02, confidence: 'noninferior' });
+    expect(describeGate(gate)).toBe('f1_macro >= baseline - 0.02 @noninferior');
+    expect(
+      parseGateConfig({ metric: 'rmse', 'max-increase': 1, confidence: 'noninferior' }, 'x').confidence,
+    ).toBe('noninferior');
+    expect(() => parseGateExpression('f1_macro >= baseline @noninferiour')).toThrow(
+      /Did you mean "noninferior"/,
+    );
+  });
   it('reports an error when an interval gate has no interval', () => {
     const value = check('roc_auc >= 0.9 @interval', { candidate: { value: 0.95 } });
     expect(value).toMatchObject({ status: 'error', passed: false });

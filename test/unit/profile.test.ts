@@ -14,6 +14,7 @@ import type { DataProfile, ProfileOptions } from '../../src/core/data/profile-ty
 import { DDSketch } from '../../src/core/data/sketches/dd-sketch.ts';
 import { HyperLogLog } from '../../src/core/data/sketches/hyper-log-log.ts';
 import { csvBatch, valueBatch } from '../helpers/batches.ts';
+import { createRandom } from '../helpers/random.ts';
 
 function profileOf(
   batches: { columns: string[]; batch: RowBatch }[],
@@ -22,16 +23,6 @@ function profileOf(
   const profiler = createProfiler(options);
   for (const { columns, batch } of batches) profiler.add(batch, columns);
   return profiler.finish([{ path: 'data.csv', format: 'csv', rows: profiler.rows }]);
-}
-
-/** A seeded PRNG (mulberry32). */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** numpy.quantile(values, q) with the default 'linear' method. */
@@ -45,7 +36,7 @@ function numpyQuantile(values: number[], q: number): number {
 
 /** Rows of a mixed table: a float with missing values, an integer, a category, a boolean. */
 function mixedRows(count: number, seed: number): string[] {
-  const next = random(seed);
+  const next = createRandom(seed).uniform;
   const rows: string[] = [];
   for (let i = 0; i < count; i++) {
     const x = next() < 0.05 ? '' : ((next() - 0.3) * 1000).toFixed(3);
@@ -183,7 +174,7 @@ describe('mergeProfiles', () => {
   ];
   for (const [name, options] of cases) {
     it(`equals the profile of the union: ${name}`, () => {
-      const next = random(11);
+      const next = createRandom(11).uniform;
       for (let trial = 0; trial < 6; trial++) {
         const rows = mixedRows(400 + Math.floor(next() * 400), trial + 100);
         const cuts = Array.from({ length: 1 + Math.floor(next() * 3) }, () =>
@@ -259,7 +250,7 @@ describe('parseProfile', () => {
 
 describe('sketches', () => {
   it('DDSketch quantiles are within the relative accuracy and merge exactly', () => {
-    const next = random(5);
+    const next = createRandom(5).uniform;
     const values = Array.from({ length: 50_000 }, () => Math.exp(next() * 10 - 5) * (next() < 0.2 ? -1 : 1));
     const sketch = new DDSketch(0.01);
     for (const v of values) sketch.add(v);

@@ -4,6 +4,7 @@ import type { TextColumn } from '../../src/core/data/batch.ts';
 import { textCell } from '../../src/core/data/cells.ts';
 import { type OpenTableOptions, openTable } from '../../src/core/data/open-table.ts';
 import { createTempWriter, inputError } from '../helpers/files.ts';
+import { createRandom } from '../helpers/random.ts';
 
 const writeTemp = createTempWriter('read-csv-');
 
@@ -211,17 +212,6 @@ describe('CSV reader: RFC 4180', () => {
 });
 
 describe('CSV reader: chunk boundaries', () => {
-  /** Deterministic generator of awkward cell values. */
-  function makeRandom(seed: number) {
-    let state = seed >>> 0;
-    return () => {
-      state = (state + 0x6d2b79f5) >>> 0;
-      let t = state;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
   const PIECES = [
     'a',
     'bc',
@@ -244,7 +234,7 @@ describe('CSV reader: chunk boundaries', () => {
   ];
 
   function randomCsv(seed: number, delimiter: string, lineBreak: string) {
-    const random = makeRandom(seed);
+    const random = createRandom(seed).uniform;
     const columns = 2 + Math.floor(random() * 4);
     const header = Array.from({ length: columns }, (_, j) => `c${j}`);
     const rows: string[][] = [];

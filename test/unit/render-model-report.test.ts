@@ -46,7 +46,7 @@ const CANDIDATE = {
 function binaryReport(): ModelValidationReport {
   return {
     kind: 'model-validation',
-    version: 1,
+    version: 2,
     tool: { name: 'mlops-actions', version: '0.1.0' },
     passed: false,
     task: 'binary',
@@ -161,6 +161,7 @@ function binaryReport(): ModelValidationReport {
         source: 'f1 >= baseline - 0.01 @interval',
         value: 0.0042,
         interval: [-0.0081, 0.0163],
+        resolution: 0.0122,
         passed: true,
         status: 'passed',
         reason: 'f1 changed by +0.0042 (interval [-0.0081, +0.0163]), within the allowed -0.01',
@@ -202,7 +203,7 @@ function binaryReport(): ModelValidationReport {
 function regressionReport(): ModelValidationReport {
   return {
     kind: 'model-validation',
-    version: 1,
+    version: 2,
     tool: { name: 'mlops-actions', version: '0.1.0' },
     passed: false,
     task: 'regression',
@@ -392,12 +393,19 @@ describe('renderModelReport (Markdown)', () => {
       '`roc_auc >= 0.95`',
       '0.9312',
       '[0.9154, 0.9461]',
+      '',
       '≥ 0.95',
       '❌ failed',
       'roc_auc 0.9312 &lt; 0.95',
     ]);
     // A change gate shows the signed change and the allowed change.
-    expect(cellsOf(gates[passed]).slice(1, 4)).toEqual(['+0.0042', '[-0.0081, +0.0163]', 'Δ ≥ -0.01']);
+    // …and the smallest change this holdout resolves (the interval's half-width).
+    expect(cellsOf(gates[passed]).slice(1, 5)).toEqual([
+      '+0.0042',
+      '[-0.0081, +0.0163]',
+      '±0.0122',
+      'Δ ≥ -0.01',
+    ]);
   });
 
   it('compares candidate and baseline with intervals and says which way is better', () => {
@@ -540,7 +548,7 @@ describe('renderModelReport (Markdown)', () => {
     // The erroneous gate comes first; the unmeasured latency budget fails visibly.
     const gates = tableAfter(regression, 'gate');
     expect(cellsOf(gates[2])[0]).toBe('`r2 >= 0.5`');
-    expect(cellsOf(gates[2])[4]).toBe('❌ error');
+    expect(cellsOf(gates[2])[5]).toBe('❌ error');
     expect(regression).toMatch(/\| latency p95 \| not measured \| .* \| ≤ 2 ms \| ❌ \|/);
     expect(regression).toContain('| model size | 1.5 MiB | 2 KiB + 1.5 MiB external data |  |  |');
   });

@@ -82,7 +82,7 @@ describe('the pull-request report', () => {
       '#### Drift against test/fixtures/models/iris-train.csv: 1 of 4 columns drifted',
     );
     expect(markdown).toContain(
-      '| `petal length (cm)` | kolmogorov-smirnov | 0.5828 | 1.102e-10 | 0.05 | **yes** |',
+      '| `petal length (cm)` | kolmogorov-smirnov | 0.5828 | 1.102e-10 | 4.410e-10 | 0.5828 (0.1) | **drifted** |',
     );
     expect(markdown.match(/```mermaid\nxychart-beta/g)).toHaveLength(2);
     expect(markdown).toContain('| true \\ predicted | 0 | 1 |');
@@ -275,15 +275,15 @@ describe('reading reports', () => {
         /profile\.json is not a gate report: its kind is "data-profile"/,
       ],
       [
-        'v2.json',
-        JSON.stringify({ ...fixture('model-passed'), version: 2 }),
-        /v2\.json is a model-validation report of version 2/,
+        'v3.json',
+        JSON.stringify({ ...fixture('model-passed'), version: 3 }),
+        /v3\.json is a model-validation report of version 3; this version of mlops-actions reads versions 1 and 2/,
       ],
       ['broken.json', '{"kind":', /broken\.json is not JSON/],
       [
         'invalid.json',
         JSON.stringify({ ...fixture('data-passed'), passed: 'yes' }),
-        /invalid\.json does not match the data-validation report schema at \/passed/,
+        /invalid\.json does not match the data-validation report schema \(version 2\) at \/passed/,
       ],
     ];
     for (const [name, text, message] of cases) {
@@ -298,6 +298,33 @@ describe('reading reports', () => {
     );
     await expect(findReportFiles(['nothing/*.json'], folder)).rejects.toThrow(
       /No file matches "nothing\/\*\.json"/,
+    );
+  });
+
+  it('reads version-1 reports (earlier runs, deployed packages) upgraded to the current shape', async () => {
+    const [data, model] = await readGateReports(
+      [`${dir}/v1/data-failed.json`, `${dir}/v1/model-passed.json`],
+      repoRoot,
+    );
+    expect(data.report.version).toBe(2);
+    if (data.kind !== 'data-validation') throw new Error('data report expected');
+    const drift = data.report.drift!;
+    expect(drift).toMatchObject({ correction: 'none', level: 0.05 });
+    const petal = drift.columns.find((c) => c.column === 'petal length (cm)')!;
+    expect(petal).toMatchObject({
+      decision: 'drifted',
+      drifted: true,
+      effectSize: { measure: 'ks-statistic' },
+    });
+    expect(petal.rule).toBe('version 1 report: p-value below 0.05, not adjusted across columns');
+    expect(drift.columns.find((c) => c.column === 'sepal length (cm)')!.decision).toBe('stable');
+    expect(model.report.version).toBe(2);
+    const markdown = renderPullRequestReport([data, model], {
+      title: 'CI',
+      names: nameGateChecks([data, model]),
+    });
+    expect(markdown).toContain(
+      '| `petal length (cm)` | kolmogorov-smirnov | 0.5828 | 1.102e-10 |  | 0.5828 (0) | **drifted** |',
     );
   });
 

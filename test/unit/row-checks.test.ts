@@ -4,9 +4,11 @@ import { MissingTokens } from '../../src/core/data/cells.ts';
 import { MAX_EXAMPLE_LINES } from '../../src/core/data/findings.ts';
 import { HashSet52 } from '../../src/core/data/hash-set.ts';
 import {
+  binomialUpperTail,
   createDuplicateRowChecker,
   createLeakageChecker,
   createTrainingRowIndex,
+  decideLeakage,
   hashNumberValue,
   hashTextCell,
   hashValueCell,
@@ -140,15 +142,14 @@ describe('createDuplicateRowChecker', () => {
 });
 
 describe('train/test leakage', () => {
-  const train = () =>
-    feed(
-      createTrainingRowIndex({ file: 'train.csv' }),
-      csvBatch('age,city,score\n30,Oslo,1\n40,Rome,2.5\n50,Oslo,3\n'),
-    );
+  /** 3 rows the tests look for, and 60 other distinct rows: a training set without twins. */
+  const trainText = `age,city,score\n30,Oslo,1\n40,Rome,2.5\n50,Oslo,3\n${Array.from({ length: 60 }, (_, i) => `${100 + i},Paris,${i}`).join('\n')}\n`;
+  const train = () => feed(createTrainingRowIndex({ file: 'train.csv' }), csvBatch(trainText));
 
   it('finds evaluated rows present in training, whatever the column order and number syntax', () => {
     const index = train();
-    expect(index.rows).toBe(3);
+    expect(index.rows).toBe(63);
+    expect(index.rowsWithTwin).toBe(0);
     expect(index.columns).toEqual(['age', 'city', 'score']);
     const checker = feed(
       createLeakageChecker(index, { file: 'test.jsonl' }),
@@ -171,7 +172,7 @@ describe('train/test leakage', () => {
       file: 'test.jsonl',
     });
     expect(finding?.message).toBe(
-      "3 rows of 4 (75%) also occur in the training data (train.csv) (e.g. lines 1, 3, 4): the evaluation overstates the model's quality. Remove them from one side.",
+      "3 rows of 4 (75%) also occur in the training data (train.csv) (e.g. lines 1, 3, 4). That is more than chance explains: 0% of the training rows have an identical twin there, so about 0.063 shared rows are expected by chance, and 3 or more has probability 1.5e-5 < 0.01: the evaluation overstates the model's quality. Remove them from one side.",
     );
   });
 
@@ -196,15 +197,73 @@ describe('train/test leakage', () => {
   });
 
   it('warns instead of reporting no leakage when training has columns the evaluated data lacks', () => {
-    const index = feed(createTrainingRowIndex(), csvBatch('age,label\n30,1\n'));
-    const finding = feed(createLeakageChecker(index), csvBatch('age\n30\n')).finish();
+    const rows = Array.from({ length: 100 }, (_, i) => `${i},1`).join('\n');
+    const index = feed(createTrainingRowIndex(), csvBatch(`age,label\n${rows}\n`));
+    const finding = feed(createLeakageChecker(index), csvBatch('age\n30\n31\n32\n')).finish();
     expect(finding).toMatchObject({ severity: 'warning', count: 1 });
     expect(finding?.message).toMatch(/Leakage not checked: .*"label"/);
     // Excluding the label fixes it.
-    const excluded = feed(createTrainingRowIndex({ exclude: ['label'] }), csvBatch('age,label\n30,1\n'));
-    expect(feed(createLeakageChecker(excluded), csvBatch('age\n30\n')).finish()).toMatchObject({
+    const excluded = feed(createTrainingRowIndex({ exclude: ['label'] }), csvBatch(`age,label\n${rows}\n`));
+    expect(feed(createLeakageChecker(excluded), csvBatch('age\n30\n31\n32\n')).finish()).toMatchObject({
       severity: 'error',
-      count: 1,
+      count: 3,
     });
+  });
+
+  it('says when the files share no column to compare on, instead of a verdict', () => {
+    const index = feed(createTrainingRowIndex({ file: 'train.csv' }), csvBatch('a,b\n1,2\n'));
+    const finding = feed(createLeakageChecker(index), csvBatch('x,y\n1,2\n')).finish();
+    expect(finding).toMatchObject({ severity: 'warning' });
+    expect(finding?.message).toMatch(
+      /^Leakage not checked: the training data \(train\.csv\) has 2 columns that the evaluated data lacks/,
+    );
+  });
+
+  it("counts the training data's own twins and lets them explain shared rows", () => {
+    // 100 training rows with 10 pairs of identical rows: 20 rows have a twin (measurements that repeat).
+    const distinct = Array.from({ length: 80 }, (_, i) => `${i},${i % 7}`);
+    const pairs = Array.from({ length: 10 }, (_, i) => `${500 + i},1`);
+    const index = feed(
+      createTrainingRowIndex({ file: 'train.csv' }),
+      csvBatch(`x,y\n${[...distinct, ...pairs, ...pairs].join('\n')}\n`),
+    );
+    expect(index.rowsWithTwin).toBe(20);
+    // 5 of 40 evaluated rows equal a training row: about 40 × 21/101 ≈ 8.3 expected, so not leakage.
+    const evaluated = [
+      ...Array.from({ length: 5 }, (_, i) => `${500 + i},1`),
+      ...Array.from({ length: 35 }, (_, i) => `${1000 + i},2`),
+    ];
+    const natural = feed(createLeakageChecker(index), csvBatch(`x,y\n${evaluated.join('\n')}\n`)).finish();
+    expect(natural).toMatchObject({ severity: 'info', count: 5 });
+    expect(natural?.message).toMatch(
+      /The data's own identical rows explain it \(not leakage\): 20% of the training rows have an identical twin there, so about 8\.3 shared rows are expected by chance, and 5 or more has probability 1 ≥ 0\.01\./,
+    );
+  });
+});
+
+describe('decideLeakage', () => {
+  it("is leakage when the count is improbable under the data's own rate of twins", () => {
+    // No twins in 400 training rows: q = 1/401; 143 evaluated rows expect 0.36 shared rows.
+    expect(decideLeakage(2, 143, 0, 400).leakage).toBe(false);
+    expect(decideLeakage(3, 143, 0, 400).leakage).toBe(true);
+    // A p-value exactly at the level is not below it.
+    const at = decideLeakage(3, 143, 0, 400);
+    expect(decideLeakage(3, 143, 0, 400, { pValue: at.pValue }).leakage).toBe(false);
+    expect(decideLeakage(3, 143, 0, 400, { pValue: at.pValue * (1 + 1e-9) }).leakage).toBe(true);
+    // A tolerated share turns it into info, up to and including the share.
+    expect(decideLeakage(7, 140, 0, 400, { maxShare: 0.05 }).leakage).toBe(false);
+    expect(decideLeakage(8, 140, 0, 400, { maxShare: 0.05 }).leakage).toBe(true);
+    expect(decideLeakage(7, 140, 0, 400, { maxShare: 0.05 }).rule).toMatch(/Within the tolerated share 5%/);
+  });
+
+  it('matches the binomial upper tail computed directly', () => {
+    // P(X ≥ 3) for X ~ Binomial(10, 0.1) = 1 − P(0) − P(1) − P(2).
+    const p0 = 0.9 ** 10;
+    const p1 = 10 * 0.1 * 0.9 ** 9;
+    const p2 = 45 * 0.01 * 0.9 ** 8;
+    expect(binomialUpperTail(3, 10, 0.1)).toBeCloseTo(1 - p0 - p1 - p2, 14);
+    expect(binomialUpperTail(0, 10, 0.1)).toBe(1);
+    expect(binomialUpperTail(11, 10, 0.1)).toBe(0);
+    expect(binomialUpperTail(1, 10, 0.5)).toBe(1);
   });
 });

@@ -24,7 +24,7 @@ export const schemaCommand: Command = {
     delimiter: { type: 'string', value: 'char', description: 'CSV delimiter.' },
   },
   details:
-    'Inferred: types, nullability, observed ranges widened by 10% slack, enums for low-cardinality text, missing-share limits.',
+    'Inferred: types, nullability, observed ranges widened by each column’s tails (a few outliers tolerated as warnings), enums for low-cardinality text, missing-share limits.',
   async run(context) {
     if (context.positionals[0] !== 'infer') {
       throw new ConfigurationError(

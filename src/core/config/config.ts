@@ -8,6 +8,7 @@ import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { ConfigurationError } from '../errors.ts';
 import schema from '../schemas/mlops-config.schema.json' with { type: 'json' };
+import type { PValueCorrection } from '../stats/multiple-testing.ts';
 import { didYouMean } from '../suggest.ts';
 
 export type Severity3 = 'error' | 'warning' | 'ignore';
@@ -33,12 +34,16 @@ export interface DataConfig {
   drift?: {
     'small-sample-max'?: number;
     'p-value'?: number;
+    correction?: PValueCorrection;
+    'kolmogorov-smirnov'?: number;
     psi?: number;
     'jensen-shannon'?: number;
     wasserstein?: number;
+    'dataset-share'?: number;
     ignore?: string[];
-    columns?: Record<string, { test?: DriftTestName; threshold?: number }>;
+    columns?: Record<string, { test?: DriftTestName; 'min-effect'?: number; threshold?: number }>;
   };
+  leakage?: { 'p-value'?: number; 'max-share'?: number };
   profile?: { 'exact-values'?: number; 'exact-distinct'?: number; 'top-values'?: number };
 }
 
@@ -50,7 +55,7 @@ export interface ThresholdConfig {
   'max-decrease'?: number;
   'max-increase'?: number;
   relative?: boolean;
-  confidence?: 'point' | 'interval';
+  confidence?: 'point' | 'interval' | 'noninferior';
   slice?: string;
 }
 

@@ -81,12 +81,29 @@ export function resolveDataOptions(
       ? dropUndefined({
           smallSampleMax: drift['small-sample-max'],
           pValue: drift['p-value'],
+          correction: drift.correction,
+          ks: drift['kolmogorov-smirnov'],
           psi: drift.psi,
           jensenShannon: drift['jensen-shannon'],
           wasserstein: drift.wasserstein,
+          datasetShare: drift['dataset-share'],
           ignore: drift.ignore,
-          columns: drift.columns,
+          columns: drift.columns
+            ? Object.fromEntries(
+                Object.entries(drift.columns).map(([name, rules]) => [
+                  name,
+                  dropUndefined({
+                    test: rules.test,
+                    minEffect: rules['min-effect'],
+                    threshold: rules.threshold,
+                  }),
+                ]),
+              )
+            : undefined,
         })
+      : undefined,
+    leakage: config.leakage
+      ? dropUndefined({ pValue: config.leakage['p-value'], maxShare: config.leakage['max-share'] })
       : undefined,
     profile: config.profile
       ? dropUndefined({

@@ -23,7 +23,14 @@ import type { ValidateFunction } from 'ajv';
 import { didYouMean } from '../suggest.ts';
 import type { RowBatch, TextColumn, ValueColumn } from './batch.ts';
 import { hashBytes, MissingTokens, parseBooleanBytes, parseNumberColumn, textCell } from './cells.ts';
-import type { ColumnRules, ColumnSchema, DataContract, JsonType, RuleLevel } from './contract.ts';
+import type {
+  ColumnRules,
+  ColumnSchema,
+  ContractRules,
+  DataContract,
+  JsonType,
+  RuleLevel,
+} from './contract.ts';
 import { ANNOTATION_KEYWORDS, getContractAjv, registerExtensionKeywords } from './contract-ajv.ts';
 import {
   type BatchConsumer,
@@ -582,13 +589,15 @@ export function createContractChecker(
             violation.lines = [...early, ...later].slice(0, MAX_EXAMPLE_LINES);
           }
         }
+        const tolerated = toleratedOutOfRange(check, rules, rowCount - check.missing);
         for (const violation of check.violations.values()) {
+          const withinTolerance = tolerated !== undefined && RANGE_RULES.has(violation.rule);
           findings.push({
             check: DATA_CHECKS.contract,
-            severity,
+            severity: withinTolerance ? 'warning' : severity,
             column: check.name,
             rule: violation.rule,
-            message: describeViolation(check, violation),
+            message: describeViolation(check, violation) + (withinTolerance ? ` ${tolerated}` : ''),
             count: violation.count,
             lines: violation.lines,
             ...(violation.examples.length > 0 ? { examples: violation.examples } : {}),
@@ -679,6 +688,34 @@ export function createContractChecker(
       return findings;
     },
   };
+}
+
+/** The rules a value's magnitude can break: tolerated up to the contract's out-of-range limits. */
+const RANGE_RULES: ReadonlySet<string> = new Set([
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+]);
+
+/**
+ * When a column's out-of-range values are few enough to tolerate (at most max(count, ⌊share ×
+ * values⌋), per column or for the whole contract), the sentence that says so; undefined when they
+ * must be an error (or there are none). One far-off value in a heavy-tailed column is then a
+ * warning, while a systematic fault (a unit change, a sentinel value in many rows) stays an error.
+ */
+function toleratedOutOfRange(check: ColumnCheck, rules: ContractRules, values: number): string | undefined {
+  let outside = 0;
+  for (const violation of check.violations.values())
+    if (RANGE_RULES.has(violation.rule)) outside += violation.count;
+  if (outside === 0) return undefined;
+  const own = check.rules.maxOutOfRangeShare !== undefined || check.rules.maxOutOfRangeCount !== undefined;
+  const share = (own ? check.rules.maxOutOfRangeShare : rules.maxOutOfRangeShare) ?? 0;
+  const count = (own ? check.rules.maxOutOfRangeCount : rules.maxOutOfRangeCount) ?? 0;
+  const limit = Math.max(count, Math.floor(share * Math.max(values, 0) + 1e-9));
+  if (outside > limit) return undefined;
+  const where = own ? `x-mlops.columns.${check.name}` : 'x-mlops';
+  return `Tolerated as a warning: ${plural(outside, 'value')} out of range, within the limit of ${limit} (${where}.maxOutOfRangeCount ${count}, maxOutOfRangeShare ${share} of ${values} values); more would be an error.`;
 }
 
 function plural(count: number, noun: string): string {

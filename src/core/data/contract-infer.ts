@@ -1,23 +1,23 @@
 /**
  * Contract inference: a first data contract from the profile of reference data, for a person to
- * review and commit. It errs on the permissive side (ranges widened, missing-value limits
- * doubled) so that the next batch of healthy data passes, while type changes, new categories,
- * out-of-range values and new columns are caught.
+ * review and commit. It is calibrated so that the next batch of healthy data passes (ranges
+ * widened by each column's own tails, a few outliers tolerated as warnings, missing-value limits
+ * doubled), while type changes, new categories, values far out of range and new columns are caught.
  */
 import { basename } from 'node:path';
 import { ConfigurationError } from '../errors.ts';
 import { didYouMean } from '../suggest.ts';
 import type { ColumnRules, ColumnSchema, DataContract, JsonType } from './contract.ts';
+import { sortedValues } from './profile.ts';
 import type { ColumnProfile, DataProfile } from './profile-types.ts';
 
 const DIALECT = 'https://json-schema.org/draft/2020-12/schema';
 
 export interface InferContractOptions {
   /**
-   * Relative widening of numeric ranges (default 0.1): the observed [min, max] becomes
-   * [min − slack·(max − min), max + slack·(max − min)] (for a constant column, slack·|value| on each
-   * side), rounded outward (integers to integers, numbers to two significant digits of the
-   * widening). A bound does not cross 0 when the observed values did not (counts stay ≥ 0).
+   * A fixed relative widening of numeric ranges instead of the tail-aware one: the observed
+   * [min, max] becomes [min − slack·(max − min), max + slack·(max − min)] (for a constant column,
+   * slack·|value| on each side). Default: derived from each column's tails (see {@link inferRange}).
    */
   slack?: number;
   /** Largest number of distinct strings listed as an `enum` (default 20). */
@@ -32,8 +32,9 @@ export interface InferContractOptions {
  * Infers a data contract from a profile of reference data:
  * - a type per column (integer, number, boolean, string; datetimes as strings with `format`
  *   `date` or `date-time`), plus `null` when the reference had missing values;
- * - numeric `minimum`/`maximum` from the observed range widened by `slack` (see
- *   {@link InferContractOptions.slack});
+ * - numeric `minimum`/`maximum` from the observed range widened by each tail's own scale (see
+ *   {@link inferRange}), and `x-mlops.maxOutOfRangeShare`/`maxOutOfRangeCount`: up to 2 values or
+ *   1 % of a column's values outside its range are a warning, more an error;
  * - an `enum` for low-cardinality strings: at most `maxEnum` distinct values, all known exactly,
  *   each seen twice on average (so that IDs of a small sample do not become an enum);
  * - `required`: every column; `additionalProperties: false`;
@@ -42,9 +43,9 @@ export interface InferContractOptions {
  * The output is deterministic for a given profile and date: properties in column order, enums sorted.
  */
 export function inferContract(profile: DataProfile, options: InferContractOptions = {}): DataContract {
-  const slack = options.slack ?? 0.1;
+  const slack = options.slack;
   const maxEnum = options.maxEnum ?? 20;
-  if (!(slack >= 0) || !Number.isFinite(slack)) {
+  if (slack !== undefined && (!(slack >= 0) || !Number.isFinite(slack))) {
     throw new ConfigurationError(
       `Contract inference: slack must be a number ≥ 0 (a share of the range, e.g. 0.1), got ${slack}.`,
       { key: 'slack' },
@@ -79,15 +80,23 @@ export function inferContract(profile: DataProfile, options: InferContractOption
     $schema: DIALECT,
     title: `Data contract for ${sources.length === 1 ? basename(sources[0]) : 'the reference data'}`,
     description:
-      `Inferred by mlops-actions from ${from} (${profile.rows} rows) on ${date}. Review it before relying on it: ` +
-      `numeric ranges are the observed ones widened by ${Math.round(slack * 100)}% of the range, enums list the observed ` +
-      'values, and missing-value limits are about twice the observed shares.',
+      `Inferred by mlops-actions from ${from} (${profile.rows} rows) on ${date}. Review it before relying on it. ` +
+      (slack === undefined
+        ? 'Numeric ranges are the observed ones widened on each side by ln(100) ≈ 4.6 times the scale of that tail ' +
+          '(the mean excess of its most extreme 5 % of values, at least 5), kept between 10 % and 90 % of the observed range, ' +
+          'so that a fresh batch as large as the reference stays inside in about 99 % of columns; a column never below 0 stays ≥ 0. '
+        : `Numeric ranges are the observed ones widened by ${Math.round(slack * 100)}% of the range. `) +
+      `Up to ${INFERRED_OUT_OF_RANGE.count} values, or ${INFERRED_OUT_OF_RANGE.share * 100} % of a column's values, outside its range are a warning ` +
+      '(maxOutOfRangeCount, maxOutOfRangeShare); more are an error. Enums list the observed values, and missing-value limits ' +
+      'are about twice the observed shares.',
     type: 'object',
     properties: Object.fromEntries(properties),
     required: [...names],
     additionalProperties: false,
     'x-mlops': {
       rows: { min: 1 },
+      maxOutOfRangeShare: INFERRED_OUT_OF_RANGE.share,
+      maxOutOfRangeCount: INFERRED_OUT_OF_RANGE.count,
       ...(rules.length > 0 ? { columns: Object.fromEntries(rules) } : {}),
     },
   };
@@ -95,7 +104,7 @@ export function inferContract(profile: DataProfile, options: InferContractOption
 }
 
 interface ColumnInference {
-  slack: number;
+  slack: number | undefined;
   maxEnum: number;
   target: boolean;
   typedSource: boolean;
@@ -152,34 +161,116 @@ function inferColumn(column: ColumnProfile, options: ColumnInference): ColumnSch
   }
 }
 
-/** The observed range widened by `slack` (see {@link InferContractOptions.slack}). */
-function inferRange(column: ColumnProfile, slack: number): { minimum?: number; maximum?: number } {
+/** How far beyond the observed range the inferred bounds reach (see {@link inferRange}). */
+export const RANGE_INFERENCE = {
+  /** Exceedances over the top k = max(5, 5 % of the values) order statistics estimate the tail's scale. */
+  tailShare: 0.05,
+  tailMin: 5,
+  /** The slack is ln(100) ≈ 4.6 tail scales: a same-size batch's extreme passes it with probability about 1 %. */
+  tailScales: Math.log(100),
+  /** …but at least 10 % and at most 90 % of the observed range on each side. */
+  minWidening: 0.1,
+  maxWidening: 0.9,
+} as const;
+
+/** Out-of-range values an inferred contract tolerates per column (a warning, not an error). */
+export const INFERRED_OUT_OF_RANGE = { share: 0.01, count: 2 } as const;
+
+/**
+ * Bounds that hold for fresh data from the same distribution, derived from the column's own tail
+ * on each side (a holdout as large as the reference crosses the observed maximum with probability
+ * 1/2, so the observed range alone fails healthy data):
+ * - the tail's scale σ is the mean excess of the k most extreme values over the next one (the
+ *   exponential tail's estimate, k = max(5, 5 % of the values)); when the values were not kept,
+ *   the gap between the extreme and the 5 % (95 %) quantile divided by its expected spacing, ln k + 0.577;
+ * - the bound lies ln(100)·σ beyond the observed extreme, kept between 10 % and 90 % of the
+ *   observed range (`slack`, when given, replaces this with a fixed share of the range on both sides);
+ * - physical bounds stay: a column never below 0 keeps a minimum ≥ 0 (never above 0: maximum ≤ 0);
+ * - rounded outward (integers to integers, numbers to two significant digits of the widening).
+ * Values beyond the observed range by its full width are always outside; the contract's
+ * `maxOutOfRangeShare`/`maxOutOfRangeCount` decide how many outside values are only a warning.
+ */
+function inferRange(
+  column: ColumnProfile,
+  slack: number | undefined,
+): { minimum?: number; maximum?: number } {
   const numeric = column.numeric;
   if (!numeric || column.count === 0) return {};
   const { min, max } = numeric;
   const range: { minimum?: number; maximum?: number } = {};
   const width = max - min;
-  const pad = width > 0 ? slack * width : slack * Math.abs(min);
-  let lower = min - pad;
-  let upper = max + pad;
+  let below: number;
+  let above: number;
+  if (!(width > 0 && Number.isFinite(width))) {
+    const pad = (slack ?? RANGE_INFERENCE.minWidening) * Math.abs(min);
+    below = pad;
+    above = pad;
+  } else if (slack !== undefined) {
+    below = slack * width;
+    above = slack * width;
+  } else {
+    const tails = tailScales(column);
+    const clamp = (scale: number) =>
+      Math.min(
+        RANGE_INFERENCE.maxWidening * width,
+        Math.max(RANGE_INFERENCE.minWidening * width, RANGE_INFERENCE.tailScales * scale),
+      );
+    below = clamp(tails.lower);
+    above = clamp(tails.upper);
+  }
+  let lower = roundOutward(min - below, below, column.type === 'integer', 'down');
+  let upper = roundOutward(max + above, above, column.type === 'integer', 'up');
   if (min >= 0 && lower < 0) lower = 0;
   if (max <= 0 && upper > 0) upper = 0;
-  if (column.type === 'integer') {
-    lower = Math.floor(lower);
-    upper = Math.ceil(upper);
-  } else if (pad > 0 && Number.isFinite(pad)) {
-    // Two significant digits of the widening: 12.1 rather than 12.123456789.
-    const exponent = Math.floor(Math.log10(pad)) - 1;
-    const step = 10 ** exponent;
-    const decimals = Math.min(100, Math.max(0, -exponent));
-    // The epsilon absorbs the error of the division (-4.07 / 0.01 = -407.00000000000006); the
-    // widening is ≥ 10 steps, so the bound stays outside the observed range.
-    if (lower !== 0) lower = Number((Math.floor(lower / step + 1e-9) * step).toFixed(decimals));
-    if (upper !== 0) upper = Number((Math.ceil(upper / step - 1e-9) * step).toFixed(decimals));
-  }
   if (Number.isFinite(lower)) range.minimum = lower === 0 ? 0 : lower;
   if (Number.isFinite(upper)) range.maximum = upper === 0 ? 0 : upper;
   return range;
+}
+
+/**
+ * The scale of each tail: the mean excess of the k most extreme kept values over the next one, or,
+ * from the profile's 5 % and 95 % quantiles when values were not kept, the gap to the extreme
+ * divided by its expected spacing; 0 (the minimum widening) when the profile has neither.
+ */
+function tailScales(column: ColumnProfile): { lower: number; upper: number } {
+  const kept = column.state ? sortedValues(column) : null;
+  const values = kept ? kept.filter(Number.isFinite) : null;
+  if (values && values.length >= 2) {
+    const n = values.length;
+    const k = Math.min(Math.max(RANGE_INFERENCE.tailMin, Math.ceil(RANGE_INFERENCE.tailShare * n)), n - 1);
+    let top = 0;
+    let bottom = 0;
+    for (let i = 0; i < k; i++) {
+      top += values[n - 1 - i];
+      bottom += values[i];
+    }
+    return { lower: values[k] - bottom / k, upper: top / k - values[n - 1 - k] };
+  }
+  const quantiles = column.quantiles?.values;
+  const low = quantiles?.['0.05'];
+  const high = quantiles?.['0.95'];
+  if (low === undefined || high === undefined || !column.numeric) return { lower: 0, upper: 0 };
+  // An exponential tail's gap between the extreme and the (k+1)-th most extreme is σ·H_k, H_k ≈ ln k + γ.
+  const k = Math.max(RANGE_INFERENCE.tailMin, Math.ceil(RANGE_INFERENCE.tailShare * column.count));
+  const spacing = Math.log(k) + 0.5772156649;
+  const upper = (column.numeric.max - high) / spacing;
+  const lower = (low - column.numeric.min) / spacing;
+  return { lower: Number.isFinite(lower) ? lower : 0, upper: Number.isFinite(upper) ? upper : 0 };
+}
+
+/** A bound rounded away from the data: integers to integers, numbers to two significant digits of the widening. */
+function roundOutward(bound: number, pad: number, integer: boolean, direction: 'down' | 'up'): number {
+  if (integer) return direction === 'down' ? Math.floor(bound) : Math.ceil(bound);
+  if (!(pad > 0 && Number.isFinite(pad)) || bound === 0) return bound;
+  // Two significant digits of the widening: 12.1 rather than 12.123456789.
+  const exponent = Math.floor(Math.log10(pad)) - 1;
+  const step = 10 ** exponent;
+  const decimals = Math.min(100, Math.max(0, -exponent));
+  // The epsilon absorbs the error of the division (-4.07 / 0.01 = -407.00000000000006); the
+  // widening is ≥ 10 steps, so the bound stays outside the observed range.
+  return direction === 'down'
+    ? Number((Math.floor(bound / step + 1e-9) * step).toFixed(decimals))
+    : Number((Math.ceil(bound / step - 1e-9) * step).toFixed(decimals));
 }
 
 /** The sorted distinct values of a low-cardinality column, or undefined when an enum does not fit. */

@@ -63,8 +63,11 @@ export interface ColumnRules {
   maxMissingShare?: number;
   /** No non-missing value may repeat. */
   unique?: boolean;
-  /** Drift test settings (read by the drift check). */
-  drift?: { test?: DriftTestName; threshold?: number };
+  /** Out-of-range values (minimum, maximum, exclusive bounds) tolerated in this column: see {@link ContractRules}. */
+  maxOutOfRangeShare?: number;
+  maxOutOfRangeCount?: number;
+  /** Drift test settings (read by the drift check); `threshold` is the version-1 key, refused with a hint. */
+  drift?: { test?: DriftTestName; minEffect?: number; threshold?: number };
 }
 
 /** The dataset-level rules under `x-mlops`. */
@@ -73,6 +76,13 @@ export interface ContractRules {
   /** Overrides `additionalProperties` for columns the contract does not describe. */
   unexpectedColumns?: RuleLevel;
   duplicateRows?: RuleLevel;
+  /**
+   * Out-of-range values tolerated per column (a column's values below `minimum`/above `maximum`):
+   * at most max(count, ⌊share × the column's values⌋) are a warning, more are an error. Absent:
+   * none tolerated. Per column in `columns.<c>`, which wins.
+   */
+  maxOutOfRangeShare?: number;
+  maxOutOfRangeCount?: number;
   columns?: Record<string, ColumnRules>;
 }
 

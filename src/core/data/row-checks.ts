@@ -14,6 +14,8 @@
  *   different column orders compare.
  * Distinct rows collide with probability ~n²/2^53 (about 1e-4 for 100 million rows).
  */
+
+import { logGamma } from '../stats/special-functions.ts';
 import type { ColumnCells, RowBatch, TextColumn } from './batch.ts';
 import {
   combineHashes,
@@ -309,6 +311,8 @@ export interface TrainingRowIndex extends BatchConsumer {
   readonly rows: number;
   /** Distinct training rows. */
   readonly distinctRows: number;
+  /** Training rows that have an identical row elsewhere in the training data (the data's own rate of twins). */
+  readonly rowsWithTwin: number;
   /** Bytes held by the hash table. */
   readonly byteLength: number;
   /** The columns that were hashed, sorted. */
@@ -328,15 +332,25 @@ export interface TrainingIndexState {
 export function createTrainingRowIndex(options: TrainingRowIndexOptions = {}): TrainingRowIndex {
   const hasher = new RowHasher(options.missingTokens, options.exclude, options.columns);
   const set = new HashSet52();
+  // Rows seen more than once, each once: with the repeats, how many training rows have a twin.
+  const repeated = new HashSet52();
   let rows = 0;
+  let repeats = 0;
   return {
     add(batch, columns) {
       const hashes = hasher.hashBatch(batch, columns);
-      for (let i = 0; i < batch.length; i++) set.add(hashes[i]);
+      for (let i = 0; i < batch.length; i++) {
+        if (set.add(hashes[i])) continue;
+        repeats++;
+        repeated.add(hashes[i]);
+      }
       rows += batch.length;
     },
     get rows() {
       return rows;
+    },
+    get rowsWithTwin() {
+      return repeats + repeated.size;
     },
     get distinctRows() {
       return set.size;
@@ -361,7 +375,17 @@ export interface LeakageOptions {
   severity?: Severity;
   /** Ignored: the index's missing tokens are used, so both sides normalize alike. */
   missingTokens?: readonly string[];
+  /**
+   * Shared rows are leakage when more than the training data's own rate of identical rows
+   * explains: when P(at least this many | that rate) is below this (default 0.01).
+   */
+  pValue?: number;
+  /** Shared rows up to this share of the evaluated rows are tolerated (reported as info); default 0. */
+  maxShare?: number;
 }
+
+/** Defaults of the leakage decision. */
+export const LEAKAGE_DEFAULTS = { pValue: 0.01, maxShare: 0 } as const;
 
 export interface LeakageChecker extends BatchConsumer {
   /** The finding, or null when no evaluated row occurs in the training data. */
@@ -414,6 +438,15 @@ export function createLeakageChecker(index: TrainingRowIndex, options: LeakageOp
           ...file,
         };
       }
+      if (compared.length === 0 && rows > 0) {
+        return {
+          check: DATA_CHECKS.leakage,
+          severity: 'warning',
+          message: `Leakage not checked: the training data${trainName} and the evaluated data share no column to compare rows on. Check that both files are the right ones.`,
+          count: 1,
+          ...file,
+        };
+      }
       if (leaked === 0) return null;
       let scope = '';
       if (trainOnly.length > 0 || evalOnly.length > 0 || excluded.size > 0) {
@@ -422,18 +455,89 @@ export function createLeakageChecker(index: TrainingRowIndex, options: LeakageOp
         if (evalOnly.length > 0) scope += `; only in the evaluated data: ${quoteList(evalOnly)}`;
         scope += '.';
       }
+      const decision = decideLeakage(leaked, rows, index.rowsWithTwin, index.rows, options);
       return {
         check: DATA_CHECKS.leakage,
-        severity: options.severity ?? 'error',
+        severity: decision.leakage ? (options.severity ?? 'error') : 'info',
         message:
           `${plural(leaked, 'row')} of ${rows} (${formatShare(leaked, rows)}) also occur in the training data${trainName} ` +
-          `(e.g. ${lineList(lines)}): the evaluation overstates the model's quality.${scope} Remove them from one side.`,
+          `(e.g. ${lineList(lines)}). ${decision.rule}${decision.leakage ? ": the evaluation overstates the model's quality. Remove them from one side." : '.'}${scope}`,
         count: leaked,
         lines,
         ...file,
       };
     },
   };
+}
+
+/**
+ * Whether `leaked` of `rows` evaluated rows found in the training data are leakage, or what the
+ * data's own identical rows explain. Real data repeats itself (iris has identical measurements in
+ * different rows): a fresh row equals some training row with about the probability q that a
+ * training row equals another one, estimated as (rows with a twin + 1) / (training rows + 1) so
+ * that data without twins still allows a stray collision. Leakage when the count is above the
+ * tolerated share and P(X ≥ leaked) for X ~ Binomial(rows, q) is below the p-value.
+ */
+export function decideLeakage(
+  leaked: number,
+  rows: number,
+  trainingTwins: number,
+  trainingRows: number,
+  options: { pValue?: number; maxShare?: number } = {},
+): { leakage: boolean; expected: number; pValue: number; rule: string } {
+  const level = options.pValue ?? LEAKAGE_DEFAULTS.pValue;
+  const maxShare = options.maxShare ?? LEAKAGE_DEFAULTS.maxShare;
+  const q = (trainingTwins + 1) / (trainingRows + 1);
+  const expected = rows * q;
+  const pValue = binomialUpperTail(leaked, rows, q);
+  const rate = `${formatShare(trainingTwins, Math.max(trainingRows, 1))} of the training rows have an identical twin there, so about ${formatCount(expected)} shared rows are expected by chance`;
+  if (maxShare > 0 && leaked <= maxShare * rows) {
+    return {
+      leakage: false,
+      expected,
+      pValue,
+      rule: `Within the tolerated share ${formatShare(maxShare, 1)} (leakage.max-share); ${rate}`,
+    };
+  }
+  const p = pValue < 1e-4 ? pValue.toExponential(1) : String(Number(pValue.toPrecision(2)));
+  if (pValue < level) {
+    return {
+      leakage: true,
+      expected,
+      pValue,
+      rule: `That is more than chance explains: ${rate}, and ${leaked} or more has probability ${p} < ${level}`,
+    };
+  }
+  return {
+    leakage: false,
+    expected,
+    pValue,
+    rule: `The data's own identical rows explain it (not leakage): ${rate}, and ${leaked} or more has probability ${p} ≥ ${level}`,
+  };
+}
+
+/** P(X ≥ k) for X ~ Binomial(n, q), summed in log space from k upwards (1 when k is at most the mean). */
+export function binomialUpperTail(k: number, n: number, q: number): number {
+  if (k <= 0) return 1;
+  if (k > n) return 0;
+  if (q <= 0) return 0;
+  if (q >= 1) return 1;
+  if (k <= n * q) return 1;
+  const logQ = Math.log(q);
+  const logP = Math.log1p(-q);
+  const logChoose = (i: number) => logGamma(n + 1) - logGamma(i + 1) - logGamma(n - i + 1);
+  let total = 0;
+  for (let i = k; i <= n; i++) {
+    const term = Math.exp(logChoose(i) + i * logQ + (n - i) * logP);
+    total += term;
+    // Past the mean the terms fall at least geometrically: stop once they no longer count.
+    if (term < total * 1e-17) break;
+  }
+  return Math.min(1, total);
+}
+
+function formatCount(value: number): string {
+  return value >= 10 ? String(Math.round(value)) : String(Number(value.toPrecision(2)));
 }
 
 function plural(count: number, noun: string): string {

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { digestFile } from '../digest.ts';
-import { InputError } from '../errors.ts';
+import { ConfigurationError, InputError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { silentLogger } from '../logger.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
@@ -15,10 +15,13 @@ import type { ReadOptions, TableReader } from './batch.ts';
 import { beginBatch } from './cells.ts';
 import { type ContractChecker, createContractChecker, type DataContract, loadContract } from './contract.ts';
 import {
+  type ColumnComparison,
   type ColumnDistribution,
-  type ColumnDrift,
   compareDistributions,
+  type DriftDecisions,
   type DriftOptions,
+  decideDrift,
+  formatStatistic,
 } from './drift.ts';
 import {
   type BatchConsumer,
@@ -44,11 +47,16 @@ import { createDuplicateRowChecker, createLeakageChecker, createTrainingRowIndex
 
 export type CheckLevel = 'error' | 'warning' | 'ignore';
 
-/** Default drift thresholds (documented in the README and the action's README). */
+/**
+ * Default drift decisions (documented in the README and the action's README): Holm-adjusted
+ * p-values below 0.05 across the columns of a run, and an effect of at least 0.1.
+ */
 export const DEFAULT_DRIFT_OPTIONS: DriftOptions = {
   smallSampleMax: 1000,
   pValue: 0.05,
-  psi: 0.2,
+  correction: 'holm',
+  ks: 0.1,
+  psi: 0.1,
   jensenShannon: 0.1,
   wasserstein: 0.1,
 };
@@ -76,6 +84,8 @@ export interface ValidateDataOptions {
     drift?: CheckLevel;
   };
   drift?: Partial<DriftOptions> & { ignore?: string[] };
+  /** When shared rows count as leakage (see `decideLeakage`). */
+  leakage?: { pValue?: number; maxShare?: number };
   profile?: Partial<ProfileOptions>;
   /** Profile on a second thread: `auto` (large CSV files), `always`, or `never`. */
   parallel?: ParallelMode;
@@ -91,10 +101,10 @@ export interface InputDescription {
   kind?: 'data' | 'profile' | 'contract' | 'config';
 }
 
-/** The `data-validation` report, version 1. */
+/** The `data-validation` report, version 2 (version 1 had per-column thresholds and no adjusted p-values). */
 export interface DataValidationReport {
   kind: 'data-validation';
-  version: 1;
+  version: 2;
   passed: boolean;
   failOn: FailOn;
   tool: { name: typeof TOOL_NAME; version: string };
@@ -112,7 +122,7 @@ export interface DataValidationReport {
     config?: InputDescription;
   };
   findings: Finding[];
-  drift?: { reference: string; columns: ColumnDrift[] };
+  drift?: { reference: string } & DriftDecisions;
   profile: DataProfile | { path: string };
 }
 
@@ -219,6 +229,7 @@ export async function validateData(
         file: options.data,
         severity: checks.leakage as Severity,
         trainFile: options.train,
+        ...options.leakage,
       })
     : undefined;
   if (leakageChecker) consumers.push(leakageChecker);
@@ -251,7 +262,7 @@ export async function validateData(
   if (referenceProfile && options.reference) {
     const driftOptions = buildDriftOptions(options, contract);
     const ignored = new Set([...(options.drift?.ignore ?? []), ...(options.target ? [options.target] : [])]);
-    const columns: ColumnDrift[] = [];
+    const comparisons: ColumnComparison[] = [];
     for (const current of profile.columns) {
       if (ignored.has(current.name)) continue;
       const reference = referenceProfile.columns.find((c) => c.name === current.name);
@@ -259,23 +270,13 @@ export async function validateData(
       const referenceDistribution = toDistribution(reference, current);
       const currentDistribution = toDistribution(current, reference);
       if (!referenceDistribution || !currentDistribution) continue;
-      columns.push(
+      comparisons.push(
         compareDistributions(current.name, referenceDistribution, currentDistribution, driftOptions),
       );
     }
-    drift = { reference: options.reference, columns };
-    if (checks.drift !== 'ignore') {
-      for (const column of columns.filter((c) => c.drifted)) {
-        findings.push({
-          check: DATA_CHECKS.drift,
-          severity: checks.drift,
-          column: column.column,
-          message: describeDrift(column),
-          count: 1,
-          file: options.data,
-        });
-      }
-    }
+    const decisions = decideDrift(comparisons, driftOptions);
+    drift = { reference: options.reference, ...decisions };
+    if (checks.drift !== 'ignore') findings.push(...driftFindings(decisions, checks.drift, options.data));
   }
 
   const sorted = sortFindings(findings);
@@ -316,7 +317,7 @@ export async function validateData(
 
   return {
     kind: 'data-validation',
-    version: 1,
+    version: 2,
     passed,
     failOn,
     tool: { name: TOOL_NAME, version: TOOL_VERSION },
@@ -382,11 +383,28 @@ function buildDriftOptions(options: ValidateDataOptions, contract: DataContract 
   const columns: NonNullable<DriftOptions['columns']> = {};
   // Per-column drift settings in the contract's x-mlops, overridden by the config's.
   for (const [name, rules] of Object.entries(contract?.['x-mlops']?.columns ?? {})) {
-    if (rules.drift) columns[name] = { ...rules.drift };
+    if (!rules.drift) continue;
+    refuseVersionOneThreshold(rules.drift, `the contract's x-mlops.columns.${name}.drift`, 'minEffect');
+    columns[name] = { ...rules.drift };
   }
-  for (const [name, rules] of Object.entries(given.columns ?? {}))
+  for (const [name, rules] of Object.entries(given.columns ?? {})) {
+    refuseVersionOneThreshold(rules, `drift.columns.${name}`, 'min-effect');
     columns[name] = { ...columns[name], ...rules };
+  }
   return { ...DEFAULT_DRIFT_OPTIONS, ...given, columns };
+}
+
+/**
+ * Version 1 read a per-column `threshold` as a p-value (KS, chi-square) or a distance; since p-values
+ * are adjusted across columns and every test has an effect floor, the old key would mean
+ * something else now: refuse it and say what replaced it.
+ */
+function refuseVersionOneThreshold(rules: { threshold?: number }, where: string, floorKey: string): void {
+  if (rules.threshold === undefined) return;
+  throw new ConfigurationError(
+    `${where}.threshold is no longer read: drift p-values are now adjusted across all compared columns (drift.p-value and drift.correction in mlops.yaml), and each test has an effect floor. Remove threshold; to require a larger (or allow a smaller) change for this column, set ${where}.${floorKey} (KS D, PSI, Jensen–Shannon distance or normalized Wasserstein).`,
+    { key: `${where}.threshold` },
+  );
 }
 
 const NUMERIC_TYPES = new Set(['integer', 'number', 'datetime']);
@@ -420,25 +438,48 @@ export function toDistribution(column: ColumnProfile, other: ColumnProfile): Col
   return { kind: 'categorical', count: column.count, counts: categoryCounts(column) };
 }
 
-function describeDrift(column: ColumnDrift): string {
-  const test = column.test;
-  const measure =
-    column.pValue !== undefined
-      ? `${test} p-value ${formatNumber(column.pValue)} < ${column.threshold} (statistic ${formatNumber(column.statistic)})`
-      : `${test} ${formatNumber(column.statistic)} ≥ ${column.threshold}`;
+/**
+ * Findings of a drift decision: a drifted column at the check's severity (a warning when
+ * dataset-level drift decides, which then adds one finding for the data set), a significant but
+ * negligible change as info. Each message carries the rule that decided it.
+ */
+function driftFindings(decisions: DriftDecisions, severity: Severity, file: string): Finding[] {
+  const findings: Finding[] = [];
+  const dataset = decisions.dataset;
+  for (const column of decisions.columns) {
+    if (column.decision !== 'drifted' && column.decision !== 'negligible') continue;
+    const drifted = column.decision === 'drifted';
+    findings.push({
+      check: DATA_CHECKS.drift,
+      severity: !drifted ? 'info' : dataset && severity === 'error' ? 'warning' : severity,
+      column: column.column,
+      message: describeDrift(column),
+      count: 1,
+      file,
+    });
+  }
+  if (dataset?.result) {
+    findings.push({
+      check: DATA_CHECKS.drift,
+      severity,
+      message: `The data set drifted from the reference: ${dataset.rule} (drift.dataset-share).`,
+      count: dataset.drifted,
+      file,
+    });
+  }
+  return findings;
+}
+
+function describeDrift(column: DriftDecisions['columns'][number]): string {
   const unseen = column.unseenCategories?.length
     ? `; unseen categories: ${column.unseenCategories
         .slice(0, 5)
         .map((c) => `"${c.value}" (${c.count})`)
         .join(', ')}`
     : '';
-  return `column "${column.column}" drifted from the reference: ${measure}, on ${column.referenceCount} reference and ${column.currentCount} current values${unseen}.`;
+  const verdict = column.drifted ? 'drifted from the reference' : 'changed a little';
+  return `column "${column.column}" ${verdict}: ${column.test}, ${column.rule}, on ${column.referenceCount} reference and ${column.currentCount} current values${unseen}.`;
 }
 
 /** Compact number formatting for messages (4 significant digits, scientific when tiny). */
-export function formatNumber(value: number): string {
-  if (value === 0 || !Number.isFinite(value)) return String(value);
-  const magnitude = Math.abs(value);
-  if (magnitude < 1e-4 || magnitude >= 1e6) return value.toExponential(3);
-  return String(Number(value.toPrecision(4)));
-}
+export const formatNumber = formatStatistic;

@@ -11,12 +11,14 @@ import { basename, dirname, isAbsolute, join, posix, relative, resolve, sep } fr
 import { inferContract } from '../data/contract.ts';
 import { openTable } from '../data/open-table.ts';
 import { mergeProfiles, profileTable } from '../data/profile.ts';
+import type { DataProfile } from '../data/profile-types.ts';
 import { ConfigurationError } from '../errors.ts';
 import { writeFileAtomic } from '../files.ts';
 import { didYouMean } from '../suggest.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import {
   findColumn,
+  type HoldoutFacts,
   type InitDataFacts,
   inferTask,
   renderConfigFromData,
@@ -230,8 +232,16 @@ async function inferFromData(
     target: label,
     inferredFrom,
     task: inferTask(column),
+    holdout: holdoutFacts(profiles[profiles.length - 1], label),
   };
   return { facts, contract };
+}
+
+/** The holdout's size and (for a label column of few values) its number of classes, to size the gates. */
+function holdoutFacts(holdout: DataProfile, label: string): HoldoutFacts {
+  const column = findColumn(holdout, label);
+  const classes = column?.distinct.exact ? column.distinct.count : undefined;
+  return { rows: holdout.rows, ...(classes !== undefined ? { classes } : {}) };
 }
 
 /**

@@ -19,6 +19,14 @@ export interface InitDataFacts {
   /** The file the contract was inferred from. */
   inferredFrom: string;
   task?: { task: InitTask; reason: string };
+  /** The holdout as init read it: its rows, and for classification its number of classes. */
+  holdout?: HoldoutFacts;
+}
+
+/** What the gates are sized to. */
+export interface HoldoutFacts {
+  rows: number;
+  classes?: number;
 }
 
 /** Largest number of distinct integer labels still read as classes rather than a quantity. */
@@ -59,20 +67,83 @@ export function findColumn(profile: DataProfile, name: string): ColumnProfile | 
   return profile.columns.find((column) => column.name === name);
 }
 
+/** A gate `mlops init` writes, with the reason it gives in a comment. */
+export interface StartingGate {
+  expression: string;
+  why: string;
+}
+
+/** The largest holdout `min-rows` asks for: enough to catch a truncated file, never more than the holdout. */
+const MIN_ROWS_CAP = 50;
+
 /**
- * Starting gates for a task: an absolute floor, so that a first run without a baseline still decides
- * something (a run whose only gates compare with a missing baseline would decide nothing), and change
- * gates against the deployed baseline.
+ * Starting gates for a task, sized to the holdout (see the README's "How the gates decide"):
+ * - one absolute gate, only where it is principled: better than a trivial predictor, judged with the
+ *   whole 95 % interval (`@interval`), never a guessed number: ROC AUC above 0.5 (binary), balanced
+ *   accuracy above chance 1/K (multiclass), R² above 0 (regression: better than predicting the mean);
+ * - change gates read as non-inferiority (`@noninferior`): blocked only when the paired interval
+ *   shows the candidate worse than the margin, so equally good retrains pass whatever the
+ *   holdout's size; the margin of rate-like metrics is at least one holdout row's worth (1/rows,
+ *   rounded up to a hundredth, at least 0.01), the others' 5 %.
  */
-export function startingGates(task: InitTask | undefined): string[] {
+export function startingGates(task: InitTask | undefined, holdout?: HoldoutFacts): StartingGate[] {
+  const rows = holdout?.rows;
+  const margin = rows && rows > 0 ? Math.max(0.01, Math.ceil(100 / rows) / 100) : 0.02;
+  const marginWhy =
+    rows && rows > 0
+      ? `one row of the ${rows}-row holdout moves it by ${formatFraction(1 / rows)}`
+      : 'about one row of a 50-row holdout';
+  const noninferior =
+    'blocked only when the 95 % paired interval shows the candidate worse by more than the margin';
   switch (task) {
     case 'regression':
-      return ['r2 >= 0.5', 'rmse <= baseline * 1.05', 'mae <= baseline * 1.05'];
-    case 'multiclass':
-      return ['f1_macro >= 0.7', 'f1_macro >= baseline - 0.01', 'log_loss <= baseline * 1.05'];
+      return [
+        {
+          expression: 'r2 >= 0 @interval',
+          why: 'better than predicting the mean, with the whole 95 % interval',
+        },
+        { expression: 'rmse <= baseline * 1.05 @noninferior', why: `${noninferior} (5 %)` },
+        { expression: 'mae <= baseline * 1.05 @noninferior', why: `${noninferior} (5 %)` },
+      ];
+    case 'multiclass': {
+      const classes = holdout?.classes && holdout.classes > 1 ? holdout.classes : undefined;
+      const chance = classes ? Math.ceil(10000 / classes) / 10000 : undefined;
+      return [
+        chance === undefined
+          ? {
+              expression: 'balanced_accuracy >= 0.5 @interval',
+              why: 'above chance with the whole 95 % interval: set it to 1/K for K classes',
+            }
+          : {
+              expression: `balanced_accuracy >= ${chance} @interval`,
+              why: `above chance (1/${classes} for ${classes} classes), with the whole 95 % interval`,
+            },
+        {
+          expression: `f1_macro >= baseline - ${margin} @noninferior`,
+          why: `${noninferior}; the margin: ${marginWhy}`,
+        },
+        { expression: 'log_loss <= baseline * 1.05 @noninferior', why: `${noninferior} (5 %)` },
+      ];
+    }
     default:
-      return ['roc_auc >= 0.8', 'roc_auc >= baseline - 0.01', 'log_loss <= baseline * 1.05'];
+      return [
+        { expression: 'roc_auc >= 0.5 @interval', why: 'better than chance, with the whole 95 % interval' },
+        {
+          expression: `roc_auc >= baseline - ${margin} @noninferior`,
+          why: `${noninferior}; the margin: ${marginWhy}`,
+        },
+        { expression: 'log_loss <= baseline * 1.05 @noninferior', why: `${noninferior} (5 %)` },
+      ];
   }
+}
+
+/** `min-rows` for a holdout: at most 50, never more than the holdout init read. */
+export function startingMinRows(holdout?: HoldoutFacts): number {
+  return holdout?.rows && holdout.rows > 0 ? Math.min(MIN_ROWS_CAP, holdout.rows) : MIN_ROWS_CAP;
+}
+
+function formatFraction(x: number): string {
+  return String(Number(x.toPrecision(2)));
 }
 
 const HEADER = `# mlops.yaml: the configuration of the mlops-actions gates, read by the workflows in
@@ -97,7 +168,7 @@ export function renderConfigFromData(facts: InitDataFacts, modelPath: string): s
     `  target: ${yamlScalar(facts.target)} # the label column`,
     '  fail-on: error # error | warning | never (report only)',
     '',
-    ...modelSection(modelPath, facts.task),
+    ...modelSection(modelPath, facts.task, facts.holdout),
     '',
     ...DEPLOY_SECTION,
   ];
@@ -125,8 +196,13 @@ export function renderConfigSkeleton(modelPath: string, target: string | undefin
   return `${lines.join('\n')}\n`;
 }
 
-function modelSection(modelPath: string, task: { task: InitTask; reason: string } | undefined): string[] {
-  const gates = startingGates(task?.task);
+function modelSection(
+  modelPath: string,
+  task: { task: InitTask; reason: string } | undefined,
+  holdout?: HoldoutFacts,
+): string[] {
+  const gates = startingGates(task?.task, holdout);
+  const minRows = startingMinRows(holdout);
   return [
     '# The model gate (validate-model). The workflows pass the model and the baseline (what staging runs).',
     'model:',
@@ -134,15 +210,20 @@ function modelSection(modelPath: string, task: { task: InitTask; reason: string 
     task
       ? `  task: ${task.task} # inferred from the target column: ${task.reason}`
       : '  # task: binary # binary | multiclass | regression: inferred from the model when unambiguous',
-    '  # Starting points: set them to what your use case needs. `>= baseline - 0.01` compares with the',
-    '  # deployed model on the same rows; add @interval to require the whole 95 % interval to pass.',
+    '  # Gates sized to the holdout. @interval: the whole 95 % interval must pass (proof); @noninferior:',
+    "  # fails only when the interval shows the candidate worse than the margin. Each change gate's report",
+    '  # line says the smallest change this holdout can resolve: tighten margins only above it.',
     ...(task
       ? []
-      : ['  # For a regression model use e.g. "r2 >= 0.5" and "rmse <= baseline * 1.05" instead.']),
+      : [
+          '  # For a regression model use "r2 >= 0 @interval" and "rmse <= baseline * 1.05 @noninferior" instead.',
+        ]),
     '  gates:',
-    ...gates.map((gate) => `    - ${JSON.stringify(gate)}`),
+    ...gates.flatMap((gate) => [`    # ${gate.why}`, `    - ${JSON.stringify(gate.expression)}`]),
     '  on-missing-baseline: value-only # fail | skip | value-only: without a baseline, change gates are skipped',
-    '  min-rows: 50 # a smaller holdout fails',
+    holdout?.rows
+      ? `  min-rows: ${minRows} # a smaller holdout fails (the holdout had ${holdout.rows} rows when init read it)`
+      : `  min-rows: ${minRows} # a smaller holdout fails`,
   ];
 }
 

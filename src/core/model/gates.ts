@@ -16,7 +16,7 @@
  * - `relative: true` measures the change as `(candidate − baseline) / |baseline|`. A baseline of
  *   0 makes that a division by zero: the gate reports an error, never a pass.
  *
- * Expressions: `<metric> >= | <= <threshold> [@point | @interval]`
+ * Expressions: `<metric> >= | <= <threshold> [@point | @interval | @noninferior]`
  *     roc_auc >= 0.95                  min 0.95
  *     rmse <= 60                       max 60
  *     r2 >= baseline                   max-decrease 0 (no worse than the baseline)
@@ -26,6 +26,7 @@
  *     roc_auc >= baseline * 0.99       the same: a factor f means a relative change of f − 1
  *     log_loss <= baseline * 1.05      max-increase 0.05, relative
  *     rmse <= 60 @interval             confidence: interval (default: point)
+ *     f1_macro >= baseline - 0.02 @noninferior   fails only when shown worse than 0.02
  *   `>=` gives `min` or `max-decrease`, `<=` gives `max` or `max-increase`. Only `>=` and `<=`
  *   exist: thresholds are inclusive, and `>` or `==` would suggest a strictness that the
  *   floating-point tolerance below cannot honour. `baseline * f` is shorthand for the relative
@@ -37,7 +38,16 @@
  * - `interval` requires the whole bootstrap interval to satisfy it: `min` → low end `>= min`;
  *   `max` → high end `<= max`; `max-decrease` → low end of the interval of the paired
  *   difference `candidate − baseline` `>= −d`; `max-increase` → its high end `<= d` (relative
- *   rules divide the difference interval by |baseline|). No interval available → error.
+ *   rules divide the difference interval by |baseline|). No interval available → error. This is
+ *   proof that the candidate is not worse, which a small holdout can rarely give.
+ * - `noninferior` fails only when the whole interval breaks the rule, i.e. the data show the
+ *   candidate worse than the margin: `min` → high end `< min`; `max` → low end `> max`;
+ *   `max-decrease` → high end of the difference interval `< −d`; `max-increase` → its low end
+ *   `> d`. An interval that reaches the allowed side passes (the holdout cannot tell the models
+ *   apart at that margin). Equivalent models are blocked in at most about 2.5 % of runs per gate
+ *   (one tail of a 95 % interval), whatever the holdout's size. No interval available → error.
+ * - Every change rule with a difference interval reports its `resolution`: the interval's
+ *   half-width, the smallest change this holdout can resolve (in the rule's units).
  *
  * Missing and undefined values
  * - A candidate metric that is undefined (NaN, or a reason from the metric code) → error; it
@@ -59,7 +69,7 @@ import type { MetricName, Task } from './metric-names.ts';
 import { isMetricName, METRIC_NAMES, METRICS, metricsOfTask } from './metric-names.ts';
 
 export type GateRule = 'min' | 'max' | 'max-decrease' | 'max-increase';
-export type GateConfidence = 'point' | 'interval';
+export type GateConfidence = 'point' | 'interval' | 'noninferior';
 
 export const GATE_RULES = [
   'min',
@@ -67,7 +77,11 @@ export const GATE_RULES = [
   'max-decrease',
   'max-increase',
 ] as const satisfies readonly GateRule[];
-export const GATE_CONFIDENCES = ['point', 'interval'] as const satisfies readonly GateConfidence[];
+export const GATE_CONFIDENCES = [
+  'point',
+  'interval',
+  'noninferior',
+] as const satisfies readonly GateConfidence[];
 
 /** One threshold on one metric, from an expression or a config entry. */
 export interface GateSpec {
@@ -96,6 +110,11 @@ export interface GateEvaluation {
   value: number | null;
   /** The interval of `value`, when known. */
   interval?: [number, number];
+  /**
+   * Change rules: the half-width of the paired interval of the change (relative when the rule is),
+   * the smallest change this holdout can resolve; absent without an interval.
+   */
+  resolution?: number;
   /** True or false when checked; null when skipped. An error is never a pass: false. */
   passed: boolean | null;
   status: 'passed' | 'failed' | 'skipped' | 'error';
@@ -124,8 +143,8 @@ export const GATE_EXPRESSION_FORMS =
   'Valid forms: "<metric> >= <number>", "<metric> <= <number>", "<metric> >= baseline", ' +
   '"<metric> >= baseline - <number>", "<metric> <= baseline + <number>", ' +
   '"<metric> >= baseline - <percent>%", "<metric> <= baseline * <factor>", each optionally ' +
-  'followed by "@point" (default) or "@interval"; e.g. "roc_auc >= 0.95", ' +
-  '"f1_macro >= baseline - 0.01", "log_loss <= baseline * 1.05 @interval".';
+  'followed by "@point" (default), "@interval" or "@noninferior"; e.g. "roc_auc >= 0.95", ' +
+  '"f1_macro >= baseline - 0.01 @noninferior", "log_loss <= baseline * 1.05 @interval".';
 
 /** The keys a `model.thresholds` entry may have. */
 const CONFIG_KEYS = ['metric', ...GATE_RULES, 'relative', 'confidence', 'slice'] as const;
@@ -165,7 +184,7 @@ export function parseGateExpression(text: string): GateSpec {
     const suffix = body.slice(at + 1).trim();
     if (!(GATE_CONFIDENCES as readonly string[]).includes(suffix)) {
       fail(
-        `"@${suffix}" is not a confidence; end with "@point" or "@interval".${didYouMean(suffix, GATE_CONFIDENCES)}`,
+        `"@${suffix}" is not a confidence; end with "@point", "@interval" or "@noninferior".${didYouMean(suffix, GATE_CONFIDENCES)}`,
       );
     }
     confidence = suffix as GateConfidence;
@@ -278,7 +297,7 @@ export function parseGateConfig(entry: unknown, where: string): GateSpec {
   const confidence = record.confidence ?? 'point';
   if (typeof confidence !== 'string' || !(GATE_CONFIDENCES as readonly string[]).includes(confidence)) {
     fail(
-      `"confidence" must be point or interval; got ${JSON.stringify(confidence)}.${typeof confidence === 'string' ? didYouMean(confidence, GATE_CONFIDENCES) : ''}`,
+      `"confidence" must be point, interval or noninferior; got ${JSON.stringify(confidence)}.${typeof confidence === 'string' ? didYouMean(confidence, GATE_CONFIDENCES) : ''}`,
     );
   }
   const slice = record.slice;
@@ -312,7 +331,7 @@ export function checkGatesForTask(gates: readonly GateSpec[], task: Task): void 
 
 /** The expression of a gate, e.g. `f1_macro >= baseline - 0.01`; parseGateExpression reads it back (the slice is not part of the expression language). */
 export function describeGate(gate: GateSpec): string {
-  const suffix = gate.confidence === 'interval' ? ' @interval' : '';
+  const suffix = gate.confidence === 'point' ? '' : ` @${gate.confidence}`;
   const { metric, rule, threshold } = gate;
   if (rule === 'min') return `${metric} >= ${threshold}${suffix}`;
   if (rule === 'max') return `${metric} <= ${threshold}${suffix}`;
@@ -387,16 +406,31 @@ export function evaluateGate(
       );
     }
     const interval = inputs.candidate.interval;
-    if (interval === undefined) return outcome('error', missingIntervalReason(metric), candidate);
+    if (interval === undefined)
+      return outcome('error', missingIntervalReason(metric, gate.confidence), candidate);
     if (interval.some(Number.isNaN)) {
       return outcome('error', `the ${intervalName} of ${metric} is undefined (NaN)`, candidate, interval);
+    }
+    const shown = `the ${intervalName} [${formatNear(interval[0], threshold, tolerance)}, ${formatNear(interval[1], threshold, tolerance)}] of ${metric}`;
+    if (gate.confidence === 'noninferior') {
+      // Fails only when even the favourable end breaks the rule.
+      const passed = within(rule === 'min' ? interval[1] : interval[0]);
+      const side = rule === 'min' ? 'below' : 'above';
+      return outcome(
+        passed ? 'passed' : 'failed',
+        passed
+          ? `${shown} reaches ${rule} ${threshold} or beyond: not shown ${rule === 'min' ? 'below' : 'above'} it`
+          : `${shown} lies wholly ${side} ${rule} ${threshold}`,
+        candidate,
+        interval,
+      );
     }
     const end = rule === 'min' ? interval[0] : interval[1];
     const passed = within(end);
     const side = rule === 'min' ? 'below' : 'above';
     return outcome(
       passed ? 'passed' : 'failed',
-      `the ${intervalName} [${formatNear(interval[0], threshold, tolerance)}, ${formatNear(interval[1], threshold, tolerance)}] of ${metric} ${passed ? `lies at or ${rule === 'min' ? 'above' : 'below'}` : `reaches ${side}`} ${rule} ${threshold}`,
+      `${shown} ${passed ? `lies at or ${rule === 'min' ? 'above' : 'below'}` : `reaches ${side}`} ${rule} ${threshold}`,
       candidate,
       interval,
     );
@@ -441,6 +475,7 @@ export function evaluateGate(
   const values = `(${formatNear(baseline, candidate)} → ${formatNear(candidate, baseline)})`;
   const wrongWay = wrongWayNote(gate);
 
+  let pointOutcome: GateEvaluation | undefined;
   if (gate.confidence === 'point') {
     const passed = within(change);
     const moved =
@@ -454,15 +489,18 @@ export function evaluateGate(
       const gain = `${rule === 'max-decrease' ? 'rise' : 'fall'} of ${formatAmount(-threshold, gate.relative)}`;
       verdict = `${passed ? 'meeting' : 'short of'} the required ${gain} (${limit})`;
     }
-    return outcome(
+    pointOutcome = outcome(
       passed ? 'passed' : 'failed',
       `${metric} ${moved} ${values}, ${verdict}${passed ? '' : wrongWay}`,
       change,
     );
+    // Without an interval the point decision stands alone; with one, the resolution is added below.
+    const usable = inputs.difference?.interval;
+    if (usable === undefined || usable.some(Number.isNaN)) return pointOutcome;
   }
   const absolute = inputs.difference?.interval;
   if (absolute === undefined)
-    return outcome('error', missingIntervalReason(`the change in ${metric}`), change);
+    return outcome('error', missingIntervalReason(`the change in ${metric}`, gate.confidence), change);
   const interval: [number, number] = [absolute[0] / scale, absolute[1] / scale];
   if (interval.some(Number.isNaN)) {
     return outcome(
@@ -472,17 +510,34 @@ export function evaluateGate(
       interval,
     );
   }
-  const passed = within(rule === 'max-decrease' ? interval[0] : interval[1]);
+  const resolution = (interval[1] - interval[0]) / 2;
+  const resolves = `; this holdout resolves changes of about ±${formatAmount(clean(resolution), gate.relative)}`;
   const kind = gate.relative ? 'relative change' : 'change';
   const boundText = formatAmount(bound, gate.relative);
+  const shown = `the ${intervalName} [${formatChange(interval[0], bound, gate.relative, tolerance)}, ${formatChange(interval[1], bound, gate.relative, tolerance)}] of the ${kind} in ${metric} ${values}`;
+  const checked = (status: 'passed' | 'failed', reason: string): GateEvaluation => ({
+    ...outcome(status, reason, change, interval),
+    resolution,
+  });
+  if (gate.confidence === 'noninferior') {
+    // Non-inferiority: blocked only when the favourable end is beyond the margin too.
+    const passed = within(rule === 'max-decrease' ? interval[1] : interval[0]);
+    const worse = rule === 'max-decrease' ? 'below' : 'above';
+    return checked(
+      passed ? 'passed' : 'failed',
+      passed
+        ? `${shown} reaches ${boundText} or beyond: not shown worse than ${limit}${resolves}`
+        : `${shown} lies wholly ${worse} ${boundText}: shown worse than ${limit}${resolves}${wrongWay}`,
+    );
+  }
+  if (pointOutcome) return { ...pointOutcome, resolution, reason: `${pointOutcome.reason}${resolves}` };
+  const passed = within(rule === 'max-decrease' ? interval[0] : interval[1]);
   const where = passed
     ? `lies at or ${rule === 'max-decrease' ? 'above' : 'below'}`
     : `reaches ${rule === 'max-decrease' ? 'below' : 'above'}`;
-  return outcome(
+  return checked(
     passed ? 'passed' : 'failed',
-    `the ${intervalName} [${formatChange(interval[0], bound, gate.relative, tolerance)}, ${formatChange(interval[1], bound, gate.relative, tolerance)}] of the ${kind} in ${metric} ${values} ${where} ${boundText} (${limit})${passed ? '' : wrongWay}`,
-    change,
-    interval,
+    `${shown} ${where} ${boundText} (${limit})${resolves}${passed ? '' : wrongWay}`,
   );
 }
 
@@ -493,8 +548,8 @@ function unknownMetricProblem(name: string): string {
 }
 
 /** Why an interval gate could not be checked. */
-function missingIntervalReason(what: string): string {
-  return `confidence is interval but no interval of ${what} is available: turn on bootstrap intervals or use @point`;
+function missingIntervalReason(what: string, confidence: GateConfidence): string {
+  return `confidence is ${confidence} but no interval of ${what} is available: turn on bootstrap intervals or use @point`;
 }
 
 /** For a failed change rule that limits the metric's good direction: say so, since it is probably a mistake. */

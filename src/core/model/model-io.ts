@@ -18,6 +18,7 @@ import { ConfigurationError, InputError } from '../errors.ts';
 import { didYouMean } from '../suggest.ts';
 import type { Task } from './metric-names.ts';
 import type { OnnxModelInfo, OnnxNode, OnnxType } from './onnx-inspect.ts';
+import type { TargetKind } from './target-kind.ts';
 
 /** Element types the feeder can build tensors of, with onnxruntime's names for them. */
 export const FEEDABLE_TYPES = {
@@ -42,6 +43,8 @@ const REGRESSORS = new Set(['LinearRegressor', 'TreeEnsembleRegressor', 'SVMRegr
 
 export interface ModelIoOptions {
   task?: Task;
+  /** What the target's values look like, when the task is not given (see target-kind.ts). */
+  targetKind?: TargetKind;
   /** The label column. */
   target: string;
   /** Explicit feature columns, in the model's order. */
@@ -344,6 +347,24 @@ function planOutput(model: OnnxModelInfo, options: ModelIoOptions): OutputReadin
     : /logit/i.test(chosen.name)
       ? 'logits'
       : undefined;
+  // One float column could be P(positive) or a value: real-valued labels make it a regression.
+  const oneColumn = widthOf(chosen.type) === 1;
+  if (
+    task === undefined &&
+    oneColumn &&
+    options.targetKind === 'real' &&
+    nameKind === undefined &&
+    options.output?.kind === undefined
+  ) {
+    return finishOutput(model, options, 'regression', {
+      name: chosen.name,
+      width: 1,
+      kind: 'values',
+      classes: undefined,
+      expose: [],
+      inferredFrom: `${tensorOutputs.length === 1 ? 'the only float output' : `the output \`${chosen.name}\``}, one column, read as regression values because the target holds real numbers`,
+    });
+  }
   return finishOutput(model, options, task, {
     name: chosen.name,
     width: widthOf(chosen.type),

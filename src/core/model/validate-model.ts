@@ -55,6 +55,7 @@ import { inspectOnnxModel, type OnnxModelInfo } from './onnx-inspect.ts';
 import { createOnnxSession } from './onnx-session.ts';
 import { type ClassificationOutcomes, countOutcomes, type Outcomes } from './outcomes.ts';
 import { checkParity, loadGoldenFile, type ParityReport } from './parity.ts';
+import { readTargetKind } from './target-kind.ts';
 
 /** Defaults, stated once (the README and the action's inputs quote them). */
 export const MODEL_GATE_DEFAULTS = {
@@ -154,10 +155,11 @@ export interface BudgetResult {
   reason: string;
 }
 
-/** The `model-validation` report, version 1. */
+/** The `model-validation` report, version 2. */
 export interface ModelValidationReport {
   kind: 'model-validation';
-  version: 1;
+  /** 2 added the `noninferior` confidence and each change gate's `resolution`; readers also take 1. */
+  version: 2;
   tool: { name: typeof TOOL_NAME; version: string };
   passed: boolean;
   task: Task;
@@ -258,8 +260,13 @@ export async function evaluateModelGate(
     );
   }
   const contractColumns = options.contract ? await readContractColumns(options.contract) : undefined;
+  // Without a task, the labels decide what a single float output means (P(positive) or a value).
+  const targetKind = options.task
+    ? undefined
+    : await readTargetKind(options.data, options.target, options.read, options.missingTokens);
   const ioOptions: ModelIoOptions = {
     task: options.task,
+    ...(targetKind ? { targetKind } : {}),
     target: options.target,
     features: options.features,
     contractColumns,
@@ -506,7 +513,7 @@ export function decideModelGate(evaluated: EvaluatedModels, options: DecideOptio
   const reportBaseline = evaluated.baselineReport;
   return {
     kind: 'model-validation',
-    version: 1,
+    version: 2,
     tool: { name: TOOL_NAME, version: TOOL_VERSION },
     passed,
     task,
@@ -684,9 +691,14 @@ async function readBaselineReport(
   } catch (error) {
     throw new InputError(`Baseline report ${path} is not JSON: ${(error as Error).message}.`, { file: path });
   }
-  if (report.kind !== 'model-validation' || report.version !== 1 || typeof report.metrics !== 'object') {
+  const version = report.version as number | undefined;
+  if (
+    report.kind !== 'model-validation' ||
+    !(version === 1 || version === 2) ||
+    typeof report.metrics !== 'object'
+  ) {
     throw new InputError(
-      `Baseline ${path} is not a model-validation report (version 1): give a baseline .onnx model, or the report.json a previous validate-model run wrote.`,
+      `Baseline ${path} is not a model-validation report (version 1 or 2): give a baseline .onnx model, or the report.json a previous validate-model run wrote.`,
       { file: path },
     );
   }

@@ -29,7 +29,7 @@ import { writeFileAtomic } from '../files.ts';
 import { describeType } from '../model/model-io.ts';
 import { inspectOnnxModel } from '../model/onnx-inspect.ts';
 import { writeOnnxMetadata } from '../model/onnx-metadata.ts';
-import { gateReportValidator } from '../report/report-schemas.ts';
+import { checkGateReport } from '../report/report-schemas.ts';
 import manifestSchema from '../schemas/model-package.schema.json' with { type: 'json' };
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import { type Lineage, resolveVersion } from './lineage.ts';
@@ -414,21 +414,7 @@ async function readReports(folder: string): Promise<ReadReport[]> {
   for (const name of names) {
     const file = join(folder, name);
     const json = await readJson(file, 'Report');
-    const kind = json.kind;
-    if (kind !== 'data-validation' && kind !== 'model-validation') {
-      throw new InputError(
-        `${file} is not a gate report (its kind is ${JSON.stringify(kind)}; expected data-validation or model-validation). Keep only the gates' reports in the reports folder.`,
-        { file },
-      );
-    }
-    const validate = gateReportValidator(kind);
-    if (!validate(json)) {
-      const first = validate.errors?.[0];
-      throw new InputError(
-        `${file} fails the ${kind} report schema at ${first?.instancePath || '/'}: ${first?.message}. Package the report as the gate wrote it.`,
-        { file, key: first?.instancePath },
-      );
-    }
+    const { kind } = checkGateReport(json, file, 'Package the report as the gate wrote it.');
     reports.push({ file, kind, json });
   }
   const kinds = reports.map((r) => r.kind);

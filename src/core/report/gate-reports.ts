@@ -8,12 +8,13 @@ import { basename, extname, isAbsolute, resolve, sep } from 'node:path';
 import type { DataValidationReport } from '../data/validate-data.ts';
 import { InputError } from '../errors.ts';
 import type { ModelValidationReport } from '../model/validate-model.ts';
-import { gateReportValidator } from './report-schemas.ts';
+import { checkGateReport } from './report-schemas.ts';
+import { upgradeGateReport } from './upgrade-reports.ts';
 
-/** The report kinds (and their one version) this renderer knows. */
+/** The report kinds this renderer knows, and the gate each belongs to. */
 export const GATE_KINDS = {
-  'data-validation': { version: 1, gate: 'data' },
-  'model-validation': { version: 1, gate: 'model' },
+  'data-validation': { gate: 'data' },
+  'model-validation': { gate: 'model' },
 } as const;
 
 /** One gate's report and the file it came from. */
@@ -52,8 +53,9 @@ export async function findReportFiles(patterns: readonly string[], cwd: string):
 }
 
 /**
- * Reads gate reports. Each must be JSON with a known `kind` and `version` and match that kind's
- * JSON Schema; otherwise an `InputError` names the file and what is wrong.
+ * Reads gate reports. Each must be JSON with a known `kind` and a version this tool reads, and match
+ * that version's JSON Schema; otherwise an `InputError` names the file and what is wrong. Reports of
+ * an older version come back upgraded to the current shape (see upgrade-reports.ts).
  */
 export async function readGateReports(files: readonly string[], cwd: string): Promise<GateReport[]> {
   const reports: GateReport[] = [];
@@ -74,29 +76,10 @@ export async function readGateReports(files: readonly string[], cwd: string): Pr
     } catch (error) {
       throw new InputError(`Report ${file} is not JSON: ${(error as Error).message}.`, { file });
     }
-    const kind = json?.kind;
-    if (typeof json !== 'object' || json === null || !(typeof kind === 'string' && kind in GATE_KINDS)) {
-      throw new InputError(
-        `${file} is not a gate report: its kind is ${JSON.stringify(kind)}, expected data-validation or model-validation. List only the reports validate-data and validate-model wrote.`,
-        { file },
-      );
-    }
-    const known = GATE_KINDS[kind as keyof typeof GATE_KINDS];
-    if (json.version !== known.version) {
-      throw new InputError(
-        `${file} is a ${kind} report of version ${JSON.stringify(json.version)}; this version of mlops-actions reads version ${known.version}. Use the same version of the gate actions and the report action.`,
-        { file },
-      );
-    }
-    const validate = gateReportValidator(kind as keyof typeof GATE_KINDS);
-    if (!validate(json)) {
-      const first = validate.errors?.[0];
-      throw new InputError(
-        `${file} does not match the ${kind} report schema at ${first?.instancePath || '/'}: ${first?.message}. Pass the report as the gate wrote it.`,
-        { file, key: first?.instancePath },
-      );
-    }
-    reports.push({ file, kind, gate: known.gate, report: json } as unknown as GateReport);
+    const { kind } = checkGateReport(json, file, 'Pass the report as the gate wrote it.');
+    const known = GATE_KINDS[kind];
+    const report = upgradeGateReport(json);
+    reports.push({ file, kind, gate: known.gate, report } as unknown as GateReport);
   }
   return reports;
 }

@@ -62,23 +62,33 @@ export function renderFindings(findings: readonly Finding[], visible = VISIBLE_F
  */
 export function renderDriftSection(report: DataValidationReport, heading: string): string {
   if (!report.drift) return '';
-  const columns = [...report.drift.columns].sort((a, b) => Number(b.drifted) - Number(a.drifted));
+  const order = { drifted: 0, negligible: 1, stable: 2, 'not-compared': 3 } as const;
+  const columns = [...report.drift.columns].sort((a, b) => order[a.decision] - order[b.decision]);
   const table = renderTable(
-    ['column', 'test', 'statistic', 'p-value', 'threshold', 'drifted'],
+    ['column', 'test', 'statistic', 'p-value', 'adjusted p', 'effect (floor)', 'decision'],
     columns.map((c) => [
       `\`${escapeMarkdown(c.column)}\``,
       c.test,
       formatNumber(c.statistic),
       c.pValue === undefined ? '' : formatNumber(c.pValue),
-      String(c.threshold),
-      c.drifted ? '**yes**' : 'no',
+      c.adjustedPValue === undefined ? '' : formatNumber(c.adjustedPValue),
+      c.decision === 'not-compared'
+        ? ''
+        : `${formatNumber(c.effectSize.value)} (${formatNumber(c.effectSize.floor)})`,
+      c.decision === 'drifted' ? '**drifted**' : c.decision,
     ]),
     true,
   );
+  const { correction, level, dataset } = report.drift;
+  const rule =
+    `A column drifts when its ${correction === 'none' ? 'p-value' : `${correction}-adjusted p-value`} is below ${level} ` +
+    'and its effect reaches the floor; a significant change below the floor is negligible.' +
+    (dataset ? ` Dataset drift: ${escapeMarkdown(dataset.rule)}.` : '');
   const title = `Drift against ${report.drift.reference}: ${report.summary.driftedColumns} of ${columns.length} columns drifted`;
+  const body = `${table}\n\n${rule}`;
   return report.summary.driftedColumns > 0
-    ? `${heading} ${escapeMarkdown(title)}\n\n${table}`
-    : renderDetails(title, table);
+    ? `${heading} ${escapeMarkdown(title)}\n\n${body}`
+    : renderDetails(title, body);
 }
 
 /** The inputs of the gate with their digests. */

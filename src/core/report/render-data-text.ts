@@ -1,6 +1,5 @@
 /** A short plain-text rendering of a data report, for terminals. */
 import type { DataValidationReport } from '../data/validate-data.ts';
-import { formatNumber } from '../data/validate-data.ts';
 
 /** How many findings the terminal shows before "… and N more". */
 const VISIBLE = 15;
@@ -28,9 +27,7 @@ export function renderDataReportText(report: DataValidationReport, reportPath?: 
       `  drift vs ${report.drift.reference}: ${drifted.length} of ${report.drift.columns.length} columns drifted`,
     );
     for (const c of drifted.slice(0, VISIBLE)) {
-      lines.push(
-        `    ${c.column}: ${c.test} ${c.pValue === undefined ? formatNumber(c.statistic) : `p=${formatNumber(c.pValue)}`} (threshold ${c.threshold})`,
-      );
+      lines.push(`    ${c.column}: ${c.test}, ${c.rule}`);
     }
   }
   if (reportPath) lines.push(`  report: ${reportPath}`);

@@ -157,7 +157,7 @@ function describeMissingBaseline(policy: ModelValidationReport['onMissingBaselin
 export function renderGateTable(gates: ReportGate[]): string {
   if (gates.length === 0) return 'No gates.';
   return renderTable(
-    ['gate', 'value', 'interval', 'threshold', 'status', 'reason'],
+    ['gate', 'value', 'interval', 'resolves', 'threshold', 'status', 'reason'],
     sortGates(gates).map((gate) => [
       renderCode(gate.expression) + (gate.slice === undefined ? '' : ` on ${escapeMarkdown(gate.slice)}`),
       // A skipped gate computed nothing: an empty cell, not `n/a`, which reads as a broken metric.
@@ -165,6 +165,8 @@ export function renderGateTable(gates: ReportGate[]): string {
       gate.interval
         ? `[${formatGateValue(gate, gate.interval[0])}, ${formatGateValue(gate, gate.interval[1])}]`
         : '',
+      // The smallest change the holdout can tell apart: a margin below it can only be met by luck.
+      gate.resolution === undefined ? '' : `±${formatResolution(gate)}`,
       escapeMarkdown(describeThreshold(gate)),
       GATE_STATUS[gate.status],
       escapeMarkdown(gate.reason),
@@ -504,6 +506,12 @@ export function formatGateValue(
   if (gate.rule === 'min' || gate.rule === 'max') return formatValue(value);
   if (gate.relative) return isNumber(value) ? `${formatSigned(value * 100)}%` : formatValue(value);
   return formatSigned(value);
+}
+
+/** A change gate's resolution in its units: absolute, or percent for relative rules. */
+export function formatResolution(gate: Pick<GateEvaluation, 'relative' | 'resolution'>): string {
+  const value = gate.resolution ?? Number.NaN;
+  return gate.relative ? `${formatValue(value * 100)}%` : formatValue(value);
 }
 
 /** The condition a gate checks, e.g. `≥ 0.9` or `Δ ≥ -1%`; `ascii` for terminals. */
