@@ -91,7 +91,7 @@ describe('mlops init --data', () => {
     expect(loaded.config.model?.gates).toEqual([
       'roc_auc >= 0.5 @interval',
       'roc_auc >= baseline - 0.01 @noninferior',
-      'log_loss <= baseline * 1.05 @noninferior',
+      'log_loss <= baseline + 0.03 @noninferior',
     ]);
     expect(loaded.config.model?.['min-rows']).toBe(50);
 

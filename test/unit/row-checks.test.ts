@@ -242,18 +242,19 @@ describe('train/test leakage', () => {
 });
 
 describe('decideLeakage', () => {
+  const noTwins = { rows: 400, rowsWithTwin: 0 };
   it("is leakage when the count is improbable under the data's own rate of twins", () => {
     // No twins in 400 training rows: q = 1/401; 143 evaluated rows expect 0.36 shared rows.
-    expect(decideLeakage(2, 143, 0, 400).leakage).toBe(false);
-    expect(decideLeakage(3, 143, 0, 400).leakage).toBe(true);
+    expect(decideLeakage(2, 143, noTwins).leakage).toBe(false);
+    expect(decideLeakage(3, 143, noTwins).leakage).toBe(true);
     // A p-value exactly at the level is not below it.
-    const at = decideLeakage(3, 143, 0, 400);
-    expect(decideLeakage(3, 143, 0, 400, { pValue: at.pValue }).leakage).toBe(false);
-    expect(decideLeakage(3, 143, 0, 400, { pValue: at.pValue * (1 + 1e-9) }).leakage).toBe(true);
+    const at = decideLeakage(3, 143, noTwins);
+    expect(decideLeakage(3, 143, noTwins, { pValue: at.pValue }).leakage).toBe(false);
+    expect(decideLeakage(3, 143, noTwins, { pValue: at.pValue * (1 + 1e-9) }).leakage).toBe(true);
     // A tolerated share turns it into info, up to and including the share.
-    expect(decideLeakage(7, 140, 0, 400, { maxShare: 0.05 }).leakage).toBe(false);
-    expect(decideLeakage(8, 140, 0, 400, { maxShare: 0.05 }).leakage).toBe(true);
-    expect(decideLeakage(7, 140, 0, 400, { maxShare: 0.05 }).rule).toMatch(/Within the tolerated share 5%/);
+    expect(decideLeakage(7, 140, noTwins, { maxShare: 0.05 }).leakage).toBe(false);
+    expect(decideLeakage(8, 140, noTwins, { maxShare: 0.05 }).leakage).toBe(true);
+    expect(decideLeakage(7, 140, noTwins, { maxShare: 0.05 }).rule).toMatch(/Within the tolerated share 5%/);
   });
 
   it('matches the binomial upper tail computed directly', () => {

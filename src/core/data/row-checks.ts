@@ -313,6 +313,7 @@ export interface TrainingRowIndex extends BatchConsumer {
   readonly distinctRows: number;
   /** Training rows that have an identical row elsewhere in the training data (the data's own rate of twins). */
   readonly rowsWithTwin: number;
+
   /** Bytes held by the hash table. */
   readonly byteLength: number;
   /** The columns that were hashed, sorted. */
@@ -455,7 +456,12 @@ export function createLeakageChecker(index: TrainingRowIndex, options: LeakageOp
         if (evalOnly.length > 0) scope += `; only in the evaluated data: ${quoteList(evalOnly)}`;
         scope += '.';
       }
-      const decision = decideLeakage(leaked, rows, index.rowsWithTwin, index.rows, options);
+      const decision = decideLeakage(
+        leaked,
+        rows,
+        { rows: index.rows, rowsWithTwin: index.rowsWithTwin },
+        options,
+      );
       return {
         check: DATA_CHECKS.leakage,
         severity: decision.leakage ? (options.severity ?? 'error') : 'info',
@@ -471,32 +477,33 @@ export function createLeakageChecker(index: TrainingRowIndex, options: LeakageOp
 }
 
 /**
- * Whether `leaked` of `rows` evaluated rows found in the training data are leakage, or what the
+ * Whether `shared` of `rows` evaluated rows found in the training data are leakage, or what the
  * data's own identical rows explain. Real data repeats itself (iris has identical measurements in
- * different rows): a fresh row equals some training row with about the probability q that a
- * training row equals another one, estimated as (rows with a twin + 1) / (training rows + 1) so
- * that data without twins still allows a stray collision. Leakage when the count is above the
- * tolerated share and P(X ≥ leaked) for X ~ Binomial(rows, q) is below the p-value.
+ * different rows; survey data repeats whole rows), so a row of the evaluated data equals some
+ * training row with about the probability q that a training row equals another one, estimated as
+ * (rows with a twin + 1) / (training rows + 1) so that data without twins still allows a stray
+ * collision. Leakage when the count is above the tolerated share and P(X ≥ shared) for
+ * X ~ Binomial(rows, q) is below `pValue` (default 0.01). (Splitting the training data's clusters
+ * of identical rows at random gives the same spread: each row lands in the holdout on its own.)
  */
 export function decideLeakage(
-  leaked: number,
+  shared: number,
   rows: number,
-  trainingTwins: number,
-  trainingRows: number,
+  training: { rows: number; rowsWithTwin: number },
   options: { pValue?: number; maxShare?: number } = {},
 ): { leakage: boolean; expected: number; pValue: number; rule: string } {
   const level = options.pValue ?? LEAKAGE_DEFAULTS.pValue;
   const maxShare = options.maxShare ?? LEAKAGE_DEFAULTS.maxShare;
-  const q = (trainingTwins + 1) / (trainingRows + 1);
+  const q = (training.rowsWithTwin + 1) / (training.rows + 1);
   const expected = rows * q;
-  const pValue = binomialUpperTail(leaked, rows, q);
-  const rate = `${formatShare(trainingTwins, Math.max(trainingRows, 1))} of the training rows have an identical twin there, so about ${formatCount(expected)} shared rows are expected by chance`;
-  if (maxShare > 0 && leaked <= maxShare * rows) {
+  const pValue = binomialUpperTail(shared, rows, q);
+  const chance = `${formatShare(training.rowsWithTwin, Math.max(training.rows, 1))} of the training rows have an identical twin there, so about ${formatCount(expected)} shared rows are expected by chance`;
+  if (maxShare > 0 && shared <= maxShare * rows) {
     return {
       leakage: false,
       expected,
       pValue,
-      rule: `Within the tolerated share ${formatShare(maxShare, 1)} (leakage.max-share); ${rate}`,
+      rule: `Within the tolerated share ${formatShare(maxShare, 1)} (leakage.max-share); ${chance}`,
     };
   }
   const p = pValue < 1e-4 ? pValue.toExponential(1) : String(Number(pValue.toPrecision(2)));
@@ -505,14 +512,14 @@ export function decideLeakage(
       leakage: true,
       expected,
       pValue,
-      rule: `That is more than chance explains: ${rate}, and ${leaked} or more has probability ${p} < ${level}`,
+      rule: `That is more than chance explains: ${chance}, and ${shared} or more has probability ${p} < ${level}`,
     };
   }
   return {
     leakage: false,
     expected,
     pValue,
-    rule: `The data's own identical rows explain it (not leakage): ${rate}, and ${leaked} or more has probability ${p} ≥ ${level}`,
+    rule: `The data's own identical rows explain it (not leakage): ${chance}, and ${shared} or more has probability ${p} ≥ ${level}`,
   };
 }
 
