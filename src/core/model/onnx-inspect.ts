@@ -2,14 +2,21 @@
  * Inspects an ONNX model without running it: IR version, opsets (including `ai.onnx.ml`),
  * producer, inputs and outputs with element types and shapes (symbolic dimensions kept),
  * `metadata_props`, initializers with their sizes, and external-data files, which are resolved
- * relative to the model and must exist.
+ * relative to the model and must be regular files inside the model's folder.
  *
  * Field numbers are those of onnx.proto (https://github.com/onnx/onnx/blob/main/onnx/onnx.proto).
  */
-import { readFile, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve, sep, win32 } from 'node:path';
 import { InputError } from '../errors.ts';
-import { ProtobufError, type ProtobufField, ProtobufReader, toSigned64 } from './protobuf.ts';
+import {
+  MAX_NESTING_DEPTH,
+  ProtobufError,
+  type ProtobufField,
+  ProtobufNestingError,
+  ProtobufReader,
+  toSigned64,
+} from './protobuf.ts';
 
 /** TensorProto.DataType names, by number, as ONNX spells them (lower case). */
 export const ONNX_ELEMENT_TYPES: Readonly<Record<number, string>> = {
@@ -109,8 +116,24 @@ export interface OnnxModelInfo {
   nodes: OnnxNode[];
   metadata: Record<string, string>;
   initializers: OnnxInitializer[];
-  /** External-data files, resolved next to the model, with their sizes. */
-  externalFiles: { location: string; path: string; bytes: number }[];
+  /**
+   * Every tensor whose data is in an external file, wherever it is in the model: the graph's
+   * initializers, and also sparse initializers, tensors in node attributes (a `Constant`'s value),
+   * subgraphs (`If`, `Loop`, `Scan`), functions and training graphs, all of which ONNX Runtime
+   * may load.
+   */
+  externalTensors: OnnxInitializer[];
+  /** External-data files: their real paths (inside the model's folder) and sizes. */
+  externalFiles: ExternalDataFile[];
+}
+
+/** An external-data file of a model. */
+export interface ExternalDataFile {
+  /** As the model names it, relative to the model's folder. */
+  location: string;
+  /** The real path (symlinks resolved), inside the model's folder. */
+  path: string;
+  bytes: number;
 }
 
 /** The error for a model file that cannot be opened: missing, or unreadable (with the system's code). */
@@ -126,7 +149,8 @@ export function modelReadError(path: string, error: unknown): InputError {
 
 /**
  * Reads and inspects an ONNX model file. Throws `InputError` naming the file when it is missing,
- * is not an ONNX model, or references external data that is not there.
+ * is not an ONNX model, or references external data that is not there, is not a regular file, or
+ * lies outside the model's folder (an absolute location, `..`, or a symlink leading out).
  */
 export async function inspectOnnxModel(path: string): Promise<OnnxModelInfo> {
   let bytes: Uint8Array;
@@ -136,33 +160,116 @@ export async function inspectOnnxModel(path: string): Promise<OnnxModelInfo> {
     throw modelReadError(path, error);
   }
   const info = parseOnnxModel(bytes, path);
-  const seen = new Map<string, { location: string; path: string; bytes: number }>();
-  for (const initializer of info.initializers) {
-    const location = initializer.external?.location;
-    if (location === undefined || seen.has(location)) continue;
-    const externalPath = resolve(dirname(path), location);
-    const size = await stat(externalPath).then(
-      (s) => s.size,
-      () => {
-        throw new InputError(
-          `Model ${path} keeps the weights of "${initializer.name}" in the external file "${location}", which is not next to it (${externalPath}). ` +
-            'Ship the external-data files with the model (same folder), or save the model with its weights inside.',
-          { file: path },
-        );
-      },
-    );
-    const needed = Number(initializer.external?.offset ?? 0) + initializer.bytes;
-    if (size < needed) {
+  const files = new Map<string, ExternalDataFile>();
+  for (const tensor of info.externalTensors) {
+    const location = tensor.external?.location;
+    if (location === undefined) continue;
+    const offset = readExternalNumber(path, tensor, 'offset') ?? 0;
+    readExternalNumber(path, tensor, 'length');
+    let file = files.get(location);
+    if (file === undefined) {
+      file = { location, ...(await resolveExternalFile(path, location, tensor.name)) };
+      files.set(location, file);
+    }
+    const needed = offset + tensor.bytes;
+    if (file.bytes < needed) {
       throw new InputError(
-        `Model ${path}: the external file "${location}" has ${size} bytes, but "${initializer.name}" needs bytes up to ${needed}: the file is truncated or belongs to another model.`,
+        `Model ${path}: the external file "${location}" has ${file.bytes} bytes, but "${tensor.name}" needs bytes up to ${needed}: the file is truncated or belongs to another model.`,
         { file: path },
       );
     }
-    seen.set(location, { location, path: externalPath, bytes: size });
   }
-  info.externalFiles = [...seen.values()];
+  info.externalFiles = [...files.values()];
   info.externalBytes = info.externalFiles.reduce((total, file) => total + file.bytes, 0);
   return info;
+}
+
+/**
+ * The real path and size of an external-data file of the model at `modelPath`. Throws `InputError`
+ * (naming the model, the tensor when given, and the location) unless `location` is relative and
+ * resolves, symlinks followed, to a regular file inside the model's folder: external data must
+ * never bring a file from elsewhere on the machine (`/etc/passwd`, a checkout's `.git/config`) into
+ * an evaluation or a package, nor make a read block on a FIFO or a device.
+ */
+export async function resolveExternalFile(
+  modelPath: string,
+  location: string,
+  tensor?: string,
+): Promise<{ path: string; bytes: number }> {
+  const refuse = (reason: string): InputError =>
+    new InputError(
+      `Model ${modelPath}: ${tensor === undefined ? 'the external-data file' : `tensor "${tensor}" keeps its data in the external file`} ${JSON.stringify(location)}, which ${reason}. ` +
+        "External-data files must be regular files in the model's folder or below it: save the model with its weights next to it (e.g. onnx.save_model(model, path, save_as_external_data=True, location='weights.bin')) or inside it.",
+      { file: modelPath },
+    );
+  if (location === '' || location.includes('\0')) throw refuse('is not a file name');
+  if (isAbsolute(location) || win32.isAbsolute(location)) {
+    throw refuse(
+      "is an absolute path (ONNX Runtime refuses them too): name the file relative to the model's folder",
+    );
+  }
+  const folder = dirname(modelPath);
+  let realFolder: string;
+  try {
+    realFolder = await realpath(folder);
+  } catch (error) {
+    throw modelReadError(modelPath, error);
+  }
+  const given = resolve(folder, location);
+  let real: string;
+  try {
+    real = await realpath(given);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw code === 'ENOENT' || code === 'ENOTDIR'
+      ? new InputError(
+          `Model ${modelPath} keeps the weights of "${tensor ?? '?'}" in the external file "${location}", which is not next to it (${given}). ` +
+            'Ship the external-data files with the model (same folder), or save the model with its weights inside.',
+          { file: modelPath },
+        )
+      : refuse(`cannot be read (${code})`);
+  }
+  const inside = relative(realFolder, real);
+  if (inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
+    throw refuse(
+      `leads outside the model's folder ${realFolder}${real === given ? '' : ` (through a symbolic link, to ${real})`}`,
+    );
+  }
+  let stats: Awaited<ReturnType<typeof stat>>;
+  try {
+    stats = await stat(real);
+  } catch (error) {
+    throw refuse(`cannot be read (${(error as NodeJS.ErrnoException).code})`);
+  }
+  if (!stats.isFile()) throw refuse(`is ${describeFileKind(stats)}, not a regular file`);
+  return { path: real, bytes: stats.size };
+}
+
+/** What a non-regular file is, for messages. */
+function describeFileKind(stats: Awaited<ReturnType<typeof stat>>): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a FIFO (named pipe)';
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
+  if (stats.isSocket()) return 'a socket';
+  return 'not a file';
+}
+
+/** An external-data `offset` or `length` as a number (undefined when absent); anything but digits is refused. */
+function readExternalNumber(
+  path: string,
+  tensor: OnnxInitializer,
+  key: 'offset' | 'length',
+): number | undefined {
+  const text = tensor.external?.[key];
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!/^[0-9]{1,16}$/.test(text) || !Number.isSafeInteger(value)) {
+    throw new InputError(
+      `Model ${path}: tensor "${tensor.name}" has the external-data ${key} ${JSON.stringify(text)}, which is not a byte count. Save the model again with onnx.`,
+      { file: path },
+    );
+  }
+  return value;
 }
 
 /** Parses the bytes of an ONNX model (`path` is used in messages). External files are not checked. */
@@ -183,6 +290,7 @@ export function parseOnnxModel(bytes: Uint8Array, path: string): OnnxModelInfo {
     nodes: [],
     metadata: {},
     initializers: [],
+    externalTensors: [],
     externalFiles: [],
   };
   let sawGraph = false;
@@ -209,6 +317,12 @@ export function parseOnnxModel(bytes: Uint8Array, path: string): OnnxModelInfo {
           sawGraph = true;
           readGraph(model.message(field), info);
           break;
+        case 20: // training_info: TrainingInfoProto { initialization = 1; algorithm = 2 }
+          scanGraphs(model.message(field), [1, 2], info);
+          break;
+        case 25: // functions: FunctionProto { node = 7 }
+          scanFunction(model.message(field), info);
+          break;
         case 8:
           info.opsets.push(readOpset(model.message(field)));
           break;
@@ -220,6 +334,12 @@ export function parseOnnxModel(bytes: Uint8Array, path: string): OnnxModelInfo {
       }
     }
   } catch (error) {
+    if (error instanceof ProtobufNestingError) {
+      throw new InputError(
+        `Model ${path} nests its messages more than ${MAX_NESTING_DEPTH} levels deep (types or subgraphs inside each other), which no exporter writes and ONNX Runtime cannot load either. Export the model again; if it is yours, flatten the nested types or subgraphs.`,
+        { file: path },
+      );
+    }
     if (!(error instanceof ProtobufError)) throw error;
     throw notOnnx(path, error.message);
   }
@@ -258,29 +378,71 @@ function readEntry(reader: ProtobufReader): [string, string] {
   return [key, value];
 }
 
+/** The main graph: its nodes, initializers, inputs and outputs, and every external tensor within. */
 function readGraph(reader: ProtobufReader, info: OnnxModelInfo): void {
   for (let field = reader.next(); field; field = reader.next()) {
     switch (field.number) {
       case 1:
-        info.nodes.push(readNode(reader.message(field)));
+        info.nodes.push(readNode(reader.message(field), info));
         break;
       case 2:
         info.graphName = reader.string(field);
         break;
-      case 5:
-        info.initializers.push(readTensor(reader.message(field)));
+      case 5: {
+        const tensor = readTensor(reader.message(field));
+        info.initializers.push(tensor);
+        if (tensor.external) info.externalTensors.push(tensor);
         break;
+      }
       case 11:
         info.inputs.push(readValueInfo(reader.message(field)));
         break;
       case 12:
         info.outputs.push(readValueInfo(reader.message(field)));
         break;
+      case 15:
+        scanSparseTensor(reader.message(field), info);
+        break;
     }
   }
 }
 
-function readNode(reader: ProtobufReader): OnnxNode {
+/** A subgraph (or a training graph): only its external tensors are collected. */
+function scanGraph(reader: ProtobufReader, info: OnnxModelInfo): void {
+  for (let field = reader.next(); field; field = reader.next()) {
+    if (field.number === 1) readNode(reader.message(field), info);
+    else if (field.number === 5) scanTensor(reader.message(field), info);
+    else if (field.number === 15) scanSparseTensor(reader.message(field), info);
+  }
+}
+
+/** The GraphProto fields `numbers` of a message (TrainingInfoProto). */
+function scanGraphs(reader: ProtobufReader, numbers: number[], info: OnnxModelInfo): void {
+  for (let field = reader.next(); field; field = reader.next()) {
+    if (numbers.includes(field.number)) scanGraph(reader.message(field), info);
+  }
+}
+
+/** A FunctionProto: its nodes' attributes may hold tensors. */
+function scanFunction(reader: ProtobufReader, info: OnnxModelInfo): void {
+  for (let field = reader.next(); field; field = reader.next()) {
+    if (field.number === 7) readNode(reader.message(field), info);
+  }
+}
+
+function scanTensor(reader: ProtobufReader, info: OnnxModelInfo): void {
+  const tensor = readTensor(reader);
+  if (tensor.external) info.externalTensors.push(tensor);
+}
+
+/** SparseTensorProto { values = 1; indices = 2 }: both are tensors. */
+function scanSparseTensor(reader: ProtobufReader, info: OnnxModelInfo): void {
+  for (let field = reader.next(); field; field = reader.next()) {
+    if (field.number === 1 || field.number === 2) scanTensor(reader.message(field), info);
+  }
+}
+
+function readNode(reader: ProtobufReader, info: OnnxModelInfo): OnnxNode {
   const node: OnnxNode = { opType: '', domain: '', name: '', inputs: [], outputs: [] };
   for (let field = reader.next(); field; field = reader.next()) {
     if (field.number === 1) node.inputs.push(reader.string(field));
@@ -288,7 +450,7 @@ function readNode(reader: ProtobufReader): OnnxNode {
     else if (field.number === 3) node.name = reader.string(field);
     else if (field.number === 4) node.opType = reader.string(field);
     else if (field.number === 5) {
-      const labels = readClassLabels(reader.message(field));
+      const labels = readAttribute(reader.message(field), info);
       if (labels) node.classLabels = labels;
     } else if (field.number === 7) node.domain = reader.string(field);
   }
@@ -297,17 +459,40 @@ function readNode(reader: ProtobufReader): OnnxNode {
 
 const CLASS_LABEL_ATTRIBUTES = new Set(['classlabels_ints', 'classlabels_int64s', 'classlabels_strings']);
 
-/** The labels of an AttributeProto named `classlabels_*` (name = 1, ints = 8, strings = 9), else undefined. */
-function readClassLabels(reader: ProtobufReader): (number | string)[] | undefined {
+/**
+ * An AttributeProto: the labels of one named `classlabels_*` (name = 1, ints = 8, strings = 9),
+ * else undefined; external tensors in its tensors (t = 5, tensors = 10, sparse_tensor = 22,
+ * sparse_tensors = 23) and subgraphs (g = 6, graphs = 11) are collected on the way.
+ */
+function readAttribute(reader: ProtobufReader, info: OnnxModelInfo): (number | string)[] | undefined {
   let name = '';
   const ints: number[] = [];
   const strings: string[] = [];
   for (let field = reader.next(); field; field = reader.next()) {
-    if (field.number === 1) name = reader.string(field);
-    else if (field.number === 8) {
-      if (field.wireType === 2) ints.push(...reader.varints(field).map(toSigned64));
-      else ints.push(toSigned64(field.value));
-    } else if (field.number === 9) strings.push(reader.string(field));
+    switch (field.number) {
+      case 1:
+        name = reader.string(field);
+        break;
+      case 5:
+      case 10:
+        scanTensor(reader.message(field), info);
+        break;
+      case 6:
+      case 11:
+        scanGraph(reader.message(field), info);
+        break;
+      case 8:
+        if (field.wireType === 2) ints.push(...reader.varints(field).map(toSigned64));
+        else ints.push(toSigned64(field.value));
+        break;
+      case 9:
+        strings.push(reader.string(field));
+        break;
+      case 22:
+      case 23:
+        scanSparseTensor(reader.message(field), info);
+        break;
+    }
   }
   if (!CLASS_LABEL_ATTRIBUTES.has(name)) return undefined;
   return name === 'classlabels_strings' ? strings : ints;

@@ -10,9 +10,22 @@ const FIXED64 = 1;
 const LENGTH_DELIMITED = 2;
 const FIXED32 = 5;
 
+/**
+ * How deep messages may nest inside each other (a type inside a type, a subgraph inside a node's
+ * attribute, …). The protobuf parsers' own default recursion limit (C++ `CodedInputStream`, which
+ * ONNX Runtime loads models with, and Python's), so every model they can read is read here; deeper
+ * bytes are refused before the walk could exhaust the stack.
+ */
+export const MAX_NESTING_DEPTH = 100;
+
 /** Thrown on bytes that are not a valid protobuf message. */
 export class ProtobufError extends Error {
   override name = 'ProtobufError';
+}
+
+/** Thrown when messages nest deeper than {@link MAX_NESTING_DEPTH}. */
+export class ProtobufNestingError extends ProtobufError {
+  override name = 'ProtobufNestingError';
 }
 
 export interface ProtobufField {
@@ -32,13 +45,16 @@ const decoder = new TextDecoder('utf-8', { fatal: false });
 /** Reads the fields of one message from `bytes[start, end)`. */
 export class ProtobufReader {
   readonly bytes: Uint8Array;
+  /** How many messages enclose this one (0 for the outermost). */
+  readonly depth: number;
   private position: number;
   private readonly end: number;
 
-  constructor(bytes: Uint8Array, start = 0, end = bytes.length) {
+  constructor(bytes: Uint8Array, start = 0, end = bytes.length, depth = 0) {
     this.bytes = bytes;
     this.position = start;
     this.end = end;
+    this.depth = depth;
   }
 
   /** The next field, or undefined at the end of the message. */
@@ -77,9 +93,18 @@ export class ProtobufReader {
     return field;
   }
 
-  /** A reader over a length-delimited field's bytes (a sub-message). */
+  /**
+   * A reader over a length-delimited field's bytes (a sub-message). Throws `ProtobufNestingError`
+   * past {@link MAX_NESTING_DEPTH} levels: every recursive walk goes through here, so none can
+   * overflow the stack.
+   */
   message(field: ProtobufField): ProtobufReader {
-    return new ProtobufReader(this.bytes, field.start, field.end);
+    if (this.depth >= MAX_NESTING_DEPTH) {
+      throw new ProtobufNestingError(
+        `messages nested more than ${MAX_NESTING_DEPTH} levels deep (at byte ${field.offset}; the limit of protobuf parsers and ONNX Runtime)`,
+      );
+    }
+    return new ProtobufReader(this.bytes, field.start, field.end, this.depth + 1);
   }
 
   /** A length-delimited field as UTF-8 text. */

@@ -27,7 +27,7 @@ import { digestFile } from '../digest.ts';
 import { ConfigurationError, InputError } from '../errors.ts';
 import { writeFileAtomic } from '../files.ts';
 import { describeType } from '../model/model-io.ts';
-import { inspectOnnxModel } from '../model/onnx-inspect.ts';
+import { inspectOnnxModel, resolveExternalFile } from '../model/onnx-inspect.ts';
 import { writeOnnxMetadata } from '../model/onnx-metadata.ts';
 import { checkGateReport } from '../report/report-schemas.ts';
 import manifestSchema from '../schemas/model-package.schema.json' with { type: 'json' };
@@ -180,6 +180,8 @@ export async function buildPackage(options: PackageOptions): Promise<BuiltPackag
     const copies: Promise<void>[] = [];
     for (const file of info.externalFiles) {
       const target = join(staging, file.location);
+      // Checked again where the bytes are read: a regular file inside the model's folder, by its real path.
+      const source = (await resolveExternalFile(options.model, file.location)).path;
       if (relative(staging, target).startsWith('..')) {
         throw new InputError(
           `External-data location "${file.location}" of ${options.model} points outside the model's folder.`,
@@ -187,9 +189,9 @@ export async function buildPackage(options: PackageOptions): Promise<BuiltPackag
         );
       }
       await mkdir(dirname(target), { recursive: true });
-      external.push({ name: relative(staging, target).split(sep).join('/'), source: file.path });
+      external.push({ name: relative(staging, target).split(sep).join('/'), source });
       // Kernel-side copy (a reflink where the file system can), concurrent with the archive.
-      copies.push(copyFile(file.path, target, constants.COPYFILE_FICLONE));
+      copies.push(copyFile(source, target, constants.COPYFILE_FICLONE));
     }
     // Settled later; a failure is raised there, not as an unhandled rejection meanwhile.
     const copied = Promise.all(copies);
