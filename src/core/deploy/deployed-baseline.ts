@@ -13,6 +13,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { ConfigurationError, InputError } from '../errors.ts';
+import { unpackPackage } from '../package/verify-package.ts';
 import { openZipEntry, readZipEntries } from '../package/zip.ts';
 import { cloneWorkspace, type GitAuth } from './git-workspace.ts';
 import {
@@ -188,10 +189,8 @@ export async function resolveDeployedBaseline(options: {
       );
     }
     const unpacked = join(folder, 'model');
-    await mkdir(unpacked);
-    for (const entry of entries) {
-      await pipeline(await openZipEntry(archive, entry), createWriteStream(join(unpacked, entry.name)));
-    }
+    // Only the files its manifest lists, within the archive limits (entries, unpacked size).
+    await unpackPackage(archive, unpacked);
     await rm(archive);
     return {
       model: join(unpacked, 'model.onnx'),

@@ -1,17 +1,21 @@
 /**
  * `mlops package verify`: recomputes every digest of a package (a folder or its archive), checks
  * the manifest against its schema and model.onnx's metadata against the manifest, and names every
- * file whose bytes changed. Reads each file once, streaming (the archive is never unpacked to disk).
+ * file whose bytes changed and every entry the manifest does not list. Reads each file once,
+ * streaming (the archive is never unpacked to disk). A package holds regular files only: a symbolic
+ * link, a device or a FIFO in a folder, or conflicting names in an archive, are refused (exit 2).
+ *
+ * `unpackPackage`: unpacks the files a package's manifest lists, within the archive limits.
  */
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { digestFile } from '../digest.ts';
 import { InputError } from '../errors.ts';
 import { parseOnnxModel } from '../model/onnx-inspect.ts';
 import {
   contentDigest,
-  listFiles,
   type ManifestFile,
   METADATA_KEYS,
   manifestSchemaErrors,
@@ -19,7 +23,12 @@ import {
   type PackageManifest,
   PROVENANCE_FILE,
 } from './build-package.ts';
-import { openZipEntry, readZipEntries } from './zip.ts';
+import { checkZipLimits, extractZip, openZipEntry, readZipEntries, type ZipEntryInfo } from './zip.ts';
+
+/** Largest manifest read (one of 10,000 files is about 2 MB). */
+const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+/** Largest model.onnx read into memory: protobuf's limit for one message, so ONNX's for a model file. */
+const MAX_MODEL_BYTES = 2 * 1024 * 1024 * 1024;
 
 export interface VerifyResult {
   path: string;
@@ -34,6 +43,8 @@ export interface VerifyResult {
 
 interface PackageContents {
   files: ManifestFile[];
+  /** Folders (folder entries of an archive, or subfolders of a package folder), '/'-separated. */
+  directories: string[];
   read(path: string): Promise<Uint8Array>;
   /** Entries that could not be read back (a CRC or size mismatch in the archive). */
   problems: string[];
@@ -61,6 +72,16 @@ export async function verifyPackage(path: string): Promise<VerifyResult> {
       path,
       passed: false,
       problems: [`${PACKAGE_FILES.manifest}: missing, so nothing can be verified`],
+      files: contents.files.length,
+    };
+  }
+  if (manifestFile.bytes > MAX_MANIFEST_BYTES) {
+    return {
+      path,
+      passed: false,
+      problems: [
+        `${PACKAGE_FILES.manifest}: ${manifestFile.bytes} bytes, more than a manifest's limit of ${MAX_MANIFEST_BYTES}`,
+      ],
       files: contents.files.length,
     };
   }
@@ -95,6 +116,8 @@ export async function verifyPackage(path: string): Promise<VerifyResult> {
     if (file.path !== PACKAGE_FILES.manifest && !listedPaths.has(file.path))
       problems.push(`${file.path}: not in the manifest`);
   }
+  for (const directory of unlistedDirectories(contents.directories, listedPaths))
+    problems.push(`${directory}/: not in the manifest (a folder holding no listed file)`);
   const content = contentDigest(contents.files.filter((f) => listedPaths.has(f.path)));
   if (content !== manifest.contentSha256) {
     problems.push(
@@ -103,7 +126,12 @@ export async function verifyPackage(path: string): Promise<VerifyResult> {
   }
 
   // The model's own metadata must say the same as the manifest.
-  if (actual.has(PACKAGE_FILES.model)) {
+  const modelFile = actual.get(PACKAGE_FILES.model);
+  if (modelFile && modelFile.bytes > MAX_MODEL_BYTES) {
+    problems.push(
+      `${PACKAGE_FILES.model}: ${modelFile.bytes} bytes, more than ONNX's limit of ${MAX_MODEL_BYTES} for a model file`,
+    );
+  } else if (modelFile) {
     try {
       const model = parseOnnxModel(await contents.read(PACKAGE_FILES.model), PACKAGE_FILES.model);
       const expected: Record<string, string> = {
@@ -148,9 +176,64 @@ export async function verifyPackage(path: string): Promise<VerifyResult> {
   };
 }
 
+/** Folders that hold no listed file (an archive's folder entries, a package folder's subfolders). */
+function unlistedDirectories(directories: readonly string[], listed: ReadonlySet<string>): string[] {
+  return directories.filter((directory) => ![...listed].some((path) => path.startsWith(`${directory}/`)));
+}
+
+/**
+ * The files of a package folder, by walking it without following links: a symbolic link (which
+ * could make a file from anywhere verify), a device, a FIFO (which would block the read) or a
+ * socket is refused with an `InputError` naming it.
+ */
 async function readFolder(folder: string): Promise<PackageContents> {
+  const files: ManifestFile[] = [];
+  const directories: string[] = [];
+  const walk = async (path: string, prefix: string): Promise<void> => {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(path, { withFileTypes: true });
+    } catch (error) {
+      throw new InputError(
+        `${folder}: ${prefix || 'the folder'} cannot be read (${(error as NodeJS.ErrnoException).code}).`,
+        { file: folder },
+      );
+    }
+    for (const entry of entries) {
+      const name = `${prefix}${entry.name}`;
+      const child = join(path, entry.name);
+      if (entry.isDirectory()) {
+        directories.push(name);
+        await walk(child, `${name}/`);
+      } else if (entry.isFile()) {
+        const digest = await digestFile(child);
+        files.push({ path: name, bytes: digest.bytes, sha256: digest.sha256 });
+      } else if (entry.isSymbolicLink()) {
+        const target = await readlink(child).catch(() => 'somewhere');
+        throw new InputError(
+          `${folder}: ${name} is a symbolic link (to ${target}). A package folder holds regular files only, and verify never follows a link: remove it, or verify the package's archive.`,
+          { file: join(folder, name) },
+        );
+      } else {
+        const kind = entry.isFIFO()
+          ? 'a FIFO (named pipe)'
+          : entry.isSocket()
+            ? 'a socket'
+            : entry.isCharacterDevice() || entry.isBlockDevice()
+              ? 'a device'
+              : 'not a regular file';
+        throw new InputError(
+          `${folder}: ${name} is ${kind}. A package folder holds regular files only: remove it, or verify the package's archive.`,
+          { file: join(folder, name) },
+        );
+      }
+    }
+  };
+  await walk(folder, '');
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return {
-    files: await listFiles(folder),
+    files,
+    directories,
     read: (path) => readFile(join(folder, ...path.split('/'))),
     problems: [],
   };
@@ -158,6 +241,8 @@ async function readFolder(folder: string): Promise<PackageContents> {
 
 async function readArchive(archive: string): Promise<PackageContents> {
   const entries = await readZipEntries(archive);
+  // What verify reads is bounded as unpacking is: a decompression bomb is refused, not hashed for minutes.
+  checkZipLimits(archive, fileEntries(entries), (await stat(archive)).size);
   const files: ManifestFile[] = [];
   const problems: string[] = [];
   for (const entry of entries) {
@@ -180,6 +265,7 @@ async function readArchive(archive: string): Promise<PackageContents> {
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return {
     files,
+    directories: entries.filter((e) => e.name.endsWith('/')).map((e) => e.name.slice(0, -1)),
     problems,
     read: async (path) => {
       const entry = entries.find((e) => e.name === path);
@@ -189,4 +275,99 @@ async function readArchive(archive: string): Promise<PackageContents> {
       return Buffer.concat(chunks);
     },
   };
+}
+
+function fileEntries(entries: readonly ZipEntryInfo[]): ZipEntryInfo[] {
+  return entries.filter((entry) => !entry.name.endsWith('/'));
+}
+
+/** Limits of {@link unpackPackage}; the defaults are the archive limits of zip.ts (`ZIP_LIMITS`). */
+export interface UnpackOptions {
+  /** Largest total of unpacked bytes; default: the archive's size plus `ZIP_LIMITS.expansionBytes`. */
+  maxBytes?: number;
+  /** Largest number of entries in the archive; default `ZIP_LIMITS.entries`. */
+  maxEntries?: number;
+}
+
+/**
+ * Unpacks a package archive fetched from elsewhere (the model an environment runs) into `folder`,
+ * which must not exist: the manifest and exactly the files it lists, each checked against the
+ * manifest's size and SHA-256 as it is written. Throws `InputError` naming the archive, before
+ * anything is written, when the archive breaks a limit (entries, unpacked size), has no manifest,
+ * or holds an entry the manifest does not list; and while unpacking when a file's bytes are not the
+ * manifest's. Nothing is left behind on an error (see `extractZip`). Returns the manifest's files.
+ */
+export async function unpackPackage(
+  archive: string,
+  folder: string,
+  options: UnpackOptions = {},
+): Promise<ManifestFile[]> {
+  const bad = (what: string): InputError => new InputError(`${archive}: ${what}`, { file: archive });
+  const entries = await readZipEntries(archive, { maxEntries: options.maxEntries });
+  checkZipLimits(archive, fileEntries(entries), (await stat(archive)).size, options);
+  const manifestEntry = entries.find((e) => e.name === PACKAGE_FILES.manifest);
+  if (!manifestEntry)
+    throw bad(`has no ${PACKAGE_FILES.manifest}: it is not a package made by package-model.`);
+  if (manifestEntry.size > MAX_MANIFEST_BYTES) {
+    throw bad(
+      `its ${PACKAGE_FILES.manifest} has ${manifestEntry.size} bytes, more than a manifest's limit of ${MAX_MANIFEST_BYTES}.`,
+    );
+  }
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of await openZipEntry(archive, manifestEntry)) chunks.push(chunk as Uint8Array);
+  let listed: ManifestFile[];
+  try {
+    listed = readListedFiles(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+  } catch (error) {
+    throw bad(`its ${PACKAGE_FILES.manifest} is not a package manifest (${(error as Error).message}).`);
+  }
+  const byPath = new Map(listed.map((file) => [file.path, file]));
+  const present = new Set(entries.map((e) => e.name));
+  for (const file of listed) {
+    if (!present.has(file.path)) throw bad(`${file.path} is listed in the manifest but not in the archive.`);
+  }
+  for (const entry of fileEntries(entries)) {
+    if (entry.name !== PACKAGE_FILES.manifest && !byPath.has(entry.name)) {
+      throw bad(
+        `entry "${entry.name}" is not in the manifest: refusing to unpack a package with unlisted files.`,
+      );
+    }
+  }
+  const directories = entries.filter((e) => e.name.endsWith('/')).map((e) => e.name.slice(0, -1));
+  for (const directory of unlistedDirectories(directories, new Set(byPath.keys()))) {
+    throw bad(
+      `entry "${directory}/" is not in the manifest: refusing to unpack a package with unlisted entries.`,
+    );
+  }
+  await extractZip(archive, folder, {
+    names: new Set([PACKAGE_FILES.manifest, ...byPath.keys()]),
+    maxBytes: options.maxBytes,
+    maxEntries: options.maxEntries,
+    check: (file) => {
+      const expected = byPath.get(file.name);
+      if (expected && (expected.sha256 !== file.sha256 || expected.bytes !== file.size)) {
+        throw bad(
+          `${file.name} is not the file the manifest lists (sha256 ${file.sha256.slice(0, 12)}…, ${file.size} bytes; the manifest says ${expected.sha256.slice(0, 12)}…, ${expected.bytes} bytes).`,
+        );
+      }
+    },
+  });
+  return listed;
+}
+
+/** The `files` of a manifest (any version): paths, sizes and digests, checked for shape. */
+function readListedFiles(manifest: unknown): ManifestFile[] {
+  const files = (manifest as { files?: unknown } | null)?.files;
+  if (!Array.isArray(files)) throw new Error('no "files" list');
+  for (const file of files as Partial<ManifestFile>[]) {
+    if (
+      typeof file?.path !== 'string' ||
+      typeof file.sha256 !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(file.sha256) ||
+      !Number.isSafeInteger(file.bytes)
+    ) {
+      throw new Error(`a "files" item is not { path, bytes, sha256 }: ${JSON.stringify(file).slice(0, 200)}`);
+    }
+  }
+  return files as ManifestFile[];
 }

@@ -1,5 +1,6 @@
 /**
- * Reproducible, streaming ZIP archives (with ZIP64) and a strict reader for `verify`.
+ * Reproducible, streaming ZIP archives (with ZIP64), a strict reader for `verify`, and a bounded
+ * extraction for packages fetched from elsewhere.
  *
  * The writer gives byte-identical archives for the same inputs: entries sorted by the bytes of
  * their UTF-8 names, one fixed DOS time (the given date, in UTC) for every entry, mode 0644 in the
@@ -25,9 +26,9 @@
  * bytes; across Node versions only stored entries are guaranteed identical.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, readSync } from 'node:fs';
-import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { createReadStream, createWriteStream, readSync } from 'node:fs';
+import { type FileHandle, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { pipeline as pipelineCallback, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Worker } from 'node:worker_threads';
@@ -99,6 +100,38 @@ export interface ZipEntryInfo {
 /** The two compression methods written and read. */
 export type ZipMethod = 'store' | 'deflate';
 
+/**
+ * What an archive read from elsewhere may hold (documented in the README's limits). Packages store
+ * their weights uncompressed and deflate only JSON and Markdown, so a real package unpacks to little
+ * more than its own size; an archive that would unpack to much more is a decompression bomb.
+ */
+export const ZIP_LIMITS = {
+  /** Entries in one archive. */
+  entries: 10_000,
+  /** Bytes that unpacking may add beyond the archive's own size (what decompression produces). */
+  expansionBytes: 256 * 1024 * 1024,
+} as const;
+
+/** Options of {@link extractZip}. */
+export interface ExtractZipOptions {
+  /** The entries to unpack, by name (each must be a file entry of the archive); default: every file. */
+  names?: ReadonlySet<string>;
+  /** Largest total of unpacked bytes; default: the archive's size plus {@link ZIP_LIMITS}`.expansionBytes`. */
+  maxBytes?: number;
+  /** Largest number of entries in the archive; default {@link ZIP_LIMITS}`.entries`. */
+  maxEntries?: number;
+  /** Called as each file is written (before the folder is renamed into place); throw to refuse it. */
+  check?: (file: ExtractedFile) => void;
+}
+
+/** A file written by {@link extractZip}. */
+export interface ExtractedFile {
+  name: string;
+  size: number;
+  /** SHA-256 (hex) of the bytes written. */
+  sha256: string;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Format constants (APPNOTE.TXT 6.3.x)
 
@@ -127,6 +160,12 @@ const VERSION_NEEDED = { default: 20, zip64: 45 } as const;
 const VERSION_MADE_BY = (3 << 8) | 45;
 /** Regular file, mode 0644, in the high 16 bits. */
 const EXTERNAL_ATTRIBUTES = (0o100644 << 16) >>> 0;
+/** "Made by" hosts whose external attributes hold a Unix mode in their high 16 bits (Unix, macOS). */
+const UNIX_HOSTS: ReadonlySet<number> = new Set([3, 19]);
+/** File type bits of a Unix mode. */
+const MODE_TYPE = { mask: 0o170000, regular: 0o100000, directory: 0o040000, symlink: 0o120000 } as const;
+/** The MS-DOS "directory" attribute (low byte of the external attributes, set by most zippers). */
+const DOS_DIRECTORY = 0x10;
 
 const SIZE = {
   localHeader: 30,
@@ -294,6 +333,11 @@ async function planEntries(archive: string, entries: ZipEntryInput[]): Promise<P
         file: archive,
       });
     }
+  }
+  const conflict = new NameConflicts();
+  for (const entry of planned) {
+    const problem = conflict.add(entry.name);
+    if (problem !== undefined) throw new InputError(`Cannot write ${archive}: ${problem}`, { file: archive });
   }
   return planned;
 }
@@ -722,6 +766,44 @@ function describeNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Finds names that unpack to the same place, or to places that collide: the same name apart from
+ * upper/lower case or Unicode normalization (one file on macOS and Windows, two on Linux, so the
+ * archive's meaning depends on where it is unpacked), or a file that another entry uses as a folder
+ * (`model.onnx` and `model.onnx/`, or `a` and `a/b`).
+ */
+class NameConflicts {
+  /** Folded path (no trailing slash) → the spelling first seen, and whether it is a folder. */
+  readonly #paths = new Map<string, { spelling: string; folder: boolean }>();
+
+  /** Adds an entry name (`name/` for a folder entry); a sentence naming both entries on a conflict. */
+  add(name: string): string | undefined {
+    const folder = name.endsWith('/');
+    const segments = (folder ? name.slice(0, -1) : name).split('/');
+    for (let i = 1; i <= segments.length; i++) {
+      const spelling = segments.slice(0, i).join('/');
+      const isFolder = i < segments.length || folder;
+      const key = spelling.normalize('NFC').toLowerCase();
+      const known = this.#paths.get(key);
+      if (known === undefined) {
+        this.#paths.set(key, { spelling, folder: isFolder });
+        continue;
+      }
+      if (known.folder !== isFolder) {
+        const [file, other] = known.folder ? [spelling, known.spelling] : [known.spelling, spelling];
+        return `entry "${name}" conflicts with another: "${file}" is a file in one entry and a folder in another ("${other}/"), so unpacking one would replace or break the other.`;
+      }
+      if (known.spelling !== spelling) {
+        return `entries "${known.spelling}" and "${spelling}" differ only in upper/lower case or Unicode normalization: unpacked on macOS or Windows they are the same file, so one would replace the other.`;
+      }
+      if (i === segments.length && !isFolder) {
+        return `entry "${name}" appears twice.`;
+      }
+    }
+    return undefined;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Output: the archive file and its running SHA-256
 
@@ -923,10 +1005,15 @@ class WorkerHasher implements EntryHasher {
  *
  * Strict, for verifying our packages: throws `InputError` naming the archive when it is not a ZIP
  * archive, is truncated or has data before or after the archive, spans disks, is encrypted, uses a
- * method other than store/deflate, or has an entry name that is unsafe to extract or given twice.
- * Directory entries (`name/`, empty) are listed, not rejected.
+ * method other than store/deflate, has more than `maxEntries` entries (default
+ * {@link ZIP_LIMITS}`.entries`), has an entry name that is unsafe to extract, given twice, or
+ * conflicting with another (see {@link NameConflicts}), or an entry that is a symbolic link, a
+ * device or a FIFO. Directory entries (`name/`, empty) are listed, not rejected.
  */
-export async function readZipEntries(path: string): Promise<ZipEntryInfo[]> {
+export async function readZipEntries(
+  path: string,
+  options: { maxEntries?: number } = {},
+): Promise<ZipEntryInfo[]> {
   const handle = await openArchive(path);
   try {
     const fileSize = (await handle.stat()).size;
@@ -983,6 +1070,12 @@ export async function readZipEntries(path: string): Promise<ZipEntryInfo[]> {
       directoryEnd = zip64EndOffset;
     }
     if (entriesOnDisk !== entryCount) throw bad('a multi-disk (split) archive, which is not supported.');
+    const maxEntries = options.maxEntries ?? ZIP_LIMITS.entries;
+    if (entryCount > maxEntries) {
+      throw bad(
+        `has ${entryCount} entries, more than the limit of ${maxEntries}: a model package holds a handful of files. Refusing to read it.`,
+      );
+    }
     if (directoryOffset + directorySize !== directoryEnd) {
       throw bad(
         directoryOffset + directorySize > directoryEnd
@@ -1005,6 +1098,7 @@ function parseCentralDirectory(
 ): ZipEntryInfo[] {
   const entries: ZipEntryInfo[] = [];
   const seen = new Set<string>();
+  const conflicts = new NameConflicts();
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let at = 0;
   for (let index = 0; index < entryCount; index++) {
@@ -1014,6 +1108,7 @@ function parseCentralDirectory(
     ) {
       throw bad(`corrupt central directory (entry ${index + 1} of ${entryCount}).`);
     }
+    const madeBy = directory.readUInt16LE(at + 4) >> 8;
     const flags = directory.readUInt16LE(at + 8);
     const methodCode = directory.readUInt16LE(at + 10);
     const crc = directory.readUInt32LE(at + 16);
@@ -1023,6 +1118,7 @@ function parseCentralDirectory(
     const extraLength = directory.readUInt16LE(at + 30);
     const commentLength = directory.readUInt16LE(at + 32);
     let diskStart = directory.readUInt16LE(at + 34);
+    const attributes = directory.readUInt32LE(at + 38);
     let offset = directory.readUInt32LE(at + 42);
     const nameStart = at + SIZE.centralHeader;
     const extraStart = nameStart + nameLength;
@@ -1074,6 +1170,22 @@ function parseCentralDirectory(
     if (isDirectory && size !== 0) throw entryError('is a directory with data.');
     if (seen.has(name)) throw entryError('appears twice.');
     seen.add(name);
+    const type = UNIX_HOSTS.has(madeBy) ? (attributes >>> 16) & MODE_TYPE.mask : 0;
+    if (type === MODE_TYPE.symlink) {
+      throw entryError(
+        'is a symbolic link: a package holds regular files only, and a link could point anywhere.',
+      );
+    }
+    if (type !== 0 && type !== MODE_TYPE.regular && type !== MODE_TYPE.directory) {
+      throw entryError('is a device, FIFO or socket, not a regular file.');
+    }
+    if (!isDirectory && (type === MODE_TYPE.directory || attributes & DOS_DIRECTORY)) {
+      throw entryError(
+        'is marked as a directory but its name has no trailing "/": unzip tools disagree on what it is.',
+      );
+    }
+    const conflict = conflicts.add(name);
+    if (conflict !== undefined) throw bad(conflict);
     if (method === 'store' && size !== compressedSize) {
       throw entryError(`is stored but its sizes differ (${size} and ${compressedSize}).`);
     }
@@ -1131,6 +1243,136 @@ export async function openZipEntry(path: string, entry: ZipEntryInfo): Promise<R
     await handle.close();
   }
   return Readable.from(readEntryData(path, entry, dataStart), { objectMode: false });
+}
+
+/**
+ * Checks an archive's entries against the limits before anything is read from them: at most
+ * `maxEntries` entries, and the files of `entries` together at most `maxBytes` unpacked (default:
+ * the archive's own size plus {@link ZIP_LIMITS}`.expansionBytes`). The sizes are the central
+ * directory's; {@link openZipEntry} stops an entry that holds more than its size, so the limit holds
+ * for the bytes actually produced. Throws `InputError` naming the archive and the limit.
+ */
+export function checkZipLimits(
+  path: string,
+  entries: readonly ZipEntryInfo[],
+  archiveBytes: number,
+  options: { maxBytes?: number; maxEntries?: number } = {},
+): void {
+  const maxEntries = options.maxEntries ?? ZIP_LIMITS.entries;
+  if (entries.length > maxEntries) {
+    throw new InputError(
+      `${path}: has ${entries.length} entries, more than the limit of ${maxEntries}: a model package holds a handful of files. Refusing to read it.`,
+      { file: path },
+    );
+  }
+  const maxBytes = options.maxBytes ?? archiveBytes + ZIP_LIMITS.expansionBytes;
+  const total = entries.reduce((sum, entry) => sum + entry.size, 0);
+  if (total > maxBytes) {
+    throw new InputError(
+      `${path}: would unpack to ${formatBytes(total)}, more than the limit of ${formatBytes(maxBytes)}` +
+        (options.maxBytes === undefined
+          ? ` (the archive's own ${formatBytes(archiveBytes)} plus ${formatBytes(ZIP_LIMITS.expansionBytes)}: packages store their weights uncompressed)`
+          : '') +
+        '. It is not a model package made by package-model, or it was made to exhaust the disk (a decompression bomb): refused before reading any of it.',
+      { file: path },
+    );
+  }
+}
+
+/** Bytes for messages: exact, with a binary unit when large. */
+function formatBytes(bytes: number): string {
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = -1;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit < 0 ? `${bytes} bytes` : `${bytes} bytes (${value.toFixed(1)} ${units[unit]})`;
+}
+
+/**
+ * Unpacks the files of an archive into `folder`, which must not exist yet, within the limits of
+ * {@link checkZipLimits} (checked before anything is written, and again on the bytes as they are
+ * produced). Only file entries are written (folders are made as their files need them), each with
+ * a new name (`wx`) under the folder. Everything is written to a temporary folder next to `folder`
+ * and renamed into place at the end; on any error the temporary folder is removed, so nothing is
+ * left behind. Returns the files written with their sizes and SHA-256.
+ */
+export async function extractZip(
+  path: string,
+  folder: string,
+  options: ExtractZipOptions = {},
+): Promise<ExtractedFile[]> {
+  const entries = await readZipEntries(path, { maxEntries: options.maxEntries });
+  const files = entries.filter((entry) => !entry.name.endsWith('/'));
+  let selected = files;
+  if (options.names !== undefined) {
+    const names = options.names;
+    selected = files.filter((entry) => names.has(entry.name));
+    const found = new Set(selected.map((entry) => entry.name));
+    const missing = [...names].filter((name) => !found.has(name));
+    if (missing.length > 0) {
+      throw new InputError(`${path}: has no file ${missing.map((n) => `"${n}"`).join(', ')} to unpack.`, {
+        file: path,
+      });
+    }
+  }
+  const archiveBytes = (await stat(path)).size;
+  const maxBytes = options.maxBytes ?? archiveBytes + ZIP_LIMITS.expansionBytes;
+  checkZipLimits(path, selected, archiveBytes, {
+    maxBytes: options.maxBytes,
+    maxEntries: options.maxEntries,
+  });
+
+  const temporary = join(
+    dirname(folder),
+    `.${basename(folder)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  );
+  await mkdir(temporary);
+  try {
+    const written: ExtractedFile[] = [];
+    let total = 0;
+    for (const entry of selected) {
+      const target = resolve(temporary, ...entry.name.split('/'));
+      const inside = relative(temporary, target);
+      // The reader refused unsafe names already; this keeps the promise should it ever miss one.
+      if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
+        throw new InputError(`${path}: entry "${entry.name}" would unpack outside ${folder}.`, {
+          file: path,
+        });
+      }
+      await mkdir(dirname(target), { recursive: true });
+      const hash = createHash('sha256');
+      let size = 0;
+      await pipeline(
+        await openZipEntry(path, entry),
+        async function* (chunks: AsyncIterable<Buffer>) {
+          for await (const chunk of chunks) {
+            size += chunk.length;
+            total += chunk.length;
+            if (total > maxBytes) {
+              throw new InputError(
+                `${path}: unpacks to more than the limit of ${formatBytes(maxBytes)}. Nothing was unpacked.`,
+                { file: path },
+              );
+            }
+            hash.update(chunk);
+            yield chunk;
+          }
+        },
+        createWriteStream(target, { flags: 'wx' }),
+      );
+      const file = { name: entry.name, size, sha256: hash.digest('hex') };
+      options.check?.(file);
+      written.push(file);
+    }
+    await rename(temporary, folder);
+    return written;
+  } catch (error) {
+    await rm(temporary, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 async function* readEntryData(path: string, entry: ZipEntryInfo, start: number): AsyncGenerator<Buffer> {
