@@ -313,6 +313,13 @@ describe('package folders with links and special files', () => {
     await expectVerifyRefuses(copy, /reports is a symbolic link/);
   });
 
+  it('refuses a FIFO given as the archive without blocking on it', async () => {
+    const pipe = join(await temporaryDirectory(), 'package.zip');
+    expect(spawnSync('mkfifo', [pipe]).status).toBe(0);
+    await expectVerifyRefuses(pipe, /is not a regular file/);
+    await expectUnpackRefuses(pipe, /is not a regular file/);
+  });
+
   it('refuses a FIFO without blocking on it', async () => {
     const copy = await copyOfFolder();
     expect(spawnSync('mkfifo', [join(copy, 'pipe')]).status).toBe(0);

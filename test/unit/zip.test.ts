@@ -438,6 +438,24 @@ describe('writeZip', () => {
       ),
     );
     expect(duplicate.message).toMatch(/"a" is given twice/);
+    // Names that one file system or another would merge are refused too: the reader would refuse them.
+    for (const [first, second, message] of [
+      ['model.onnx', 'MODEL.onnx', /differ only in upper\/lower case/],
+      ['caf\u00e9', 'cafe\u0301', /Unicode normalization/],
+      ['a', 'a/b', /"a" is a file in one entry and a folder in another/],
+    ] as const) {
+      const clash = await inputError(() =>
+        writeZip(
+          join(out, 'names.zip'),
+          [
+            { name: first, source: bytes },
+            { name: second, source: bytes },
+          ],
+          { mtime: MTIME },
+        ),
+      );
+      expect(clash.message).toMatch(message);
+    }
     expect(existsSync(join(out, 'names.zip'))).toBe(false);
   });
 

@@ -26,7 +26,7 @@
  * bytes; across Node versions only stored entries are guaranteed identical.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, readSync } from 'node:fs';
+import { constants, createReadStream, createWriteStream, readSync } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { pipeline as pipelineCallback, Readable } from 'node:stream';
@@ -1415,9 +1415,11 @@ async function* readEntryData(path: string, entry: ZipEntryInfo, start: number):
   if (crc !== entry.crc32) throw bad('does not match its CRC-32 (corrupt).');
 }
 
+/** Opens an archive for reading; a FIFO or device is refused without blocking on it (O_NONBLOCK). */
 async function openArchive(path: string): Promise<FileHandle> {
+  let handle: FileHandle;
   try {
-    return await open(path, 'r');
+    handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     throw new InputError(
       `Cannot read ${path}: ${(error as Error).message}`,
@@ -1425,6 +1427,13 @@ async function openArchive(path: string): Promise<FileHandle> {
       { cause: error },
     );
   }
+  if (!(await handle.stat()).isFile()) {
+    await handle.close();
+    throw new InputError(`${path} is not a regular file: give a package's .zip archive or its folder.`, {
+      file: path,
+    });
+  }
+  return handle;
 }
 
 /** Reads exactly `length` bytes at `position`, or throws a "truncated" `InputError`. */
