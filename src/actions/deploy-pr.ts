@@ -8,7 +8,8 @@ import { deploy, modelFromPackageRef, resolveRepository } from '../core/deploy/d
 import { ConfigurationError } from '../core/errors.ts';
 import { readLineage } from '../core/package/lineage.ts';
 import { createGitHubPulls } from './shared/github-pulls.ts';
-import { getOptionalInput, runAction } from './shared/run-action.ts';
+import { getBooleanInput, getListInput, getOptionalInput, getRequiredInput } from './shared/inputs.ts';
+import { runAction } from './shared/run-action.ts';
 
 /** Input and output names, defined once (they match actions/deploy-pr/action.yml). */
 export const INPUTS = {
@@ -36,22 +37,9 @@ export const OUTPUTS = {
   pullRequestUrl: 'pull-request-url',
 } as const;
 
-function getList(name: string): string[] {
-  return core
-    .getInput(name)
-    .split(/[\s,]+/)
-    .map((item) => item.trim())
-    .filter(Boolean);
-}
-
 function getInputs() {
-  const required = (name: string, what: string) => {
-    const value = getOptionalInput(name);
-    if (!value) throw new ConfigurationError(`Input "${name}" is required: ${what}.`);
-    return value;
-  };
   return {
-    environment: required(INPUTS.environment, 'the environment to deploy to, e.g. staging'),
+    environment: getRequiredInput(INPUTS.environment, 'the environment to deploy to, e.g. staging'),
     packageRef: getOptionalInput(INPUTS.packageRef),
     promoteFrom: getOptionalInput(INPUTS.promoteFrom),
     autoMerge: getOptionalInput(INPUTS.autoMerge),
@@ -60,13 +48,14 @@ function getInputs() {
     config: getOptionalInput(INPUTS.config),
     modelName: getOptionalInput(INPUTS.modelName),
     modelVersion: getOptionalInput(INPUTS.modelVersion),
-    token: required(
+    token: getRequiredInput(
       INPUTS.token,
       'a token that can push to the environment repository (GITHUB_TOKEN cannot: use a GitHub App token or a fine-grained PAT)',
     ),
-    labels: getList(INPUTS.labels),
-    reviewers: getList(INPUTS.reviewers),
-    draft: core.getInput(INPUTS.draft) === '' ? undefined : core.getBooleanInput(INPUTS.draft),
+    // Comma- or newline-separated: a label may hold spaces (good first issue).
+    labels: getListInput(INPUTS.labels, 'lines-and-commas'),
+    reviewers: getListInput(INPUTS.reviewers, 'lines-and-commas'),
+    draft: getBooleanInput(INPUTS.draft),
     apiUrl: getOptionalInput(INPUTS.apiUrl),
   };
 }

@@ -7,9 +7,11 @@
 import { basename } from 'node:path';
 import * as core from '@actions/core';
 import { ConfigurationError } from '../core/errors.ts';
-import { buildPackage, PACKAGE_FILES } from '../core/package/build-package.ts';
+import { checkOutputPath } from '../core/files.ts';
+import { buildPackage, PACKAGE_FILES, PROVENANCE_FILE } from '../core/package/build-package.ts';
 import { readLineage } from '../core/package/lineage.ts';
-import { getOptionalInput, runAction } from './shared/run-action.ts';
+import { getBooleanInput, getNumberInput, getOptionalInput, getRequiredInput } from './shared/inputs.ts';
+import { runAction } from './shared/run-action.ts';
 
 /** Input and output names, defined once (they match actions/package-model/action.yml). */
 export const INPUTS = {
@@ -42,43 +44,45 @@ export const OUTPUTS = {
 } as const;
 
 function getInputs() {
-  const model = getOptionalInput(INPUTS.model);
-  const name = getOptionalInput(INPUTS.name);
-  if (!model) throw new ConfigurationError(`Input "${INPUTS.model}" is required: the .onnx file to package.`);
-  if (!name)
-    throw new ConfigurationError(
-      `Input "${INPUTS.name}" is required: the package name, e.g. churn-classifier.`,
-    );
-  const retention = getOptionalInput(INPUTS.retentionDays);
-  const retentionDays = retention === undefined ? undefined : Number(retention);
-  if (
-    retentionDays !== undefined &&
-    !(Number.isInteger(retentionDays) && retentionDays >= 1 && retentionDays <= 90)
-  ) {
-    throw new ConfigurationError(
-      `Input "${INPUTS.retentionDays}" must be a whole number of days from 1 to 90; got "${retention}".`,
-    );
-  }
   return {
-    model,
-    name,
+    model: getRequiredInput(INPUTS.model, 'the .onnx file to package'),
+    name: getRequiredInput(INPUTS.name, 'the package name, e.g. churn-classifier'),
     version: getOptionalInput(INPUTS.version),
     reports: getOptionalInput(INPUTS.reports),
     profile: getOptionalInput(INPUTS.profile),
     contract: getOptionalInput(INPUTS.contract),
     out: getOptionalInput(INPUTS.out) ?? 'mlops-package',
-    upload: core.getBooleanInput(INPUTS.upload),
+    upload: getBooleanInput(INPUTS.upload) ?? true,
     artifactName: getOptionalInput(INPUTS.artifactName),
-    retentionDays,
-    release: core.getBooleanInput(INPUTS.release),
+    // Days, as GitHub keeps artifacts: 1 to 90.
+    retentionDays: getNumberInput(INPUTS.retentionDays, { integer: true, min: 1, max: 90 }),
+    release: getBooleanInput(INPUTS.release) ?? false,
     releaseTag: getOptionalInput(INPUTS.releaseTag),
-    overwrite: core.getBooleanInput(INPUTS.overwrite),
+    overwrite: getBooleanInput(INPUTS.overwrite) ?? false,
     token: getOptionalInput(INPUTS.token),
   };
 }
 
 async function main(): Promise<void> {
   const inputs = getInputs();
+  // Before any work: the package folder and archive (<name>-<version>) and the provenance in the
+  // out folder are replaced, so no input may be one of them or inside them.
+  const replaces = (entry: string) =>
+    entry === PROVENANCE_FILE ||
+    (entry.startsWith(`${inputs.name}-`) && /^\d/.test(entry.slice(inputs.name.length + 1)));
+  checkOutputPath(
+    inputs.out,
+    [
+      { label: `input "${INPUTS.model}"`, path: inputs.model },
+      inputs.reports === undefined ? undefined : { label: `input "${INPUTS.reports}"`, path: inputs.reports },
+      inputs.profile === undefined ? undefined : { label: `input "${INPUTS.profile}"`, path: inputs.profile },
+      inputs.contract === undefined
+        ? undefined
+        : { label: `input "${INPUTS.contract}"`, path: inputs.contract },
+    ],
+    `input "${INPUTS.out}"`,
+    { folder: { replaces } },
+  );
   const lineage = await readLineage();
   const pushedTag = lineage.ref?.startsWith('refs/tags/')
     ? lineage.ref.slice('refs/tags/'.length)

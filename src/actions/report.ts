@@ -11,7 +11,8 @@ import { findReportFiles, nameGateChecks, readGateReports } from '../core/report
 import { renderGateCheckRun } from '../core/report/render-check-run.ts';
 import { allGatesPassed, commentMarker, renderPullRequestReport } from '../core/report/render-pr-report.ts';
 import { type CommentTarget, createReportPublisher, PermissionDenied } from './shared/github-report.ts';
-import { getOptionalInput, runAction } from './shared/run-action.ts';
+import { getBooleanInput, getListInput, getOptionalInput } from './shared/inputs.ts';
+import { runAction } from './shared/run-action.ts';
 
 /** Input and output names, defined once (they match actions/report/action.yml). */
 export const INPUTS = {
@@ -39,23 +40,13 @@ interface Inputs {
   title: string;
 }
 
-function getBoolean(name: string): boolean {
-  const value = core.getInput(name).trim().toLowerCase();
-  if (value === '' || value === 'true') return true;
-  if (value === 'false') return false;
-  throw new ConfigurationError(`Input "${name}" must be true or false; got "${core.getInput(name)}".`);
-}
-
 function getInputs(): Inputs {
   return {
-    reports: core
-      .getInput(INPUTS.reports)
-      .split(/\r?\n/)
-      .map((line) => line.trim())
-      .filter((line) => line !== '' && !line.startsWith('#')),
+    // One path or glob per line: a glob may hold a comma (`{data,model}.json`).
+    reports: getListInput(INPUTS.reports, 'lines'),
     token: getOptionalInput(INPUTS.token),
-    comment: getBoolean(INPUTS.comment),
-    checks: getBoolean(INPUTS.checks),
+    comment: getBooleanInput(INPUTS.comment) ?? true,
+    checks: getBooleanInput(INPUTS.checks) ?? true,
     title: getOptionalInput(INPUTS.title) ?? context.workflow ?? 'mlops',
   };
 }
@@ -66,6 +57,10 @@ async function main(): Promise<void> {
   const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
   const files = await findReportFiles(inputs.reports, process.cwd());
   const reports = await readGateReports(files, process.cwd());
+  for (const entry of reports) {
+    if (entry.inconsistency)
+      core.warning(entry.inconsistency, { title: 'mlops report: inconsistent report' });
+  }
   const names = nameGateChecks(reports);
   const pullRequest = PULL_REQUEST_EVENTS.has(context.eventName)
     ? (context.payload.pull_request as { number: number; head: { sha: string } } | undefined)

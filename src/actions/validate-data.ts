@@ -8,7 +8,8 @@ import { type DataValidationReport, validateData } from '../core/data/validate-d
 import { ValidationFailure } from '../core/errors.ts';
 import { writeJsonAtomic } from '../core/files.ts';
 import { renderDataReport } from '../core/report/render-data-report.ts';
-import { actionsLogger, getOptionalInput, runAction } from './shared/run-action.ts';
+import { getOptionalInput } from './shared/inputs.ts';
+import { actionsLogger, runAction } from './shared/run-action.ts';
 
 /** Input and output names, defined once (they match actions/validate-data/action.yml). */
 export const INPUTS = {
@@ -60,7 +61,7 @@ function getInputs(): Inputs {
     reportPath: getOptionalInput(INPUTS.reportPath) ?? 'mlops-reports/data-validation.json',
     failOn: getOptionalInput(INPUTS.failOn),
     format: getOptionalInput(INPUTS.format),
-    delimiter: core.getInput(INPUTS.delimiter, { trimWhitespace: false }) || undefined,
+    delimiter: getOptionalInput(INPUTS.delimiter, { trimWhitespace: false }),
   };
 }
 
@@ -70,10 +71,11 @@ async function main(): Promise<void> {
   const loaded = inputs.config
     ? await (await import('../core/config/config.ts')).loadConfig(inputs.config)
     : undefined;
-  const options = resolveDataOptions(inputs, loaded, {
+  const options = resolveDataOptions({ ...inputs, report: inputs.reportPath }, loaded, {
     data: `input "${INPUTS.data}"`,
     failOn: `input "${INPUTS.failOn}"`,
     format: `input "${INPUTS.format}"`,
+    report: `input "${INPUTS.reportPath}"`,
   });
   const report = await validateData(options, actionsLogger);
   await writeJsonAtomic(inputs.reportPath, report);

@@ -20,7 +20,8 @@ import {
   validateModel,
 } from '../core/model/validate-model.ts';
 import { renderModelReport } from '../core/report/render-model-report.ts';
-import { actionsLogger, getOptionalInput, runAction } from './shared/run-action.ts';
+import { getListInput, getOptionalInput } from './shared/inputs.ts';
+import { actionsLogger, runAction } from './shared/run-action.ts';
 
 /** Input and output names, defined once (they match actions/validate-model/action.yml). */
 export const INPUTS = {
@@ -80,16 +81,9 @@ const NAMES: ModelRequestNames = {
   format: `input "${INPUTS.format}"`,
   environmentRepository: `input "${INPUTS.environmentRepository}"`,
   deployedModel: `input "${INPUTS.deployedModel}"`,
+  report: `input "${INPUTS.reportPath}"`,
+  outcomes: `input "${INPUTS.outcomesPath}"`,
 };
-
-/** A multi-line or comma-separated input as a list (empty lines and `#` comments dropped). */
-function getListInput(name: string, separator: RegExp): string[] {
-  return core
-    .getInput(name)
-    .split(separator)
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
-}
 
 function getInputs() {
   return {
@@ -97,7 +91,7 @@ function getInputs() {
     reportPath: getOptionalInput(INPUTS.reportPath) ?? 'mlops-reports/model-validation.json',
     shard: getOptionalInput(INPUTS.shard),
     outcomesPath: getOptionalInput(INPUTS.outcomesPath),
-    merge: getListInput(INPUTS.merge, /\r?\n/),
+    merge: getListInput(INPUTS.merge, 'lines'),
     request: {
       model: getOptionalInput(INPUTS.model),
       baseline: getOptionalInput(INPUTS.baseline),
@@ -105,22 +99,22 @@ function getInputs() {
       contract: getOptionalInput(INPUTS.contract),
       task: getOptionalInput(INPUTS.task),
       target: getOptionalInput(INPUTS.target),
-      // One gate per line: expressions contain no newlines, and commas may appear in none either.
-      gates: getListInput(INPUTS.gates, /\r?\n/),
-      features: getListInput(INPUTS.features, /[\r\n,]+/),
+      // One gate per line: an expression holds no line break, and a comma in one is not a separator.
+      gates: getListInput(INPUTS.gates, 'lines'),
+      features: getListInput(INPUTS.features, 'lines-and-commas'),
       golden: getOptionalInput(INPUTS.golden),
       missing: getOptionalInput(INPUTS.missing),
       onMissingBaseline: getOptionalInput(INPUTS.onMissingBaseline),
       outputName: getOptionalInput(INPUTS.outputName),
       outputKind: getOptionalInput(INPUTS.outputKind),
       threshold: getOptionalInput(INPUTS.threshold),
-      slices: getListInput(INPUTS.slices, /[\r\n,]+/),
+      slices: getListInput(INPUTS.slices, 'lines-and-commas'),
       resamples: getOptionalInput(INPUTS.resamples),
       seed: getOptionalInput(INPUTS.seed),
       batchRows: getOptionalInput(INPUTS.batchRows),
       minRows: getOptionalInput(INPUTS.minRows),
       format: getOptionalInput(INPUTS.format),
-      delimiter: core.getInput(INPUTS.delimiter, { trimWhitespace: false }) || undefined,
+      delimiter: getOptionalInput(INPUTS.delimiter, { trimWhitespace: false }),
       environmentRepository: getOptionalInput(INPUTS.environmentRepository),
       deployedModel: getOptionalInput(INPUTS.deployedModel),
       token: getOptionalInput(INPUTS.token),
@@ -135,18 +129,18 @@ async function main(): Promise<void> {
     ? await (await import('../core/config/config.ts')).loadConfig(inputs.config)
     : undefined;
   let report: ModelValidationReport;
+  // The options are resolved (and the output paths checked) before any work.
   if (inputs.merge.length > 0) {
     // The merge job of a sharded evaluation: decide on the outcomes every shard saved.
-    const evaluated = await mergeShardFiles(inputs.merge);
-    report = decideModelGate(evaluated, resolveDecideOptions(inputs.request, loaded, NAMES));
+    const request = { ...inputs.request, report: inputs.reportPath, merge: inputs.merge };
+    const options = resolveDecideOptions(request, loaded, NAMES);
+    report = decideModelGate(await mergeShardFiles(inputs.merge), options);
   } else if (inputs.shard) {
     const shard = parseShard(inputs.shard, `input "${INPUTS.shard}"`);
     const outcomesPath =
       inputs.outcomesPath ?? `mlops-reports/model-outcomes-${shard.index}-of-${shard.count}.json`;
-    const evaluated = await evaluateModelGate(
-      { ...resolveModelOptions(inputs.request, loaded, NAMES), shard },
-      actionsLogger,
-    );
+    const options = resolveModelOptions({ ...inputs.request, outcomes: outcomesPath }, loaded, NAMES);
+    const evaluated = await evaluateModelGate({ ...options, shard }, actionsLogger);
     await writeShardFile(outcomesPath, evaluated, shard);
     core.setOutput(OUTPUTS.outcomesPath, outcomesPath);
     core.info(
@@ -155,7 +149,7 @@ async function main(): Promise<void> {
     );
     return;
   } else {
-    const options = resolveModelOptions(inputs.request, loaded, NAMES);
+    const options = resolveModelOptions({ ...inputs.request, report: inputs.reportPath }, loaded, NAMES);
     report = await validateModel(options, actionsLogger);
   }
   await writeJsonAtomic(inputs.reportPath, report);

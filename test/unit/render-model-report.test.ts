@@ -384,7 +384,7 @@ describe('renderModelReport (Markdown)', () => {
     const gates = tableAfter(markdown, 'gate');
     const failed = gates.findIndex((line) => line.includes('`roc_auc >= 0.95`'));
     const passed = gates.findIndex((line) => line.includes('`f1 >= baseline - 0.01 @interval`'));
-    const skipped = gates.findIndex((line) => line.includes('`recall >= 0.8` on region=south'));
+    const skipped = gates.findIndex((line) => line.includes('`recall >= 0.8` on `region=south`'));
     expect(failed).toBeGreaterThan(1);
     expect(failed).toBeLessThan(passed);
     expect(passed).toBeLessThan(skipped);
@@ -463,20 +463,20 @@ describe('renderModelReport (Markdown)', () => {
     const table = tableAfter(markdown, 'true \\ predicted');
     expect(table).toHaveLength(4);
     const header = cellsOf(table[0]);
-    expect(header).toEqual(['true \\ predicted', 'stay', 'churn\\|left']);
+    expect(header).toEqual(['true \\ predicted', '`stay`', '`churn\\|left`']);
     const counts = table.slice(2).map((line) =>
       cellsOf(line)
         .slice(1)
         .map((cell) => Number(cell.replaceAll(',', ''))),
     );
     expect(counts).toEqual(binaryReport().confusionMatrix?.matrix);
-    expect(cellsOf(table[3])[0]).toBe('churn\\|left');
+    expect(cellsOf(table[3])[0]).toBe('`churn\\|left`');
   });
 
   it('escapes a class label containing | so the table keeps its columns', () => {
     const perClass = tableAfter(markdown, 'class');
     const churn = perClass.find((line) => line.includes('churn'));
-    expect(churn).toBe('| churn\\|left | 0.9048 | 0.8636 | 0.8837 | 440 |');
+    expect(churn).toBe('| `churn\\|left` | 0.9048 | 0.8636 | 0.8837 | 440 |');
     expect(cellsOf(churn ?? '')).toHaveLength(5);
     expect(markdown).not.toMatch(/churn\|left/);
     expect(markdown).toContain('support\\|calls');
@@ -495,8 +495,8 @@ describe('renderModelReport (Markdown)', () => {
       'note',
     ]);
     expect(cellsOf(slices[2])).toEqual([
-      'region',
-      'north',
+      '`region`',
+      '`north`',
       '612',
       '0.9402 (Δ -0.0053)',
       '0.8911 (Δ +0.0059)',
@@ -504,8 +504,8 @@ describe('renderModelReport (Markdown)', () => {
       '',
     ]);
     expect(cellsOf(slices[3])).toEqual([
-      'region',
-      'south',
+      '`region`',
+      '`south`',
       '21',
       'n/a',
       '0.8 (Δ +0.05)',
@@ -526,7 +526,7 @@ describe('renderModelReport (Markdown)', () => {
     const details = markdown.slice(markdown.indexOf('<details><summary>Data and models</summary>'));
     expect(details).toContain('| sha256 | `aaaaaaaaaaaa` | `bbbbbbbbbbbb` |');
     expect(details).toContain('| opsets | ai.onnx 17, ai.onnx.ml 3 | ai.onnx 17, ai.onnx.ml 3 |');
-    expect(details).toContain('float_input: float32[N, 4]');
+    expect(details).toContain('`float_input`: float32\\[N, 4\\]');
     expect(details).toContain('</details>');
     // A baseline model and the bootstrap on: none of the notes apply.
     expect(markdown).not.toContain('> ℹ️');

@@ -85,7 +85,7 @@ describe('the pull-request report', () => {
       '| `petal length (cm)` | kolmogorov-smirnov | 0.5828 | 1.102e-10 | 4.410e-10 | 0.5828 (0.1) | **drifted** |',
     );
     expect(markdown.match(/```mermaid\nxychart-beta/g)).toHaveLength(2);
-    expect(markdown).toContain('| true \\ predicted | 0 | 1 |');
+    expect(markdown).toContain('| true \\ predicted | `0` | `1` |');
     expect(markdown).toContain('<details><summary>Data and models</summary>');
     expect(markdown).toContain('`0123456789ab`');
     expect(markdown).toContain('[workflow run](https://github.com/octo-org/mlops-demo/actions/runs/7)');

@@ -37,9 +37,3 @@ export async function runAction(main: () => Promise<void>): Promise<void> {
     }
   }
 }
-
-/** An optional input: `undefined` when empty, trimmed otherwise. */
-export function getOptionalInput(name: string): string | undefined {
-  const value = core.getInput(name);
-  return value === '' ? undefined : value;
-}

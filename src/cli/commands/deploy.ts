@@ -1,7 +1,7 @@
 import { resolveDeploySettings } from '../../core/config/deploy-options.ts';
 import { deploy, modelFromPackageRef, resolveRepository } from '../../core/deploy/deploy.ts';
 import { ConfigurationError } from '../../core/errors.ts';
-import { writeJsonAtomic } from '../../core/files.ts';
+import { checkOutputPath, writeJsonAtomic } from '../../core/files.ts';
 import { readLineage } from '../../core/package/lineage.ts';
 import { type Command, type CommandContext, EXIT, listFlag, requireFlag, stringFlag } from '../cli.ts';
 
@@ -140,6 +140,8 @@ export const deployCommand: Command = {
     const loaded = configFile
       ? await (await import('../../core/config/config.ts')).loadConfig(configFile)
       : undefined;
+    const prFile = stringFlag(context, 'pr-file');
+    if (prFile) checkOutputPath(prFile, [loaded && { label: '--config', path: loaded.file }], '--pr-file');
     const environment = requireFlag(context, 'env', 'deploy');
     const settings = resolveDeploySettings(
       {

@@ -1,5 +1,6 @@
 import { ConfigurationError } from '../../core/errors.ts';
-import { buildPackage } from '../../core/package/build-package.ts';
+import { checkOutputPath } from '../../core/files.ts';
+import { buildPackage, PROVENANCE_FILE } from '../../core/package/build-package.ts';
 import { readLineage } from '../../core/package/lineage.ts';
 import { verifyPackage } from '../../core/package/verify-package.ts';
 import { type Command, EXIT, requireFlag, stringFlag } from '../cli.ts';
@@ -66,14 +67,34 @@ export const packageCommand: Command = {
         `mlops package: unexpected argument "${context.positionals[0]}" (the only subcommand is verify). Run \`mlops package --help\`.`,
       );
     }
+    const model = requireFlag(context, 'model', 'package');
+    const name = requireFlag(context, 'name', 'package');
+    const reports = stringFlag(context, 'reports');
+    const profile = stringFlag(context, 'profile');
+    const contract = stringFlag(context, 'contract');
+    const out = stringFlag(context, 'out') ?? 'package';
+    // The package folder and archive (<name>-<version>) and the provenance in --out are replaced.
+    const replaces = (entry: string) =>
+      entry === PROVENANCE_FILE || (entry.startsWith(`${name}-`) && /^\d/.test(entry.slice(name.length + 1)));
+    checkOutputPath(
+      out,
+      [
+        { label: '--model', path: model },
+        reports === undefined ? undefined : { label: '--reports', path: reports },
+        profile === undefined ? undefined : { label: '--profile', path: profile },
+        contract === undefined ? undefined : { label: '--contract', path: contract },
+      ],
+      '--out',
+      { folder: { replaces } },
+    );
     const built = await buildPackage({
-      model: requireFlag(context, 'model', 'package'),
-      name: requireFlag(context, 'name', 'package'),
+      model,
+      name,
       version: stringFlag(context, 'version'),
-      reports: stringFlag(context, 'reports'),
-      profile: stringFlag(context, 'profile'),
-      contract: stringFlag(context, 'contract'),
-      out: stringFlag(context, 'out') ?? 'package',
+      reports,
+      profile,
+      contract,
+      out,
       lineage: await readLineage(),
     });
     context.print(

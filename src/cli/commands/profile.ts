@@ -7,7 +7,7 @@ import type { DataProfile } from '../../core/data/profile-types.ts';
 import { readProfileFile } from '../../core/data/validate-data.ts';
 import { digestFile } from '../../core/digest.ts';
 import { ConfigurationError } from '../../core/errors.ts';
-import { writeJsonAtomic } from '../../core/files.ts';
+import { checkOutputPath, writeJsonAtomic } from '../../core/files.ts';
 import { renderProfileTable } from '../../core/report/render-data-report.ts';
 import { type Command, EXIT, listFlag, stringFlag } from '../cli.ts';
 
@@ -46,12 +46,23 @@ export const profileCommand: Command = {
     'distinct-count sketches within their stated error bounds.',
   async run(context) {
     let profile: DataProfile;
+    const out = stringFlag(context, 'out');
+    /** Refuses an --out that is one of the files read, a folder or not writable, before reading any. */
+    const checkOut = (files: string[], label: string) => {
+      if (out)
+        checkOutputPath(
+          out,
+          files.map((path) => ({ label, path })),
+          '--out',
+        );
+    };
     if (context.positionals[0] === 'merge') {
       const files = context.positionals.slice(1);
       if (files.length === 0)
         throw new ConfigurationError(
           'mlops profile merge: give the profile files to merge, e.g. `mlops profile merge p1.json p2.json --out profile.json`.',
         );
+      checkOut(files, 'the profile');
       profile = mergeProfiles(await Promise.all(files.map((file) => readProfileFile(file))));
     } else {
       if (context.positionals.length > 0) {
@@ -60,6 +71,7 @@ export const profileCommand: Command = {
         );
       }
       const files = selectShard(await expandFiles(listFlag(context, 'data')), stringFlag(context, 'shard'));
+      checkOut(files, '--data');
       const format = stringFlag(context, 'format') as 'csv' | 'jsonl' | 'parquet' | undefined;
       const mode = stringFlag(context, 'parallel');
       const parallel = mode === undefined ? 'auto' : parseChoice(mode, PARALLEL_MODES, '--parallel');
@@ -77,7 +89,6 @@ export const profileCommand: Command = {
       }
       profile = profiles.length === 1 ? profiles[0] : mergeProfiles(profiles);
     }
-    const out = stringFlag(context, 'out');
     if (out) await writeJsonAtomic(out, profile);
     context.print(
       `${profile.rows} rows, ${profile.columns.length} columns from ${profile.sources.length} file(s)${out ? ` → ${out}` : ''}\n`,

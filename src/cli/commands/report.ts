@@ -1,4 +1,4 @@
-import { writeFileAtomic } from '../../core/files.ts';
+import { checkOutputPath, writeFileAtomic } from '../../core/files.ts';
 import { findReportFiles, nameGateChecks, readGateReports } from '../../core/report/gate-reports.ts';
 import { concludeGate } from '../../core/report/render-check-run.ts';
 import { allGatesPassed, renderPullRequestReport } from '../../core/report/render-pr-report.ts';
@@ -35,13 +35,19 @@ export const reportCommand: Command = {
       patterns.length > 0 ? patterns : ['mlops-reports/*.json'],
       process.cwd(),
     );
+    const out = stringFlag(context, 'out');
+    if (out)
+      checkOutputPath(
+        out,
+        files.map((path) => ({ label: 'the report', path })),
+        '--out',
+      );
     const reports = await readGateReports(files, process.cwd());
     const names = nameGateChecks(reports);
     const markdown = renderPullRequestReport(reports, {
       title: stringFlag(context, 'title') ?? 'mlops report',
       names,
     });
-    const out = stringFlag(context, 'out');
     if (out) {
       await writeFileAtomic(out, markdown);
       context.print(`report of ${reports.length} gate(s) written to ${out}\n`);

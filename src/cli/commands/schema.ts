@@ -3,7 +3,7 @@ import { inferContract } from '../../core/data/contract.ts';
 import { openTable } from '../../core/data/open-table.ts';
 import { profileTable } from '../../core/data/profile.ts';
 import { ConfigurationError } from '../../core/errors.ts';
-import { writeJsonAtomic } from '../../core/files.ts';
+import { checkOutputPath, writeJsonAtomic } from '../../core/files.ts';
 import { type Command, EXIT, requireFlag, stringFlag } from '../cli.ts';
 
 export const schemaCommand: Command = {
@@ -38,6 +38,7 @@ export const schemaCommand: Command = {
     }
     const data = requireFlag(context, 'data', 'schema infer');
     const out = stringFlag(context, 'out');
+    if (out) checkOutputPath(out, [{ label: '--data', path: data }], '--out');
     if (out && existsSync(out) && !context.flags.force) {
       throw new ConfigurationError(
         `mlops schema infer: ${out} exists; pass --force to overwrite it (your edits to it would be lost).`,

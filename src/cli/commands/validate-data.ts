@@ -65,9 +65,10 @@ export const validateDataCommand: Command = {
         failOn: stringFlag(context, 'fail-on'),
         format: stringFlag(context, 'format'),
         delimiter: stringFlag(context, 'delimiter'),
+        report: stringFlag(context, 'report'),
       },
       loaded,
-      { data: '--data', failOn: '--fail-on', format: '--format' },
+      { data: '--data', failOn: '--fail-on', format: '--format', report: '--report' },
     );
     const parallel = stringFlag(context, 'parallel');
     if (parallel) options.parallel = parseChoice(parallel, PARALLEL_MODES, '--parallel');

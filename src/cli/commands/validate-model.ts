@@ -35,6 +35,8 @@ const NAMES: ModelRequestNames = {
   format: '--format',
   environmentRepository: '--env-repo',
   deployedModel: '--deployed-model',
+  report: '--report',
+  outcomes: '--save-outcomes',
 };
 
 export const validateModelCommand: Command = {
@@ -197,13 +199,16 @@ export const validateModelCommand: Command = {
       environmentRepository: stringFlag(context, 'env-repo'),
       deployedModel: stringFlag(context, 'deployed-model'),
       token: process.env.GITHUB_TOKEN || undefined,
+      report: stringFlag(context, 'report'),
+      outcomes: stringFlag(context, 'save-outcomes'),
     };
-    const reportPath = stringFlag(context, 'report');
+    const reportPath = request.report;
     let report: ModelValidationReport;
     if (context.positionals[0] === 'merge') {
       // One job decides on the outcomes every shard saved.
-      const evaluated = await mergeShardFiles(context.positionals.slice(1));
-      report = decideModelGate(evaluated, resolveDecideOptions(request, loaded, NAMES));
+      const files = context.positionals.slice(1);
+      const options = resolveDecideOptions({ ...request, merge: files }, loaded, NAMES);
+      report = decideModelGate(await mergeShardFiles(files), options);
     } else {
       if (context.positionals.length > 0) {
         throw new ConfigurationError(

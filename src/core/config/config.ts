@@ -2,11 +2,13 @@
  * `mlops.yaml`: the project configuration, validated against its JSON Schema with line numbers
  * and "did you mean" for typos.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { ConfigurationError } from '../errors.ts';
+import { resolveRealPath } from '../files.ts';
 import schema from '../schemas/mlops-config.schema.json' with { type: 'json' };
 import type { PValueCorrection } from '../stats/multiple-testing.ts';
 import { didYouMean } from '../suggest.ts';
@@ -114,10 +116,32 @@ export interface LoadedConfig {
   resolvePath(path: string): string;
 }
 
+/**
+ * YAML aliases (`*name`) a config may expand, in all: a "billion laughs" file of nested aliases
+ * expands to gigabytes from a few lines, and mlops.yaml needs no aliases at all in practice.
+ */
+export const MAX_ALIAS_COUNT = 100;
+
+/** The keys of mlops.yaml that hold paths (relative to the config file, kept inside the repository). */
+const PATH_KEYS = [
+  ['data', 'data'],
+  ['data', 'reference'],
+  ['data', 'train'],
+  ['data', 'contract'],
+  ['model', 'model'],
+  ['model', 'baseline'],
+  ['model', 'data'],
+  ['model', 'contract'],
+  ['model', 'golden', 'path'],
+] as const;
+
 const ajv = new Ajv2020({ allErrors: true, strict: true });
 const validateSchema = ajv.compile<MlopsConfig>(schema);
 
-/** Reads and validates an `mlops.yaml`. Throws `ConfigurationError` with the line and key of any mistake. */
+/**
+ * Reads and validates an `mlops.yaml`. Throws `ConfigurationError` with the line and key of any
+ * mistake, including a path that leads out of the repository (see {@link findConfigRoot}).
+ */
 export async function loadConfig(file: string): Promise<LoadedConfig> {
   let text: string;
   try {
@@ -128,13 +152,24 @@ export async function loadConfig(file: string): Promise<LoadedConfig> {
       { file },
     );
   }
-  const config = parseConfig(text, file);
+  const parsed = parseConfigDocument(text, file);
   const base = dirname(resolve(file));
-  return { config, file, resolvePath: (path) => resolveConfigPath(base, path) };
+  checkConfigPaths(parsed, file, base, findConfigRoot(file));
+  return { config: parsed.config, file, resolvePath: (path) => resolveConfigPath(base, path) };
 }
 
 /** Parses and validates config text; `file` is used in messages. */
 export function parseConfig(text: string, file: string): MlopsConfig {
+  return parseConfigDocument(text, file).config;
+}
+
+interface ParsedConfig {
+  config: MlopsConfig;
+  document: Document;
+  lineCounter: LineCounter;
+}
+
+function parseConfigDocument(text: string, file: string): ParsedConfig {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false });
   if (document.errors.length > 0) {
@@ -145,7 +180,17 @@ export function parseConfig(text: string, file: string): MlopsConfig {
       { file, line },
     );
   }
-  const value = document.toJS() ?? {};
+  let value: unknown;
+  try {
+    value = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (error) {
+    // The yaml package throws a ReferenceError ("Excessive alias count …") past the limit.
+    if (!(error instanceof ReferenceError)) throw error;
+    throw new ConfigurationError(
+      `${file} expands YAML aliases (*name) more than ${MAX_ALIAS_COUNT} times, as a "billion laughs" file does to exhaust memory: write the values out instead of aliasing them.`,
+      { file },
+    );
+  }
   if (!validateSchema(value)) {
     const error = pickError(validateSchema.errors ?? []);
     const path = pointerToPath(error.instancePath, error);
@@ -156,7 +201,44 @@ export function parseConfig(text: string, file: string): MlopsConfig {
       key: path || undefined,
     });
   }
-  return value;
+  return { config: value, document, lineCounter };
+}
+
+/**
+ * The folder the config's paths must stay inside: the git repository that holds the config file
+ * (the nearest folder above it with a `.git`), or, outside any git repository, the config file's
+ * own folder. A pull request edits mlops.yaml: a path out of the repository
+ * (`data: ../../etc/passwd`, an absolute path elsewhere, a symbolic link leading out) would make the
+ * gates read, report on and package files of the machine that runs them.
+ */
+export function findConfigRoot(file: string): string {
+  const folder = dirname(resolve(file));
+  for (let dir = folder; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, '.git'))) return dir;
+    if (dirname(dir) === dir) return folder;
+  }
+}
+
+/** Refuses, naming the key and its line, every path of the config that resolves outside `root`. */
+function checkConfigPaths(parsed: ParsedConfig, file: string, base: string, root: string): void {
+  const realRoot = resolveRealPath(root);
+  for (const keys of PATH_KEYS) {
+    let value: unknown = parsed.config;
+    for (const key of keys) value = (value as Record<string, unknown> | undefined)?.[key];
+    if (typeof value !== 'string') continue;
+    // A deployed model as the baseline is a name, not a path.
+    if (keys[1] === 'baseline' && value.startsWith('environment:')) continue;
+    const inside = relative(realRoot, resolveRealPath(resolve(base, value)));
+    if (inside === '' || (!inside.startsWith('..') && !isAbsolute(inside))) continue;
+    const key = keys.join('.');
+    const line = lineOf(parsed.document, parsed.lineCounter, `/${keys.join('/')}`, {
+      keyword: 'path',
+    } as ErrorObject);
+    throw new ConfigurationError(
+      `"${key}" is ${value}, which is outside the repository ${root}: paths in mlops.yaml are relative to it and must stay inside the repository (symbolic links included). Move the file into the repository, or give it as an input or flag instead.`,
+      { file, line, key },
+    );
+  }
 }
 
 /** Prefers the most actionable error (unknown keys first, then the deepest). */

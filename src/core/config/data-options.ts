@@ -7,6 +7,7 @@ import { TABLE_FORMATS } from '../data/batch.ts';
 import { FAIL_ON, type FailOn } from '../data/findings.ts';
 import type { ValidateDataOptions } from '../data/validate-data.ts';
 import { ConfigurationError } from '../errors.ts';
+import { checkOutputPath } from '../files.ts';
 import { didYouMean } from '../suggest.ts';
 import type { LoadedConfig } from './config.ts';
 
@@ -20,6 +21,8 @@ export interface DataGateRequest {
   failOn?: string;
   format?: string;
   delimiter?: string;
+  /** Where the report will be written: checked before any work never to replace an input. */
+  report?: string;
 }
 
 /** Checks that `value` is one of `allowed`, naming the input/flag and the allowed values otherwise. */
@@ -35,7 +38,7 @@ export function parseChoice<T extends string>(value: string, allowed: readonly T
 export function resolveDataOptions(
   request: DataGateRequest,
   loaded: LoadedConfig | undefined,
-  names: { data: string; failOn: string; format: string },
+  names: { data: string; failOn: string; format: string; report?: string },
 ): ValidateDataOptions {
   const config = loaded?.config.data ?? {};
   const fromConfig = (path: string | undefined) =>
@@ -61,7 +64,7 @@ export function resolveDataOptions(
     );
   }
   const drift = config.drift;
-  return {
+  const options: ValidateDataOptions = {
     data,
     reference: request.reference ?? fromConfig(config.reference),
     contract: request.contract ?? fromConfig(config.contract),
@@ -113,6 +116,20 @@ export function resolveDataOptions(
         })
       : undefined,
   };
+  if (request.report !== undefined) {
+    checkOutputPath(
+      request.report,
+      [
+        { label: names.data, path: options.data },
+        options.reference === undefined ? undefined : { label: 'the reference', path: options.reference },
+        options.contract === undefined ? undefined : { label: 'the contract', path: options.contract },
+        options.train === undefined ? undefined : { label: 'the training data', path: options.train },
+        loaded ? { label: 'the config', path: loaded.file } : undefined,
+      ],
+      names.report ?? 'the report path',
+    );
+  }
+  return options;
 }
 
 function dropUndefined<T extends object>(value: T): T {

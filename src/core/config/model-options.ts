@@ -6,6 +6,7 @@
 import { TABLE_FORMATS } from '../data/batch.ts';
 import { resolveRepository } from '../deploy/deploy.ts';
 import { ConfigurationError } from '../errors.ts';
+import { checkOutputPath, type NamedPath } from '../files.ts';
 import { type GateSpec, ON_MISSING_BASELINE, parseGateConfig, parseGateExpression } from '../model/gates.ts';
 import { TASKS } from '../model/metric-names.ts';
 import { MISSING_POLICIES, OUTPUT_KINDS } from '../model/model-io.ts';
@@ -42,6 +43,11 @@ export interface ModelGateRequest {
   deployedModel?: string;
   /** Token that can read the environment repository (and its packages). */
   token?: string;
+  /** Where the report and a shard's outcomes will be written: checked before any work never to replace an input. */
+  report?: string;
+  outcomes?: string;
+  /** The shard outcome files a merge reads. */
+  merge?: string[];
 }
 
 /** How each request field is called in this adapter (flag or input), for messages. */
@@ -63,6 +69,9 @@ export interface ModelRequestNames {
   /** Optional: only needed for an `environment:<name>` baseline. */
   environmentRepository?: string;
   deployedModel?: string;
+  /** Optional: the report and outcomes outputs, when the request names them. */
+  report?: string;
+  outcomes?: string;
 }
 
 /** Merges a request with the config into validated model-gate options. */
@@ -101,7 +110,7 @@ export function resolveModelOptions(
     : config.output?.kind;
   const outputName = request.outputName ?? config.output?.name;
   const delimiter = request.delimiter ?? dataConfig.delimiter;
-  return {
+  const options: ValidateModelOptions = {
     model,
     baseline: request.baseline ?? fromConfig(config.baseline),
     data,
@@ -144,6 +153,30 @@ export function resolveModelOptions(
     config: loaded?.file,
     ...deploymentBaseline(request, loaded, names),
   };
+  const inputs = [
+    { label: names.model, path: options.model },
+    options.baseline === undefined || options.deployment
+      ? undefined
+      : { label: 'the baseline', path: options.baseline },
+    { label: names.data, path: options.data },
+    options.contract === undefined ? undefined : { label: 'the contract', path: options.contract },
+    options.golden === undefined ? undefined : { label: 'the golden file', path: options.golden.path },
+    loaded ? { label: 'the config', path: loaded.file } : undefined,
+  ];
+  checkOutputs(request, inputs, names);
+  return options;
+}
+
+/** Refuses report and outcome paths that are an input, a folder or not writable (see checkOutputPath). */
+function checkOutputs(
+  request: ModelGateRequest,
+  inputs: readonly (NamedPath | undefined)[],
+  names: ModelRequestNames,
+): void {
+  if (request.report !== undefined)
+    checkOutputPath(request.report, inputs, names.report ?? 'the report path');
+  if (request.outcomes !== undefined)
+    checkOutputPath(request.outcomes, inputs, names.outcomes ?? 'the outcomes path');
 }
 
 /** Parses a number flag or input, or throws naming it and what it must be. */
@@ -174,10 +207,8 @@ export function resolveDecideOptions(
   const number = parseNumber;
   const positiveInteger = (n: number) => Number.isInteger(n) && n > 0;
   const gates: GateSpec[] = [
-    ...(request.gates ?? [])
-      .filter((g) => g.trim() !== '')
-      .map((g) => withSource(parseGateExpression(g), names.gates)),
-    ...(config.gates ?? []).map((g, i) => withSource(parseGateExpression(g), `model.gates[${i}]`)),
+    ...(request.gates ?? []).filter((g) => g.trim() !== '').map((g) => parseGate(g, names.gates)),
+    ...(config.gates ?? []).map((g, i) => parseGate(g, `model.gates[${i}]`)),
     ...(config.thresholds ?? []).map((entry, i) => parseGateConfig(entry, `model.thresholds[${i}]`)),
   ];
   const resamples = number(
@@ -202,6 +233,14 @@ export function resolveDecideOptions(
         };
   const sliceColumns = request.slices && request.slices.length > 0 ? request.slices : config.slices?.columns;
   const sizeMb = config.budgets?.['size-mb'];
+  checkOutputs(
+    request,
+    [
+      ...(request.merge ?? []).map((path) => ({ label: 'the shard outcomes', path })),
+      loaded ? { label: 'the config', path: loaded.file } : undefined,
+    ],
+    names,
+  );
   return {
     gates,
     onMissingBaseline: request.onMissingBaseline
@@ -245,6 +284,16 @@ function deploymentBaseline(
       ...(request.token ? { token: request.token } : {}),
     },
   };
+}
+
+/** A gate expression, with where it came from in its source and in the message of a mistake. */
+function parseGate(expression: string, source: string): GateSpec {
+  try {
+    return withSource(parseGateExpression(expression), source);
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    throw new ConfigurationError(`${source}: ${error.message}`, error.location, { cause: error });
+  }
 }
 
 function withSource(gate: GateSpec, source: string): GateSpec {

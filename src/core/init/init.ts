@@ -13,7 +13,7 @@ import { openTable } from '../data/open-table.ts';
 import { mergeProfiles, profileTable } from '../data/profile.ts';
 import type { DataProfile } from '../data/profile-types.ts';
 import { ConfigurationError } from '../errors.ts';
-import { writeFileAtomic } from '../files.ts';
+import { checkOutputPath, writeFileAtomic } from '../files.ts';
 import { didYouMean } from '../suggest.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import {
@@ -80,6 +80,8 @@ export interface InitPlan {
 export async function planInit(options: InitOptions): Promise<InitPlan> {
   const cwd = options.cwd ?? process.cwd();
   const dir = resolve(cwd, options.dir);
+  // Before anything is read: --dir must be a folder (or not exist yet) that can be written to.
+  checkOutputPath(options.dir, [], '--dir', { cwd, folder: { replaces: () => false } });
   const modelName = resolveModelName(options.name, dir);
   let data: InitDataFacts | undefined;
 
@@ -124,11 +126,16 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
       summary,
     });
   }
+  const files = [...workflows, ...others];
+  // No planned file may be the data it was inferred from, a folder, or under a file (a `.github`
+  // that is a file), or in a folder that cannot be written: refused before anything is written.
+  const inputs = options.data === undefined ? [] : [{ label: '--data', path: resolve(cwd, options.data) }];
+  for (const file of files) checkOutputPath(file.relativePath, inputs, 'mlops init:', { cwd: dir });
   return {
     dir,
     modelName,
     data,
-    files: [...workflows, ...others].map((file) => ({ ...file, exists: existsSync(file.path) })),
+    files: files.map((file) => ({ ...file, exists: existsSync(file.path) })),
   };
 }
 

@@ -17,10 +17,14 @@ export const GATE_KINDS = {
   'model-validation': { gate: 'model' },
 } as const;
 
-/** One gate's report and the file it came from. */
-export type GateReport =
+/**
+ * One gate's report and the file it came from. `inconsistency` says why a report that claims to
+ * have passed is read as failed (see {@link findInconsistency}).
+ */
+export type GateReport = (
   | { file: string; kind: 'data-validation'; gate: 'data'; report: DataValidationReport }
-  | { file: string; kind: 'model-validation'; gate: 'model'; report: ModelValidationReport };
+  | { file: string; kind: 'model-validation'; gate: 'model'; report: ModelValidationReport }
+) & { inconsistency?: string };
 
 /**
  * Expands newline- or comma-free patterns (paths or globs, relative to `cwd`) into report files,
@@ -79,9 +83,49 @@ export async function readGateReports(files: readonly string[], cwd: string): Pr
     const { kind } = checkGateReport(json, file, 'Pass the report as the gate wrote it.');
     const known = GATE_KINDS[kind];
     const report = upgradeGateReport(json);
-    reports.push({ file, kind, gate: known.gate, report } as unknown as GateReport);
+    const entry = { file, kind, gate: known.gate, report } as unknown as GateReport;
+    const inconsistency = findInconsistency(entry);
+    if (inconsistency) {
+      // Never trust a pass the report's own contents contradict: it is shown, and counted, as failed.
+      entry.report.passed = false;
+      entry.inconsistency = inconsistency;
+    }
+    reports.push(entry);
   }
   return reports;
+}
+
+/**
+ * Why a report that says `passed: true` cannot have passed, or undefined when it is consistent:
+ * a data report that lists findings at or above its own `failOn` level, or a model report that
+ * lists failed or errored gates, budgets over their limit, a failed parity check or a holdout
+ * under `min-rows`. A gate never writes such a report, so it was edited (or written by something
+ * else); the renderers say so and treat it as failed.
+ */
+export function findInconsistency(entry: GateReport): string | undefined {
+  if (!entry.report.passed) return undefined;
+  const problems: string[] = [];
+  if (entry.kind === 'data-validation') {
+    const { findings, failOn, summary } = entry.report;
+    const failing = failOn === 'never' ? [] : failOn === 'warning' ? ['error', 'warning'] : ['error'];
+    const listed = findings.filter((f) => failing.includes(f.severity)).length;
+    const counted = failing.reduce(
+      (sum, level) => sum + (summary.findings[level as 'error' | 'warning'] ?? 0),
+      0,
+    );
+    const count = Math.max(listed, counted);
+    if (count > 0) problems.push(`${count} finding${count === 1 ? '' : 's'} at or above fail-on: ${failOn}`);
+  } else {
+    const { gates, budgets, parity, minRows } = entry.report;
+    const failed = gates.filter((g) => g.status === 'failed' || g.status === 'error').length;
+    if (failed > 0) problems.push(`${failed} failed gate${failed === 1 ? '' : 's'}`);
+    const over = budgets.filter((b) => !b.passed).length;
+    if (over > 0) problems.push(`${over} budget${over === 1 ? '' : 's'} exceeded`);
+    if (parity && !parity.passed) problems.push('a failed parity check');
+    if (!minRows.passed) problems.push(`a holdout under min-rows (${minRows.rows} < ${minRows.required})`);
+  }
+  if (problems.length === 0) return undefined;
+  return `Inconsistent report: ${entry.file} says it passed but lists ${problems.join(', ')}; it is treated as failed. A gate never writes such a report: check where it came from.`;
 }
 
 /**

@@ -5,7 +5,7 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import type { Finding } from '../data/findings.ts';
 import type { GateReport } from './gate-reports.ts';
-import { truncateMarkdown } from './markdown.ts';
+import { escapeMarkdown, MAX_TEXT_LENGTH, shortenNames, truncateMarkdown, truncateText } from './markdown.ts';
 import { renderDataReport } from './render-data-report.ts';
 import { renderModelReport } from './render-model-report.ts';
 
@@ -13,6 +13,8 @@ import { renderModelReport } from './render-model-report.ts';
 export const CHECK_SUMMARY_LIMIT = 65_535;
 /** GitHub takes at most 50 annotations per request; the report action sends one request. */
 export const MAX_CHECK_ANNOTATIONS = 50;
+/** GitHub's limit on an annotation's title, in characters. */
+const ANNOTATION_TITLE_LIMIT = 255;
 
 /** A check run's conclusion as the gate decided it. */
 export type GateConclusion = 'success' | 'failure' | 'neutral';
@@ -54,6 +56,12 @@ export function concludeGate(entry: GateReport): GateConclusion {
 
 /** A one-line verdict for the check's title and the comment's overview. */
 export function describeGate(entry: GateReport): string {
+  // An inconsistent report says it passed while listing failures: its own summary is not trusted.
+  const prefix = entry.inconsistency ? 'inconsistent report (it says passed), treated as failed; ' : '';
+  return prefix + describeGateContents(entry);
+}
+
+function describeGateContents(entry: GateReport): string {
   const conclusion = concludeGate(entry);
   if (entry.kind === 'data-validation') {
     const { summary, drift } = entry.report;
@@ -82,10 +90,11 @@ export function describeGate(entry: GateReport): string {
 export function renderGateCheckRun(entry: GateReport, name: string, workspace?: string): GateCheckRun {
   const conclusion = concludeGate(entry);
   const verdict = { success: 'Passed', failure: 'Failed', neutral: 'Skipped' }[conclusion];
-  const body =
+  const rendered =
     entry.kind === 'data-validation'
       ? renderDataReport(entry.report, entry.file)
       : renderModelReport(entry.report, entry.file);
+  const body = entry.inconsistency ? `> ⚠️ ${escapeMarkdown(entry.inconsistency)}\n\n${rendered}` : rendered;
   return {
     name,
     conclusion,
@@ -121,13 +130,17 @@ export function annotateFindings(
       const line = finding.lines?.[index];
       if (line === undefined || annotations.length >= max) continue;
       const others = finding.lines && finding.lines.length > 1 ? ` (lines ${finding.lines.join(', ')})` : '';
+      // Plain text (GitHub does not render Markdown in annotations), cut like the Markdown: a huge
+      // column name must not push the message past the API's 64 KB or the title past 255 characters.
+      const message = truncateText(shortenNames(finding.message, [finding.column]), MAX_TEXT_LENGTH);
+      const title = `${finding.check}${finding.rule ? ` (${finding.rule})` : ''}${finding.column === undefined ? '' : `: ${truncateText(finding.column, 100)}`}`;
       annotations.push({
         path,
         start_line: line,
         end_line: line,
         annotation_level: finding.severity === 'error' ? 'failure' : 'warning',
-        message: index === 0 ? `${finding.message}${others}` : finding.message,
-        title: `${finding.check}${finding.rule ? ` (${finding.rule})` : ''}${finding.column === undefined ? '' : `: ${finding.column}`}`,
+        message: index === 0 ? `${message}${others}` : message,
+        title: truncateText(title, ANNOTATION_TITLE_LIMIT - 30),
       });
     }
   }

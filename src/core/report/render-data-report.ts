@@ -7,7 +7,15 @@ import type { Finding } from '../data/findings.ts';
 import type { DataProfile } from '../data/profile-types.ts';
 import type { DataValidationReport } from '../data/validate-data.ts';
 import { formatNumber } from '../data/validate-data.ts';
-import { escapeMarkdown, renderDetails, renderTable } from './markdown.ts';
+import {
+  escapeMarkdown,
+  escapeName,
+  renderCode,
+  renderDetails,
+  renderTable,
+  shortenNames,
+  truncateText,
+} from './markdown.ts';
 
 /** How many findings are shown before the rest is collapsed. */
 const VISIBLE_FINDINGS = 10;
@@ -25,7 +33,7 @@ export function renderDataReport(report: DataValidationReport, reportPath?: stri
   if ('columns' in report.profile)
     parts.push(renderDetails('Profile of every column', renderProfileTable(report.profile)));
   parts.push(renderDetails('Inputs', renderInputs(report)));
-  if (reportPath) parts.push(`Full report: \`${escapeMarkdown(reportPath)}\``);
+  if (reportPath) parts.push(`Full report: ${renderCode(reportPath, false)}`);
   return `${parts.join('\n\n')}\n`;
 }
 
@@ -33,11 +41,19 @@ export function renderDataReport(report: DataValidationReport, reportPath?: stri
 export function renderDataOverview(report: DataValidationReport): string {
   const { summary } = report;
   return (
-    `**${escapeMarkdown(report.inputs.data.path)}**: ${summary.rows.toLocaleString('en-US')} rows, ${summary.columns} columns · ` +
+    `**${escapeName(report.inputs.data.path)}**: ${summary.rows.toLocaleString('en-US')} rows, ${summary.columns} columns · ` +
     `${summary.findings.error} errors, ${summary.findings.warning} warnings` +
     (report.drift ? ` · ${summary.driftedColumns} of ${report.drift.columns.length} columns drifted` : '') +
     ` · fails on: ${report.failOn}`
   );
+}
+
+/**
+ * A finding's message for Markdown, with a very long column name in it shortened (the message
+ * itself is cut by the escaping).
+ */
+export function describeFinding(finding: Finding): string {
+  return shortenNames(finding.message, [finding.column]);
 }
 
 /** The findings as a table, worst first as the report holds them; past `visible` rows collapsed. */
@@ -45,9 +61,9 @@ export function renderFindings(findings: readonly Finding[], visible = VISIBLE_F
   const rows = findings.map((f) => [
     `${SEVERITY_ICON[f.severity]} ${f.severity}`,
     escapeMarkdown(f.check + (f.rule ? ` (${f.rule})` : '')),
-    f.column === undefined ? '' : `\`${escapeMarkdown(f.column)}\``,
+    f.column === undefined ? '' : renderCode(f.column),
     f.count.toLocaleString('en-US'),
-    escapeMarkdown(f.message),
+    escapeMarkdown(describeFinding(f)),
     f.lines?.length ? f.lines.join(', ') : '',
   ]);
   const header = ['severity', 'check', 'column', 'count', 'finding', 'lines'];
@@ -67,7 +83,7 @@ export function renderDriftSection(report: DataValidationReport, heading: string
   const table = renderTable(
     ['column', 'test', 'statistic', 'p-value', 'adjusted p', 'effect (floor)', 'decision'],
     columns.map((c) => [
-      `\`${escapeMarkdown(c.column)}\``,
+      renderCode(c.column),
       c.test,
       formatNumber(c.statistic),
       c.pValue === undefined ? '' : formatNumber(c.pValue),
@@ -84,7 +100,7 @@ export function renderDriftSection(report: DataValidationReport, heading: string
     `A column drifts when its ${correction === 'none' ? 'p-value' : `${correction}-adjusted p-value`} is below ${level} ` +
     'and its effect reaches the floor; a significant change below the floor is negligible.' +
     (dataset ? ` Dataset drift: ${escapeMarkdown(dataset.rule)}.` : '');
-  const title = `Drift against ${report.drift.reference}: ${report.summary.driftedColumns} of ${columns.length} columns drifted`;
+  const title = `Drift against ${truncateText(report.drift.reference)}: ${report.summary.driftedColumns} of ${columns.length} columns drifted`;
   const body = `${table}\n\n${rule}`;
   return report.summary.driftedColumns > 0
     ? `${heading} ${escapeMarkdown(title)}\n\n${body}`
@@ -95,7 +111,7 @@ export function renderDriftSection(report: DataValidationReport, heading: string
 export function renderInputs(report: DataValidationReport): string {
   const inputs = Object.entries(report.inputs).map(([role, input]) => [
     role,
-    escapeMarkdown(input.path),
+    escapeName(input.path),
     input.rows === undefined ? '' : input.rows.toLocaleString('en-US'),
     `\`${input.sha256.slice(0, 12)}\``,
   ]);
@@ -107,14 +123,14 @@ export function renderProfileTable(profile: DataProfile): string {
   return renderTable(
     ['column', 'type', 'missing', 'min', 'mean', 'max', 'distinct', 'top value'],
     profile.columns.map((c) => [
-      `\`${escapeMarkdown(c.name)}\``,
+      renderCode(c.name),
       c.type,
       c.rows === 0 ? '0' : `${c.missing} (${formatNumber((100 * c.missing) / c.rows)}%)`,
       c.numeric ? formatNumber(c.numeric.min) : '',
       c.numeric ? formatNumber(c.numeric.mean) : '',
       c.numeric ? formatNumber(c.numeric.max) : '',
       `${c.distinct.exact ? '' : '≈'}${c.distinct.count}`,
-      c.topValues?.[0] ? `${escapeMarkdown(c.topValues[0].value)} (${c.topValues[0].count})` : '',
+      c.topValues?.[0] ? `${renderCode(c.topValues[0].value)} (${c.topValues[0].count})` : '',
     ]),
     true,
   );

@@ -13,7 +13,14 @@ import {
   type ModelValidationReport,
   summarizeModelReport,
 } from '../model/validate-model.ts';
-import { escapeMarkdown, renderDetails, renderTable } from './markdown.ts';
+import {
+  escapeMarkdown,
+  escapeName,
+  renderCode,
+  renderDetails,
+  renderTable,
+  shortenNames,
+} from './markdown.ts';
 
 /** A number as a report may hold it: NaN in memory, null once it went through JSON. */
 type ReportNumber = number | null | undefined;
@@ -33,6 +40,8 @@ const HEADLINE_METRICS: Record<Task, MetricName[]> = {
   regression: ['rmse', 'mae', 'r2'],
 };
 const MAX_SLICE_METRICS = 4;
+/** Features or classes listed by name in the identity table; the rest are counted. */
+const MAX_LISTED_NAMES = 50;
 
 /** Errors and failures first, as reviewers read them (the same order `validateModel` writes). */
 const GATE_ORDER = { error: 0, failed: 1, passed: 2, skipped: 3 } as const;
@@ -58,7 +67,7 @@ export function renderModelReport(report: ModelValidationReport, reportPath?: st
   if (undefinedReasons.length > 0) {
     parts.push(
       undefinedReasons
-        .map(([name, reason]) => `- \`${name}\` is undefined: ${escapeMarkdown(reason ?? '')}`)
+        .map(([name, reason]) => `- ${renderCode(name, false)} is undefined: ${escapeMarkdown(reason ?? '')}`)
         .join('\n'),
     );
   }
@@ -92,7 +101,7 @@ export function renderPerClass(perClass: NonNullable<ModelValidationReport['perC
   return renderTable(
     ['class', 'precision', 'recall', 'f1', 'support'],
     perClass.map((c) => [
-      escapeMarkdown(String(c.class)),
+      renderCode(String(c.class)),
       formatValue(c.precision),
       formatValue(c.recall),
       formatValue(c.f1),
@@ -106,10 +115,10 @@ export function renderPerClass(perClass: NonNullable<ModelValidationReport['perC
 export function renderOverview(report: ModelValidationReport): string {
   const counted = report.gates.filter((g) => g.status !== 'skipped').length;
   const passed = report.gates.filter((g) => g.status === 'passed').length;
-  const baseline = report.baseline ? ` vs baseline **${escapeMarkdown(report.baseline.path)}**` : '';
+  const baseline = report.baseline ? ` vs baseline **${escapeName(report.baseline.path)}**` : '';
   return (
-    `**${escapeMarkdown(report.candidate.path)}**${baseline} on **${escapeMarkdown(report.data.path)}**: ` +
-    `${report.task}, target ${escapeMarkdown(report.target)}, ${report.data.rows.toLocaleString('en-US')} rows · ` +
+    `**${escapeName(report.candidate.path)}**${baseline} on **${escapeName(report.data.path)}**: ` +
+    `${report.task}, target ${renderCode(report.target, false)}, ${report.data.rows.toLocaleString('en-US')} rows · ` +
     `${passed} of ${counted} gates passed` +
     (counted < report.gates.length ? `, ${report.gates.length - counted} skipped` : '')
   );
@@ -125,7 +134,7 @@ export function collectNotes(report: ModelValidationReport): string[] {
   }
   if (!report.baseline) {
     notes.push(
-      `No baseline${report.missingBaseline ? ` (${report.missingBaseline.replace(/\.$/, '')})` : ''}: change gates (\`>= baseline …\`) follow \`on-missing-baseline: ${report.onMissingBaseline}\`` +
+      `No baseline${report.missingBaseline ? ` (${escapeMarkdown(report.missingBaseline.replace(/\.$/, ''))})` : ''}: change gates (\`>= baseline …\`) follow \`on-missing-baseline: ${report.onMissingBaseline}\`` +
         ` (${describeMissingBaseline(report.onMissingBaseline)}).`,
     );
   } else if ('report' in report.baseline) {
@@ -159,7 +168,7 @@ export function renderGateTable(gates: ReportGate[]): string {
   return renderTable(
     ['gate', 'value', 'interval', 'resolves', 'threshold', 'status', 'reason'],
     sortGates(gates).map((gate) => [
-      renderCode(gate.expression) + (gate.slice === undefined ? '' : ` on ${escapeMarkdown(gate.slice)}`),
+      renderCode(gate.expression) + (gate.slice === undefined ? '' : ` on ${renderCode(gate.slice)}`),
       // A skipped gate computed nothing: an empty cell, not `n/a`, which reads as a broken metric.
       gate.status === 'skipped' ? '' : formatGateValue(gate, gate.value),
       gate.interval
@@ -169,7 +178,7 @@ export function renderGateTable(gates: ReportGate[]): string {
       gate.resolution === undefined ? '' : `±${formatResolution(gate)}`,
       escapeMarkdown(describeThreshold(gate)),
       GATE_STATUS[gate.status],
-      escapeMarkdown(gate.reason),
+      escapeMarkdown(shortenNames(gate.reason, [gate.slice])),
     ]),
     true,
   );
@@ -284,7 +293,7 @@ function roundRate(value: number): number {
 export function renderConfusionMatrix(
   confusion: NonNullable<ModelValidationReport['confusionMatrix']>,
 ): string {
-  const labels = confusion.classes.map((c) => escapeMarkdown(String(c)));
+  const labels = confusion.classes.map((c) => renderCode(String(c)));
   return renderTable(
     ['true \\ predicted', ...labels],
     confusion.matrix.map((row, t) => [labels[t] ?? '', ...row.map((count) => count.toLocaleString('en-US'))]),
@@ -311,8 +320,8 @@ export function renderSlices(report: ModelValidationReport): string {
   const rows = report.slices.map((slice) => {
     const label = `${slice.column}=${slice.value}`;
     return [
-      escapeMarkdown(slice.column),
-      escapeMarkdown(slice.value),
+      renderCode(slice.column),
+      renderCode(slice.value),
       slice.rows.toLocaleString('en-US'),
       ...names.map((name) => {
         const value = slice.metrics[name];
@@ -385,7 +394,7 @@ export function renderCosts(report: ModelValidationReport): string {
   const { parity } = report;
   if (parity) {
     rows.push([
-      `parity with ${escapeMarkdown(parity.golden)}`,
+      `parity with ${escapeName(parity.golden)}`,
       `${parity.mismatches.toLocaleString('en-US')} mismatches`,
       `${parity.rows} rows, max \\|diff\\| ${formatValue(parity.maxAbsDiff)}, atol ${formatNumber(parity.atol)}, rtol ${formatNumber(parity.rtol)}`,
       '',
@@ -398,7 +407,7 @@ export function renderCosts(report: ModelValidationReport): string {
       renderTable(
         ['output', 'row', 'index', 'expected', 'actual', '\\|diff\\|'],
         parity.worst.map((w) => [
-          escapeMarkdown(w.output),
+          renderCode(w.output),
           String(w.row),
           String(w.index),
           formatValue(w.expected),
@@ -418,19 +427,17 @@ export function renderIdentity(report: ModelValidationReport): string {
   const dataTable = renderTable(
     ['data', ''],
     [
-      ['path', escapeMarkdown(data.path)],
+      ['path', escapeName(data.path)],
       ['sha256', `\`${data.sha256.slice(0, 12)}\``],
       ['format', `${data.format}, ${formatBytes(data.bytes)}`],
       [
         'rows',
         `${data.rows.toLocaleString('en-US')} evaluated, ${data.droppedRows.toLocaleString('en-US')} dropped`,
       ],
-      ['target', escapeMarkdown(report.target)],
-      ['features', report.features.map((f) => escapeMarkdown(f)).join(', ')],
-      ['output', `${escapeMarkdown(output.name)} (${output.kind}), ${escapeMarkdown(output.inferredFrom)}`],
-      ...(output.classes.length > 0
-        ? [['classes', output.classes.map((c) => escapeMarkdown(String(c))).join(', ')]]
-        : []),
+      ['target', renderCode(report.target)],
+      ['features', renderNameList(report.features)],
+      ['output', `${renderCode(output.name)} (${output.kind}), ${escapeMarkdown(output.inferredFrom)}`],
+      ...(output.classes.length > 0 ? [['classes', renderNameList(output.classes.map(String))]] : []),
       ...(output.threshold !== undefined ? [['threshold', formatNumber(output.threshold)]] : []),
     ],
     true,
@@ -451,7 +458,7 @@ export function renderIdentity(report: ModelValidationReport): string {
   const parts = [dataTable, modelTable];
   if (baseline && 'report' in baseline) {
     parts.push(
-      `Baseline: saved report ${escapeMarkdown(baseline.path)} (sha256 \`${baseline.sha256.slice(0, 12)}\`), ` +
+      `Baseline: saved report ${escapeName(baseline.path)} (sha256 \`${baseline.sha256.slice(0, 12)}\`), ` +
         (baseline.sameData ? 'computed on the same holdout.' : 'computed on a different holdout.'),
     );
   }
@@ -471,7 +478,7 @@ export function renderIdentity(report: ModelValidationReport): string {
 function describeModelField(model: ModelIdentity, field: keyof ModelIdentity | 'size'): string {
   switch (field) {
     case 'path':
-      return escapeMarkdown(model.path);
+      return escapeName(model.path);
     case 'sha256':
       return `\`${model.sha256.slice(0, 12)}\``;
     case 'size':
@@ -481,13 +488,13 @@ function describeModelField(model: ModelIdentity, field: keyof ModelIdentity | '
     case 'irVersion':
       return String(model.irVersion);
     case 'producer':
-      return escapeMarkdown(model.producer);
+      return escapeName(model.producer);
     case 'opsets':
-      return model.opsets.map((o) => `${escapeMarkdown(o.domain || 'ai.onnx')} ${o.version}`).join(', ');
+      return model.opsets.map((o) => `${escapeName(o.domain || 'ai.onnx')} ${o.version}`).join(', ');
     case 'inputs':
     case 'outputs':
       // One name per line: `<br>` is HTML, written after escaping the parts.
-      return model[field].map((io) => `${escapeMarkdown(io.name)}: ${escapeMarkdown(io.type)}`).join('<br>');
+      return model[field].map((io) => `${renderCode(io.name)}: ${escapeName(io.type)}`).join('<br>');
     default:
       return '';
   }
@@ -558,14 +565,11 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${bytes} B` : `${Number(value.toPrecision(3))} ${units[unit]}`;
 }
 
-/**
- * Inline code for text that is known but not trusted (expressions, paths). Escaping does not work
- * inside a code span (`&lt;` would show as is), so in a table only `|` is escaped (tables unescape
- * it before the span is read); text with a backtick or a line break falls back to escaped text.
- */
-export function renderCode(text: string, inTable = true): string {
-  if (/[`\r\n]/.test(text)) return escapeMarkdown(text);
-  return `\`${inTable ? text.replaceAll('|', '\\|') : text}\``;
+/** Names shown in a table cell (features, classes): the first {@link MAX_LISTED_NAMES}, as code. */
+function renderNameList(names: readonly string[]): string {
+  const shown = names.slice(0, MAX_LISTED_NAMES).map((name) => renderCode(name));
+  if (names.length > MAX_LISTED_NAMES) shown.push(`… and ${names.length - MAX_LISTED_NAMES} more`);
+  return shown.join(', ');
 }
 
 /** True for a number that is not NaN (null and undefined are not numbers). */

@@ -6,9 +6,18 @@
  */
 
 import type { GateReport } from './gate-reports.ts';
-import { escapeMarkdown, fitMarkdown, type MarkdownBlock, renderDetails, renderTable } from './markdown.ts';
+import {
+  escapeMarkdown,
+  escapeName,
+  fitMarkdown,
+  type MarkdownBlock,
+  renderCode,
+  renderDetails,
+  renderTable,
+} from './markdown.ts';
 import { concludeGate, describeGate, type GateConclusion } from './render-check-run.ts';
 import {
+  describeFinding,
   renderDataOverview,
   renderDriftSection,
   renderFindings,
@@ -16,7 +25,6 @@ import {
 } from './render-data-report.ts';
 import {
   collectNotes,
-  renderCode,
   renderConfusionMatrix,
   renderCosts,
   renderGateTable,
@@ -124,6 +132,8 @@ function listWorstFindings(reports: readonly GateReport[], names: readonly strin
   const items: { rank: number; text: string }[] = [];
   reports.forEach((entry, index) => {
     const name = escapeMarkdown(names[index] ?? entry.gate);
+    if (entry.inconsistency)
+      items.push({ rank: -1, text: `- ⚠️ ${name} · ${escapeMarkdown(entry.inconsistency)}` });
     if (entry.kind === 'data-validation') {
       for (const finding of entry.report.findings) {
         if (finding.severity === 'info') continue;
@@ -132,7 +142,7 @@ function listWorstFindings(reports: readonly GateReport[], names: readonly strin
           : '';
         items.push({
           rank: finding.severity === 'error' ? 0 : 1,
-          text: `- ${finding.severity === 'error' ? '❌' : '⚠️'} ${name} · ${escapeMarkdown(finding.check)}: ${escapeMarkdown(finding.message)}${lines}`,
+          text: `- ${finding.severity === 'error' ? '❌' : '⚠️'} ${name} · ${escapeMarkdown(finding.check)}: ${escapeMarkdown(describeFinding(finding))}${lines}`,
         });
       }
     } else {
@@ -150,7 +160,7 @@ function listWorstFindings(reports: readonly GateReport[], names: readonly strin
       if (report.parity && !report.parity.passed) {
         items.push({
           rank: 0,
-          text: `- ❌ ${name} · parity with ${escapeMarkdown(report.parity.golden)}: ${report.parity.mismatches} values outside tolerance`,
+          text: `- ❌ ${name} · parity with ${escapeName(report.parity.golden)}: ${report.parity.mismatches} values outside tolerance`,
         });
       }
       if (!report.minRows.passed) {
@@ -170,7 +180,8 @@ function listWorstFindings(reports: readonly GateReport[], names: readonly strin
 
 function sectionHeading(entry: GateReport, name: string): string {
   const icon = CONCLUSION_ICON[concludeGate(entry)].split(' ')[0];
-  return `### ${icon} ${escapeMarkdown(name)}: ${entry.gate === 'data' ? 'data gate' : 'model gate'}`;
+  const heading = `### ${icon} ${escapeMarkdown(name)}: ${entry.gate === 'data' ? 'data gate' : 'model gate'}`;
+  return entry.inconsistency ? `${heading}\n\n> ⚠️ ${escapeMarkdown(entry.inconsistency)}` : heading;
 }
 
 function dataBlocks(entry: Extract<GateReport, { kind: 'data-validation' }>, name: string): MarkdownBlock[] {
