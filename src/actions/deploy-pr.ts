@@ -4,9 +4,11 @@
  */
 import * as core from '@actions/core';
 import { resolveDeploySettings } from '../core/config/deploy-options.ts';
+import { describeGates } from '../core/deploy/custody.ts';
 import { deploy, modelFromPackageRef, resolveRepository } from '../core/deploy/deploy.ts';
+import { checkApiUrl, githubCredential } from '../core/deploy/transport.ts';
 import { ConfigurationError } from '../core/errors.ts';
-import { readLineage } from '../core/package/lineage.ts';
+import { readActor } from '../core/package/lineage.ts';
 import { createGitHubPulls } from './shared/github-pulls.ts';
 import { getBooleanInput, getListInput, getOptionalInput, getRequiredInput } from './shared/inputs.ts';
 import { runAction } from './shared/run-action.ts';
@@ -27,7 +29,13 @@ export const INPUTS = {
   config: 'config',
   promoteFrom: 'promote-from',
   autoMerge: 'auto-merge',
+  packageDir: 'package-dir',
+  allowFailedGates: 'allow-failed-gates',
+  overrideReason: 'override-reason',
 } as const;
+
+/** Where package-model writes the package by default: read for references that cannot be fetched. */
+const DEFAULT_PACKAGE_DIR = 'mlops-package';
 
 export const OUTPUTS = {
   operation: 'operation',
@@ -57,6 +65,9 @@ function getInputs() {
     reviewers: getListInput(INPUTS.reviewers, 'lines-and-commas'),
     draft: getBooleanInput(INPUTS.draft),
     apiUrl: getOptionalInput(INPUTS.apiUrl),
+    packageDir: getOptionalInput(INPUTS.packageDir),
+    allowFailedGates: getBooleanInput(INPUTS.allowFailedGates) ?? false,
+    overrideReason: getOptionalInput(INPUTS.overrideReason),
   };
 }
 
@@ -71,8 +82,20 @@ async function main(): Promise<void> {
     autoMerge: `input "${INPUTS.autoMerge}"`,
   });
   const target = resolveRepository(settings.repository, process.env.GITHUB_SERVER_URL);
+  const apiUrl = inputs.apiUrl
+    ? checkApiUrl(inputs.apiUrl, `input "${INPUTS.apiUrl}"`)
+    : process.env.GITHUB_API_URL
+      ? checkApiUrl(process.env.GITHUB_API_URL, 'GITHUB_API_URL')
+      : undefined;
+  if (inputs.overrideReason && !inputs.allowFailedGates) {
+    throw new ConfigurationError(
+      `Input "${INPUTS.overrideReason}" goes with "${INPUTS.allowFailedGates}: true" (it says why failed gates are overridden).`,
+    );
+  }
   let packageRef = inputs.packageRef;
-  let promoted: { name: string; version: string; packageRef: string } | undefined;
+  let promoted:
+    | Awaited<ReturnType<typeof import('../core/deploy/deployed-baseline.ts').resolvePromotion>>
+    | undefined;
   if (inputs.promoteFrom) {
     // Promote: the package the source environment runs, with its digest, for this environment.
     if (!inputs.modelName) {
@@ -104,20 +127,37 @@ async function main(): Promise<void> {
       `Cannot tell the model's name and version from the package reference (expected …/<name>-<version>.zip): set the inputs "${INPUTS.modelName}" and "${INPUTS.modelVersion}".`,
     );
   }
-  const lineage = await readLineage();
   const result = await deploy({
     repository: target.url,
     base: settings.base,
     environment: inputs.environment,
     model: { name, version },
     packageRef,
-    source: { repository: lineage.repository, commit: lineage.commit, runUrl: lineage.runUrl },
+    packageAccess: {
+      // The token goes only to this GitHub's server and API (release downloads), never elsewhere.
+      credential: githubCredential(inputs.token, { serverUrl: process.env.GITHUB_SERVER_URL, apiUrl }),
+      // A workflow artifact cannot be fetched: the package built in this job is read instead.
+      localFolders: [inputs.packageDir ?? DEFAULT_PACKAGE_DIR],
+    },
+    ...(promoted && inputs.promoteFrom
+      ? { promotedFrom: { environment: inputs.promoteFrom, record: promoted.record } }
+      : {}),
+    ...(inputs.allowFailedGates
+      ? {
+          allowFailedGates: {
+            by: readActor(),
+            ...(inputs.overrideReason ? { reason: inputs.overrideReason } : {}),
+          },
+        }
+      : {}),
+    overrideHint: `input "${INPUTS.allowFailedGates}: true"`,
     deployedAt: new Date().toISOString(),
     auth: { token: inputs.token },
     pullRequests: createGitHubPulls({
       token: inputs.token,
       repository: target.fullName,
-      apiUrl: inputs.apiUrl,
+      apiUrl,
+      apiUrlName: inputs.apiUrl ? `input "${INPUTS.apiUrl}"` : 'GITHUB_API_URL',
     }),
     labels: settings.labels,
     reviewers: settings.reviewers,
@@ -133,7 +173,12 @@ async function main(): Promise<void> {
   if (result.pullRequestUrl) core.setOutput(OUTPUTS.pullRequestUrl, result.pullRequestUrl);
   const line = `${result.operation}: ${name} ${version} → ${inputs.environment}${result.pullRequestUrl ? ` (${result.pullRequestUrl})` : ''}${result.previousVersion ? `, replacing ${result.previousVersion}` : ''}`;
   core.info(`Deployment pull request ${line}`);
-  await core.summary.addRaw(`## 🚀 Deployment pull request\n\n${line}\n`).write();
+  const gates = describeGates(result.gates);
+  // Said where people look: an unvalidated package or failed gates deployed by override.
+  if (result.gates?.verdict === 'unvalidated' || result.gates?.verdict === 'overridden') {
+    core.warning(gates.replaceAll('*', '').replace(/\n+/g, ' '), { title: 'Deployment' });
+  }
+  await core.summary.addRaw(`## 🚀 Deployment pull request\n\n${line}\n\n${gates}\n`).write();
 }
 
 await runAction(main);

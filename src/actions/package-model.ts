@@ -9,7 +9,9 @@ import * as core from '@actions/core';
 import { ConfigurationError } from '../core/errors.ts';
 import { checkOutputPath } from '../core/files.ts';
 import { buildPackage, PACKAGE_FILES, PROVENANCE_FILE } from '../core/package/build-package.ts';
-import { readLineage } from '../core/package/lineage.ts';
+import { readActor, readLineage } from '../core/package/lineage.ts';
+import { describeManifestGates } from '../core/package/model-card.ts';
+import { escapeMarkdown } from '../core/report/markdown.ts';
 import { getBooleanInput, getNumberInput, getOptionalInput, getRequiredInput } from './shared/inputs.ts';
 import { runAction } from './shared/run-action.ts';
 
@@ -29,6 +31,8 @@ export const INPUTS = {
   releaseTag: 'release-tag',
   overwrite: 'overwrite',
   token: 'token',
+  allowFailedGates: 'allow-failed-gates',
+  overrideReason: 'override-reason',
 } as const;
 
 export const OUTPUTS = {
@@ -60,6 +64,8 @@ function getInputs() {
     releaseTag: getOptionalInput(INPUTS.releaseTag),
     overwrite: getBooleanInput(INPUTS.overwrite) ?? false,
     token: getOptionalInput(INPUTS.token),
+    allowFailedGates: getBooleanInput(INPUTS.allowFailedGates) ?? false,
+    overrideReason: getOptionalInput(INPUTS.overrideReason),
   };
 }
 
@@ -109,7 +115,20 @@ async function main(): Promise<void> {
       `release: true needs a token with contents: write (input "${INPUTS.token}", default github.token).`,
     );
   }
-  const built = await buildPackage({ ...inputs, lineage });
+  if (inputs.overrideReason && !inputs.allowFailedGates) {
+    throw new ConfigurationError(
+      `Input "${INPUTS.overrideReason}" goes with "${INPUTS.allowFailedGates}: true" (it says why failed gates are packaged).`,
+    );
+  }
+  const { allowFailedGates, overrideReason, ...rest } = inputs;
+  const built = await buildPackage({
+    ...rest,
+    lineage,
+    ...(allowFailedGates
+      ? { allowFailedGates: { by: readActor(), ...(overrideReason ? { reason: overrideReason } : {}) } }
+      : {}),
+    overrideHint: `input "${INPUTS.allowFailedGates}: true"`,
+  });
   const { name, version } = built.manifest.package;
   core.setOutput(OUTPUTS.directory, built.directory);
   core.setOutput(OUTPUTS.archive, built.archive);
@@ -117,9 +136,21 @@ async function main(): Promise<void> {
   core.setOutput(OUTPUTS.manifest, `${built.directory}/${PACKAGE_FILES.manifest}`);
   core.setOutput(OUTPUTS.version, version);
   core.info(`Packaged ${name} ${version}: ${built.archive} (sha256:${built.digest})`);
+  const gates = describeManifestGates(built.manifest.gates);
+  core.info(`Gates: ${gates}`);
+  if (built.manifest.gates.override || Object.keys(built.manifest.gates).length === 0) {
+    core.warning(`${name} ${version}: gates ${gates}.`, { title: 'Package' });
+  }
 
   let packageRef = built.packageRef;
-  const summary = [`## 📦 ${name} ${version}`, '', `Package digest: \`sha256:${built.digest}\``, ''];
+  const summary = [
+    `## 📦 ${name} ${version}`,
+    '',
+    `Package digest: \`sha256:${built.digest}\``,
+    '',
+    `Gates: ${escapeMarkdown(gates)}`,
+    '',
+  ];
   if (inputs.upload) {
     const { uploadPackageArtifact } = await import('./shared/upload-artifact.ts');
     const artifactName = inputs.artifactName ?? `${name}-${version}`;

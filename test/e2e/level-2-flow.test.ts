@@ -52,6 +52,7 @@ beforeAll(async () => {
     'environments/staging/inferenceservice.yaml',
     'environments/staging/kustomization.yaml',
     'environments/production/values.yaml',
+    'environments/production/policy.yaml',
   ]) {
     files[path] = await template(path);
   }
@@ -205,6 +206,10 @@ describe('the level-2 flow through the bundles', () => {
     expect(reference.spec.model.version).toBe('1.1.0');
     expect(reference.spec.package.sha256).toBe(digest);
     expect(reference.spec.source.commit).toBe(TAG_COMMIT);
+    // The verdicts and metrics the package carries (its manifest, read from the release asset).
+    expect(reference.spec.gates).toMatchObject({ verdict: 'passed', data: true, model: true });
+    expect(reference.spec.gates.metrics?.roc_auc).toBeGreaterThan(0.9);
+    expect(pr?.body).toMatch(/Gates: data ✅ passed, model ✅ passed\./);
     expect(github.violations).toEqual([]);
   }, 120_000);
 
@@ -275,6 +280,9 @@ describe('the level-2 flow through the bundles', () => {
     );
     expect(production.spec.package.sha256).toBe(staging.spec.package.sha256);
     expect(production.spec.model.version).toBe('1.1.0');
+    // Production's policy requires verdicts: the promotion carries staging's, and the package's commit.
+    expect(production.spec.gates).toEqual(staging.spec.gates);
+    expect(production.spec.source).toEqual(staging.spec.source);
     const prs = github.state.pullRequests.filter((p) => p.repository === ENV_REPO.toLowerCase());
     expect(prs.map((p) => p.title)).toContain(`Deploy ${MODEL} 1.1.0 to production`);
     expect(github.violations).toEqual([]);

@@ -1,6 +1,7 @@
 /**
  * Deployment pull requests with real parts: a git smart-HTTP server on loopback holds the
- * environment repository, and the OpenAPI-checked GitHub stand-in holds the pull requests.
+ * environment repository, the OpenAPI-checked GitHub stand-in holds the pull requests, and each
+ * version deployed is a real package (test/helpers/packages.ts) whose manifest gives the verdicts.
  * First deployment, re-run, new version, concurrent runs, bad token, protected branch, missing
  * environment: each asserted on the servers' state.
  */
@@ -21,9 +22,9 @@ import { ConfigurationError } from '../../src/core/errors.ts';
 import { type GitServer, startGitServer } from '../harness/git-server.ts';
 import { type GitHubApi, startGitHubApi } from '../harness/github-api.ts';
 import { repoRoot, runAction } from '../harness/run-action.ts';
+import { makeTestPackage, TEST_LINEAGE } from '../helpers/packages.ts';
 
 const REPO = 'octo-org/environments';
-const sha = (c: string) => c.repeat(64);
 let git: GitServer;
 let github: GitHubApi;
 
@@ -59,15 +60,24 @@ function pulls(token = github.token): PullRequestApi {
   return createGitHubPulls({ token, repository: REPO, apiUrl: github.baseUrl });
 }
 
-function options(version: string, overrides: Partial<DeployOptions> = {}): DeployOptions {
+/** The package reference (file://…#sha256=…) of breast-cancer `version`, built once per version. */
+const packages = new Map<string, Promise<string>>();
+function packageRef(version: string): Promise<string> {
+  if (!packages.has(version))
+    packages.set(
+      version,
+      makeTestPackage({ version }).then((built) => built.packageRef),
+    );
+  return packages.get(version) as Promise<string>;
+}
+
+async function options(version: string, overrides: Partial<DeployOptions> = {}): Promise<DeployOptions> {
   return {
     repository: git.url(REPO),
     base: 'main',
     environment: 'staging',
     model: { name: 'breast-cancer', version },
-    packageRef: `https://github.com/octo-org/mlops-demo/releases/download/v${version}/breast-cancer-${version}.zip#sha256=${sha(version.at(-1) ?? '0')}`,
-    source: { repository: 'octo-org/mlops-demo', commit: 'a'.repeat(40) },
-    gates: { data: true, model: true, metrics: { roc_auc: 0.99 } },
+    packageRef: await packageRef(version),
     deployedAt: '2026-12-01T12:00:00Z',
     auth: { token: git.token },
     pullRequests: pulls(),
@@ -86,7 +96,7 @@ const openPulls = () => github.state.pullRequests.filter((pr) => pr.state === 'o
 
 describe('deployment pull requests', () => {
   it('creates, then leaves alone on a re-run, then updates for a new version', async () => {
-    const first = await deploy(options('1.2.0'));
+    const first = await deploy(await options('1.2.0'));
     expect(first).toMatchObject({
       operation: 'created',
       branch,
@@ -96,7 +106,7 @@ describe('deployment pull requests', () => {
     const text = await git.readFile(REPO, branch, file);
     expect(readModelReference(text ?? '', file).spec).toMatchObject({
       model: { name: 'breast-cancer', version: '1.2.0' },
-      package: { sha256: sha('0') },
+      package: { sha256: (await packageRef('1.2.0')).split('#sha256=')[1] },
     });
     expect(openPulls()).toHaveLength(1);
     expect(openPulls()[0]).toMatchObject({
@@ -107,19 +117,29 @@ describe('deployment pull requests', () => {
     expect(openPulls()[0].body).toMatch(
       /Deploys \*\*breast-cancer 1\.2\.0\*\* to \*\*staging\*\* \(first deployment\)/,
     );
-    expect(openPulls()[0].body).toMatch(/Gates: data ✅ passed, model ✅ passed\.[\s\S]*roc_auc 0\.99/);
+    expect(openPulls()[0].body).toMatch(/Gates: data ✅ passed, model ✅ passed\./);
+    expect(openPulls()[0].body).toMatch(/\| roc\\?_auc \| — \| 0\.99\d+ \|/);
+    // Verdicts, metrics and source come from the package's manifest, not from the deploying checkout.
+    const recorded = readModelReference(text ?? '', file).spec;
+    expect(recorded.gates).toMatchObject({ verdict: 'passed', data: true, model: true });
+    expect(recorded.gates.metrics?.roc_auc).toBeGreaterThan(0.99);
+    expect(recorded.source).toEqual({
+      repository: TEST_LINEAGE.repository,
+      commit: TEST_LINEAGE.commit,
+      runUrl: TEST_LINEAGE.runUrl,
+    });
     const [commit] = await git.log(REPO, branch, 1);
     expect(commit.author.email).toBe('41898282+github-actions[bot]@users.noreply.github.com');
     expect(commit.message).toMatch(/^Deploy breast-cancer 1\.2\.0 to staging/);
 
     const pushes = git.requests.filter((r) => r.service === 'git-receive-pack' && r.method === 'POST').length;
-    const again = await deploy(options('1.2.0'));
+    const again = await deploy(await options('1.2.0'));
     expect(again).toMatchObject({ operation: 'unchanged', pullRequestNumber: first.pullRequestNumber });
     expect(git.requests.filter((r) => r.service === 'git-receive-pack' && r.method === 'POST').length).toBe(
       pushes,
     );
 
-    const next = await deploy(options('1.3.0'));
+    const next = await deploy(await options('1.3.0'));
     expect(next).toMatchObject({ operation: 'updated', pullRequestNumber: first.pullRequestNumber });
     expect(openPulls()).toHaveLength(1);
     expect(readModelReference((await git.readFile(REPO, branch, file)) ?? '', file).spec.model.version).toBe(
@@ -132,19 +152,19 @@ describe('deployment pull requests', () => {
     const manifest = 'environments/staging/inferenceservice.yaml';
     const before = (await git.readFile(REPO, 'main', manifest)) ?? '';
     const result = await deploy(
-      options('1.3.1', {
+      await options('1.3.1', {
         targets: [{ file: manifest, field: 'spec.predictor.model.storageUri', value: '{uri}' }],
       }),
     );
     expect(result.operation).toBe('updated');
     const after = (await git.readFile(REPO, branch, manifest)) ?? '';
-    const uri = 'https://github.com/octo-org/mlops-demo/releases/download/v1.3.1/breast-cancer-1.3.1.zip';
+    const uri = (await packageRef('1.3.1')).split('#sha256=')[0];
     const old = /storageUri: (\S+)/.exec(before)?.[1] ?? '';
     expect(after).toBe(before.replace(old, uri));
     const [commit] = await git.log(REPO, branch, 1);
     expect(commit.message).toMatch(/^Deploy breast-cancer 1\.3\.1 to staging/);
     const unknown = await deploy(
-      options('1.3.2', {
+      await options('1.3.2', {
         targets: [{ file: manifest, field: 'spec.predictor.model.storageUrl', value: '{uri}' }],
       }),
     ).catch((e: unknown) => e);
@@ -177,7 +197,7 @@ describe('deployment pull requests', () => {
     await gitIn(env, 'push', '--quiet', 'origin', 'HEAD:main');
     const deployed = readModelReference((await git.readFile(REPO, 'main', file)) ?? '', file).spec.model
       .version;
-    const result = await deploy(options(deployed));
+    const result = await deploy(await options(deployed));
     expect(result.operation).toBe('closed');
     expect(github.state.pullRequests.find((p) => p.number === result.pullRequestNumber)?.state).toBe(
       'closed',
@@ -186,7 +206,7 @@ describe('deployment pull requests', () => {
   }, 30_000);
 
   it("turns on auto-merge with a GraphQL mutation that GitHub's schema accepts", async () => {
-    const result = await deploy(options('1.3.5', { autoMerge: 'squash' }));
+    const result = await deploy(await options('1.3.5', { autoMerge: 'squash' }));
     const pr = github.state.pullRequests.find((p) => p.number === result.pullRequestNumber);
     expect(pr?.autoMerge?.mergeMethod).toBe('SQUASH');
     expect(github.violations).toEqual([]);
@@ -206,7 +226,9 @@ describe('deployment pull requests', () => {
 
   it('ends concurrent runs with one pull request holding the newest version', async () => {
     const versions = ['1.4.0', '1.5.0', '1.6.0', '1.7.0', '1.8.0'];
-    const results = await Promise.all(versions.map((v) => deploy(options(v, { maxAttempts: 10 }))));
+    const results = await Promise.all(
+      versions.map(async (v) => deploy(await options(v, { maxAttempts: 10 }))),
+    );
     expect(results.every((r) => ['created', 'updated', 'unchanged'].includes(r.operation))).toBe(true);
     expect(openPulls().filter((pr) => pr.head === branch)).toHaveLength(1);
     const deployed = readModelReference((await git.readFile(REPO, branch, file)) ?? '', file);
@@ -215,21 +237,21 @@ describe('deployment pull requests', () => {
   }, 60_000);
 
   it('explains a refused token, a protected branch and a missing environment, never showing the token', async () => {
-    const refused = await deploy(options('2.0.0', { auth: { token: 'wrong-token' } })).catch(
+    const refused = await deploy(await options('2.0.0', { auth: { token: 'wrong-token' } })).catch(
       (e: unknown) => e,
     );
     expect(refused).toBeInstanceOf(ConfigurationError);
     expect((refused as Error).message).toMatch(/refused the token/);
     expect((refused as Error).message).not.toContain('wrong-token');
 
-    const missing = await deploy(options('2.0.0', { environment: 'qa' })).catch((e: unknown) => e);
+    const missing = await deploy(await options('2.0.0', { environment: 'qa' })).catch((e: unknown) => e);
     expect((missing as Error).message).toMatch(
       /has no folder environments\/qa\/ on main.*environments\/<environment>\/models\/<model>\.yaml/,
     );
 
     await git.protect(REPO, deployBranch('production', 'breast-cancer'));
     // production needs its folder; the template's values.yaml is there.
-    const protectedPush = await deploy(options('2.0.0', { environment: 'production' })).catch(
+    const protectedPush = await deploy(await options('2.0.0', { environment: 'production' })).catch(
       (e: unknown) => e,
     );
     expect(protectedPush).toBeInstanceOf(ConfigurationError);
@@ -243,7 +265,7 @@ describe('deployment pull requests', () => {
 
 describe('deploy-pr action (bundle)', () => {
   it('opens the pull request, then reports unchanged on a re-run', async () => {
-    const ref = `https://github.com/octo-org/mlops-demo/releases/download/v3.1.0/breast-cancer-3.1.0.zip#sha256=${sha('3')}`;
+    const ref = await packageRef('3.1.0');
     const env = {
       GITHUB_API_URL: github.baseUrl,
       GITHUB_REPOSITORY: 'octo-org/mlops-demo',
@@ -292,12 +314,12 @@ describe('deploy-pr action (bundle)', () => {
     // A new version updates the same pull request; three runs at once end with one, holding the newest.
     const newer = await runAction('deploy-pr', {
       env,
-      inputs: { ...inputs, 'package-ref': ref.replaceAll('3.1.0', '3.2.0') },
+      inputs: { ...inputs, 'package-ref': await packageRef('3.2.0') },
     });
     expect(newer.outputs).toMatchObject({ operation: 'updated', 'pull-request-number': String(number) });
     const racing = await Promise.all(
-      ['3.3.0', '3.4.0', '3.5.0'].map((v) =>
-        runAction('deploy-pr', { env, inputs: { ...inputs, 'package-ref': ref.replaceAll('3.1.0', v) } }),
+      ['3.3.0', '3.4.0', '3.5.0'].map(async (v) =>
+        runAction('deploy-pr', { env, inputs: { ...inputs, 'package-ref': await packageRef(v) } }),
       ),
     );
     expect(racing.map((r) => r.exitCode)).toEqual([0, 0, 0]);
@@ -319,7 +341,7 @@ describe('mlops deploy (CLI)', () => {
     const { promisify } = await import('node:util');
     const { temporaryDirectory } = await import('../helpers/example.ts');
     const dir = await temporaryDirectory();
-    const ref = `https://example.test/breast-cancer-4.0.0.zip#sha256=${sha('4')}`;
+    const ref = await packageRef('4.0.0');
     const mlops = async (env: Record<string, string>, ...args: string[]) => {
       try {
         const { stdout, stderr } = await promisify(execFile)(
@@ -432,7 +454,7 @@ describe('the deployed model as the baseline of the model gate', () => {
     });
     // The environment runs it: its reference lands on main (deploy, then merge by fast-forward).
     const result = await deploy(
-      options('0.9.0', {
+      await options('0.9.0', {
         model: { name: 'forest', version: '0.9.0' },
         packageRef: built.packageRef,
         pullRequests: undefined,

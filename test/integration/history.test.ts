@@ -15,11 +15,25 @@ import { readDeploymentHistory } from '../../src/core/deploy/history.ts';
 import { ConfigurationError } from '../../src/core/errors.ts';
 import { type GitServer, startGitServer } from '../harness/git-server.ts';
 import { repoRoot } from '../harness/run-action.ts';
+import { makeTestPackage } from '../helpers/packages.ts';
 
 const REPO = 'octo-org/environments';
 const cli = join(repoRoot, 'dist/cli/index.js');
-const digest = (version: string) => version.replaceAll('.', '').padEnd(64, 'a');
 const run = promisify(execFile);
+/** The package of churn `version` (a real one: deploy reads its manifest), built once per version. */
+const packages = new Map<string, Promise<{ uri: string; sha256: string }>>();
+function churnPackage(version: string): Promise<{ uri: string; sha256: string }> {
+  if (!packages.has(version)) {
+    packages.set(
+      version,
+      makeTestPackage({ name: 'churn', version }).then((built) => ({
+        uri: built.packageRef.split('#sha256=')[0],
+        sha256: built.digest,
+      })),
+    );
+  }
+  return packages.get(version) as Promise<{ uri: string; sha256: string }>;
+}
 
 let git: GitServer;
 let work: string;
@@ -46,14 +60,14 @@ async function inClone(args: string[], date = '2026-01-01T00:00:00Z'): Promise<s
   return stdout.trim();
 }
 
-function deployment(environment: string, version: string, deployedAt: string): DeployOptions {
+async function deployment(environment: string, version: string, deployedAt: string): Promise<DeployOptions> {
+  const pkg = await churnPackage(version);
   return {
     repository: git.url(REPO),
     base: 'main',
     environment,
     model: { name: 'churn', version },
-    packageRef: `https://github.com/octo-org/churn/releases/download/v${version}/churn-${version}.zip#sha256=${digest(version)}`,
-    source: { repository: 'octo-org/churn', commit: 'b'.repeat(40) },
+    packageRef: `${pkg.uri}#sha256=${pkg.sha256}`,
     deployedAt,
     auth: { token: git.token },
   };
@@ -61,7 +75,7 @@ function deployment(environment: string, version: string, deployedAt: string): D
 
 /** Deploys (the branch is pushed, no pull request API) and returns the branch to merge. */
 async function deployAndFetch(environment: string, version: string, deployedAt: string): Promise<string> {
-  const result = await deploy(deployment(environment, version, deployedAt));
+  const result = await deploy(await deployment(environment, version, deployedAt));
   expect(result.operation).toBe('created');
   const branch = deployBranch(environment, 'churn');
   await inClone(['fetch', '--quiet', 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`]);
@@ -139,7 +153,7 @@ beforeAll(async () => {
   branch = await deployAndFetch('production', '1.3.0', '2026-03-05T09:00:00Z');
   await inClone(['merge', '--quiet', '--ff-only', branch]);
   merges.production = await pushMain(branch);
-}, 30_000);
+}, 60_000);
 
 afterAll(async () => {
   await git?.stop();
@@ -152,44 +166,48 @@ const read = (environment: string, extra: Partial<Parameters<typeof readDeployme
 describe('readDeploymentHistory', () => {
   it('lists what landed on main, newest first, with pull requests and the rollback', async () => {
     const staging = await read('staging');
+    const [v120, v130] = [await churnPackage('1.2.0'), await churnPackage('1.3.0')];
     expect(staging).toEqual([
       {
         model: 'churn',
         version: '1.2.0',
         previousVersion: '1.3.0',
-        packageRef: 'https://github.com/octo-org/churn/releases/download/v1.2.0/churn-1.2.0.zip',
-        sha256: digest('1.2.0'),
+        packageRef: v120.uri,
+        sha256: v120.sha256,
         deployedAt: '2026-03-01T09:00:00Z',
         mergedAt: '2026-03-01T10:00:00Z',
         commit: merges.rollback,
         pullRequest: 3,
         author: 'Octo Maintainer',
         rollback: true,
+        verdict: 'passed',
       },
       {
         model: 'churn',
         version: '1.3.0',
         previousVersion: '1.2.0',
-        packageRef: 'https://github.com/octo-org/churn/releases/download/v1.3.0/churn-1.3.0.zip',
-        sha256: digest('1.3.0'),
+        packageRef: v130.uri,
+        sha256: v130.sha256,
         deployedAt: '2026-02-01T09:00:00Z',
         mergedAt: '2026-02-01T10:00:00Z',
         commit: merges.second,
         pullRequest: 2,
         author: 'Octo Maintainer',
         rollback: false,
+        verdict: 'passed',
       },
       {
         model: 'churn',
         version: '1.2.0',
-        packageRef: 'https://github.com/octo-org/churn/releases/download/v1.2.0/churn-1.2.0.zip',
-        sha256: digest('1.2.0'),
+        packageRef: v120.uri,
+        sha256: v120.sha256,
         deployedAt: '2026-01-10T09:00:00Z',
         mergedAt: '2026-01-10T10:00:00Z',
         commit: merges.first,
         pullRequest: 1,
         author: 'Octo Maintainer',
         rollback: false,
+        verdict: 'passed',
       },
     ]);
     expect(staging[2]).not.toHaveProperty('previousVersion');
@@ -281,11 +299,11 @@ describe('mlops history', () => {
     const table = await mlops({ GITHUB_TOKEN: git.token }, '--env', 'staging', '--repo', git.url(REPO));
     expect(table.code).toBe(0);
     const lines = table.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^DATE\s+MODEL\s+VERSION\s+FROM\s+PR\s+COMMIT$/);
+    expect(lines[0]).toMatch(/^DATE\s+MODEL\s+VERSION\s+FROM\s+PR\s+COMMIT\s+GATES$/);
     expect(lines[1]).toMatch(
-      /^2026-03-01 10:00Z\s+churn\s+1\.2\.0\s+1\.3\.0\s+#3\s+[0-9a-f]{12}\s+rollback$/,
+      /^2026-03-01 10:00Z\s+churn\s+1\.2\.0\s+1\.3\.0\s+#3\s+[0-9a-f]{12}\s+passed\s+rollback$/,
     );
-    expect(lines[3]).toMatch(/^2026-01-10 10:00Z\s+churn\s+1\.2\.0\s+-\s+#1\s+[0-9a-f]{12}$/);
+    expect(lines[3]).toMatch(/^2026-01-10 10:00Z\s+churn\s+1\.2\.0\s+-\s+#1\s+[0-9a-f]{12}\s+passed$/);
     // Aligned: every row's commit starts in the header's COMMIT column.
     const column = lines[0].indexOf('COMMIT');
     expect(lines.slice(1).every((line) => /^[0-9a-f]{12}/.test(line.slice(column)))).toBe(true);

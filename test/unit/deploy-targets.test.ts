@@ -91,7 +91,7 @@ function proposal(overrides: Partial<ModelReferenceInput> = {}): ModelReferenceI
     version: '1.2.0',
     packageRef: `https://github.com/o/r/releases/download/v1.2.0/churn-1.2.0.zip#sha256=${SHA_B}`,
     source: { repository: 'o/r', commit: COMMIT },
-    gates: { data: true, model: true, metrics: { auc: 0.93, f1: 0.8 } },
+    gates: { verdict: 'passed', data: true, model: true, metrics: { auc: 0.93, f1: 0.8 } },
     deployedAt: '2025-02-01T00:00:00Z',
     ...overrides,
   };
@@ -166,7 +166,7 @@ describe('model reference files', () => {
         model: { name: 'churn', version: '1.2.0' },
         package: { ref: 'https://github.com/o/r/releases/download/v1.2.0/churn-1.2.0.zip', sha256: SHA_B },
         source: { repository: 'o/r', commit: COMMIT },
-        gates: { data: true, model: true, metrics: { auc: 0.93, f1: 0.8 } },
+        gates: { verdict: 'passed', data: true, model: true, metrics: { auc: 0.93, f1: 0.8 } },
         deployedAt: '2025-02-01T00:00:00Z',
       },
     });
@@ -186,10 +186,12 @@ describe('model reference files', () => {
   });
 
   it('updates an existing file in place: only the changed lines differ, comments and style stay', () => {
+    // A version 1 file (written before records carried verdicts) becomes version 2.
     const before = fixture('model-reference.yaml');
     const after = updateModelReference(before, proposal(), 'model-reference.yaml');
     const { removed, added } = diffLines(before, after);
     expect(removed).toEqual([
+      'apiVersion: mlops-actions.dev/v1',
       '    model: {name: churn, version: "1.1.0"}',
       "        ref: 'https://github.com/o/r/releases/download/v1.1.0/churn-1.1.0.zip'",
       `        sha256: ${SHA_A}`,
@@ -198,11 +200,14 @@ describe('model reference files', () => {
       '    deployedAt: "2025-01-01T00:00:00Z"',
     ]);
     expect(added).toEqual([
+      'apiVersion: mlops-actions.dev/v2',
       '    model: {name: churn, version: "1.2.0"}',
       "        ref: 'https://github.com/o/r/releases/download/v1.2.0/churn-1.2.0.zip'",
       `        sha256: ${SHA_B}`,
       `        commit: ${COMMIT}`,
       '            auc: 0.93',
+      // A key new to the mapping goes after the ones people ordered.
+      '        verdict: passed',
       '    deployedAt: "2025-02-01T00:00:00Z"',
       '    previous:',
       '        version: 1.1.0',
@@ -272,38 +277,60 @@ describe('model reference files', () => {
       version: '1.1.0',
       source: { repository: 'o/r', commit: '1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a' },
     });
-    const after = updateModelReference(before, { ...sameAsFixture, gates: { model: true } }, 'churn.yaml');
-    // The same package: no previous, the old deployedAt; only the gates that went away change.
+    const after = updateModelReference(
+      before,
+      { ...sameAsFixture, gates: { verdict: 'passed', model: true } },
+      'churn.yaml',
+    );
+    // The same package: no previous, the old deployedAt; only the format version and the gates change.
     expect(diffLines(before, after)).toEqual({
-      removed: ['        data: true', '        metrics:', '            auc: 0.910', '            f1: 0.80'],
-      added: [],
+      removed: [
+        'apiVersion: mlops-actions.dev/v1',
+        '        data: true',
+        '        metrics:',
+        '            auc: 0.910',
+        '            f1: 0.80',
+      ],
+      added: ['apiVersion: mlops-actions.dev/v2', '        verdict: passed'],
     });
-    const none = updateModelReference(before, { ...sameAsFixture, gates: undefined }, 'churn.yaml');
+    const none = updateModelReference(
+      before,
+      { ...sameAsFixture, gates: { verdict: 'unvalidated' } },
+      'churn.yaml',
+    );
     expect(diffLines(before, none)).toEqual({
       removed: [
-        '    gates:',
+        'apiVersion: mlops-actions.dev/v1',
         '        data: true',
         '        model: true   # passed on the holdout',
         '        metrics:',
         '            auc: 0.910',
         '            f1: 0.80',
       ],
-      added: ['    gates: {}'],
+      added: ['apiVersion: mlops-actions.dev/v2', '        verdict: unvalidated'],
     });
   });
 
   it('keeps a flow mapping on its line when keys are added to it, and accepts an unknown source', () => {
-    const input = proposal({ source: { repository: null, commit: null }, gates: { data: true } });
+    const input = proposal({
+      source: { repository: null, commit: null },
+      gates: { verdict: 'passed', data: true },
+    });
     const before = renderModelReference(input).replace(
-      '  gates:\n    data: true\n',
-      '  gates: {data: true}  # flow\n',
+      '  gates:\n    verdict: passed\n    data: true\n',
+      '  gates: {verdict: passed, data: true}  # flow\n',
     );
     const after = updateModelReference(
       before,
-      { ...input, gates: { data: true, model: false, metrics: { auc: 0.9 } } },
+      { ...input, gates: { verdict: 'passed', data: true, model: true, metrics: { auc: 0.9 } } },
       'c.yaml',
     );
-    expectSingleEdit(before, after, '{data: true}', '{data: true, model: false, metrics: {auc: 0.9}}');
+    expectSingleEdit(
+      before,
+      after,
+      '{verdict: passed, data: true}',
+      '{verdict: passed, data: true, model: true, metrics: {auc: 0.9}}',
+    );
     expect(readModelReference(after, 'c.yaml').spec.source).toEqual({ repository: null, commit: null });
   });
 

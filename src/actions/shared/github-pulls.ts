@@ -5,8 +5,9 @@
  */
 import { getOctokit } from '@actions/github';
 import type { PullRequestApi, PullRequestContent } from '../../core/deploy/deploy.ts';
+import { TIME_LIMITS } from '../../core/deploy/transport.ts';
 import { ConfigurationError } from '../../core/errors.ts';
-import { classifyApiError } from './github-errors.ts';
+import { classifyApiError, statusOf } from './github-errors.ts';
 
 /** GraphQL mutation of auto-merge (REST has none). */
 export const ENABLE_AUTO_MERGE = `mutation EnableAutoMerge($pullRequestId: ID!, $mergeMethod: PullRequestMergeMethod) {
@@ -15,19 +16,33 @@ export const ENABLE_AUTO_MERGE = `mutation EnableAutoMerge($pullRequestId: ID!, 
   }
 }`;
 
-/** A pull-request API for `repository` (owner/name) at `apiUrl` (GitHub or GitHub Enterprise Server). */
+/**
+ * A pull-request API for `repository` (owner/name) at `apiUrl` (GitHub or GitHub Enterprise Server).
+ * Each request gives up after TIME_LIMITS.apiMs; an API that cannot be reached is the user's to fix
+ * (a `ConfigurationError` naming `apiUrlName`, the flag or input that set the URL).
+ */
 export function createGitHubPulls(options: {
   token: string;
   repository: string;
   apiUrl?: string;
+  /** How the user set the API URL, for messages (e.g. "--api-url"); default GITHUB_API_URL. */
+  apiUrlName?: string;
 }): PullRequestApi {
   const [owner, repo] = options.repository.split('/');
   if (!owner || !repo)
     throw new ConfigurationError(
       `The environment repository must be owner/name; got "${options.repository}".`,
     );
+  const baseUrl = (options.apiUrl ?? process.env.GITHUB_API_URL ?? 'https://api.github.com').replace(
+    /\/+$/,
+    '',
+  );
   const octokit = getOctokit(options.token, {
-    baseUrl: (options.apiUrl ?? process.env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
+    baseUrl,
+    request: {
+      fetch: (url: string | URL, init: RequestInit = {}) =>
+        fetch(url, { ...init, signal: init.signal ?? AbortSignal.timeout(TIME_LIMITS.apiMs) }),
+    },
   });
   const call = async <T>(operation: string, request: () => Promise<T>): Promise<T> => {
     try {
@@ -35,6 +50,14 @@ export function createGitHubPulls(options: {
     } catch (error) {
       const problem = classifyApiError(error);
       const reason = (error as Error).message;
+      // Octokit reports a request that got no answer (refused, unknown host, timed out) as a 500
+      // without a response.
+      if (statusOf(error) === 500 && !(error as { response?: unknown }).response) {
+        throw new ConfigurationError(
+          `The GitHub API at ${baseUrl} (${options.apiUrlName ?? 'GITHUB_API_URL'}) cannot be reached to ${operation}: ${reason}. Check the URL (GitHub Enterprise Server: https://<host>/api/v3) and that it is reachable from here.`,
+          { key: options.apiUrlName },
+        );
+      }
       if (problem === 'token-refused')
         throw new ConfigurationError(
           `GitHub refused the token while trying to ${operation} (401): ${reason}.`,

@@ -1,15 +1,23 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { resolveDeploySettings } from '../../core/config/deploy-options.ts';
+import { describeGates } from '../../core/deploy/custody.ts';
 import { deploy, modelFromPackageRef, resolveRepository } from '../../core/deploy/deploy.ts';
-import { ConfigurationError } from '../../core/errors.ts';
+import type { ModelDeployment } from '../../core/deploy/model-reference.ts';
+import { checkApiUrl, githubCredential } from '../../core/deploy/transport.ts';
+import { ConfigurationError, InputError } from '../../core/errors.ts';
 import { checkOutputPath, writeJsonAtomic } from '../../core/files.ts';
-import { readLineage } from '../../core/package/lineage.ts';
+import { readActor } from '../../core/package/lineage.ts';
 import { type Command, type CommandContext, EXIT, listFlag, requireFlag, stringFlag } from '../cli.ts';
 
 /** The package running in `environment` (for promote), from the environment repository. */
 async function readPromotion(
   context: CommandContext,
   environment: string,
-): Promise<{ name: string; version: string; packageRef: string }> {
+): Promise<{ name: string; version: string; packageRef: string; record: ModelDeployment }> {
   const model = stringFlag(context, 'model');
   if (!model)
     throw new ConfigurationError('mlops deploy --promote-from: give --model NAME (the model to promote).');
@@ -38,7 +46,7 @@ export const deployCommand: Command = {
   name: 'deploy',
   summary: 'Open or update the deployment pull request of a model package in the environment repository.',
   usage:
-    'mlops deploy --env NAME --package-ref REF --repo URL|owner/name [--model NAME --version V] [--base main] [--token-env NAME] [--api-url URL] [--label L]… [--reviewer R]… [--draft] [--pr-file F]',
+    'mlops deploy --env NAME --package-ref REF|FILE.zip --repo URL|owner/name|PATH [--model NAME --version V] [--base main] [--token-env NAME] [--api-url URL] [--package-dir DIR] [--allow-failed-gates [--override-reason TEXT]] [--label L]… [--reviewer R]… [--draft] [--pr-file F]',
   flags: {
     env: {
       type: 'string',
@@ -48,12 +56,31 @@ export const deployCommand: Command = {
     'package-ref': {
       type: 'string',
       value: 'ref',
-      description: 'The package reference with its digest (…#sha256=… or …@sha256:…).',
+      description:
+        'The package reference with its digest (…#sha256=… or …@sha256:…), or the path of a local archive (its sha256 is computed and printed).',
     },
     repo: {
       type: 'string',
       value: 'url',
-      description: 'The environment repository: an https URL, or owner/name on github.com.',
+      description:
+        'The environment repository: owner/name on GitHub, an https URL, or a local path (/path/env.git, ./env) or file:// URL.',
+    },
+    'package-dir': {
+      type: 'string',
+      value: 'dir',
+      multiple: true,
+      description:
+        'A folder holding the package archive (mlops package --out): where a reference that cannot be fetched (artifact://) is read from, by its digest.',
+    },
+    'allow-failed-gates': {
+      type: 'boolean',
+      description:
+        'Deploy a package whose manifest records a failed gate (recorded, with who, in the deployment record and the pull request).',
+    },
+    'override-reason': {
+      type: 'string',
+      value: 'text',
+      description: 'Why failed gates are overridden (recorded with --allow-failed-gates).',
     },
     model: {
       type: 'string',
@@ -110,11 +137,14 @@ export const deployCommand: Command = {
   },
   details:
     'The branch mlops/deploy/<env>/<model> is rebuilt from the base and pushed with a lease; concurrent runs retry, the newest version wins.\n' +
-    'Exit 0 on created/updated/unchanged/closed, 2 for a usage error or a refused token.',
+    "Gate verdicts, metrics and the source commit are read from the package's manifest; a failed gate is refused without --allow-failed-gates,\n" +
+    'a package without gate reports is deployed as unvalidated unless environments/<env>/policy.yaml says require-verdicts: true.\n' +
+    'The token (GITHUB_TOKEN, or --token-env) goes only to the GitHub server and API hosts and the environment repository, over https.\n' +
+    'Exit 0 on created/updated/unchanged/closed, 2 for a usage error, a refused package or a refused token.',
   async run(context) {
     const promoteFrom = stringFlag(context, 'promote-from');
     let packageRef = stringFlag(context, 'package-ref');
-    let promoted: { name: string; version: string; packageRef: string } | undefined;
+    let promoted: Awaited<ReturnType<typeof readPromotion>> | undefined;
     if (promoteFrom) {
       promoted = await readPromotion(context, promoteFrom);
       packageRef = promoted.packageRef;
@@ -123,6 +153,7 @@ export const deployCommand: Command = {
       throw new ConfigurationError(
         'mlops deploy: --package-ref is required (or --promote-from ENV with --model).',
       );
+    packageRef = await resolveLocalPackageRef(packageRef, context.print);
     const fromRef = promoted ?? modelFromPackageRef(packageRef);
     const name = stringFlag(context, 'model') ?? fromRef?.name;
     const version = (promoted ? undefined : stringFlag(context, 'version')) ?? fromRef?.version;
@@ -157,8 +188,17 @@ export const deployCommand: Command = {
       { repository: '--repo', autoMerge: '--auto-merge' },
     );
     const target = resolveRepository(settings.repository, process.env.GITHUB_SERVER_URL);
-    const apiUrl = stringFlag(context, 'api-url') ?? process.env.GITHUB_API_URL;
-    const lineage = await readLineage();
+    const apiFlag = stringFlag(context, 'api-url');
+    const apiUrl = apiFlag
+      ? checkApiUrl(apiFlag, '--api-url')
+      : process.env.GITHUB_API_URL
+        ? checkApiUrl(process.env.GITHUB_API_URL, 'GITHUB_API_URL')
+        : undefined;
+    const allowFailedGates = context.flags['allow-failed-gates'] === true;
+    const reason = stringFlag(context, 'override-reason');
+    if (reason && !allowFailedGates) {
+      throw new ConfigurationError('mlops deploy: --override-reason goes with --allow-failed-gates.');
+    }
     // Octokit is loaded only when there is an API to talk to.
     const { createGitHubPulls } =
       apiUrl && token
@@ -171,11 +211,28 @@ export const deployCommand: Command = {
       environment,
       model: { name, version },
       packageRef,
-      source: { repository: lineage.repository, commit: lineage.commit, runUrl: lineage.runUrl },
+      packageAccess: {
+        ...(token
+          ? { credential: githubCredential(token, { serverUrl: process.env.GITHUB_SERVER_URL, apiUrl }) }
+          : {}),
+        localFolders: listFlag(context, 'package-dir'),
+      },
+      ...(promoted && promoteFrom
+        ? { promotedFrom: { environment: promoteFrom, record: promoted.record } }
+        : {}),
+      ...(allowFailedGates ? { allowFailedGates: { by: readActor(), ...(reason ? { reason } : {}) } } : {}),
+      overrideHint: '--allow-failed-gates',
       deployedAt: new Date().toISOString(),
       ...(token ? { auth: { token } } : {}),
       ...(apiUrl && token && createGitHubPulls
-        ? { pullRequests: createGitHubPulls({ token, repository: target.fullName, apiUrl }) }
+        ? {
+            pullRequests: createGitHubPulls({
+              token,
+              repository: target.fullName,
+              apiUrl,
+              apiUrlName: apiFlag ? '--api-url' : 'GITHUB_API_URL',
+            }),
+          }
         : {}),
       labels,
       reviewers,
@@ -202,7 +259,8 @@ export const deployCommand: Command = {
       );
     }
     context.print(
-      `${result.operation}: ${name} ${version} → ${environment} on ${result.branch}${result.pullRequestUrl ? ` (${result.pullRequestUrl})` : ''}\n`,
+      `${result.operation}: ${name} ${version} → ${environment} on ${result.branch}${result.pullRequestUrl ? ` (${result.pullRequestUrl})` : ''}\n` +
+        `${describeGates(result.gates).replaceAll('**', '')}\n`,
     );
     context.result({
       operation: result.operation,
@@ -210,7 +268,34 @@ export const deployCommand: Command = {
       ...(result.pullRequestNumber !== undefined ? { pullRequestNumber: result.pullRequestNumber } : {}),
       ...(result.pullRequestUrl ? { pullRequestUrl: result.pullRequestUrl } : {}),
       commit: result.commit ?? null,
+      gates: result.gates ?? null,
     });
     return EXIT.passed;
   },
 };
+
+/**
+ * A package reference, or the path of a local archive: a path (with or without a digest) becomes a
+ * `file://` reference with the archive's sha256, computed here and printed (a digest given with the
+ * path is checked when the package is read).
+ */
+async function resolveLocalPackageRef(ref: string, print: (text: string) => void): Promise<string> {
+  const text = ref.trim();
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(text) && !/^[A-Za-z]:[\\/]/.test(text)) return text;
+  const [path, digest] = text.split(/#sha256=|@sha256:/);
+  const absolute = resolve(path);
+  const url = pathToFileURL(absolute).href;
+  if (digest !== undefined) return `${url}#sha256=${digest}`;
+  const info = await stat(absolute).catch(() => undefined);
+  if (!info?.isFile()) {
+    throw new InputError(
+      `mlops deploy: --package-ref "${ref}" is neither a reference with a digest (…#sha256=…) nor a package archive on disk.`,
+      { key: '--package-ref' },
+    );
+  }
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(absolute)) hash.update(chunk as Uint8Array);
+  const sha256 = hash.digest('hex');
+  print(`Package ${path}: sha256 ${sha256}\n`);
+  return `${url}#sha256=${sha256}`;
+}

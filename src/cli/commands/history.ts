@@ -1,4 +1,5 @@
 import type { DeploymentRecord } from '../../core/deploy/history.ts';
+import { resolveRepository } from '../../core/deploy/transport.ts';
 import { ConfigurationError } from '../../core/errors.ts';
 import { type Command, EXIT, requireFlag, stringFlag } from '../cli.ts';
 
@@ -6,10 +7,16 @@ import { type Command, EXIT, requireFlag, stringFlag } from '../cli.ts';
 export const historyCommand: Command = {
   name: 'history',
   summary: 'Deployment history of an environment, from the environment repository (audit trail).',
-  usage: 'mlops history --env NAME --repo URL [--model NAME] [--base main] [--limit N] [--token-env NAME]',
+  usage:
+    'mlops history --env NAME --repo URL|owner/name|PATH [--model NAME] [--base main] [--limit N] [--token-env NAME]',
   flags: {
     env: { type: 'string', value: 'name', description: 'The environment (environments/<name>/).' },
-    repo: { type: 'string', value: 'url', description: 'HTTPS URL of the environment repository.' },
+    repo: {
+      type: 'string',
+      value: 'url',
+      description:
+        'The environment repository: owner/name on GitHub, an https URL, or a local path or file:// URL.',
+    },
     model: { type: 'string', value: 'name', description: "Only this model's deployments." },
     base: {
       type: 'string',
@@ -29,7 +36,10 @@ export const historyCommand: Command = {
     'are no deployments), 2 for a usage error, a refused token or a missing environment folder.',
   async run(context) {
     const environment = requireFlag(context, 'env', 'history');
-    const repository = requireFlag(context, 'repo', 'history');
+    const repository = resolveRepository(
+      requireFlag(context, 'repo', 'history'),
+      process.env.GITHUB_SERVER_URL,
+    ).url;
     const limitText = stringFlag(context, 'limit');
     const limit = limitText === undefined ? undefined : Number(limitText);
     if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
@@ -68,7 +78,7 @@ export const historyCommand: Command = {
 /** The records as aligned columns; a rollback is marked in the last one. */
 function renderTable(records: DeploymentRecord[]): string {
   const rows = [
-    ['DATE', 'MODEL', 'VERSION', 'FROM', 'PR', 'COMMIT', ''],
+    ['DATE', 'MODEL', 'VERSION', 'FROM', 'PR', 'COMMIT', 'GATES', ''],
     ...records.map((r) => [
       r.mergedAt.replace('T', ' ').replace(/:\d\dZ$/, 'Z'),
       r.model,
@@ -76,6 +86,7 @@ function renderTable(records: DeploymentRecord[]): string {
       r.previousVersion ?? '-',
       r.pullRequest !== undefined ? `#${r.pullRequest}` : '-',
       r.commit.slice(0, 12),
+      describeVerdict(r),
       r.rollback ? 'rollback' : '',
     ]),
   ];
@@ -88,4 +99,18 @@ function renderTable(records: DeploymentRecord[]): string {
         .trimEnd(),
     )
     .join('\n')}\n`;
+}
+
+/** The record's gates in a few words: an override with who decided, unvalidated in capitals. */
+function describeVerdict(record: DeploymentRecord): string {
+  switch (record.verdict) {
+    case 'passed':
+      return 'passed';
+    case 'unvalidated':
+      return 'UNVALIDATED';
+    case 'overridden':
+      return `OVERRIDDEN (${record.override?.allowedFailed.join('+') ?? '?'} failed; by ${record.override?.by ?? '?'})`;
+    default:
+      return 'not recorded';
+  }
 }

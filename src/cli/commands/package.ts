@@ -1,7 +1,8 @@
 import { ConfigurationError } from '../../core/errors.ts';
 import { checkOutputPath } from '../../core/files.ts';
 import { buildPackage, PROVENANCE_FILE } from '../../core/package/build-package.ts';
-import { readLineage } from '../../core/package/lineage.ts';
+import { readActor, readLineage } from '../../core/package/lineage.ts';
+import { describeManifestGates } from '../../core/package/model-card.ts';
 import { verifyPackage } from '../../core/package/verify-package.ts';
 import { type Command, EXIT, requireFlag, stringFlag } from '../cli.ts';
 
@@ -11,7 +12,7 @@ export const packageCommand: Command = {
   summary:
     'Package an ONNX model (manifest, model card, reports, reproducible archive, provenance), or verify a package.',
   usage:
-    'mlops package --model F --name N [--version V] [--reports DIR] [--profile F] [--contract F] [--out DIR]\n' +
+    'mlops package --model F --name N [--version V] [--reports DIR] [--profile F] [--contract F] [--out DIR] [--allow-failed-gates [--override-reason TEXT]]\n' +
     '       mlops package verify <folder|archive.zip>',
   flags: {
     model: {
@@ -41,9 +42,20 @@ export const packageCommand: Command = {
       value: 'dir',
       description: 'Where the package folder, archive and provenance go (default: package).',
     },
+    'allow-failed-gates': {
+      type: 'boolean',
+      description:
+        'Package a model whose gate report failed (recorded, with who, in the manifest and the model card; deployments must override again).',
+    },
+    'override-reason': {
+      type: 'string',
+      value: 'text',
+      description: 'Why failed gates are overridden (recorded with --allow-failed-gates).',
+    },
   },
   details:
     'The archive is reproducible: the same inputs and commit give the same bytes (its sha256 is the package digest).\n' +
+    "A failed gate report is refused without --allow-failed-gates; a model report of another model (its candidate's sha256) always is.\n" +
     'verify exits 0 when every digest matches, 1 when a file changed (each named), 2 when the path cannot be read.',
   async run(context) {
     if (context.positionals[0] === 'verify') {
@@ -56,7 +68,8 @@ export const packageCommand: Command = {
       const result = await verifyPackage(target);
       context.print(
         result.passed
-          ? `VERIFIED  ${target}: ${result.files} files match the manifest${result.digest ? `; package digest sha256:${result.digest}` : ''}\n`
+          ? `VERIFIED  ${target}: ${result.files} files match the manifest${result.digest ? `; package digest sha256:${result.digest}` : ''}\n` +
+              `  gates: ${result.manifest ? describeManifestGates(result.manifest.gates) : 'unknown'}\n`
           : `FAILED  ${target}:\n${result.problems.map((p) => `  ${p}`).join('\n')}\n`,
       );
       context.result(result);
@@ -73,6 +86,11 @@ export const packageCommand: Command = {
     const profile = stringFlag(context, 'profile');
     const contract = stringFlag(context, 'contract');
     const out = stringFlag(context, 'out') ?? 'package';
+    const allowFailedGates = context.flags['allow-failed-gates'] === true;
+    const reason = stringFlag(context, 'override-reason');
+    if (reason && !allowFailedGates) {
+      throw new ConfigurationError('mlops package: --override-reason goes with --allow-failed-gates.');
+    }
     // The package folder and archive (<name>-<version>) and the provenance in --out are replaced.
     const replaces = (entry: string) =>
       entry === PROVENANCE_FILE || (entry.startsWith(`${name}-`) && /^\d/.test(entry.slice(name.length + 1)));
@@ -96,10 +114,13 @@ export const packageCommand: Command = {
       contract,
       out,
       lineage: await readLineage(),
+      ...(allowFailedGates ? { allowFailedGates: { by: readActor(), ...(reason ? { reason } : {}) } } : {}),
+      overrideHint: '--allow-failed-gates',
     });
     context.print(
       `Packaged ${built.manifest.package.name} ${built.manifest.package.version}: ${built.archive}\n` +
-        `  digest     sha256:${built.digest}\n  folder     ${built.directory}\n  provenance ${built.provenance}\n`,
+        `  digest     sha256:${built.digest}\n  folder     ${built.directory}\n  provenance ${built.provenance}\n` +
+        `  gates      ${describeManifestGates(built.manifest.gates)}\n`,
     );
     context.result({
       directory: built.directory,

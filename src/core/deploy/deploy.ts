@@ -4,28 +4,45 @@
  * (the edit is re-generated, never a stale diff replayed), pushed with a lease on what was seen
  * (never over commits that are not ours), retried with backoff when another run moved it first,
  * and the pull request created or updated, never duplicated.
+ *
+ * What is recorded comes from the package itself: its manifest (read and, where the whole archive
+ * is read, checked against the reference's sha256) gives the gate verdicts, metrics and the commit
+ * and run it was built from; the environment's policy and custody.ts decide whether it may go.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ConfigurationError } from '../errors.ts';
+import { ConfigurationError, InputError } from '../errors.ts';
 import { isSemver } from '../package/lineage.ts';
-import { type PackageSummary, readPackageSummary } from './deployed-baseline.ts';
+import { escapeMarkdown } from '../report/markdown.ts';
+import {
+  type DeployOverride,
+  decideCustody,
+  describeGates,
+  type PackageVerdicts,
+  readEnvironmentPolicy,
+  verdictsFromManifest,
+  verdictsFromRecord,
+} from './custody.ts';
+import { type PackageSummary, readPackageSummary, summarizePackage } from './deployed-baseline.ts';
 import { type DocumentSelector, detectTargetFormat, setField, type TargetFormat } from './edit-target.ts';
 import {
   cloneWorkspace,
   explainGitFailure,
   type GitAuth,
-  gitEnvironment,
   isStalePush,
   type Workspace,
 } from './git-workspace.ts';
 import {
+  type ModelDeployment,
+  type ModelDeploymentGates,
+  type PackageRef,
   parsePackageRef,
   readModelReference,
   referencePath,
   updateModelReference,
 } from './model-reference.ts';
+import { DigestMismatchError, type OpenPackageOptions, openPackage } from './package-reader.ts';
 
 export const DEPLOY_OPERATIONS = ['created', 'updated', 'unchanged', 'closed'] as const;
 export type DeployOperation = (typeof DEPLOY_OPERATIONS)[number];
@@ -74,14 +91,27 @@ export interface DeployTarget {
 }
 
 export interface DeployOptions {
-  /** HTTPS URL of the environment repository. */
+  /** The environment repository's URL (https, loopback http, or file://; see transport.ts). */
   repository: string;
   base: string;
   environment: string;
   model: { name: string; version: string };
   packageRef: string;
-  source: { repository: string | null; commit: string | null; runUrl?: string | null };
-  gates?: { data?: boolean; model?: boolean; metrics?: Record<string, number> };
+  /**
+   * How the package is read: the credential for downloads (sent only where transport.ts allows),
+   * and local folders holding the archive for references that cannot be fetched (`artifact://`).
+   */
+  packageAccess?: OpenPackageOptions;
+  /**
+   * A promotion: the source environment and its record of the package. Its verdicts are used when it
+   * carries them (v2); otherwise the package's manifest is read, and where it cannot be, the
+   * verdicts are "not recorded" (packages deployed before records carried them stay promotable).
+   */
+  promotedFrom?: { environment: string; record: ModelDeployment };
+  /** Deploy a package whose manifest records a failed gate: who decided, and why (recorded). */
+  allowFailedGates?: DeployOverride;
+  /** How the user overrides failed gates, for messages (e.g. "--allow-failed-gates"). */
+  overrideHint?: string;
   /** ISO time written into the reference (the caller's clock, so tests are deterministic). */
   deployedAt: string;
   auth?: GitAuth;
@@ -102,10 +132,21 @@ export interface DeployOptions {
   /** Turn on auto-merge for the pull request (e.g. staging), with this merge method. */
   autoMerge?: AutoMergeMethod;
   /**
-   * Reads what a package says of itself (metrics, drift) for the description; default: fetch it
-   * (release assets and local files; not workflow artifacts).
+   * Reads what the running package says of itself (metrics, drift) for the description, when its
+   * record does not carry its metrics; default: fetch it (release assets and local files).
    */
   summarizePackage?: (uri: string, sha256: string) => Promise<PackageSummary | undefined>;
+}
+
+/** What a deployment records about its package, decided before the environment repository is touched. */
+export interface PackageFacts {
+  /** Undefined: not recorded (a promotion of a v1 record whose manifest cannot be read). */
+  verdicts?: PackageVerdicts;
+  source: { repository: string | null; commit: string | null; runUrl?: string | null };
+  /** What the proposed package says of itself, for the description. */
+  summary?: PackageSummary;
+  /** Notes for the description: where the verdicts came from, a digest that could not be checked. */
+  notes: string[];
 }
 
 export interface DeployResult {
@@ -119,6 +160,8 @@ export interface DeployResult {
   file: string;
   /** The version the environment ran before (from the base branch), if any. */
   previousVersion?: string;
+  /** What the record says of the gates (verdict, an override). */
+  gates?: ModelDeploymentGates;
   /**
    * Without a pull request API: the title and description the pull request would have, so the caller
    * can record it (the CLI writes them to a file).
@@ -152,6 +195,14 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
     throw new ConfigurationError(`The model version "${options.model.version}" is not a semantic version.`);
   }
   const pkg = parsePackageRef(options.packageRef);
+  const facts = await readPackageFacts(options, pkg);
+  // A failed gate without an override stops here, before the environment repository is cloned.
+  decideCustody(
+    facts.verdicts,
+    { file: '', requireVerdicts: [] },
+    options.allowFailedGates,
+    custodyContext(options),
+  );
   const branch = deployBranch(options.environment, options.model.name);
   const file = referencePath(options.environment, options.model.name);
   const maxAttempts = options.maxAttempts ?? 5;
@@ -162,7 +213,7 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
   });
   try {
     for (let attempt = 1; ; attempt++) {
-      const outcome = await attemptDeploy(workspace, options, { branch, file, pkg, attempt });
+      const outcome = await attemptDeploy(workspace, options, { branch, file, pkg, attempt, facts });
       if (outcome !== 'retry') return outcome;
       if (attempt >= maxAttempts) {
         throw new ConfigurationError(
@@ -175,6 +226,76 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
     }
   } finally {
     await workspace.remove();
+  }
+}
+
+function custodyContext(options: DeployOptions) {
+  return {
+    environment: options.environment,
+    name: options.model.name,
+    version: options.model.version,
+    overrideHint: options.overrideHint ?? 'allow-failed-gates',
+  };
+}
+
+/**
+ * The package's verdicts, lineage and summary: from the source environment's record on a
+ * promotion (when it carries verdicts), else from the package's manifest, whose name and version
+ * must be the ones deployed.
+ */
+export async function readPackageFacts(options: DeployOptions, pkg: PackageRef): Promise<PackageFacts> {
+  const promoted = options.promotedFrom;
+  const recorded = promoted ? verdictsFromRecord(promoted.record, promoted.environment) : undefined;
+  if (promoted && recorded) {
+    return {
+      verdicts: recorded,
+      source: recorded.source,
+      summary: { metrics: recorded.metrics },
+      notes: [
+        `Gate verdicts, metrics and source: from ${promoted.environment}'s deployment record of this package.`,
+      ],
+    };
+  }
+  let opened: Awaited<ReturnType<typeof openPackage>>;
+  try {
+    opened = await openPackage(pkg, options.packageAccess);
+  } catch (error) {
+    // A promotion of a package deployed before records carried verdicts stays possible when its
+    // package cannot be read from here; bytes that are not the referenced ones never are.
+    if (promoted && !(error instanceof DigestMismatchError) && error instanceof ConfigurationError) {
+      return {
+        source: promoted.record.spec.source,
+        notes: [
+          `Gate verdicts: not recorded. ${promoted.environment}'s record predates recorded verdicts, and the package's manifest cannot be read from here (${error.message.split('. ')[0]}).`,
+        ],
+      };
+    }
+    throw error;
+  }
+  try {
+    const { manifest } = opened;
+    const { name, version } = options.model;
+    if (manifest.package.name !== name || manifest.package.version !== version) {
+      throw new InputError(
+        `The package ${pkg.uri} is ${manifest.package.name} ${manifest.package.version} (its manifest says so), not ${name} ${version}: deploy it under its own name and version, or give the reference of ${name} ${version}.`,
+      );
+    }
+    const how =
+      opened.method === 'archive'
+        ? "the package's manifest, archive sha256 checked"
+        : opened.method === 'range'
+          ? "the package's manifest, read by range requests (the archive's sha256 was not checked here)"
+          : "the package's sidecar manifest (the archive's sha256 was not checked here)";
+    const verdicts = verdictsFromManifest(manifest, how);
+    const notes = [`Gate verdicts, metrics and source: from ${how}.`];
+    if (!opened.digestChecked) {
+      notes.push(
+        `⚠️ The archive${opened.bytes ? ` (${Math.round(opened.bytes / 1048576)} MiB)` : ''} was not downloaded here, so its sha256 was not checked against the reference: whatever fetches it for serving must check \`${pkg.sha256}\`.`,
+      );
+    }
+    return { verdicts, source: verdicts.source, summary: await summarizePackage(opened), notes };
+  } finally {
+    await opened.close();
   }
 }
 
@@ -243,10 +364,16 @@ async function readRemoteBranch(
 async function attemptDeploy(
   workspace: Workspace,
   options: DeployOptions,
-  context: { branch: string; file: string; pkg: { uri: string; sha256: string }; attempt: number },
+  context: {
+    branch: string;
+    file: string;
+    pkg: { uri: string; sha256: string };
+    attempt: number;
+    facts: PackageFacts;
+  },
 ): Promise<DeployResult | 'retry'> {
   const { git } = workspace;
-  const { branch, file, pkg, attempt } = context;
+  const { branch, file, pkg, attempt, facts } = context;
   await git.raw(['checkout', '--quiet', '-B', branch, workspace.baseHead]);
   const environmentDir = join(workspace.dir, 'environments', options.environment);
   if (!existsSync(environmentDir)) {
@@ -255,6 +382,8 @@ async function attemptDeploy(
         "Expected layout: environments/<environment>/models/<model>.yaml (see templates/environment-repo/ in mlops-actions); create the environment's folder first.",
     );
   }
+  const policy = await readEnvironmentPolicy(workspace.dir, options.environment);
+  const gates = decideCustody(facts.verdicts, policy, options.allowFailedGates, custodyContext(options));
   const path = join(workspace.dir, file);
   const existing = existsSync(path) ? await readFile(path, 'utf8') : undefined;
   // What the environment runs now (the reference on the base), parsed once.
@@ -266,14 +395,14 @@ async function attemptDeploy(
     version: options.model.version,
     packageRef: pkg.uri,
     sha256: pkg.sha256,
-    source: options.source,
-    gates: options.gates,
+    source: facts.source,
+    gates,
     deployedAt: options.deployedAt,
   });
   const targetFiles = await applyTargets(workspace, options, pkg);
   const remote = await readRemoteBranch(workspace, options, branch, file);
   const open = options.pullRequests ? await options.pullRequests.findOpen(branch, options.base) : undefined;
-  const base = { branch, attempts: attempt, file, ...(previousVersion ? { previousVersion } : {}) };
+  const base = { branch, attempts: attempt, file, gates, ...(previousVersion ? { previousVersion } : {}) };
 
   // The environment already runs this package: nothing to propose, and a stale proposal goes.
   const sameAsBase =
@@ -316,13 +445,14 @@ async function attemptDeploy(
   const message =
     `Deploy ${options.model.name} ${options.model.version} to ${options.environment}\n\n` +
     `Package: ${pkg.uri}\nsha256: ${pkg.sha256}\n` +
-    (options.source.repository
-      ? `Source: ${options.source.repository}@${options.source.commit ?? 'unknown'}\n`
+    (facts.source.repository
+      ? `Source: ${facts.source.repository}@${facts.source.commit ?? 'unknown'}\n`
       : '') +
+    `Gates: ${gates.verdict}${gates.override ? ` (failed ${gates.override.allowedFailed.join(', ')}; deployed by ${gates.override.by})` : ''}\n` +
     (previousVersion ? `Previous: ${previousVersion}\n` : '');
   // A fixed date: the same change on the same base gives the same commit, so re-runs see no change.
   const date = options.deployedAt;
-  await git.env(gitEnvironment({ GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date })).commit(message);
+  await git.env(workspace.environment({ GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date })).commit(message);
   const commit = (await git.revparse(['HEAD'])).trim();
   // Already proposed: the branch holds this package, made on the current base (a re-run).
   const upToDate =
@@ -357,7 +487,22 @@ async function attemptDeploy(
   const pushedCommit = upToDate && remote ? remote.head : commit;
   const title = `Deploy ${options.model.name} ${options.model.version} to ${options.environment}`;
   const body =
-    options.body ?? renderPullRequestBody(options, pkg, current, await summarize(options, pkg, current));
+    options.body ??
+    renderPullRequestBody(
+      {
+        environment: options.environment,
+        model: options.model,
+        gates,
+        source: facts.source,
+        notes: facts.notes,
+      },
+      pkg,
+      current,
+      {
+        ...(facts.summary ? { proposed: facts.summary } : {}),
+        ...(await summarizeCurrent(options, current)),
+      },
+    );
   if (!options.pullRequests) {
     return {
       operation: upToDate ? 'unchanged' : remote ? 'updated' : 'created',
@@ -448,37 +593,43 @@ async function applyTargets(
   return changed;
 }
 
+/** What the description says about a proposal (see {@link renderPullRequestBody}). */
+export interface ProposalFacts {
+  environment: string;
+  model: { name: string; version: string };
+  /** The record's gates, as decided (custody.ts). */
+  gates: ModelDeploymentGates;
+  source: { repository: string | null; commit: string | null; runUrl?: string | null };
+  /** Where the verdicts came from, digests not checked. */
+  notes?: string[];
+}
+
 /**
  * The pull request's description: what changes (old → new version and package, digests), the gate
- * verdicts and headline metrics given, where it came from, and how to roll back.
+ * verdicts (an unvalidated package or failed gates deployed by override said loudly), the headline
+ * metrics now and proposed, where the package came from, and how to roll back.
  */
 export function renderPullRequestBody(
-  options: DeployOptions,
+  proposal: ProposalFacts,
   pkg: { uri: string; sha256: string },
   current: ReturnType<typeof readModelReference> | undefined,
   summaries: { proposed?: PackageSummary; current?: PackageSummary } = {},
 ): string {
-  const { name, version } = options.model;
+  const { name, version } = proposal.model;
   const lines = [
-    `Deploys **${name} ${version}** to **${options.environment}**${current ? `, replacing ${current.spec.model.version}` : ' (first deployment)'}.`,
+    `Deploys **${name} ${version}** to **${proposal.environment}**${current ? `, replacing ${current.spec.model.version}` : ' (first deployment)'}.`,
     '',
     '| | now | proposed |',
     '| --- | --- | --- |',
     `| version | ${current?.spec.model.version ?? '—'} | ${version} |`,
-    `| package | ${current ? current.spec.package.ref : '—'} | ${pkg.uri} |`,
+    `| package | ${current ? escapeMarkdown(current.spec.package.ref) : '—'} | ${escapeMarkdown(pkg.uri)} |`,
     `| sha256 | ${current ? `\`${current.spec.package.sha256.slice(0, 16)}…\`` : '—'} | \`${pkg.sha256.slice(0, 16)}…\` |`,
+    `| gates | ${current ? shortVerdict(current.spec.gates) : '—'} | ${shortVerdict(proposal.gates)} |`,
+    '',
+    describeGates(proposal.gates),
     '',
   ];
-  const gates = options.gates;
-  if (gates) {
-    const verdict = (passed: boolean | undefined) =>
-      passed === undefined ? 'not run' : passed ? '✅ passed' : '❌ failed';
-    lines.push(`Gates: data ${verdict(gates.data)}, model ${verdict(gates.model)}.`);
-    const metrics = Object.entries(gates.metrics ?? {});
-    if (metrics.length > 0)
-      lines.push('', `Metrics: ${metrics.map(([metric, value]) => `${metric} ${value}`).join(', ')}.`);
-    lines.push('');
-  }
+  for (const note of proposal.notes ?? []) lines.push(note, '');
   const { proposed, current: running } = summaries;
   if (proposed) {
     const names = [
@@ -501,23 +652,21 @@ export function renderPullRequestBody(
       lines.push(
         count === 0
           ? 'Data drift: no column drifted from the reference.'
-          : `Data drift: ${count} column${count === 1 ? '' : 's'} drifted (${proposed.drifted.join(', ')}).`,
+          : `Data drift: ${count} column${count === 1 ? '' : 's'} drifted (${proposed.drifted.map(escapeMarkdown).join(', ')}).`,
         '',
       );
     }
   } else {
-    lines.push(
-      'Metrics of the packages: not readable from here (a workflow artifact cannot be fetched by other runs).',
-      '',
-    );
+    lines.push('Metrics of the package: not recorded.', '');
   }
-  if (options.source.repository) {
-    lines.push(
-      `Source: ${options.source.repository}${options.source.commit ? `@${options.source.commit.slice(0, 12)}` : ''}` +
-        `${options.source.runUrl ? `, built by [this workflow run](${options.source.runUrl})` : ''}; package: ${pkg.uri}.`,
-      '',
-    );
-  }
+  const { source } = proposal;
+  lines.push(
+    source.repository
+      ? `Source: ${escapeMarkdown(source.repository)}${source.commit ? `@${source.commit.slice(0, 12)}` : ''}` +
+          `${source.runUrl ? `, built by [this workflow run](${source.runUrl})` : ''}; package: ${escapeMarkdown(pkg.uri)}.`
+      : `Source: not recorded (the package was built outside a workflow${source.commit ? `, from commit ${source.commit.slice(0, 12)}` : ''}); package: ${escapeMarkdown(pkg.uri)}.`,
+    '',
+  );
   lines.push(
     current
       ? `Rollback: deploy ${current.spec.model.version} again (\`${current.spec.package.ref}\`, recorded as \`spec.previous\` once this merges).`
@@ -529,21 +678,38 @@ export function renderPullRequestBody(
   return lines.join('\n');
 }
 
-/** The summaries of the proposed and the running package (a failure to read one is not fatal). */
-async function summarize(
+/** A record's verdict in one or two words, for the table. */
+function shortVerdict(gates: ModelDeploymentGates): string {
+  switch (gates.verdict) {
+    case 'passed':
+      return 'passed';
+    case 'overridden':
+      return `⚠️ **${gates.override?.allowedFailed.join(', ') ?? 'a gate'} failed (override)**`;
+    case 'unvalidated':
+      return '⚠️ **unvalidated**';
+    default:
+      return 'not recorded';
+  }
+}
+
+/**
+ * What the running package says of itself: its record's metrics when it carries them (v2), else
+ * the package read (a failure to read it is not fatal: the description says less).
+ */
+async function summarizeCurrent(
   options: DeployOptions,
-  pkg: { uri: string; sha256: string },
   current: ReturnType<typeof readModelReference> | undefined,
-): Promise<{ proposed?: PackageSummary; current?: PackageSummary }> {
+): Promise<{ current?: PackageSummary }> {
+  if (!current) return {};
+  if (current.spec.gates.verdict !== undefined && current.spec.gates.verdict !== 'not-recorded') {
+    return { current: { metrics: { ...(current.spec.gates.metrics ?? {}) } } };
+  }
   const read =
     options.summarizePackage ??
-    ((uri: string, sha256: string) => readPackageSummary(uri, sha256, { token: options.auth?.token }));
-  const safely = (uri: string, sha256: string) => read(uri, sha256).catch(() => undefined);
-  const [proposed, running] = await Promise.all([
-    safely(pkg.uri, pkg.sha256),
-    current ? safely(current.spec.package.ref, current.spec.package.sha256) : Promise.resolve(undefined),
-  ]);
-  return { ...(proposed ? { proposed } : {}), ...(running ? { current: running } : {}) };
+    ((uri: string, sha256: string) =>
+      readPackageSummary(uri, sha256, { credential: options.packageAccess?.credential }));
+  const running = await read(current.spec.package.ref, current.spec.package.sha256).catch(() => undefined);
+  return running ? { current: running } : {};
 }
 
 /** Semver precedence (https://semver.org/#spec-item-11): negative, zero or positive. */
@@ -567,41 +733,8 @@ export function compareSemver(a: string, b: string): number {
   return x.pre.length - y.pre.length;
 }
 
-/**
- * `owner/name` of a repository URL (`https://host/owner/name(.git)`), or of `owner/name` itself;
- * with `server` (e.g. https://github.com), `owner/name` becomes the HTTPS clone URL.
- */
-export function resolveRepository(
-  value: string,
-  server = 'https://github.com',
-): { url: string; fullName: string } {
-  const short = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+?)(?:\.git)?$/.exec(value);
-  if (short)
-    return {
-      url: `${server.replace(/\/+$/, '')}/${short[1]}/${short[2]}.git`,
-      fullName: `${short[1]}/${short[2]}`,
-    };
-  let parsed: URL;
-  try {
-    parsed = new URL(value);
-  } catch {
-    throw new ConfigurationError(
-      `The environment repository "${value}" is neither owner/name nor an https URL.`,
-    );
-  }
-  if (parsed.username || parsed.password) {
-    throw new ConfigurationError(
-      'The environment repository URL carries credentials: pass the token separately (it is sent as a header and never written to disk).',
-    );
-  }
-  const parts = parsed.pathname
-    .replace(/\.git$/, '')
-    .split('/')
-    .filter(Boolean);
-  if (parts.length < 2)
-    throw new ConfigurationError(`The environment repository URL "${value}" has no owner/name path.`);
-  return { url: value, fullName: `${parts.at(-2)}/${parts.at(-1)}` };
-}
+// Repository addresses are parsed with the transport rules; re-exported for callers here.
+export { resolveRepository } from './transport.ts';
 
 /**
  * Model name and version from a package reference's file name (`…/<name>-<version>.zip#sha256=…`,

@@ -4,17 +4,12 @@
  * fetch the package it names, check its sha256, and unpack model.onnx (with its external data)
  * into a temporary folder.
  */
-import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import { ConfigurationError, InputError } from '../errors.ts';
 import { unpackPackage } from '../package/verify-package.ts';
-import { openZipEntry, readZipEntries } from '../package/zip.ts';
+import { readZipEntries } from '../package/zip.ts';
 import { cloneWorkspace, type GitAuth } from './git-workspace.ts';
 import {
   formatPackageRef,
@@ -22,6 +17,14 @@ import {
   readModelReference,
   referencePath,
 } from './model-reference.ts';
+import {
+  DigestMismatchError,
+  downloadArchive,
+  type OpenedPackage,
+  type OpenPackageOptions,
+  openPackage,
+} from './package-reader.ts';
+import { type Credential, githubCredential, githubUrls } from './transport.ts';
 
 export const ENVIRONMENT_BASELINE = /^environment:([A-Za-z0-9][A-Za-z0-9._-]*)$/;
 
@@ -37,55 +40,30 @@ export interface DeployedBaseline {
 
 /**
  * Fetches a package archive (`file:` or `https:` URI) to `target`, hashing it on the way; throws
- * `InputError` when its sha256 is not `sha256` (nothing is used from a package that does not match).
+ * `InputError` when its sha256 is not `sha256` (nothing is used from a package that does not
+ * match). The credential goes only where transport.ts allows.
  */
 export async function fetchPackage(
   uri: string,
   sha256: string,
   target: string,
-  options: { token?: string; timeoutMs?: number } = {},
+  options: { credential?: Credential; timeoutMs?: number } = {},
 ): Promise<void> {
-  const hash = createHash('sha256');
-  let source: Readable;
-  if (uri.startsWith('file:')) {
-    const { createReadStream } = await import('node:fs');
-    source = createReadStream(fileURLToPath(uri));
-  } else if (uri.startsWith('https:') || uri.startsWith('http:')) {
-    const response = await fetch(uri, {
-      headers: {
-        accept: 'application/octet-stream',
-        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-      },
-      redirect: 'follow',
-      signal: AbortSignal.timeout(options.timeoutMs ?? 300_000),
-    });
-    if (!response.ok || !response.body) {
-      throw new InputError(
-        `The deployed package ${uri} cannot be downloaded (HTTP ${response.status}). Is the release public, or the token allowed to read it?`,
-      );
-    }
-    source = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream);
-  } else {
+  if (!/^(file|https?):/i.test(uri)) {
     throw new ConfigurationError(
       `The deployed package ${uri} cannot be fetched from here: only release assets (https:) and local files (file:) can. Workflow artifacts (artifact://) expire and belong to their run: publish packages to releases to use them as baselines.`,
     );
   }
   await mkdir(dirname(target), { recursive: true });
-  await pipeline(
-    source,
-    async function* (chunks) {
-      for await (const chunk of chunks) {
-        hash.update(chunk as Uint8Array);
-        yield chunk;
-      }
-    },
-    createWriteStream(target),
-  );
-  const actual = hash.digest('hex');
-  if (actual !== sha256) {
-    throw new InputError(
-      `The deployed package ${uri} has sha256 ${actual}, but the environment's reference says ${sha256}: it was changed after deployment. Refusing to use it.`,
-    );
+  try {
+    await downloadArchive(uri, sha256, target, { ...options, what: 'The deployed package' });
+  } catch (error) {
+    if (error instanceof DigestMismatchError) {
+      throw new DigestMismatchError(
+        `${error.message} The environment's reference names that digest: the package changed after deployment.`,
+      );
+    }
+    throw error;
   }
 }
 
@@ -144,7 +122,7 @@ export async function resolvePromotion(options: {
    * the source environment changed since.
    */
   expectedVersion?: string;
-}): Promise<{ name: string; version: string; packageRef: string }> {
+}): Promise<{ name: string; version: string; packageRef: string; record: ModelDeployment }> {
   const running = await readDeployment(options);
   const expected = options.expectedVersion?.replace(/^v(?=\d)/, '');
   if (expected !== undefined && expected !== running.spec.model.version) {
@@ -156,6 +134,7 @@ export async function resolvePromotion(options: {
     name: options.model,
     version: running.spec.model.version,
     packageRef: formatPackageRef({ uri: running.spec.package.ref, sha256: running.spec.package.sha256 }),
+    record: running,
   };
 }
 
@@ -169,16 +148,19 @@ export async function resolveDeployedBaseline(options: {
   environment: string;
   model: string;
   auth?: GitAuth;
-  /** Token for downloading release assets (default: the git token). */
-  downloadToken?: string;
+  /**
+   * For downloading release assets: default the git token, sent only to this run's GitHub server
+   * and API (GITHUB_SERVER_URL, GITHUB_API_URL; github.com by default).
+   */
+  credential?: Credential;
 }): Promise<DeployedBaseline> {
   const reference = await readDeployment(options);
   const folder = await mkdtemp(join(tmpdir(), 'mlops-baseline-'));
   try {
     const archive = join(folder, 'package.zip');
-    await fetchPackage(reference.spec.package.ref, reference.spec.package.sha256, archive, {
-      token: options.downloadToken ?? options.auth?.token,
-    });
+    const credential =
+      options.credential ?? (options.auth ? githubCredential(options.auth.token, githubUrls()) : undefined);
+    await fetchPackage(reference.spec.package.ref, reference.spec.package.sha256, archive, { credential });
     // model.onnx and every file next to it at the package root (external data), not the reports.
     const entries = (await readZipEntries(archive)).filter(
       (e) => !e.name.includes('/') && !e.name.endsWith('.json') && !e.name.endsWith('.md'),
@@ -215,37 +197,32 @@ export interface PackageSummary {
 
 /**
  * The manifest's metrics and the data report's drifted columns of a package, fetched (file: or
- * https:) and verified against `sha256`. Undefined when the package cannot be fetched from here
- * (a workflow artifact) or carries no manifest: the description then says so instead.
+ * https:) and verified against `sha256` where the whole archive is read. Undefined when the package
+ * cannot be fetched from here (a workflow artifact): the description then says so instead.
  */
 export async function readPackageSummary(
   uri: string,
   sha256: string,
-  options: { token?: string } = {},
+  options: OpenPackageOptions = {},
 ): Promise<PackageSummary | undefined> {
-  if (!/^(file|https?):/.test(uri)) return undefined;
-  const folder = await mkdtemp(join(tmpdir(), 'mlops-summary-'));
+  if (!/^(file|https?):/i.test(uri)) return undefined;
+  const opened = await openPackage({ uri, sha256 }, options);
   try {
-    const archive = join(folder, 'package.zip');
-    // A description is not worth a long wait: a package that does not come quickly is left out.
-    await fetchPackage(uri, sha256, archive, { ...options, timeoutMs: 15_000 });
-    const entries = await readZipEntries(archive);
-    const readJson = async (name: string): Promise<Record<string, unknown> | undefined> => {
-      const entry = entries.find((e) => e.name === name);
-      if (!entry) return undefined;
-      const chunks: Buffer[] = [];
-      for await (const chunk of await openZipEntry(archive, entry)) chunks.push(chunk as Buffer);
-      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    };
-    const manifest = await readJson('manifest.json');
-    if (!manifest) return undefined;
-    const summary: PackageSummary = { metrics: (manifest.metrics as PackageSummary['metrics']) ?? {} };
-    const dataGate = (manifest.gates as { data?: { report: string } } | undefined)?.data;
-    const dataReport = dataGate ? await readJson(dataGate.report) : undefined;
-    const drift = dataReport?.drift as { columns: { column: string; drifted: boolean }[] } | undefined;
-    if (drift) summary.drifted = drift.columns.filter((c) => c.drifted).map((c) => c.column);
-    return summary;
+    return await summarizePackage(opened);
   } finally {
-    await rm(folder, { recursive: true, force: true });
+    await opened.close();
   }
+}
+
+/** The summary of an opened package: its manifest's metrics, and the drifted columns of its data report. */
+export async function summarizePackage(opened: OpenedPackage): Promise<PackageSummary> {
+  const summary: PackageSummary = { metrics: { ...opened.manifest.metrics } };
+  const dataGate = opened.manifest.gates.data;
+  const dataReport = dataGate
+    ? ((await opened.readJson(dataGate.report)) as Record<string, unknown> | undefined)
+    : undefined;
+  const drift = dataReport?.drift as { columns?: { column: string; drifted: boolean }[] } | undefined;
+  if (Array.isArray(drift?.columns))
+    summary.drifted = drift.columns.filter((c) => c.drifted).map((c) => c.column);
+  return summary;
 }

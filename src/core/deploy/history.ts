@@ -18,8 +18,10 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigurationError } from '../errors.ts';
 import { isSemver } from '../package/lineage.ts';
+import { VERDICTS, type Verdict } from './custody.ts';
 import { compareSemver } from './deploy.ts';
-import { explainGitFailure, type GitAuth, gitEnvironment } from './git-workspace.ts';
+import { explainGitFailure, type GitAuth, gitAccess, gitEnvironment } from './git-workspace.ts';
+import { TIME_LIMITS } from './transport.ts';
 
 /** One change of a model's deployed package in an environment, as it landed on the base branch. */
 export interface DeploymentRecord {
@@ -42,6 +44,13 @@ export interface DeploymentRecord {
   author: string;
   /** True when the new version is lower than the previous one, or is the previous state's `spec.previous`. */
   rollback: boolean;
+  /**
+   * What the record says of the gates (`spec.gates.verdict`); `not-recorded` for records written
+   * before deployments carried verdicts (apiVersion v1).
+   */
+  verdict: Verdict;
+  /** Failed gates deployed on purpose: which, by whom, why. */
+  override?: { allowedFailed: string[]; by: string; reason?: string };
 }
 
 /** What {@link readDeploymentHistory} reads. */
@@ -72,6 +81,8 @@ interface ReferenceState {
   sha256: string;
   deployedAt?: string;
   previous?: { version?: string; sha256?: string };
+  verdict: Verdict;
+  override?: { allowedFailed: string[]; by: string; reason?: string };
 }
 
 /**
@@ -87,7 +98,7 @@ export async function readDeploymentHistory(options: DeploymentHistoryOptions): 
   if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit > 0)) {
     throw new ConfigurationError(`The limit must be a positive whole number; got ${options.limit}.`);
   }
-  const git = createGit(options.auth);
+  const git = createGit(options.repository, options.auth);
   const dir = await mkdtemp(join(tmpdir(), 'mlops-history-'));
   try {
     const clone = await git
@@ -100,7 +111,7 @@ export async function readDeploymentHistory(options: DeploymentHistoryOptions): 
         base,
         '--no-tags',
         '--quiet',
-        options.repository,
+        git.url,
         dir,
       ])
       .catch((error: Error) => {
@@ -172,6 +183,8 @@ export async function readDeploymentHistory(options: DeploymentHistoryOptions): 
           ...(commit.pullRequest !== undefined ? { pullRequest: commit.pullRequest } : {}),
           author: commit.author,
           rollback: isRollback(before, after),
+          verdict: after.verdict,
+          ...(after.override ? { override: after.override } : {}),
         });
       }
       records.push(...found.sort((a, b) => a.model.localeCompare(b.model)));
@@ -231,7 +244,22 @@ function readState(text: string | undefined): ReferenceState | undefined {
   const pkg = spec?.package as { ref?: unknown; sha256?: unknown } | undefined;
   if (typeof model?.version !== 'string') return undefined;
   const previous = spec?.previous as { version?: unknown; sha256?: unknown } | undefined;
+  const gates = spec?.gates as { verdict?: unknown; override?: Record<string, unknown> } | undefined;
+  const verdict = (VERDICTS as readonly unknown[]).includes(gates?.verdict)
+    ? (gates?.verdict as Verdict)
+    : 'not-recorded';
+  const override = gates?.override;
   return {
+    verdict,
+    ...(override && typeof override.by === 'string' && Array.isArray(override.allowedFailed)
+      ? {
+          override: {
+            allowedFailed: override.allowedFailed.map(String),
+            by: override.by,
+            ...(typeof override.reason === 'string' ? { reason: override.reason } : {}),
+          },
+        }
+      : {}),
     version: model.version,
     packageRef: typeof pkg?.ref === 'string' ? pkg.ref : '',
     sha256: typeof pkg?.sha256 === 'string' ? pkg.sha256 : '',
@@ -343,6 +371,8 @@ async function readBlobs(git: Git, dir: string, oids: string[]): Promise<Map<str
 }
 
 interface Git {
+  /** The remote as git is given it (checked by transport.ts). */
+  url: string;
   run(
     args: string[],
     options?: { cwd?: string; input?: string },
@@ -352,38 +382,52 @@ interface Git {
 }
 
 /**
- * Runs git with the token as a per-command `http.extraHeader` (in the process's arguments only,
- * never in the URL or .git/config), the way cloneWorkspace does, and masks it in every message.
+ * Runs git with the token's header in its environment, the way cloneWorkspace does (never in its
+ * arguments, the URL or .git/config), masks it in every message, and stops a command that prints
+ * nothing for TIME_LIMITS.gitSilenceMs.
  */
-function createGit(auth: GitAuth | undefined): Git {
-  const secrets: string[] = [];
-  const header: string[] = [];
-  if (auth) {
-    const basic = Buffer.from(`${auth.user ?? 'x-access-token'}:${auth.token}`).toString('base64');
-    secrets.push(auth.token, basic);
-    header.push('-c', `http.extraHeader=AUTHORIZATION: basic ${basic}`);
-  }
-  const mask = (text: string) => secrets.reduce((masked, secret) => masked.split(secret).join('***'), text);
-  const env = gitEnvironment({ LC_ALL: 'C' });
+function createGit(repository: string, auth: GitAuth | undefined): Git {
+  const access = gitAccess(repository, auth);
+  const mask = (text: string) =>
+    access.secrets.reduce((masked, secret) => masked.split(secret).join('***'), text);
+  // Every command carries the header: in a partial clone, even a local one may fetch a missing
+  // object lazily.
+  const env = gitEnvironment({ ...access.env, LC_ALL: 'C' });
   return {
+    url: access.url,
     mask,
     run: (args, options = {}) =>
       new Promise((resolveRun, reject) => {
-        // Every command carries the header: in a partial clone, even a local one may fetch a
-        // missing object lazily.
-        const child = spawn('git', [...header, ...args], {
-          cwd: options.cwd,
-          env,
-          stdio: ['pipe', 'pipe', 'pipe'],
-        });
+        const child = spawn('git', args, { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
         const stdout: Buffer[] = [];
         const stderr: Buffer[] = [];
-        child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-        child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-        child.once('error', (error) => reject(new Error(mask(error.message))));
+        let silent: NodeJS.Timeout | undefined;
+        let stalled = false;
+        const watch = () => {
+          clearTimeout(silent);
+          silent = setTimeout(() => {
+            stalled = true;
+            child.kill('SIGKILL');
+          }, TIME_LIMITS.gitSilenceMs);
+        };
+        watch();
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout.push(chunk);
+          watch();
+        });
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr.push(chunk);
+          watch();
+        });
+        child.once('error', (error) => {
+          clearTimeout(silent);
+          reject(new Error(mask(error.message)));
+        });
         child.once('close', (code) => {
+          clearTimeout(silent);
           const err = Buffer.concat(stderr).toString('utf8');
           if (code === 0) resolveRun({ stdout: Buffer.concat(stdout), stderr: err });
+          else if (stalled) reject(new Error(`git ${args[0]} failed: block timeout reached`));
           else reject(new Error(mask(`git ${args[0] === '-c' ? args[2] : args[0]} failed: ${err.trim()}`)));
         });
         child.stdin.on('error', () => {

@@ -3,19 +3,23 @@
  * repository, a `ModelDeployment` saying which validated model package the environment runs, where
  * it was built, what the gates said and what ran before it (the rollback pointer).
  *
- *   apiVersion: mlops-actions.dev/v1
+ *   apiVersion: mlops-actions.dev/v2
  *   kind: ModelDeployment
  *   metadata: { name: churn, environment: staging }
  *   spec:
  *     model: { name: churn, version: 1.2.0 }
  *     package: { ref: https://…/churn-1.2.0.zip, sha256: <64 hex> }
- *     source: { repository: o/r, commit: <sha> }
- *     gates: { data: true, model: true, metrics: { auc: 0.91 } }
+ *     source: { repository: o/r, commit: <sha>, runUrl: https://… }
+ *     gates: { verdict: passed, data: true, model: true, metrics: { auc: 0.91 } }
  *     deployedAt: 2025-01-31T12:00:00Z
  *     previous: { version: 1.1.0, ref: https://…/churn-1.1.0.zip, sha256: <64 hex> }
  *
  * Updates edit the existing file in place (see {@link updateModelReference}) so that people's
  * comments survive and a deployment PR's diff shows only what changed.
+ *
+ * Format versions: v2 takes `gates` and `source` from the package's manifest and always says
+ * `gates.verdict` (see custody.ts); v1 files (written before, `gates` often empty, `source` the
+ * deploying checkout's) are still read, and rewritten as v2 by the next deployment.
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
@@ -29,8 +33,10 @@ export function referencePath(environment: string, model: string): string {
   return `environments/${environment}/models/${model}.yaml`;
 }
 
-/** `apiVersion` and `kind` of a model reference, named once. */
-export const MODEL_DEPLOYMENT = { apiVersion: 'mlops-actions.dev/v1', kind: 'ModelDeployment' } as const;
+/** `apiVersion` (the format written) and `kind` of a model reference, named once. */
+export const MODEL_DEPLOYMENT = { apiVersion: 'mlops-actions.dev/v2', kind: 'ModelDeployment' } as const;
+/** Format versions read: the current one, and v1 (before records carried gate verdicts). */
+export const MODEL_DEPLOYMENT_VERSIONS = ['mlops-actions.dev/v2', 'mlops-actions.dev/v1'] as const;
 
 /** The two ways a package reference carries its archive's digest. */
 export const DIGEST_MARKERS = { fragment: '#sha256=', suffix: '@sha256:' } as const;
@@ -46,11 +52,21 @@ export interface PackageRef {
   sha256: string;
 }
 
-/** What the gates said about a package. */
+/** What the gates said about a package (see custody.ts for the verdicts). */
 export interface ModelDeploymentGates {
+  /** Required in v2 records; absent in v1 records. */
+  verdict?: 'passed' | 'overridden' | 'unvalidated' | 'not-recorded';
   data?: boolean;
   model?: boolean;
   metrics?: Record<string, number>;
+  /** Failed gates deployed on purpose. */
+  override?: {
+    allowedFailed: ('data' | 'model')[];
+    by: string;
+    reason?: string;
+    /** The override recorded in the package's manifest when it was built. */
+    package?: { by: string; reason?: string };
+  };
 }
 
 /** The package a deployment replaced: deploying it again is the rollback. */
@@ -62,7 +78,7 @@ export interface PreviousDeployment {
 
 /** A model reference file, as parsed (see `model-deployment.schema.json`). */
 export interface ModelDeployment {
-  apiVersion: typeof MODEL_DEPLOYMENT.apiVersion;
+  apiVersion: (typeof MODEL_DEPLOYMENT_VERSIONS)[number];
   kind: typeof MODEL_DEPLOYMENT.kind;
   metadata: {
     name: string;
@@ -73,7 +89,7 @@ export interface ModelDeployment {
   spec: {
     model: { name: string; version: string };
     package: { ref: string; sha256: string };
-    source: { repository: string | null; commit: string | null };
+    source: { repository: string | null; commit: string | null; runUrl?: string | null };
     gates: ModelDeploymentGates;
     deployedAt: string;
     previous?: PreviousDeployment;
@@ -90,8 +106,9 @@ export interface ModelReferenceInput {
   packageRef: string;
   /** The archive's sha256; optional when `packageRef` carries it, and must agree with it when both do. */
   sha256?: string;
-  source: { repository: string | null; commit: string | null };
-  gates?: ModelDeploymentGates;
+  source: { repository: string | null; commit: string | null; runUrl?: string | null };
+  /** The gates' verdicts (`verdict` required: see custody.ts's decideCustody). */
+  gates: ModelDeploymentGates;
   /** ISO 8601 time of the proposal, from the caller's clock so output is deterministic. */
   deployedAt: string;
 }
@@ -309,10 +326,22 @@ function buildModelDeployment(input: ModelReferenceInput): ModelDeployment {
       { key: 'sha256' },
     );
   }
-  const gates: ModelDeploymentGates = {};
-  if (input.gates?.data !== undefined) gates.data = input.gates.data;
-  if (input.gates?.model !== undefined) gates.model = input.gates.model;
-  if (input.gates?.metrics !== undefined) gates.metrics = { ...input.gates.metrics };
+  // Key order as documented; absent values are left out.
+  const gates: ModelDeploymentGates = { verdict: input.gates.verdict ?? 'not-recorded' };
+  if (input.gates.data !== undefined) gates.data = input.gates.data;
+  if (input.gates.model !== undefined) gates.model = input.gates.model;
+  if (input.gates.metrics !== undefined) gates.metrics = { ...input.gates.metrics };
+  if (input.gates.override !== undefined) {
+    const { allowedFailed, by, reason, package: packaged } = input.gates.override;
+    gates.override = {
+      allowedFailed: [...allowedFailed],
+      by,
+      ...(reason ? { reason } : {}),
+      ...(packaged
+        ? { package: { by: packaged.by, ...(packaged.reason ? { reason: packaged.reason } : {}) } }
+        : {}),
+    };
+  }
   const deployment: ModelDeployment = {
     apiVersion: MODEL_DEPLOYMENT.apiVersion,
     kind: MODEL_DEPLOYMENT.kind,
@@ -320,7 +349,11 @@ function buildModelDeployment(input: ModelReferenceInput): ModelDeployment {
     spec: {
       model: { name: input.name, version: input.version },
       package: { ref: ref.uri, sha256: ref.sha256 },
-      source: { repository: input.source.repository, commit: input.source.commit },
+      source: {
+        repository: input.source.repository,
+        commit: input.source.commit,
+        ...(input.source.runUrl ? { runUrl: input.source.runUrl } : {}),
+      },
       gates,
       deployedAt: input.deployedAt,
     },
@@ -385,6 +418,7 @@ export function updateModelReference(
       };
   const desired = {
     ...current,
+    apiVersion: wanted.apiVersion,
     metadata: { ...current.metadata, name: wanted.metadata.name, environment: wanted.metadata.environment },
     spec: {
       ...wanted.spec,

@@ -130,6 +130,11 @@ export interface ModelIdentity {
   opsets: { domain: string; version: number }[];
   inputs: { name: string; type: string }[];
   outputs: { name: string; type: string }[];
+  /**
+   * The candidate's external-data files with their digests, so that a package can bind the weights
+   * that were evaluated (absent for a baseline, and in reports of older versions).
+   */
+  externalData?: { location: string; sha256: string; bytes: number }[];
 }
 
 export interface MetricEntry {
@@ -645,6 +650,13 @@ async function prepareModel(
     inputs: info.inputs.map((i) => ({ name: i.name, type: describeType(i.type) })),
     outputs: info.outputs.map((o) => ({ name: o.name, type: describeType(o.type) })),
   };
+  if (role === 'candidate') {
+    identity.externalData = [];
+    for (const file of info.externalFiles) {
+      const external = await digestFile(file.path);
+      identity.externalData.push({ location: file.location, sha256: external.sha256, bytes: external.bytes });
+    }
+  }
   return { info, identity, loaded: { role, path, session, plan } };
 }
 

@@ -16,11 +16,17 @@
  *
  * The package digest is the archive's sha256. Everything is written to temporary names first and
  * renamed into place, so a failure never leaves a half-written package.
+ *
+ * Chain of custody: a gate report that failed is refused unless the caller overrides it (the
+ * override — which gates, who, why — is recorded in the manifest and the model card); a
+ * model-validation report is refused unless its candidate is this model (the sha256 of the file
+ * given, before metadata is written into it) with these external-data files (their sha256 as the
+ * report recorded them).
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { readProfileFile } from '../data/validate-data.ts';
 import { digestFile } from '../digest.ts';
@@ -76,6 +82,10 @@ export interface PackageOptions {
   /** Where the package folder, archive and provenance go. */
   out: string;
   lineage: Lineage;
+  /** Package failed gate reports anyway: who decided, and why (recorded in the manifest). */
+  allowFailedGates?: { by: string; reason?: string };
+  /** How the user overrides failed gates, for messages (e.g. "--allow-failed-gates"). */
+  overrideHint?: string;
 }
 
 export interface ManifestFile {
@@ -86,7 +96,8 @@ export interface ManifestFile {
 
 export interface PackageManifest {
   kind: 'model-package';
-  version: 1;
+  /** 2 is written; 1 is read (without `gates.override`). */
+  version: 1 | 2;
   package: { name: string; version: string };
   task: 'binary' | 'multiclass' | 'regression' | 'unknown';
   createdAt: string;
@@ -102,7 +113,12 @@ export interface PackageManifest {
     metadata: Record<string, string>;
   };
   metrics: Record<string, number | null>;
-  gates: { data?: { passed: boolean; report: string }; model?: { passed: boolean; report: string } };
+  gates: {
+    data?: { passed: boolean; report: string };
+    model?: { passed: boolean; report: string };
+    /** Failed gate reports packaged on purpose. */
+    override?: { allowedFailed: ('data' | 'model')[]; by: string; reason?: string };
+  };
   lineage: {
     repository: string | null;
     commit: string | null;
@@ -164,6 +180,10 @@ export async function buildPackage(options: PackageOptions): Promise<BuiltPackag
   const version = resolveVersion(options.version, options.lineage);
   const info = await inspectOnnxModel(options.model);
   const reports = options.reports ? await readReports(options.reports) : [];
+  const override = checkVerdicts(reports, options);
+  const modelReport = reports.find((r) => r.kind === 'model-validation');
+  // Before metadata is written into a copy: the report's candidate must be this very file.
+  if (modelReport) checkCandidate(modelReport, (await digestFile(options.model)).sha256, options.model);
   const createdAt = options.lineage.commitTime ?? new Date(0).toISOString();
 
   const stem = `${options.name}-${version}`;
@@ -219,7 +239,6 @@ export async function buildPackage(options: PackageOptions): Promise<BuiltPackag
         .map((name) => ({ name, source: { path: join(staging, ...name.split('/')) } })),
     ].map((entry) => ({ ...entry, compress: /\.(json|md)$/.test(entry.name) }));
 
-    const modelReport = reports.find((r) => r.kind === 'model-validation');
     const dataReport = reports.find((r) => r.kind === 'data-validation');
     const metrics = headlineMetrics(modelReport);
     let manifest: PackageManifest | undefined;
@@ -229,6 +248,8 @@ export async function buildPackage(options: PackageOptions): Promise<BuiltPackag
       mtime,
       // 2. Once the payload is archived (and hashed), the model, its card and the manifest follow.
       finish: async (entries) => {
+        // The external data archived must be what the model gate evaluated.
+        if (modelReport) checkExternalData(modelReport, external, entries, options.model);
         const rest: ManifestFile[] = entries.map((e) => ({ path: e.name, bytes: e.size, sha256: e.sha256 }));
         const contentSha256 = contentDigest(rest);
         const metadata: Record<string, string> = {
@@ -249,7 +270,7 @@ export async function buildPackage(options: PackageOptions): Promise<BuiltPackag
         const modelDigest = await digestFile(modelPath);
         manifest = {
           kind: 'model-package',
-          version: 1,
+          version: 2,
           package: { name: options.name, version },
           task: (modelReport?.json.task as PackageManifest['task'] | undefined) ?? 'unknown',
           createdAt,
@@ -268,6 +289,7 @@ export async function buildPackage(options: PackageOptions): Promise<BuiltPackag
           gates: {
             ...(dataReport ? { data: verdict(dataReport) } : {}),
             ...(modelReport ? { model: verdict(modelReport) } : {}),
+            ...(override ? { override } : {}),
           },
           lineage: {
             repository: options.lineage.repository,
@@ -441,6 +463,90 @@ function headlineMetrics(report: ReadReport | undefined): Record<string, number 
       : ['accuracy', 'roc_auc', 'f1_macro', 'log_loss'];
   const names = [...new Set([...usual, ...gated])].filter((name) => name in metrics).sort();
   return Object.fromEntries(names.map((name) => [name, metrics[name]?.value ?? null]));
+}
+
+/**
+ * Refuses failed gate reports unless `allowFailedGates`; returns the override to record when a
+ * failed report is packaged on purpose.
+ */
+function checkVerdicts(reports: ReadReport[], options: PackageOptions): PackageManifest['gates']['override'] {
+  const failed = reports.filter((report) => report.json.passed !== true);
+  if (failed.length === 0) return undefined;
+  const gate = (report: ReadReport) => (report.kind === 'data-validation' ? 'data' : 'model');
+  if (!options.allowFailedGates) {
+    const details = failed.map(
+      (report) => `${report.file}: the ${gate(report)} gate failed${failedDetail(report)}`,
+    );
+    throw new InputError(
+      `${details.join('; ')}. A package carries a model whose gates passed: fix what the report says and run the gate again, or package it anyway with ${options.overrideHint ?? 'allow-failed-gates'} (recorded in the manifest, the model card and every deployment of the package).`,
+      { file: failed[0].file },
+    );
+  }
+  return {
+    allowedFailed: (['data', 'model'] as const).filter((name) =>
+      failed.some((report) => gate(report) === name),
+    ),
+    by: options.allowFailedGates.by,
+    ...(options.allowFailedGates.reason ? { reason: options.allowFailedGates.reason } : {}),
+  };
+}
+
+/** Which gates of a failed report failed, for the message. */
+function failedDetail(report: ReadReport): string {
+  if (report.kind === 'model-validation') {
+    const gates = (report.json.gates as { status?: string; expression?: string; metric?: string }[]) ?? [];
+    const failed = gates.filter((g) => g.status === 'failed').map((g) => g.expression ?? g.metric);
+    return failed.length > 0 ? ` (${failed.slice(0, 5).join(', ')})` : '';
+  }
+  const errors = (report.json.summary as { findings?: { error?: number } } | undefined)?.findings?.error;
+  return errors ? ` (${errors} error finding${errors === 1 ? '' : 's'})` : '';
+}
+
+/** The model report's candidate must be the file being packaged (sha256 of the input, before metadata). */
+function checkCandidate(report: ReadReport, modelSha256: string, model: string): void {
+  const candidate = report.json.candidate as { path?: string; sha256?: string } | undefined;
+  if (candidate?.sha256 !== modelSha256) {
+    throw new InputError(
+      `${report.file} is the model gate's report of another model: its candidate ${candidate?.path ?? '(unnamed)'} has sha256 ${candidate?.sha256 ?? '(none)'}, but ${model} has sha256 ${modelSha256}. Package the model the gate validated, or validate this one and package its report.`,
+      { file: report.file },
+    );
+  }
+}
+
+/** An external-data location as a '/'-separated path relative to the model's folder. */
+function normalizeLocation(location: string): string {
+  return posix.normalize(location.split('\\').join('/')).replace(/^\.\//, '');
+}
+
+/**
+ * The external-data files archived (their sha256, computed while archiving) must be the ones the
+ * model report's candidate recorded; a model with external data needs a report that records them.
+ */
+function checkExternalData(
+  report: ReadReport,
+  external: { name: string; source: string }[],
+  entries: readonly { name: string; sha256: string }[],
+  model: string,
+): void {
+  if (external.length === 0) return;
+  const recorded = (report.json.candidate as { externalData?: { location: string; sha256: string }[] })
+    .externalData;
+  if (!recorded) {
+    throw new InputError(
+      `${report.file} does not record the digests of ${model}'s external-data files (it was written by an older mlops-actions), so they cannot be bound to the package. Run the model gate again with this version and package its report.`,
+      { file: report.file },
+    );
+  }
+  for (const file of external) {
+    const archived = entries.find((entry) => entry.name === file.name)?.sha256;
+    const validated = recorded.find((data) => normalizeLocation(data.location) === file.name)?.sha256;
+    if (archived !== validated) {
+      throw new InputError(
+        `${report.file}: the external-data file ${file.name} of ${model} ${validated ? `has sha256 ${archived}, but the model gate evaluated sha256 ${validated}` : 'is not among the files the model gate evaluated'}: these are not the weights that were validated. Package the model the gate validated, or run the gate again.`,
+        { file: report.file },
+      );
+    }
+  }
 }
 
 function verdict(report: ReadReport): { passed: boolean; report: string } {

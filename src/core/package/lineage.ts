@@ -5,6 +5,7 @@
  * version (semver; the tag's on tag pushes).
  */
 import { execFile } from 'node:child_process';
+import { userInfo } from 'node:os';
 import { promisify } from 'node:util';
 import { ConfigurationError } from '../errors.ts';
 
@@ -62,6 +63,19 @@ export async function readLineage(
     commitTime = text ? new Date(text).toISOString() : null;
   }
   return { repository, commit, ref, runUrl, commitTime };
+}
+
+/**
+ * Who is acting, for overrides recorded in manifests and deployment records: the workflow's actor
+ * (GITHUB_ACTOR) inside a run, else the local user's name.
+ */
+export function readActor(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.GITHUB_ACTOR) return env.GITHUB_ACTOR;
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return env.USER || env.USERNAME || 'unknown';
+  }
 }
 
 /**

@@ -19,10 +19,22 @@ export function renderModelCard(manifest: PackageManifest): string {
     '## Gates',
     '',
   ];
-  const gates = Object.entries(manifest.gates);
-  if (gates.length === 0) lines.push('No gate reports were packaged.');
+  const { override, ...verdicts } = manifest.gates;
+  const gates = Object.entries(verdicts);
+  if (gates.length === 0) {
+    lines.push(
+      '**Unvalidated**: no gate report was packaged, so no data or model gate vouches for this model.',
+    );
+  }
   for (const [gate, verdict] of gates) {
-    lines.push(`- ${gate}: ${verdict?.passed ? 'passed' : 'failed'} (\`${verdict?.report}\`)`);
+    lines.push(`- ${gate}: ${verdict?.passed ? 'passed' : '**FAILED**'} (\`${verdict?.report}\`)`);
+  }
+  if (override) {
+    lines.push(
+      '',
+      `**Packaged despite failed gates** (${override.allowedFailed.join(', ')}): by ${escapeMarkdown(override.by)}` +
+        `${override.reason ? `, because "${escapeMarkdown(override.reason)}"` : ''}. Deployments of this package must override them again.`,
+    );
   }
   lines.push('', '## Metrics', '');
   const metrics = Object.entries(manifest.metrics);
@@ -63,4 +75,20 @@ export function renderModelCard(manifest: PackageManifest): string {
     '',
   );
   return lines.join('\n');
+}
+
+/**
+ * The gate verdicts of a manifest in one line of plain text (for `mlops package` and `package
+ * verify`): each gate's verdict, an override with who and why, or "unvalidated".
+ */
+export function describeManifestGates(gates: PackageManifest['gates']): string {
+  const { override, ...verdicts } = gates;
+  const entries = Object.entries(verdicts);
+  if (entries.length === 0) return 'none packaged (UNVALIDATED: no gate vouches for this model)';
+  const text = entries
+    .map(([gate, verdict]) => `${gate} ${verdict?.passed ? 'passed' : 'FAILED'}`)
+    .join(', ');
+  return override
+    ? `${text}; failed gates packaged anyway by ${override.by}${override.reason ? ` ("${override.reason}")` : ''}`
+    : text;
 }
