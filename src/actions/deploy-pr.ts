@@ -30,6 +30,7 @@ export const INPUTS = {
   promoteFrom: 'promote-from',
   autoMerge: 'auto-merge',
   packageDir: 'package-dir',
+  packageToken: 'package-token',
   allowFailedGates: 'allow-failed-gates',
   overrideReason: 'override-reason',
 } as const;
@@ -66,6 +67,7 @@ function getInputs() {
     draft: getBooleanInput(INPUTS.draft),
     apiUrl: getOptionalInput(INPUTS.apiUrl),
     packageDir: getOptionalInput(INPUTS.packageDir),
+    packageToken: getOptionalInput(INPUTS.packageToken),
     allowFailedGates: getBooleanInput(INPUTS.allowFailedGates) ?? false,
     overrideReason: getOptionalInput(INPUTS.overrideReason),
   };
@@ -74,6 +76,7 @@ function getInputs() {
 async function main(): Promise<void> {
   const inputs = getInputs();
   core.setSecret(inputs.token);
+  if (inputs.packageToken) core.setSecret(inputs.packageToken);
   const loaded = inputs.config
     ? await (await import('../core/config/config.ts')).loadConfig(inputs.config)
     : undefined;
@@ -134,8 +137,12 @@ async function main(): Promise<void> {
     model: { name, version },
     packageRef,
     packageAccess: {
-      // The token goes only to this GitHub's server and API (release downloads), never elsewhere.
-      credential: githubCredential(inputs.token, { serverUrl: process.env.GITHUB_SERVER_URL, apiUrl }),
+      // The package's token (the workflow's: the release is this repository's) goes only to this
+      // GitHub's server and API (release downloads), never elsewhere.
+      credential: githubCredential(inputs.packageToken ?? inputs.token, {
+        serverUrl: process.env.GITHUB_SERVER_URL,
+        apiUrl,
+      }),
       // A workflow artifact cannot be fetched: the package built in this job is read instead.
       localFolders: [inputs.packageDir ?? DEFAULT_PACKAGE_DIR],
     },

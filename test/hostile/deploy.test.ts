@@ -24,7 +24,8 @@ import { fetchWithCredential, TIME_LIMITS } from '../../src/core/deploy/transpor
 import { ConfigurationError, InputError } from '../../src/core/errors.ts';
 import type { BuiltPackage } from '../../src/core/package/build-package.ts';
 import { type GitServer, startGitServer } from '../harness/git-server.ts';
-import { repoRoot } from '../harness/run-action.ts';
+import { startGitHubApi } from '../harness/github-api.ts';
+import { repoRoot, runAction } from '../harness/run-action.ts';
 import { temporaryDirectory } from '../helpers/example.ts';
 import { makeTestPackage } from '../helpers/packages.ts';
 
@@ -204,6 +205,39 @@ describe('the token goes only where it is for', () => {
       expect(output.stdout + output.stderr).not.toContain(git.token);
     }
   }, 120_000);
+
+  it('deploy-pr: the workflow token (package-token) goes to the release host, the environment token to git', async () => {
+    const api = await startGitHubApi({
+      repositories: [REPO],
+      token: git.token,
+      beforeOperation: async () => {
+        for (const [ref, head] of Object.entries(await git.refs(REPO))) {
+          if (ref.startsWith('refs/heads/')) api.state.setBranch(REPO, ref.slice('refs/heads/'.length), head);
+        }
+      },
+    });
+    try {
+      const releases = await serve((request, response) => sendArchive(request, response, archive, false));
+      const workflowToken = 'ghs_workflow_token_of_the_model_repository';
+      const step = await runAction('deploy-pr', {
+        githubToken: workflowToken,
+        env: { GITHUB_API_URL: api.baseUrl, GITHUB_SERVER_URL: releases.origin },
+        inputs: {
+          environment: 'production',
+          'package-ref': `${releases.origin}/octo-org/mlops-demo/releases/download/v1.0.0/breast-cancer-1.0.0.zip#sha256=${pkg.digest}`,
+          repository: git.url(REPO),
+          token: git.token,
+        },
+      });
+      expect(step.exitCode).toBe(0);
+      expect(releases.seen.length).toBeGreaterThan(0);
+      expect(releases.seen.every((s) => s.authorization === `Bearer ${workflowToken}`)).toBe(true);
+      expect(step.stdout).toContain(`::add-mask::${workflowToken}`);
+      expect(api.violations).toEqual([]);
+    } finally {
+      await api.stop();
+    }
+  }, 60_000);
 
   it('reaches git through its environment: no git process has the token in its arguments', async () => {
     // A `git` first on PATH that records each command line (and the names of the configuration
