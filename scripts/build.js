@@ -2,6 +2,11 @@
 // and the profile worker), the CLI under dist/cli/index.js, and ONNX Runtime under dist/node_modules/
 // so that dist/ runs on its own, as a released action does (users get the git tree, no node_modules).
 //
+// The CLI is built for Node 20 (the actions for Node 24, their runtime): dist/cli/mlops.cjs, the `mlops`
+// bin, checks the Node version and then imports dist/cli/index.js. In the CLI, `onnxruntime-node` is
+// src/cli/onnxruntime.cjs, which loads the npm package's platform package or dist/node_modules' copy;
+// scripts/pack.js makes the npm packages from this dist/.
+//
 //   node scripts/build.js [--platforms linux/x64,linux/arm64 | all] [--copy]
 //
 // --platforms  the os/arch pairs whose ONNX Runtime native files go into dist/ (default: this machine's
@@ -14,7 +19,7 @@
 // complete folder in and the last one wins.
 import { existsSync, linkSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
-import { builtinModules } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -65,6 +70,42 @@ const banner =
 // Every bundle folder carries the worker that profiles columns on a second core.
 const profileWorker = join(root, 'src/core/data/profile-worker.ts');
 
+/** esbuild's target for the CLI: the oldest Node line it supports (see src/cli/mlops.cjs). */
+const CLI_NODE_TARGET = 'node20';
+
+/**
+ * In the CLI bundle, `onnxruntime-node` is src/cli/onnxruntime.cjs, the loader that finds the platform
+ * package (see its header), behind an ES module with onnxruntime-node's named exports: a dynamic import
+ * of a CommonJS module in a split bundle would give only `default`. The names are read from the
+ * installed onnxruntime-node (the same on every platform).
+ */
+const cliOnnxRuntime = {
+  name: 'cli-onnxruntime',
+  setup(plugin) {
+    plugin.onResolve({ filter: /^onnxruntime-node$/ }, () => ({
+      path: 'onnxruntime-node',
+      namespace: 'cli-ort',
+    }));
+    plugin.onLoad({ filter: /.*/, namespace: 'cli-ort' }, () => {
+      let names;
+      try {
+        names = Object.keys(createRequire(import.meta.url)('onnxruntime-node'));
+      } catch (error) {
+        throw new BuildError(`onnxruntime-node cannot be loaded to list its exports: ${error.message}`);
+      }
+      const exported = names.filter((name) => /^[A-Za-z_$][\w$]*$/.test(name) && name !== 'default');
+      return {
+        contents:
+          // A namespace import: onnxruntime-node marks its exports __esModule, so it has no default.
+          `import * as ort from ${JSON.stringify(join(root, 'src/cli/onnxruntime.cjs'))};\n` +
+          `export default ort;\nexport const { ${exported.join(', ')} } = ort;\n`,
+        loader: 'js',
+        resolveDir: root,
+      };
+    });
+  },
+};
+
 removeAbandonedFolders();
 // Next to dist/ (same file system, so the final rename is atomic) and at the same depth (so the source
 // maps' relative paths to src/ stay right after the rename).
@@ -101,15 +142,27 @@ try {
     ),
     build({
       ...common,
+      // The CLI also runs on the Node of Linux distributions and of users' machines.
+      target: CLI_NODE_TARGET,
       entryPoints: { index: join(root, 'src/cli/index.ts'), 'profile-worker': profileWorker },
       outdir: join(tmp, 'cli'),
       banner: { js: `#!/usr/bin/env node\n${banner}` },
+      external: [],
+      plugins: [cliOnnxRuntime],
     }),
   ]);
+  // The bin: plain CommonJS that any Node parses, copied as it is.
+  await copyFile(join(root, 'src/cli/mlops.cjs'), join(tmp, 'cli/mlops.cjs'));
+  const cliMetafile = results.at(-1).metafile;
 
   const runtime = await copyRuntime(join(tmp, 'node_modules'), platforms, args.copy);
   const bundled = bundledPackages(results.map((result) => result.metafile));
   await writeFile(join(tmp, 'THIRD-PARTY-LICENSES.txt'), renderLicenses([...bundled, ...runtime.packages]));
+  // The CLI's own, for the npm package (its ONNX Runtime comes in the platform package, with its notice).
+  await writeFile(
+    join(tmp, 'cli/THIRD-PARTY-LICENSES.txt'),
+    renderLicenses(bundledPackages([cliMetafile]), 'The mlops CLI (dist/cli/)'),
+  );
   const buildInfo = {
     platforms,
     runtime: Object.fromEntries(runtime.packages.map((p) => [p.name, p.version])),
@@ -301,7 +354,7 @@ function findLicenseFiles(dir) {
  * One text with the license of every package dist/ contains. The bundles drop the packages' own
  * license comments (legalComments: none keeps them small), so this file carries the notices instead.
  */
-function renderLicenses(packages) {
+function renderLicenses(packages, what = 'dist/') {
   const unique = new Map(packages.map((p) => [`${p.name}@${p.version}`, p]));
   const sorted = [...unique.values()].sort((a, b) => a.name.localeCompare(b.name));
   const rule = '='.repeat(80);
@@ -313,7 +366,7 @@ function renderLicenses(packages) {
         : `The npm package ships no license file; license as declared in its package.json: ${p.license}.`;
     return `${head}\n${body}\n`;
   });
-  return `dist/ contains code from the following packages, under their licenses.\n\n${sections.join('\n')}`;
+  return `${what} contains code from the following packages, under their licenses.\n\n${sections.join('\n')}`;
 }
 
 function listFiles(dir) {

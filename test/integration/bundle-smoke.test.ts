@@ -212,6 +212,15 @@ describe('dist/ copied to an empty folder', () => {
       expect(run.stdout.trim()).toBe(version);
     });
 
+    it('starts through its bin, dist/cli/mlops.cjs, on this Node and on the system Node 20', async () => {
+      const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+      const bin = join(shipped, 'dist/cli/mlops.cjs');
+      for (const node of [process.execPath, '/usr/bin/node']) {
+        const { stdout } = await promisify(execFile)(node, [bin, '--version'], { cwd: shipped });
+        expect(stdout.trim(), node).toBe(version);
+      }
+    });
+
     it('runs the model gate on a multiclass model', async () => {
       const run = await mlops(
         'validate-model',

@@ -1,4 +1,3 @@
-import { glob } from 'node:fs/promises';
 import { parseChoice } from '../../core/config/data-options.ts';
 import { openTable } from '../../core/data/open-table.ts';
 import { PARALLEL_MODES } from '../../core/data/parallel-profile.ts';
@@ -8,6 +7,7 @@ import { readProfileFile } from '../../core/data/validate-data.ts';
 import { digestFile } from '../../core/digest.ts';
 import { ConfigurationError } from '../../core/errors.ts';
 import { checkOutputPath, writeJsonAtomic } from '../../core/files.ts';
+import { glob } from '../../core/glob.ts';
 import { renderProfileTable } from '../../core/report/render-data-report.ts';
 import { type Command, EXIT, listFlag, stringFlag } from '../cli.ts';
 

@@ -3,10 +3,11 @@
  * globs, each checked to be a known kind and version and to match its JSON Schema, so that what
  * reviewers see is rendered only from reports a gate really wrote.
  */
-import { glob, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, extname, isAbsolute, resolve, sep } from 'node:path';
 import type { DataValidationReport } from '../data/validate-data.ts';
 import { InputError } from '../errors.ts';
+import { glob } from '../glob.ts';
 import type { ModelValidationReport } from '../model/validate-model.ts';
 import { checkGateReport } from './report-schemas.ts';
 import { upgradeGateReport } from './upgrade-reports.ts';
