@@ -258,6 +258,20 @@ describe('publishToRelease', () => {
     );
   });
 
+  it('reports an API that refuses connections as a configuration error naming the URL', async () => {
+    const closed = await startApi();
+    const url = closed.baseUrl;
+    await closed.stop();
+    const error = await configurationError(
+      publishToRelease({ ...optionsFor(api, writePackage()), apiUrl: url }),
+    );
+    expect(error.message).toMatch(
+      new RegExp(
+        `The GitHub API at ${url.replace(/[.]/g, '\\.')} \\(GITHUB_API_URL\\) cannot be reached looking up the release of tag fraud-model-v3 in octo-org/mlops-demo: .*ECONNREFUSED`,
+      ),
+    );
+  });
+
   it('refuses to guess when GitHub reports no digest for an existing asset', async () => {
     const old = await startApi({ digests: false });
     const files = writePackage();

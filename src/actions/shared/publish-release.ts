@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { getOctokit } from '@actions/github';
+import { TIME_LIMITS } from '../../core/deploy/transport.ts';
 import { ConfigurationError } from '../../core/errors.ts';
 import { classifyApiError, hasErrorCode, statusOf } from './github-errors.ts';
 
@@ -109,10 +110,27 @@ export async function publishToRelease(options: PublishToReleaseOptions): Promis
     throw new ConfigurationError(`repository must be owner/name, got "${options.repository}"`);
   }
   checkFiles(options.files);
+  const baseUrl = (options.apiUrl ?? process.env.GITHUB_API_URL ?? 'https://api.github.com').replace(
+    /\/+$/,
+    '',
+  );
   const github: GitHubCall = {
     octokit: getOctokit(options.token, {
-      baseUrl: (options.apiUrl ?? process.env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
+      baseUrl,
+      request: {
+        // Each request gives up after TIME_LIMITS.apiMs; uploads (a streamed body) take what they take.
+        fetch: (url: string | URL, init: RequestInit = {}) =>
+          fetch(url, {
+            ...init,
+            signal:
+              init.signal ??
+              (init.body && typeof init.body !== 'string'
+                ? undefined
+                : AbortSignal.timeout(TIME_LIMITS.apiMs)),
+          }),
+      },
     }),
+    baseUrl,
     repository: options.repository,
     owner,
     repo,
@@ -303,6 +321,7 @@ async function findOrCreateRelease(github: GitHubCall, options: PublishToRelease
 
 interface GitHubCall {
   octokit: Octokit;
+  baseUrl: string;
   repository: string;
   owner: string;
   repo: string;
@@ -316,6 +335,15 @@ async function call<T>(github: GitHubCall, operation: string, run: () => Promise
     const status = statusOf(error);
     if (status === undefined || error instanceof ConfigurationError) throw error;
     const where = `${operation} in ${github.repository}`;
+    // Octokit reports a request that got no answer (refused, unknown host, timed out) as a 500
+    // without a response: the API URL is the user's to fix.
+    if (status === 500 && !(error as { response?: unknown }).response) {
+      throw new ConfigurationError(
+        `The GitHub API at ${github.baseUrl} (GITHUB_API_URL) cannot be reached ${where}: ${(error as Error).message}.`,
+        {},
+        { cause: error },
+      );
+    }
     const problem = classifyApiError(error);
     if (problem === 'token-refused') {
       throw new ConfigurationError(
