@@ -96,6 +96,7 @@ const NOT_IN_CONFIG: Record<Action, Record<string, string>> = {
     config: 'names the config itself',
     'api-url': 'the GitHub API of the runner',
     'package-dir': 'where this job built the package',
+    'package-token': 'a secret',
     'allow-failed-gates': 'an override, decided per deployment',
     'override-reason': 'an override, decided per deployment',
   },
