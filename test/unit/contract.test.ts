@@ -676,13 +676,29 @@ describe('createContractChecker: cell rules', () => {
     ]);
   });
 
-  it('accepts infinities as numbers (bounded by minimum/maximum), not as integers', () => {
-    const findings = check(
-      contract({ x: { type: 'number', maximum: 1e9 }, i: { type: 'integer' } }),
-      csvBatch('x,i\ninf,inf\n-inf,1\n'),
+  it('refuses infinities as numbers and integers (JSON Schema numbers are finite), as text or as values', () => {
+    const schema = contract({
+      x: { type: 'number', maximum: 1e9 },
+      i: { type: 'integer' },
+      s: { type: ['number', 'string'] },
+    });
+    const text = byRule(check(schema, csvBatch('x,i,s\ninf,1e999,inf\n-Infinity,1,2\n')));
+    expect(text['contract:x:type']).toMatchObject({
+      count: 2,
+      lines: [2, 3],
+      examples: ['inf', '-Infinity'],
+    });
+    expect(text['contract:x:type'].message).toContain(
+      'Infinite values (inf, 1e999) are not JSON Schema numbers',
     );
-    expect(byRule(findings)['contract:x:maximum']).toMatchObject({ count: 1, lines: [2] });
-    expect(byRule(findings)['contract:i:type']).toMatchObject({ count: 1, lines: [2] });
+    expect(text['contract:i:type']).toMatchObject({ count: 1, lines: [2] });
+    // Where strings are allowed, "inf" is the text it is.
+    expect(text['contract:s:type']).toBeUndefined();
+    const values = byRule(
+      check(schema, valueBatch(['x', 'i', 's'], [[Number.POSITIVE_INFINITY, 1, Number.NEGATIVE_INFINITY]])),
+    );
+    expect(values['contract:x:type']).toMatchObject({ count: 1, lines: [1] });
+    expect(values['contract:s:type']).toMatchObject({ count: 1 });
   });
 
   it('honours custom missing tokens', () => {

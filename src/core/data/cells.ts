@@ -366,9 +366,10 @@ export function parseNumberColumn(column: TextColumn, length: number): ParsedNum
   const cached = parsedCache.get(column);
   if (cached !== undefined && cached.epoch === batchEpoch && cached.length === length) return cached.parsed;
   const reuse = cached !== undefined && cached.parsed.values.length >= length ? cached.parsed : undefined;
+  // Sized to the batch: a wide table's batches are short, and it has a buffer per column.
   const parsed = reuse ?? {
-    values: new Float64Array(Math.max(length, 1024)),
-    integer: new Uint8Array(Math.max(length, 1024)),
+    values: new Float64Array(Math.max(length, 1)),
+    integer: new Uint8Array(Math.max(length, 1)),
   };
   const { bytes, start, end } = column;
   const { values, integer } = parsed;

@@ -26,7 +26,13 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { ConfigurationError } from '../errors.ts';
 import xMlopsSchema from '../schemas/x-mlops.schema.json' with { type: 'json' };
 import { didYouMean } from '../suggest.ts';
-import { ANNOTATION_KEYWORDS, getContractAjv, registerExtensionKeywords } from './contract-ajv.ts';
+import {
+  ANNOTATION_KEYWORDS,
+  compilePattern,
+  getContractAjv,
+  PatternError,
+  registerExtensionKeywords,
+} from './contract-ajv.ts';
 import type { DriftTestName } from './drift.ts';
 
 export { type ContractChecker, type ContractCheckOptions, createContractChecker } from './contract-check.ts';
@@ -252,26 +258,26 @@ export function parseContract(json: unknown, file: string): DataContract {
 
   const properties = schema.properties as Record<string, unknown>;
   const ajv = getContractAjv();
-  const columnSchemas: [string, unknown][] = Object.entries(properties).map(([name, s]) => [
+  const columnSchemas: [string, string, unknown][] = Object.entries(properties).map(([name, s]) => [
     `properties.${name}`,
+    `column ${JSON.stringify(name)}`,
     s,
   ]);
   for (const [pattern, s] of Object.entries((schema.patternProperties ?? {}) as Record<string, unknown>)) {
-    columnSchemas.push([`patternProperties.${pattern}`, s]);
+    const columns = `columns matching ${JSON.stringify(pattern)}`;
+    columnSchemas.push([`patternProperties.${pattern}`, columns, s]);
     try {
-      new RegExp(pattern, 'u');
+      compilePattern(pattern);
     } catch (error) {
-      fail(
-        `patternProperties.${pattern}`,
-        `"${pattern}" is not a valid regular expression (${(error as Error).message}).`,
-      );
+      if (!(error instanceof PatternError)) throw error;
+      fail(`patternProperties.${pattern}`, `patternProperties: the column-name ${error.message}`);
     }
   }
   if (typeof schema.additionalProperties === 'object')
-    columnSchemas.push(['additionalProperties', schema.additionalProperties]);
-  for (const [path, columnSchema] of columnSchemas) {
+    columnSchemas.push(['additionalProperties', 'columns not in "properties"', schema.additionalProperties]);
+  for (const [path, columns, columnSchema] of columnSchemas) {
     if (typeof columnSchema !== 'object' || columnSchema === null) continue; // booleans are valid schemas
-    checkColumnSchema(columnSchema as Record<string, unknown>, path, ajv, fail);
+    checkColumnSchema(columnSchema as Record<string, unknown>, path, columns, ajv, fail);
   }
 
   const required = (schema.required ?? []) as string[];
@@ -292,6 +298,7 @@ export function parseContract(json: unknown, file: string): DataContract {
   try {
     ajv.compile(schema);
   } catch (error) {
+    if (error instanceof PatternError) fail(undefined, `a nested ${error.message}`);
     fail(undefined, `it cannot be compiled as a JSON Schema: ${(error as Error).message}.`);
   } finally {
     ajv.removeSchema(schema);
@@ -302,6 +309,7 @@ export function parseContract(json: unknown, file: string): DataContract {
 function checkColumnSchema(
   columnSchema: Record<string, unknown>,
   path: string,
+  columns: string,
   ajv: Ajv2020,
   fail: (key: string | undefined, message: string) => never,
 ): void {
@@ -311,12 +319,10 @@ function checkColumnSchema(
   }
   if (typeof columnSchema.pattern === 'string') {
     try {
-      new RegExp(columnSchema.pattern, 'u');
+      compilePattern(columnSchema.pattern);
     } catch (error) {
-      fail(
-        `${path}.pattern`,
-        `"${columnSchema.pattern}" is not a valid regular expression (${(error as Error).message}).`,
-      );
+      if (!(error instanceof PatternError)) throw error;
+      fail(`${path}.pattern`, `${columns}: the ${error.message}`);
     }
   }
   if (typeof columnSchema.format === 'string' && !(columnSchema.format in ajv.formats)) {
@@ -346,7 +352,7 @@ function unknownKeyword(key: string, candidates: readonly string[]): string {
 
 function matchesPattern(name: string, patternProperties: unknown): boolean {
   if (patternProperties === null || typeof patternProperties !== 'object') return false;
-  return Object.keys(patternProperties).some((pattern) => new RegExp(pattern, 'u').test(name));
+  return Object.keys(patternProperties).some((pattern) => compilePattern(pattern).test(name));
 }
 
 let rulesAjv: Ajv2020 | undefined;

@@ -8,6 +8,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { ConfigurationError, InputError, type SourceLocation } from '../errors.ts';
 import type { RowBatch, TableReader, TextColumn } from './batch.ts';
 import type { BatchConsumer, Finding } from './findings.ts';
 import { assembleProfile, type ColumnStates, createColumnProfiler, createProfiler } from './profile.ts';
@@ -182,8 +183,15 @@ export function createFileParallelProfiler(
   const result = new Promise<ColumnStates>((resolveStates, reject) => {
     worker.on(
       'message',
-      (message: { type: 'states'; states: ColumnStates } | { type: 'error'; message: string }) => {
+      (
+        message:
+          | { type: 'states'; states: ColumnStates }
+          | { type: 'error'; message: string; kind?: 'input' | 'configuration'; location?: SourceLocation },
+      ) => {
         if (message.type === 'states') resolveStates(message.states);
+        else if (message.kind === 'input') reject(new InputError(message.message, message.location));
+        else if (message.kind === 'configuration')
+          reject(new ConfigurationError(message.message, message.location));
         else reject(new Error(message.message));
       },
     );

@@ -4,6 +4,7 @@
  * (dist/<name>/profile-worker.js) or, in tests, as this TypeScript file.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { ConfigurationError, InputError } from '../errors.ts';
 import type { ColumnCells, RowBatch, TextColumn } from './batch.ts';
 import { beginBatch } from './cells.ts';
 import { type ContractCheckOptions, createContractChecker, type DataContract } from './contract.ts';
@@ -55,6 +56,10 @@ if (file) {
       parentPort!.postMessage({
         type: 'error',
         message: error instanceof Error ? error.message : String(error),
+        // A bad file is the user's to fix: the main thread raises the same error class.
+        ...(error instanceof ConfigurationError
+          ? { kind: error instanceof InputError ? 'input' : 'configuration', location: error.location }
+          : {}),
       }),
   );
 } else {

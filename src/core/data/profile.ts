@@ -52,10 +52,15 @@ const TYPE = { boolean: 0, integer: 1, number: 2, datetime: 3, string: 4 } as co
 export interface ColumnState {
   typeCounts: number[];
   missing: number;
-  /** Numeric values (numbers, booleans as 0/1, datetimes as epoch ms). */
+  /** Numeric values (numbers, booleans as 0/1, datetimes as epoch ms), infinities left out. */
   n: number;
-  /** Finite numeric values: mean and m2 are over these. */
+  /** Finite numeric values: mean and m2 are over these (equal to `n`; older profiles counted infinities in `n`). */
   finite: number;
+  /**
+   * Infinite numbers (`inf`, `1e999`): counted as numbers in `typeCounts`, left out of every
+   * statistic (min, max, sum, moments, quantiles, histogram, drift), which stay finite.
+   */
+  infinite?: number;
   mean: number;
   m2: number;
   sum: number;
@@ -204,7 +209,16 @@ function validateOptions(options: ProfileOptions): void {
     throw new ConfigurationError('profile relative accuracy must be in (0, 1)');
 }
 
-/** Per-column accumulator; the hot loops live here. */
+/** The shared empty buffer columns start with: per-column state is allocated when values arrive. */
+const EMPTY = new Float64Array(0);
+/** First capacity of a column's distinct-value table (it grows by doubling up to the exact bound). */
+const INITIAL_DISTINCT_CAPACITY = 16;
+
+/**
+ * Per-column accumulator; the hot loops live here. Its buffers start empty and grow with the
+ * values, so a wide table with few rows costs little per column (a one-row CSV of 10,000 columns
+ * took ~3 GB when each column preallocated its tables).
+ */
 class ColumnAccumulator {
   readonly name: string;
   private readonly options: ProfileOptions;
@@ -212,16 +226,19 @@ class ColumnAccumulator {
   missing = 0;
   private readonly typeCounts = [0, 0, 0, 0, 0];
   private n = 0;
-  /** Finite numeric values (moments are over these; infinities only move min, max and sum). */
+  /** Finite numeric values (moments are over these). */
   private finite = 0;
+  /** Infinite numeric values: counted, left out of the statistics. */
+  private infinite = 0;
   private mean = 0;
   private m2 = 0;
   private sum = 0;
   private min = Number.POSITIVE_INFINITY;
   private max = Number.NEGATIVE_INFINITY;
-  private values: Float64Array | null = new Float64Array(256);
+  /** Kept values (exact quantiles) while `n ≤ exactValues`; null once they moved to the sketch. */
+  private values: Float64Array | null = EMPTY;
   private sketch: DDSketch | null = null;
-  private distinct: HashIndex | null;
+  private distinct: HashIndex | null = new HashIndex(INITIAL_DISTINCT_CAPACITY);
   private distinctCounts: number[] = [];
   private distinctTexts: string[] = [];
   private hll: HyperLogLog | null = null;
@@ -235,10 +252,6 @@ class ColumnAccumulator {
     this.name = name;
     this.options = options;
     this.missingTokens = missingTokens;
-    // Sized for the exact bound up front (within reason): growing the table costs more than the memory.
-    let capacity = 1024;
-    while (capacity < 2 * options.exactDistinct && capacity < 32768) capacity *= 2;
-    this.distinct = new HashIndex(capacity);
   }
 
   add(cells: ColumnCells, length: number): void {
@@ -364,12 +377,12 @@ class ColumnAccumulator {
   }
 
   /** Numeric values of the current batch; their moments are merged once per batch (see flushNumbers). */
-  private scratch = new Float64Array(1024);
+  private scratch = EMPTY;
   private scratchLength = 0;
 
   private addNumber(value: number): void {
     if (this.scratchLength === this.scratch.length) {
-      const grown = new Float64Array(this.scratch.length * 2);
+      const grown = new Float64Array(Math.max(64, this.scratch.length * 2));
       grown.set(this.scratch);
       this.scratch = grown;
     }
@@ -382,41 +395,49 @@ class ColumnAccumulator {
    * pairwise formula; then into the kept values or the sketch.
    */
   private flushNumbers(): void {
-    const count = this.scratchLength;
+    let count = this.scratchLength;
     if (count === 0) return;
     this.scratchLength = 0;
     const scratch = this.scratch;
     let sum = 0;
-    let finiteSum = 0;
-    let finite = 0;
     let min = this.min;
     let max = this.max;
+    let infinite = 0;
     for (let k = 0; k < count; k++) {
       const value = scratch[k];
+      // Infinities (the only non-finite values here: NaN is missing) stay out of every statistic.
+      if (value - value !== 0) {
+        infinite++;
+        continue;
+      }
       sum += value;
       if (value < min) min = value;
       if (value > max) max = value;
-      if (value - value === 0) {
-        finiteSum += value;
-        finite++;
-      }
+    }
+    if (infinite > 0) {
+      this.infinite += infinite;
+      count = keepFinite(scratch, count);
+      if (count === 0) return;
     }
     this.sum += sum;
     this.min = min;
     this.max = max;
-    if (finite > 0) {
-      const batchMean = finiteSum / finite;
-      let m2 = 0;
-      for (let k = 0; k < count; k++) {
-        const delta = scratch[k] - batchMean;
-        if (delta - delta === 0) m2 += delta * delta;
-      }
-      const n = this.finite + finite;
-      const delta = batchMean - this.mean;
-      this.mean += (delta * finite) / n;
-      this.m2 += m2 + (delta * delta * this.finite * finite) / n;
-      this.finite = n;
+    let batchMean = sum / count;
+    if (batchMean - batchMean !== 0) {
+      // The sum overflowed (values near ±1.8e308): sum the values scaled down instead.
+      batchMean = 0;
+      for (let k = 0; k < count; k++) batchMean += scratch[k] / count;
     }
+    let m2 = 0;
+    for (let k = 0; k < count; k++) {
+      const delta = scratch[k] - batchMean;
+      m2 += delta * delta;
+    }
+    const n = this.finite + count;
+    const delta = batchMean - this.mean;
+    this.mean += (delta * count) / n;
+    this.m2 += m2 + (delta * delta * this.finite * count) / n;
+    this.finite = n;
     const before = this.n;
     this.n += count;
     if (this.values !== null && this.n <= this.options.exactValues) {
@@ -433,11 +454,11 @@ class ColumnAccumulator {
     if (this.values !== null) {
       // Past the bound: move the kept values into the sketch and keep only the sketch.
       this.sketch = new DDSketch(this.options.relativeAccuracy);
-      for (let k = 0; k < before; k++) addFinite(this.sketch, this.values[k]);
+      for (let k = 0; k < before; k++) this.sketch.add(this.values[k]);
       this.values = null;
     }
     const sketch = this.sketch!;
-    for (let k = 0; k < count; k++) addFinite(sketch, scratch[k]);
+    for (let k = 0; k < count; k++) sketch.add(scratch[k]);
   }
 
   /**
@@ -501,6 +522,7 @@ class ColumnAccumulator {
       sum: this.sum,
       min: this.min,
       max: this.max,
+      ...(this.infinite > 0 ? { infinite: this.infinite } : {}),
       lengths: { n: this.lengthN, min: this.lengthMin, max: this.lengthMax, sum: this.lengthSum },
     };
     if (this.values !== null)
@@ -538,6 +560,16 @@ function codePoints(text: string): number {
 
 function addFinite(sketch: DDSketch, value: number): void {
   if (Number.isFinite(value)) sketch.add(value);
+}
+
+/** Moves the finite values of `values[0, count)` to the front, in order; returns how many there are. */
+function keepFinite(values: Float64Array, count: number): number {
+  let kept = 0;
+  for (let k = 0; k < count; k++) {
+    const value = values[k];
+    if (value - value === 0) values[kept++] = value;
+  }
+  return kept;
 }
 
 /** Misra–Gries frequent items: every count is low by at most `error` (≤ n / capacity). */
@@ -741,6 +773,11 @@ export function sortedValues(column: ColumnProfile): Float64Array | null {
   return values ? Float64Array.from(values) : null;
 }
 
+/** How many numeric values the column's statistics (and drift) cover: infinities are left out. */
+export function numericCount(column: ColumnProfile): number {
+  return stateOf(column).n;
+}
+
 /** Share of the column's numeric values ≤ x (exact when kept, from the sketch otherwise). */
 export function cumulativeShare(column: ColumnProfile, x: number): number {
   const state = stateOf(column);
@@ -853,6 +890,7 @@ function mergeStates(a: ColumnState, b: ColumnState, options: ProfileOptions): C
     sum: a.sum + b.sum,
     min: Math.min(a.min, b.min),
     max: Math.max(a.max, b.max),
+    ...((a.infinite ?? 0) + (b.infinite ?? 0) > 0 ? { infinite: (a.infinite ?? 0) + (b.infinite ?? 0) } : {}),
     lengths: {
       n: a.lengths.n + b.lengths.n,
       min: Math.min(a.lengths.min, b.lengths.min),
@@ -941,6 +979,12 @@ export function parseProfile(json: unknown, file: string): DataProfile {
         `${file}: column ${index + 1} (${column?.name ?? '?'}) has no mergeable state. Write the profile again with \`mlops profile\`.`,
         { file, key: `columns[${index}].state` },
       );
+    }
+    // Profiles written before infinities were left out of the statistics may hold them (as null).
+    if (Array.isArray(state.values) && state.values.some((value) => typeof value !== 'number')) {
+      state.values = state.values.filter((value) => typeof value === 'number' && Number.isFinite(value));
+      state.n = state.values.length;
+      state.finite = Math.min(state.finite ?? 0, state.n);
     }
     // JSON has no Infinity: restore the sentinels of an empty column.
     if (state.min === null) state.min = Number.POSITIVE_INFINITY;

@@ -22,6 +22,7 @@
  */
 import { ConfigurationError, InputError } from '../errors.ts';
 import type { RowBatch, TableReader, TextColumn } from './batch.ts';
+import { MAX_COLUMNS, tooManyColumnsError } from './limits.ts';
 import { assertUtf8, type ByteSource, DEFAULT_CHUNK_SIZE, openByteSource } from './read-bytes.ts';
 
 const LF = 0x0a;
@@ -750,6 +751,7 @@ function checkHeader(s: ScanState, header: SlowRecord | null, file: string, deli
       { file, line },
     );
   }
+  if (names.length > MAX_COLUMNS) throw tooManyColumnsError(file, names.length.toLocaleString('en-US'), line);
   if (names.length === 1) {
     const guess = guessDelimiter(names[0], delimiter);
     if (guess !== null) {

@@ -6,6 +6,11 @@
  * column's decoded array without building row objects. A row group is cut into batches of
  * `batchRows` rows (typed arrays as zero-copy views). INT64 values become numbers when they are
  * exactly representable, timestamps stay `Date`s, strings stay strings, nulls are `null`.
+ *
+ * The footer's counts are checked, not trusted: at open time its row count must be the sum of its
+ * row groups', each flat column chunk must hold as many values as its row group has rows, and no
+ * count may exceed 2^53; while reading, the pages of every column must hold exactly the rows the
+ * footer claims. A mismatch (a corrupt or altered file) is an `InputError` naming the file.
  */
 import { type FileHandle, open } from 'node:fs/promises';
 import type { AsyncBuffer, ColumnData, FileMetaData } from 'hyparquet';
@@ -13,6 +18,7 @@ import { parquetMetadataAsync, parquetRead, parquetSchema } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { InputError } from '../errors.ts';
 import type { RowBatch, TableReader, ValueColumn } from './batch.ts';
+import { MAX_COLUMNS, tooManyColumnsError } from './limits.ts';
 import { DEFAULT_BATCH_ROWS } from './read-csv.ts';
 
 /** Options of {@link openParquet}. */
@@ -68,6 +74,9 @@ export async function openParquet(
         error,
       );
     }
+    const width = parquetSchema(metadata).children.length;
+    if (width > MAX_COLUMNS) throw tooManyColumnsError(displayPath, width.toLocaleString('en-US'));
+    checkRowCounts(metadata, displayPath);
     return new ParquetReader(filePath, displayPath, metadata, options);
   } finally {
     await handle.close();
@@ -126,7 +135,10 @@ class ParquetReader implements TableReader {
     }
   }
 
-  /** Reads one row group, column-wise; returns one array per column (in `columns` order). */
+  /**
+   * Reads one row group, column-wise; returns one array per column (in `columns` order). Throws
+   * when a column's pages hold more or fewer rows than the footer claims for the group.
+   */
   private async readRowGroup(
     file: AsyncBuffer,
     group: number,
@@ -158,12 +170,74 @@ class ParquetReader implements TableReader {
         { cause: error },
       );
     }
+    for (const [name, list] of pieces) {
+      let rows = 0;
+      let end = groupStart;
+      for (const piece of list) {
+        rows += piece.columnData.length;
+        end = Math.max(end, piece.rowStart + piece.columnData.length);
+      }
+      if (rows !== groupRows || end !== groupStart + groupRows)
+        throw countMismatch(
+          this.path,
+          `row group ${group + 1} has ${groupRows} rows by the footer, but the pages of column ${JSON.stringify(name)} hold ${end > groupStart + groupRows || rows > groupRows ? 'more' : `only ${rows}`}`,
+        );
+    }
     return this.columns.map((name) =>
       this.only && !this.only.has(name)
         ? NOT_READ
         : toValues(joinPieces(pieces.get(name) ?? [], groupStart, groupRows)),
     );
   }
+}
+
+/** Counts beyond this cannot be exact numbers (and no real file holds them). */
+const MAX_COUNT = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Checks the footer's counts against each other: the file's rows are the sum of its row groups',
+ * and every flat column chunk holds one value (or null) per row of its group.
+ */
+function checkRowCounts(metadata: FileMetaData, path: string): void {
+  const claimed = BigInt(metadata.num_rows);
+  if (claimed < 0n || claimed > MAX_COUNT)
+    throw countMismatch(path, `its footer claims ${claimed} rows, which no file can hold`);
+  let sum = 0n;
+  const schema = parquetSchema(metadata);
+  const flat = new Set(
+    schema.children
+      .filter((child) => child.children.length === 0 && child.element.repetition_type !== 'REPEATED')
+      .map((child) => child.element.name),
+  );
+  metadata.row_groups.forEach((rowGroup, index) => {
+    const rows = BigInt(rowGroup.num_rows);
+    if (rows < 0n || rows > MAX_COUNT)
+      throw countMismatch(
+        path,
+        `its footer claims ${rows} rows for row group ${index + 1}, which no file can hold`,
+      );
+    sum += rows;
+    for (const column of rowGroup.columns) {
+      const meta = column.meta_data;
+      if (meta === undefined || meta.path_in_schema.length !== 1 || !flat.has(meta.path_in_schema[0]))
+        continue;
+      if (BigInt(meta.num_values) !== rows)
+        throw countMismatch(
+          path,
+          `its footer gives row group ${index + 1} ${rows} rows, but ${meta.num_values} values for column ${JSON.stringify(meta.path_in_schema[0])}`,
+        );
+    }
+  });
+  if (sum !== claimed)
+    throw countMismatch(path, `its footer claims ${claimed} rows, but its row groups hold ${sum}`);
+}
+
+function countMismatch(path: string, what: string): InputError {
+  return new InputError(
+    `${path} is not a consistent Parquet file: ${what}. The file is corrupt or was altered after it was written; ` +
+      'write it again (e.g. with pyarrow or pandas) from the source data.',
+    { file: path },
+  );
 }
 
 /** The values of a column that was not decoded (see `only`). */

@@ -10,6 +10,7 @@ import { digestFile } from '../digest.ts';
 import { ConfigurationError, InputError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { silentLogger } from '../logger.ts';
+import { didYouMean } from '../suggest.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import type { ReadOptions, TableReader } from './batch.ts';
 import { beginBatch } from './cells.ts';
@@ -37,6 +38,7 @@ import {
   categoryCounts,
   cumulativeShare,
   DEFAULT_PROFILE_OPTIONS,
+  numericCount,
   parseProfile,
   profileTable,
   sortedValues,
@@ -165,6 +167,7 @@ export async function validateData(
 
   // Open the data first: its columns decide which training columns the leakage check compares.
   const reader = await openTable(options.data, options.read);
+  if (reader.format !== 'jsonl') checkNamedColumns(options, reader.columns, undefined);
 
   let trainingIndex: ReturnType<typeof createTrainingRowIndex> | undefined;
   let trainRows: number | undefined;
@@ -197,6 +200,10 @@ export async function validateData(
       };
     }
   }
+
+  // Columns the gate is told about must exist: otherwise it would pass having checked nothing.
+  // JSONL files may gain columns late, so they are checked again after the scan.
+  if (reader.format !== 'jsonl') checkNamedColumns(options, reader.columns, referenceProfile);
 
   logger.info(`Validating ${options.data}`);
   const contractOptions = {
@@ -249,6 +256,7 @@ export async function validateData(
     );
   }
   const profile = await profiler.finish([{ path: options.data, format: reader.format, rows }]);
+  checkNamedColumns(options, reader.columns, referenceProfile);
 
   const findings: Finding[] = [];
   if (contractChecker) findings.push(...contractChecker.finish(rows, reader.columns));
@@ -332,6 +340,45 @@ export async function validateData(
     ...(drift ? { drift } : {}),
     profile,
   };
+}
+
+/**
+ * Refuses a target that is not a column of the data (the real label would be drift-tested and the
+ * gate pass), and reference data that shares no column with the data (drift would compare
+ * nothing: "0 of 0 columns drifted").
+ */
+function checkNamedColumns(
+  options: ValidateDataOptions,
+  columns: readonly string[],
+  reference: DataProfile | undefined,
+): void {
+  const target = options.target;
+  if (target !== undefined && !columns.includes(target)) {
+    throw new ConfigurationError(
+      `The target column ${JSON.stringify(target)} is not a column of ${options.data} (its columns: ${listColumns(columns)}).${didYouMean(target, columns)} ` +
+        'Set the target (--target, the action input target, or data.target in mlops.yaml) to the name of the label column, or leave it out for data without labels.',
+      { file: options.data, key: 'target' },
+    );
+  }
+  if (reference === undefined || !options.reference || columns.length === 0) return;
+  const referenceColumns = reference.columns.map((column) => column.name);
+  const known = new Set(referenceColumns);
+  if (columns.some((name) => known.has(name))) return;
+  throw new InputError(
+    `The reference ${options.reference} shares no column with the data ${options.data}: drift compares columns by name, so nothing would be compared. ` +
+      `Reference columns: ${listColumns(referenceColumns)}. Data columns: ${listColumns(columns)}. ` +
+      'Check that both files are the right ones and that both have a header with the same column names.',
+    { file: options.reference },
+  );
+}
+
+/** Column names for a message: quoted, the first 20. */
+function listColumns(columns: readonly string[]): string {
+  if (columns.length === 0) return '(none)';
+  const shown = columns
+    .slice(0, 20)
+    .map((name) => JSON.stringify(name.length > 60 ? `${name.slice(0, 59)}…` : name));
+  return shown.join(', ') + (columns.length > 20 ? ` and ${columns.length - 20} more` : '');
 }
 
 /** Feeds every batch of a table to the consumers; returns the number of rows. */
@@ -419,7 +466,8 @@ export function toDistribution(column: ColumnProfile, other: ColumnProfile): Col
   if (numeric && column.numeric) {
     return {
       kind: 'numeric',
-      count: column.count,
+      // The values compared: infinities are counted in the profile but left out of its statistics.
+      count: numericCount(column),
       sorted: sortedValues(column),
       cdf: (x) => cumulativeShare(column, x),
       quantile: (q) => valueAtQuantile(column, q),
