@@ -39,6 +39,13 @@ function readJson(path) {
   }
 }
 
+/** An error about the platform package: the model loader shows its message as it is (code MLOPS_ORT_PACKAGE). */
+function packageError(message) {
+  const error = new Error(message);
+  error.code = 'MLOPS_ORT_PACKAGE';
+  return error;
+}
+
 function loadOnnxRuntime() {
   let manifestPath;
   try {
@@ -49,7 +56,7 @@ function loadOnnxRuntime() {
   if (manifestPath !== undefined) {
     const found = readJson(manifestPath)?.version;
     if (found !== mlopsVersion) {
-      throw new Error(
+      throw packageError(
         `mlops-actions ${mlopsVersion} needs ${platformPackage} ${mlopsVersion}, but ${dirname(manifestPath)} is version ${found}: ` +
           `install both at the same version (npm install mlops-actions@${mlopsVersion}).`,
       );
@@ -66,12 +73,12 @@ function loadOnnxRuntime() {
     .filter((name) => name.startsWith('@mlops-actions/cli-'))
     .map((name) => name.slice('@mlops-actions/cli-'.length));
   if (offered.length > 0 && !offered.includes(platform)) {
-    throw new Error(
+    throw packageError(
       `mlops-actions has no ONNX Runtime package for ${platform} (there are packages for ${offered.join(', ')}): ` +
         'run the commands that load models on one of those platforms; the others work here',
     );
   }
-  throw new Error(
+  throw packageError(
     `the platform package ${platformPackage} is not installed (it holds ONNX Runtime for ${platform}). ` +
       `npm installs it with mlops-actions as an optional dependency: reinstall without --omit=optional or --no-optional, ` +
       `or install it next to mlops-actions (npm install ${platformPackage}@${mlopsVersion})`,

@@ -578,3 +578,28 @@ describe('--api-url', () => {
     );
   }, 60_000);
 });
+
+describe('model reference files', () => {
+  it('refuse a YAML alias bomb with an InputError naming the file, quickly', () => {
+    // Nine levels of nine aliases: 387 million strings once expanded, from ten lines.
+    const lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'];
+    let previous = 'a';
+    for (const name of 'bcdefghi') {
+      lines.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(', ')}]`);
+      previous = name;
+    }
+    const started = performance.now();
+    const error = (() => {
+      try {
+        readModelReference(`${lines.join('\n')}\nspec: *i\n`, 'environments/staging/models/churn.yaml');
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).message).toMatch(
+      /^environments\/staging\/models\/churn\.yaml expands YAML aliases \(\*name\) more than 20 times/,
+    );
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+});

@@ -335,6 +335,8 @@ describe('the mlops bin', () => {
     expect(model.code).toBe(2);
     expect(model.stderr).toContain(`the platform package ${platformPackage} is not installed`);
     expect(model.stderr).toContain(`npm install ${platformPackage}@${version}`);
+    // The hint for action runners does not apply to an installed CLI.
+    expect(model.stderr).not.toContain('Released actions ship');
     const data = await run(
       systemNode,
       [

@@ -275,6 +275,9 @@ function locate(
   };
 }
 
+/** Aliases a model reference may expand (it needs none; a few hand-written ones are harmless). */
+const MAX_REFERENCE_ALIASES = 20;
+
 /**
  * Parses a model reference file and validates it against `model-deployment.schema.json`. Errors
  * name the file, the line and the key (`spec.package.sha256`), with "did you mean" for unknown
@@ -292,7 +295,18 @@ export function readModelReference(text: string, file: string): ModelDeployment 
       column: col,
     });
   }
-  const value: unknown = document.toJS();
+  let value: unknown;
+  try {
+    // A model reference is a handful of keys: no alias is needed, and a "billion laughs" file of
+    // nested aliases must not exhaust memory (the yaml package throws a ReferenceError past the limit).
+    value = document.toJS({ maxAliasCount: MAX_REFERENCE_ALIASES });
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error;
+    throw new InputError(
+      `${file} expands YAML aliases (*name) more than ${MAX_REFERENCE_ALIASES} times, as a "billion laughs" file does to exhaust memory: a model reference needs no aliases; write the values out.`,
+      { file },
+    );
+  }
   const validate = validator();
   if (!validate(value)) {
     const error = pickError(validate.errors ?? []);

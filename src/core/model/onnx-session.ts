@@ -15,6 +15,9 @@ export function loadOnnxRuntime(): Promise<OrtModule> {
   runtime ??= import('onnxruntime-node').catch((error: unknown) => {
     runtime = undefined;
     const reason = error instanceof Error ? error.message : String(error);
+    // The npm package's loader (src/cli/onnxruntime.cjs) already says which package to install.
+    if ((error as { code?: unknown }).code === 'MLOPS_ORT_PACKAGE')
+      throw new ConfigurationError(`${reason}.`);
     throw new ConfigurationError(
       `ONNX Runtime cannot be loaded on this runner (${process.platform}-${process.arch}): ${reason}. ` +
         'Released actions ship ONNX Runtime for Linux x64 and arm64 (glibc) only: use such a runner. ' +
