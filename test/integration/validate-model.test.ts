@@ -18,7 +18,11 @@ import { inspectOnnxModel } from '../../src/core/model/onnx-inspect.ts';
 import { createOnnxSession } from '../../src/core/model/onnx-session.ts';
 import type { ClassificationOutcomes, RegressionOutcomes } from '../../src/core/model/outcomes.ts';
 import { readTargetKind } from '../../src/core/model/target-kind.ts';
-import { type ValidateModelOptions, validateModel } from '../../src/core/model/validate-model.ts';
+import {
+  summarizeModelReport,
+  type ValidateModelOptions,
+  validateModel,
+} from '../../src/core/model/validate-model.ts';
 import schema from '../../src/core/schemas/model-validation-report.schema.json' with { type: 'json' };
 import { repoRoot } from '../harness/run-action.ts';
 import { temporaryDirectory } from '../helpers/example.ts';
@@ -525,5 +529,30 @@ describe('the task from the labels', () => {
         silent,
       ),
     ).rejects.toThrow(/a metric that a binary model does not have/);
+  });
+});
+
+describe('no silent pass', () => {
+  it('fails, saying why, when every gate was skipped (change gates without a baseline)', async () => {
+    const report = await validateModel(
+      options({ gates: gates('roc_auc >= baseline - 0.01 @noninferior', 'log_loss <= baseline + 0.03') }),
+      silent,
+    );
+    expect(report.passed).toBe(false);
+    expect(report.gates.every((gate) => gate.status === 'skipped')).toBe(true);
+    expect(report.nothingChecked).toMatch(
+      /^no gate was checked: every gate compares with a baseline and there is none/,
+    );
+    expect(validateReport(JSON.parse(JSON.stringify(report))), JSON.stringify(validateReport.errors)).toBe(
+      true,
+    );
+    expect(summarizeModelReport(report)).toMatch(/^Model gate failed: no gate was checked/);
+    // One absolute gate decides something: the run passes on it.
+    const decided = await validateModel(
+      options({ gates: gates('roc_auc >= 0.5 @interval', 'roc_auc >= baseline - 0.01 @noninferior') }),
+      silent,
+    );
+    expect(decided.passed).toBe(true);
+    expect(decided.nothingChecked).toBeUndefined();
   });
 });

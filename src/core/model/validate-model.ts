@@ -173,6 +173,8 @@ export interface ModelValidationReport {
   baseline?: ModelIdentity | { path: string; sha256: string; report: true; sameData: boolean };
   /** Why a baseline that was asked for does not exist (e.g. the environment runs no such model yet). */
   missingBaseline?: string;
+  /** Set when no gate, budget or parity was checked (every gate skipped): the gate fails and says why. */
+  nothingChecked?: string;
   data: { path: string; sha256: string; bytes: number; format: string; rows: number; droppedRows: number };
   features: string[];
   output: {
@@ -508,8 +510,15 @@ export function decideModelGate(evaluated: EvaluatedModels, options: DecideOptio
   const budgets = checkBudgets(options.budgets ?? {}, latency, size.totalBytes);
   const rows = evaluated.data.rows;
   const minRowsPassed = rows >= minRows;
+  // No silent pass: a run where every gate was skipped (change gates without a baseline) and no
+  // budget or parity was checked decided nothing, and says so.
+  const nothingChecked =
+    gates.length > 0 && gates.every((gate) => gate.status === 'skipped') && budgets.length === 0 && !parity
+      ? `no gate was checked: every gate compares with a baseline and there is none (on-missing-baseline: ${onMissingBaseline}); add an absolute gate (e.g. roc_auc >= 0.5 @interval, r2 >= 0 @interval) or give a baseline`
+      : undefined;
   const passed =
     minRowsPassed &&
+    nothingChecked === undefined &&
     gates.every((gate) => gate.status === 'passed' || gate.status === 'skipped') &&
     budgets.every((budget) => budget.passed) &&
     (parity?.passed ?? true);
@@ -537,6 +546,7 @@ export function decideModelGate(evaluated: EvaluatedModels, options: DecideOptio
           }
         : {}),
     ...(evaluated.missingBaseline ? { missingBaseline: evaluated.missingBaseline } : {}),
+    ...(nothingChecked ? { nothingChecked } : {}),
     data: evaluated.data,
     features: evaluated.features,
     output: evaluated.output,
@@ -956,6 +966,7 @@ export function summarizeModelReport(report: ModelValidationReport): string {
   if (report.passed)
     return `Model gate passed: ${report.gates.filter((g) => g.status === 'passed').length} gate(s) passed.`;
   const reasons = [
+    ...(report.nothingChecked ? [report.nothingChecked] : []),
     ...(!report.minRows.passed
       ? [`the holdout has ${report.minRows.rows} rows, fewer than the minimum ${report.minRows.required}`]
       : []),
