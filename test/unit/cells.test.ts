@@ -5,7 +5,7 @@ import {
   hashNumber,
   hashString,
   MissingTokens,
-  numberSyntax,
+  type NumberSyntax,
   parseBooleanBytes,
   parseDateText,
   parseNumberBytes,
@@ -54,13 +54,18 @@ describe('parseNumberBytes', () => {
       expect(num(text)).toBe(Number(text));
     }
   });
-  it('reports integer syntax', () => {
-    num('42');
-    expect(numberSyntax.integer).toBe(true);
-    num('42.0');
-    expect(numberSyntax.integer).toBe(false);
-    num('4e2');
-    expect(numberSyntax.integer).toBe(false);
+  it('reports integer syntax to the caller', () => {
+    const syntax: NumberSyntax = { integer: false };
+    const integer = (text: string) => {
+      const b = bytes(text);
+      parseNumberBytes(b, 0, b.length, syntax);
+      return syntax.integer;
+    };
+    expect(integer('42')).toBe(true);
+    expect(integer('42.0')).toBe(false);
+    expect(integer('4e2')).toBe(false);
+    expect(integer('-7')).toBe(true);
+    expect(integer('abc')).toBe(false);
   });
   it('trims spaces and rejects text', () => {
     expect(num(' 7 ')).toBe(7);

@@ -10,7 +10,9 @@ export type TableFormat = (typeof TABLE_FORMATS)[number];
 
 /**
  * Cells of one column as slices of a byte buffer (CSV). Cell `i` is
- * `bytes.subarray(start[i], end[i])`, without its surrounding quotes.
+ * `bytes.subarray(start[i], end[i])`, without its surrounding quotes. A reader makes a new column
+ * object for every batch (the arrays behind it may be reused): consumers memoize per-batch work by
+ * the object (`parseNumberColumn`), which is only right while an object belongs to one batch.
  */
 export interface TextColumn {
   readonly kind: 'text';

@@ -17,8 +17,10 @@ const POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => 10 ** i);
 /** Tokens read as missing values in text formats, besides the empty unquoted cell. */
 export const DEFAULT_MISSING_TOKENS = ['NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None', '#N/A'] as const;
 
-/** Side result of {@link parseNumberBytes}: whether the last number had integer syntax (no `.`, no exponent). */
-export const numberSyntax = { integer: false };
+/** What {@link parseNumberBytes} can report besides the value: whether it had integer syntax (no `.`, no exponent). */
+export interface NumberSyntax {
+  integer: boolean;
+}
 
 const SPACE = 0x20;
 const TAB = 0x09;
@@ -26,10 +28,16 @@ const TAB = 0x09;
 /**
  * Parses the bytes `[start, end)` as a decimal number (optional sign, digits, fraction, exponent;
  * `inf`/`Infinity` with optional sign; surrounding spaces ignored). Returns NaN when the text is
- * not a number. Sets {@link numberSyntax}.integer.
+ * not a number. When `syntax` is given, sets `syntax.integer` to whether the number had integer
+ * syntax (false when it is not a number).
  */
-export function parseNumberBytes(bytes: Uint8Array, start: number, end: number): number {
-  numberSyntax.integer = false;
+export function parseNumberBytes(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  syntax?: NumberSyntax,
+): number {
+  if (syntax) syntax.integer = false;
   if (start >= end) return Number.NaN;
   // Trim only when an edge byte is a space or tab (rare): keeps the common path branch-free.
   if (bytes[start] <= SPACE || bytes[end - 1] <= SPACE) {
@@ -91,7 +99,7 @@ export function parseNumberBytes(bytes: Uint8Array, start: number, end: number):
     }
     exponent += expNegative ? -e : e;
   }
-  numberSyntax.integer = integer;
+  if (syntax) syntax.integer = integer;
   // Clinger's fast path: mantissa exact (≤ 15 digits < 2^53) and |exponent| ≤ 22 gives a correctly rounded result.
   if (digits <= 15 && exponent >= -22 && exponent <= 22) {
     const value = exponent < 0 ? mantissa / POWERS_OF_TEN[-exponent] : mantissa * POWERS_OF_TEN[exponent];
@@ -350,33 +358,26 @@ export interface ParsedNumbers {
   readonly integer: Uint8Array;
 }
 
-let batchEpoch = 0;
-const parsedCache = new WeakMap<TextColumn, { epoch: number; length: number; parsed: ParsedNumbers }>();
-
-/**
- * Marks the start of a new batch. Readers may reuse a column object for the next batch, so the
- * code that hands batches to consumers (the scan loop) calls this before each batch.
- */
-export function beginBatch(): void {
-  batchEpoch++;
-}
+// Keyed by the column object: readers make a new one for every batch (see TextColumn in batch.ts),
+// so a cached entry never outlives its batch's bytes.
+const parsedCache = new WeakMap<TextColumn, { length: number; parsed: ParsedNumbers }>();
 
 /** The numbers of the first `length` cells of a text column, parsed once per batch. */
 export function parseNumberColumn(column: TextColumn, length: number): ParsedNumbers {
   const cached = parsedCache.get(column);
-  if (cached !== undefined && cached.epoch === batchEpoch && cached.length === length) return cached.parsed;
-  const reuse = cached !== undefined && cached.parsed.values.length >= length ? cached.parsed : undefined;
+  if (cached !== undefined && cached.length === length) return cached.parsed;
   // Sized to the batch: a wide table's batches are short, and it has a buffer per column.
-  const parsed = reuse ?? {
+  const parsed = {
     values: new Float64Array(Math.max(length, 1)),
     integer: new Uint8Array(Math.max(length, 1)),
   };
   const { bytes, start, end } = column;
   const { values, integer } = parsed;
+  const syntax: NumberSyntax = { integer: false };
   for (let i = 0; i < length; i++) {
-    values[i] = parseNumberBytes(bytes, start[i], end[i]);
-    integer[i] = numberSyntax.integer ? 1 : 0;
+    values[i] = parseNumberBytes(bytes, start[i], end[i], syntax);
+    integer[i] = syntax.integer ? 1 : 0;
   }
-  parsedCache.set(column, { epoch: batchEpoch, length, parsed });
+  parsedCache.set(column, { length, parsed });
   return parsed;
 }

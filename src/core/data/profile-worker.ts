@@ -6,7 +6,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ConfigurationError, InputError } from '../errors.ts';
 import type { ColumnCells, RowBatch, TextColumn } from './batch.ts';
-import { beginBatch } from './cells.ts';
 import { type ContractCheckOptions, createContractChecker, type DataContract } from './contract.ts';
 import { createColumnProfiler } from './profile.ts';
 import type { ProfileOptions } from './profile-types.ts';
@@ -69,7 +68,6 @@ if (file) {
 async function profileFile(source: NonNullable<typeof file>) {
   const reader = await openParquet(source.path, source.displayPath, { only: source.columns });
   for await (const batch of reader.batches()) {
-    beginBatch();
     profiler.add(batch, reader.columns);
   }
   return profiler.states();
@@ -94,7 +92,6 @@ function onBatch(message: WorkerRequest): void {
     columns[column.index] = cells;
   }
   const batch: RowBatch = { length: message.length, lines: message.lines, columns };
-  beginBatch();
   profiler.add(batch, message.names);
   checker?.add(batch, message.names);
   parentPort!.postMessage({ type: 'done' });

@@ -11,7 +11,6 @@ import { resolve } from 'node:path';
 import { ConfigurationError } from '../errors.ts';
 import type { ColumnCells, RowBatch, TableReader, TextColumn } from './batch.ts';
 import {
-  beginBatch,
   DEFAULT_MISSING_TOKENS,
   hashBytes,
   hashNumber,
@@ -189,7 +188,6 @@ export async function profileTable(
   }
   try {
     for await (const batch of reader.batches()) {
-      beginBatch();
       const pending = profiler.add(batch, reader.columns);
       if (pending) await pending;
     }

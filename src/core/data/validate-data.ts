@@ -13,7 +13,6 @@ import { silentLogger } from '../logger.ts';
 import { didYouMean } from '../suggest.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import type { ReadOptions, TableReader } from './batch.ts';
-import { beginBatch } from './cells.ts';
 import { type ContractChecker, createContractChecker, type DataContract, loadContract } from './contract.ts';
 import {
   type ColumnComparison,
@@ -385,7 +384,6 @@ function listColumns(columns: readonly string[]): string {
 export async function scan(reader: TableReader, consumers: readonly BatchConsumer[]): Promise<number> {
   let rows = 0;
   for await (const batch of reader.batches()) {
-    beginBatch();
     for (const consumer of consumers) {
       const pending = consumer.add(batch, reader.columns);
       if (pending) await pending;

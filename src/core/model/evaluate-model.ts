@@ -5,14 +5,7 @@
  * same batch before the next one is read.
  */
 import type { ColumnCells, RowBatch, TableReader } from '../data/batch.ts';
-import {
-  beginBatch,
-  cellValue,
-  MissingTokens,
-  parseNumberBytes,
-  parseNumberColumn,
-  textCell,
-} from '../data/cells.ts';
+import { cellValue, MissingTokens, parseNumberBytes, parseNumberColumn, textCell } from '../data/cells.ts';
 import { InputError } from '../errors.ts';
 import type { ModelIoPlan, OutputKind } from './model-io.ts';
 import { FEEDABLE_TYPES, type MissingPolicy } from './model-io.ts';
@@ -169,7 +162,6 @@ export async function evaluateModels(
   let inFlight: Promise<void> | undefined;
   const pool = new BufferPool();
   for await (const batch of reader.batches()) {
-    beginBatch();
     pool.slot ^= 1;
     const first = seen;
     seen += batch.length;
