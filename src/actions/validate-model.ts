@@ -10,6 +10,7 @@ import {
   resolveModelOptions,
 } from '../core/config/model-options.ts';
 import { ValidationFailure } from '../core/errors.ts';
+import { githubUrls } from '../core/deploy/transport.ts';
 import { writeJsonAtomic } from '../core/files.ts';
 import { mergeShardFiles, parseShard, writeShardFile } from '../core/model/shards.ts';
 import {
@@ -119,6 +120,7 @@ function getInputs() {
       deployedModel: getOptionalInput(INPUTS.deployedModel),
       token: getOptionalInput(INPUTS.token),
     },
+      github: githubUrls(process.env),
   };
 }
 

@@ -16,7 +16,7 @@ import {
   type PullRequestApi,
   referencePath,
 } from '../../src/core/deploy/deploy.ts';
-import { readPackageSummary } from '../../src/core/deploy/deployed-baseline.ts';
+import { environmentBaselineResolver, readPackageSummary } from '../../src/core/deploy/deployed-baseline.ts';
 import { readModelReference } from '../../src/core/deploy/model-reference.ts';
 import { ConfigurationError } from '../../src/core/errors.ts';
 import { type GitServer, startGitServer } from '../harness/git-server.ts';
@@ -479,7 +479,11 @@ describe('the deployed model as the baseline of the model gate', () => {
       {
         model: join(models, 'sklearn-logreg-zipmap.onnx'),
         baseline: 'environment:staging',
-        deployment: { repository: git.url(REPO), model: 'forest', token: git.token },
+        environmentBaseline: environmentBaselineResolver({
+          repository: git.url(REPO),
+          model: 'forest',
+          auth: { token: git.token },
+        }),
         data: join(repoRoot, 'templates/example/data/test.csv'),
         target: 'target',
         gates: [parseGateExpression('log_loss <= baseline')],
@@ -517,7 +521,11 @@ describe('the deployed model as the baseline of the model gate', () => {
       {
         model: join(models, 'sklearn-logreg-zipmap.onnx'),
         baseline: 'environment:staging',
-        deployment: { repository: git.url(REPO), model: 'forest', token: git.token },
+        environmentBaseline: environmentBaselineResolver({
+          repository: git.url(REPO),
+          model: 'forest',
+          auth: { token: git.token },
+        }),
         data: join(repoRoot, 'templates/example/data/test.csv'),
         target: 'target',
         gates: [parseGateExpression('log_loss <= baseline')],
@@ -590,7 +598,11 @@ describe('the deployed model as the baseline of the model gate', () => {
         {
           model: join(repoRoot, 'test/fixtures/models/sklearn-logreg-zipmap.onnx'),
           baseline: 'environment:staging',
-          deployment: { repository: git.url(REPO), model: 'never-deployed', token: git.token },
+          environmentBaseline: environmentBaselineResolver({
+            repository: git.url(REPO),
+            model: 'never-deployed',
+            auth: { token: git.token },
+          }),
           data: join(repoRoot, 'templates/example/data/test.csv'),
           target: 'target',
           gates: gates.map(parseGateExpression),

@@ -5,6 +5,7 @@ import {
   resolveModelOptions,
 } from '../../core/config/model-options.ts';
 import { ConfigurationError } from '../../core/errors.ts';
+import { githubUrls } from '../../core/deploy/transport.ts';
 import { writeJsonAtomic } from '../../core/files.ts';
 import { METRIC_NAMES } from '../../core/model/metric-names.ts';
 import { mergeShardFiles, parseShard, writeShardFile } from '../../core/model/shards.ts';
@@ -200,6 +201,7 @@ export const validateModelCommand: Command = {
       deployedModel: stringFlag(context, 'deployed-model'),
       token: process.env.GITHUB_TOKEN || undefined,
       report: stringFlag(context, 'report'),
+      github: githubUrls(process.env),
       outcomes: stringFlag(context, 'save-outcomes'),
     };
     const reportPath = request.report;

@@ -5,6 +5,8 @@
  */
 import { TABLE_FORMATS } from '../data/batch.ts';
 import { resolveRepository } from '../deploy/deploy.ts';
+import { environmentBaselineResolver } from '../deploy/deployed-baseline.ts';
+import { githubCredential } from '../deploy/transport.ts';
 import { ConfigurationError } from '../errors.ts';
 import { checkOutputPath, type NamedPath } from '../files.ts';
 import { type GateSpec, ON_MISSING_BASELINE, parseGateConfig, parseGateExpression } from '../model/gates.ts';
@@ -43,6 +45,8 @@ export interface ModelGateRequest {
   deployedModel?: string;
   /** Token that can read the environment repository (and its packages). */
   token?: string;
+  /** The GitHub server and API this run talks to (the adapter reads GITHUB_SERVER_URL, GITHUB_API_URL). */
+  github?: { serverUrl?: string; apiUrl?: string };
   /** Where the report and a shard's outcomes will be written: checked before any work never to replace an input. */
   report?: string;
   outcomes?: string;
@@ -155,7 +159,7 @@ export function resolveModelOptions(
   };
   const inputs = [
     { label: names.model, path: options.model },
-    options.baseline === undefined || options.deployment
+    options.baseline === undefined || options.environmentBaseline
       ? undefined
       : { label: 'the baseline', path: options.baseline },
     { label: names.data, path: options.data },
@@ -266,7 +270,7 @@ function deploymentBaseline(
   request: ModelGateRequest,
   loaded: LoadedConfig | undefined,
   names: ModelRequestNames,
-): Pick<ValidateModelOptions, 'deployment'> {
+): Pick<ValidateModelOptions, 'environmentBaseline'> {
   const baseline = request.baseline ?? loaded?.config.model?.baseline;
   if (!baseline?.startsWith('environment:')) return {};
   const repository = request.environmentRepository ?? loaded?.config.deploy?.repository;
@@ -276,13 +280,16 @@ function deploymentBaseline(
       `baseline ${baseline} needs the environment repository (${names.environmentRepository ?? 'its input'}, or deploy.repository in mlops.yaml) and the model's name there (${names.deployedModel ?? 'its input'}).`,
     );
   }
+  const github = request.github ?? {};
   return {
-    deployment: {
-      repository: resolveRepository(repository, process.env.GITHUB_SERVER_URL).url,
+    environmentBaseline: environmentBaselineResolver({
+      repository: resolveRepository(repository, github.serverUrl).url,
       base: loaded?.config.deploy?.base,
       model,
-      ...(request.token ? { token: request.token } : {}),
-    },
+      ...(request.token
+        ? { auth: { token: request.token }, credential: githubCredential(request.token, github) }
+        : {}),
+    }),
   };
 }
 

@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ConfigurationError, InputError } from '../errors.ts';
+import type { EnvironmentBaselineResolver } from '../model/environment-baseline.ts';
 import { unpackPackage } from '../package/verify-package.ts';
 import { readZipEntries } from '../package/zip.ts';
 import { cloneWorkspace, type GitAuth } from './git-workspace.ts';
@@ -25,8 +26,6 @@ import {
   openPackage,
 } from './package-reader.ts';
 import { type Credential, githubCredential, githubUrls } from './transport.ts';
-
-export const ENVIRONMENT_BASELINE = /^environment:([A-Za-z0-9][A-Za-z0-9._-]*)$/;
 
 export interface DeployedBaseline {
   /** Path of the unpacked model.onnx. */
@@ -185,6 +184,31 @@ export async function resolveDeployedBaseline(options: {
     await rm(folder, { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * The model gate's resolver for `baseline: environment:<name>`: the model `model` as the
+ * environment repository says it runs there, or `notDeployed` when the environment runs no such
+ * model yet (the project's first model), which the gate treats as a missing baseline.
+ */
+export function environmentBaselineResolver(options: {
+  repository: string;
+  base?: string;
+  model: string;
+  auth?: GitAuth;
+  credential?: Credential;
+}): EnvironmentBaselineResolver {
+  return {
+    model: options.model,
+    async resolve(environment) {
+      try {
+        return await resolveDeployedBaseline({ ...options, environment });
+      } catch (error) {
+        if (error instanceof NotDeployedError) return { notDeployed: error.message };
+        throw error;
+      }
+    },
+  };
 }
 
 /** What a package says of itself, for the deployment pull request's description. */

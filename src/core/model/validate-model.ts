@@ -8,12 +8,6 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { ReadOptions } from '../data/batch.ts';
 import { openTable } from '../data/open-table.ts';
-import {
-  type DeployedBaseline,
-  ENVIRONMENT_BASELINE,
-  NotDeployedError,
-  resolveDeployedBaseline,
-} from '../deploy/deployed-baseline.ts';
 import { digestFile } from '../digest.ts';
 import { ConfigurationError, InputError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -21,6 +15,11 @@ import { didYouMean } from '../suggest.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import { BLOCK_BOOTSTRAP_MIN_ROWS, blockBootstrapIntervals } from './block-bootstrap.ts';
 import { type BootstrapOptions, bootstrapIntervals } from './bootstrap.ts';
+import {
+  ENVIRONMENT_BASELINE,
+  type EnvironmentBaselineResolver,
+  type EnvironmentModel,
+} from './environment-baseline.ts';
 import { evaluateModels, type LoadedModel, type SliceColumn } from './evaluate-model.ts';
 import {
   checkGatesForTask,
@@ -109,10 +108,10 @@ export interface ValidateModelOptions {
   /** Measure single-row latency (default true). */
   latency?: boolean;
   /**
-   * For `baseline: environment:<name>`: the environment repository and the model's name there
-   * (the model deployed in that environment is fetched, verified and evaluated as the baseline).
+   * For `baseline: environment:<name>`: finds the model that environment runs (fetched, verified
+   * and evaluated as the baseline); supplied by the deploy layer.
    */
-  deployment?: { repository: string; base?: string; model: string; token?: string };
+  environmentBaseline?: EnvironmentBaselineResolver;
   /** Evaluate only shard `index` (1-based) of `count` (rows whose number ≡ index − 1 mod count). */
   shard?: { index: number; count: number };
   /** Where options came from, for messages. */
@@ -289,30 +288,26 @@ export async function evaluateModelGate(
     options.baseline !== undefined && extname(options.baseline).toLowerCase() === '.json';
   // `environment:<name>`: the model deployed there, fetched from its package and verified.
   const environment = options.baseline ? ENVIRONMENT_BASELINE.exec(options.baseline)?.[1] : undefined;
-  let deployed: DeployedBaseline | undefined;
+  let deployed: EnvironmentModel | undefined;
   let notDeployed: string | undefined;
   if (environment) {
-    if (!options.deployment) {
+    if (!options.environmentBaseline) {
       throw new ConfigurationError(
         `baseline ${options.baseline} needs the environment repository and the model's name there: set deploy.repository in mlops.yaml (or --env-repo) and --deployed-model NAME.`,
       );
     }
-    try {
-      deployed = await resolveDeployedBaseline({
-        repository: options.deployment.repository,
-        base: options.deployment.base,
-        environment,
-        model: options.deployment.model,
-        ...(options.deployment.token ? { auth: { token: options.deployment.token } } : {}),
-      });
-      logger.info(`Baseline: ${options.deployment.model} ${deployed.version} as deployed in ${environment}`);
-    } catch (error) {
+    const found = await options.environmentBaseline.resolve(environment);
+    if ('notDeployed' in found) {
       // The project's first model: nothing deployed yet is a missing baseline, which
       // on-missing-baseline decides (a CI template with environment:staging works from day one).
-      if (!(error instanceof NotDeployedError)) throw error;
-      notDeployed = error.message;
+      notDeployed = found.notDeployed;
       logger.warning(
-        `No baseline: ${error.message} Change gates follow on-missing-baseline (${options.onMissingBaseline ?? MODEL_GATE_DEFAULTS.onMissingBaseline}).`,
+        `No baseline: ${found.notDeployed} Change gates follow on-missing-baseline (${options.onMissingBaseline ?? MODEL_GATE_DEFAULTS.onMissingBaseline}).`,
+      );
+    } else {
+      deployed = found;
+      logger.info(
+        `Baseline: ${options.environmentBaseline.model} ${deployed.version} as deployed in ${environment}`,
       );
     }
   }
@@ -333,8 +328,8 @@ export async function evaluateModelGate(
     // The session holds the model: the unpacked files are not needed any more.
     await deployed?.remove();
   }
-  if (baseline && deployed && options.deployment) {
-    baseline.identity.path = `${options.baseline} (${options.deployment.model} ${deployed.version}, ${deployed.packageRef})`;
+  if (baseline && deployed && options.environmentBaseline) {
+    baseline.identity.path = `${options.baseline} (${options.environmentBaseline.model} ${deployed.version}, ${deployed.packageRef})`;
   }
   if (baseline) checkSameOutputs(candidate, baseline);
   // Hashed while the models run (on a worker thread for large files).
