@@ -436,16 +436,24 @@ describe('renderModelReport (Markdown)', () => {
     ]);
   });
 
-  it('draws the ROC curve as a well-formed Mermaid xychart', () => {
-    const block = markdown.match(/```mermaid\n([\s\S]*?)\n```/);
+  it('draws the ROC curve as a well-formed Mermaid xychart, over a quieter chance diagonal', () => {
+    const section = markdown.slice(markdown.indexOf('### ROC curve'));
+    const block = section.match(/```mermaid\n([\s\S]*?)\n```/);
     expect(block).not.toBeNull();
     const lines = (block?.[1] ?? '').split('\n').map((line) => line.trim());
-    expect(lines[0]).toBe('xychart-beta');
+    // The palette: the diagonal grey and dashed, drawn first, the candidate blue over it.
+    const init = JSON.parse(lines[0].replace(/^%%\{init: /, '').replace(/\}%%$/, ''));
+    expect(init.themeVariables.xyChart.plotColorPalette).toBe('#848d97, #1f6feb');
+    expect(init.themeCSS).toContain('.line-plot-0 path { stroke-dasharray');
+    expect(lines[1]).toBe('xychart-beta');
     expect(lines).toContain('x-axis "False positive rate (%)" 0 --> 100');
     expect(lines).toContain('y-axis "True positive rate" 0 --> 1');
     const series = lines.filter((line) => line.startsWith('line ['));
     expect(series).toHaveLength(2);
-    const tpr = JSON.parse(series[0].slice('line '.length)) as number[];
+    const diagonal = JSON.parse(series[0].slice('line '.length)) as number[];
+    expect(diagonal.slice(0, 3)).toEqual([0, 0.01, 0.02]);
+    expect(section).toContain('Solid blue line: the candidate. Dashed grey diagonal: a model that guesses');
+    const tpr = JSON.parse(series[1].slice('line '.length)) as number[];
     // The x range 0 → 100 needs exactly 101 values for Mermaid to space them one percent apart.
     expect(tpr).toHaveLength(101);
     for (const value of tpr) {
@@ -539,7 +547,10 @@ describe('renderModelReport (Markdown)', () => {
     expect(regression).toContain(
       '- `r2` is undefined: all targets are equal (variance 0), so r2 divides by zero',
     );
-    expect(regression).not.toContain('```mermaid');
+    // No ROC curve for regression; the errors as bars, the candidate's only.
+    expect(regression).not.toContain('### ROC curve');
+    expect(regression).toContain('x-axis ["RMSE", "MAE"]');
+    expect(regression.match(/^ {2}bar \[/gm)).toHaveLength(1);
     expect(regression).not.toContain('Full report');
     // No baseline: the metric table has no baseline columns, and no interval in its header.
     const metrics = tableAfter(regression, 'metric');
@@ -579,7 +590,7 @@ describe('renderModelReportText', () => {
 
   it('starts with the verdict and the reason, and ends with the report path', () => {
     expect(lines[0]).toBe(
-      'FAILED  model gate: models/candidate.onnx vs models/baseline.onnx on data/holdout.csv (binary, target churned, 1000 rows)',
+      'FAILED  model gate: models/candidate.onnx vs models/baseline.onnx on data/holdout.csv (binary, target churned, 1,000 rows)',
     );
     expect(lines[1]).toBe(`  ${summarizeModelReport(binaryReport())}`);
     expect(text.endsWith('report: out/model-report.json\n')).toBe(true);
@@ -629,9 +640,9 @@ describe('renderModelReportText', () => {
       '  churn|left          60         380',
     ]);
     expect(text).toContain(
-      'latency   p50 0.052 ms, p95 0.081 ms, p99 0.133 ms (single row, 200 runs); 412346 rows/s at 4096 rows per call',
+      'latency   p50 0.052 ms, p95 0.081 ms, p99 0.133 ms (single row, 200 runs); 412,346 rows/s at 4,096 rows per call',
     );
-    expect(text).toContain('budget    passed  latency-p95-ms 0.08100 ms ≤ budget 5 ms');
+    expect(text).toContain('budget    passed  latency-p95-ms 0.081 ms (budget ≤ 5 ms)');
     expect(text).toContain('parity    passed  models/golden.json: 0 mismatches on 16 rows');
   });
 
@@ -647,7 +658,7 @@ describe('renderModelReportText', () => {
     expect(regression).toMatch(/^ {2}metric +candidate$/m);
     expect(regression).toMatch(/^ {2}ERROR +r2 >= 0\.5 /m);
     expect(regression).toContain('latency   not measured');
-    expect(regression).toContain('budget    FAILED  latency-p95-ms budget set, but latency was not measured');
+    expect(regression).toContain('budget    FAILED  latency-p95-ms not measured (budget ≤ 2 ms)');
     expect(regression).not.toContain('report:');
   });
 });

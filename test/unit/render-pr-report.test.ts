@@ -84,7 +84,7 @@ describe('the pull-request report', () => {
     expect(markdown).toContain(
       '| `petal length (cm)` | kolmogorov-smirnov | 0.5828 | 1.102e-10 | 4.410e-10 | 0.5828 (0.1) | **drifted** |',
     );
-    expect(markdown.match(/```mermaid\nxychart-beta/g)).toHaveLength(2);
+    expect(markdown.match(/```mermaid\n%%\{init: .*\}%%\nxychart-beta/g)).toHaveLength(2);
     expect(markdown).toContain('| true \\ predicted | `0` | `1` |');
     expect(markdown).toContain('<details><summary>Data and models</summary>');
     expect(markdown).toContain('`0123456789ab`');
@@ -248,19 +248,56 @@ describe('check runs', () => {
 });
 
 describe('metric bars', () => {
-  it('draws the candidate as bars and the baseline as a line over the same metrics', () => {
+  it('draws candidate and baseline as bars side by side, abbreviated, on a zoomed axis', () => {
     const chart = renderMetricBars(fixture('model-passed'));
     const lines = chart.split('\n');
-    expect(lines.slice(0, 2)).toEqual(['```mermaid', 'xychart-beta']);
-    const count = (prefix: string) =>
-      (lines.find((line) => line.trimStart().startsWith(prefix)) ?? '').split(',').length;
-    expect(lines[3]).toMatch(/^ {2}x-axis \["roc_auc", /);
-    expect(count('bar [')).toBe(count('x-axis ['));
-    expect(count('line [')).toBe(count('x-axis ['));
+    expect(lines[0]).toBe('```mermaid');
+    expect(lines[1]).toMatch(
+      /^%%\{init: \{"themeVariables":\{"xyChart":\{"plotColorPalette":"#1f6feb, #c4620e"/,
+    );
+    expect(lines[2]).toBe('xychart-beta');
+    const list = (prefix: string) =>
+      JSON.parse(
+        (lines.find((line) => line.trimStart().startsWith(prefix)) ?? '').trim().slice(prefix.length - 1),
+      );
+    // The gated metric first; per metric a candidate slot, a baseline slot and a gap (not after the last).
+    const slots = list('x-axis [') as string[];
+    const visible = slots.filter((label) => label.replaceAll('\u200b', '') !== '');
+    expect(visible).toEqual(['AUC', 'AP', 'Acc', 'BalAcc', 'Prec', 'Rec']);
+    expect(slots).toHaveLength(visible.length * 3 - 1);
+    expect(new Set(slots).size).toBe(slots.length);
+    const [candidate, baseline] = lines
+      .filter((line) => line.trimStart().startsWith('bar ['))
+      .map((line) => JSON.parse(line.trim().slice('bar '.length)) as number[]);
+    expect(candidate).toHaveLength(slots.length);
+    expect(baseline).toHaveLength(slots.length);
+    expect(lines.some((line) => line.trimStart().startsWith('line ['))).toBe(false);
+    const report = fixture('model-passed');
+    expect(candidate[0]).toBeCloseTo(report.metrics.roc_auc.value, 5);
+    expect(baseline[1]).toBeCloseTo(report.baselineMetrics.roc_auc.value, 5);
+    // Zoomed: the axis starts at 0.9, the title says so, and the hidden slots lie below it.
+    expect(chart).toContain('  y-axis "score, higher is better" 0.9 --> 1');
+    expect(chart).toContain('  title "Candidate (blue) vs baseline (orange), y axis from 0.9"');
+    expect(candidate[1]).toBeLessThan(0.9);
+    expect(baseline[0]).toBeLessThan(0.9);
+    // The legend line spells out the abbreviations.
+    expect(chart).toContain('The y axis starts at 0.9, not 0');
+    expect(chart).toContain('AUC = `roc_auc`, AP = `average_precision`');
   });
 
-  it('has nothing to draw for regression', () => {
-    expect(renderMetricBars({ ...fixture('model-passed'), task: 'regression' })).toBe('');
+  it('draws regression errors (lower is better) and nothing when no metric fits', () => {
+    const report = fixture('model-passed');
+    const regression = {
+      ...report,
+      task: 'regression',
+      metrics: { rmse: { value: 59.5 }, mae: { value: 46.7 }, r2: { value: 0.41 } },
+      baselineMetrics: { rmse: { value: 56.4 }, mae: { value: 45.1 }, r2: { value: 0.45 } },
+      gates: [],
+    };
+    const chart = renderMetricBars(regression);
+    expect(chart).toContain('x-axis ["RMSE", ');
+    expect(chart).toContain('y-axis "error (target units), lower is better" 30 --> 70');
+    expect(renderMetricBars({ ...regression, metrics: { r2: { value: 0.41 } } })).toBe('');
   });
 });
 

@@ -4,6 +4,7 @@
  */
 import { isAbsolute, relative, sep } from 'node:path';
 import type { Finding } from '../data/findings.ts';
+import { formatRows } from './format.ts';
 import type { GateReport } from './gate-reports.ts';
 import { escapeMarkdown, MAX_TEXT_LENGTH, shortenNames, truncateMarkdown, truncateText } from './markdown.ts';
 import { renderDataReport } from './render-data-report.ts';
@@ -68,7 +69,7 @@ function describeGateContents(entry: GateReport): string {
     return (
       `${plural(summary.findings.error, 'error')}, ${plural(summary.findings.warning, 'warning')}` +
       (drift ? `; ${summary.driftedColumns} of ${drift.columns.length} columns drifted` : '') +
-      ` in ${summary.rows.toLocaleString('en-US')} rows`
+      ` in ${formatRows(summary.rows)}`
     );
   }
   const { gates, budgets, parity, minRows } = entry.report;
@@ -78,7 +79,7 @@ function describeGateContents(entry: GateReport): string {
   const extra = [
     ...budgets.filter((b) => !b.passed).map((b) => `${b.budget} over budget`),
     ...(parity && !parity.passed ? ['parity failed'] : []),
-    ...(!minRows.passed ? [`holdout under ${minRows.required} rows`] : []),
+    ...(!minRows.passed ? [`holdout under ${formatRows(minRows.required)}`] : []),
   ];
   return (
     (failed > 0 ? `${failed} of ${counted} gates failed` : `${counted} of ${counted} gates passed`) +

@@ -6,7 +6,7 @@
 import type { Finding } from '../data/findings.ts';
 import type { DataProfile } from '../data/profile-types.ts';
 import type { DataValidationReport } from '../data/validate-data.ts';
-import { formatNumber } from '../data/validate-data.ts';
+import { formatCount, formatNumber, formatQuantity, formatRows } from './format.ts';
 import {
   escapeMarkdown,
   escapeName,
@@ -41,8 +41,8 @@ export function renderDataReport(report: DataValidationReport, reportPath?: stri
 export function renderDataOverview(report: DataValidationReport): string {
   const { summary } = report;
   return (
-    `**${escapeName(report.inputs.data.path)}**: ${summary.rows.toLocaleString('en-US')} rows, ${summary.columns} columns · ` +
-    `${summary.findings.error} errors, ${summary.findings.warning} warnings` +
+    `**${escapeName(report.inputs.data.path)}**: ${formatRows(summary.rows)}, ${formatQuantity(summary.columns, 'column')} · ` +
+    `${formatQuantity(summary.findings.error, 'error')}, ${formatQuantity(summary.findings.warning, 'warning')}` +
     (report.drift ? ` · ${summary.driftedColumns} of ${report.drift.columns.length} columns drifted` : '') +
     ` · fails on: ${report.failOn}`
   );
@@ -62,7 +62,7 @@ export function renderFindings(findings: readonly Finding[], visible = VISIBLE_F
     `${SEVERITY_ICON[f.severity]} ${f.severity}`,
     escapeMarkdown(f.check + (f.rule ? ` (${f.rule})` : '')),
     f.column === undefined ? '' : renderCode(f.column),
-    f.count.toLocaleString('en-US'),
+    formatCount(f.count),
     escapeMarkdown(describeFinding(f)),
     f.lines?.length ? f.lines.join(', ') : '',
   ]);
@@ -112,7 +112,7 @@ export function renderInputs(report: DataValidationReport): string {
   const inputs = Object.entries(report.inputs).map(([role, input]) => [
     role,
     escapeName(input.path),
-    input.rows === undefined ? '' : input.rows.toLocaleString('en-US'),
+    input.rows === undefined ? '' : formatCount(input.rows),
     `\`${input.sha256.slice(0, 12)}\``,
   ]);
   return renderTable(['role', 'path', 'rows', 'sha256'], inputs, true);
@@ -125,7 +125,7 @@ export function renderProfileTable(profile: DataProfile): string {
     profile.columns.map((c) => [
       renderCode(c.name),
       c.type,
-      c.rows === 0 ? '0' : `${c.missing} (${formatNumber((100 * c.missing) / c.rows)}%)`,
+      c.rows === 0 ? '0' : `${formatCount(c.missing)} (${formatNumber((100 * c.missing) / c.rows)}%)`,
       c.numeric ? formatNumber(c.numeric.min) : '',
       c.numeric ? formatNumber(c.numeric.mean) : '',
       c.numeric ? formatNumber(c.numeric.max) : '',

@@ -1,5 +1,6 @@
 /** A short plain-text rendering of a data report, for terminals. */
 import type { DataValidationReport } from '../data/validate-data.ts';
+import { formatQuantity, formatRows } from './format.ts';
 
 /** How many findings the terminal shows before "… and N more". */
 const VISIBLE = 15;
@@ -8,8 +9,8 @@ const VISIBLE = 15;
 export function renderDataReportText(report: DataValidationReport, reportPath?: string): string {
   const { summary } = report;
   const lines = [
-    `${report.passed ? 'PASSED' : 'FAILED'}  data gate on ${report.inputs.data.path}: ${summary.rows} rows, ${summary.columns} columns, ` +
-      `${summary.findings.error} errors, ${summary.findings.warning} warnings (fail-on: ${report.failOn})`,
+    `${report.passed ? 'PASSED' : 'FAILED'}  data gate on ${report.inputs.data.path}: ${formatRows(summary.rows)}, ${formatQuantity(summary.columns, 'column')}, ` +
+      `${formatQuantity(summary.findings.error, 'error')}, ${formatQuantity(summary.findings.warning, 'warning')} (fail-on: ${report.failOn})`,
   ];
   for (const finding of report.findings.slice(0, VISIBLE)) {
     const where = finding.lines?.length

@@ -4,7 +4,6 @@
  * (undefined numbers are NaN) or from a report.json (JSON wrote them as null): both render alike.
  */
 
-import { formatNumber } from '../data/validate-data.ts';
 import type { GateEvaluation } from '../model/gates.ts';
 import { METRIC_NAMES, METRICS, type MetricName, type Task } from '../model/metric-names.ts';
 import {
@@ -13,6 +12,22 @@ import {
   type ModelValidationReport,
   summarizeModelReport,
 } from '../model/validate-model.ts';
+import { renderMetricBars, renderRocChart } from './charts.ts';
+import {
+  formatBudgetLimit,
+  formatBytes,
+  formatCount,
+  formatInterval,
+  formatMilliseconds,
+  formatNumber,
+  formatRows,
+  formatSigned,
+  formatThroughput,
+  formatValue,
+  isNumber,
+  type ReportInterval,
+  type ReportNumber,
+} from './format.ts';
 import {
   escapeMarkdown,
   escapeName,
@@ -22,13 +37,12 @@ import {
   shortenNames,
 } from './markdown.ts';
 
-/** A number as a report may hold it: NaN in memory, null once it went through JSON. */
-type ReportNumber = number | null | undefined;
-type ReportInterval = [ReportNumber, ReportNumber] | undefined;
+// The charts and the number formats moved to their own modules; importers of this one keep working.
+export { renderMetricBars, renderRocChart, sampleRocCurve } from './charts.ts';
+export { formatBytes, formatInterval, formatSigned, formatValue, isNumber } from './format.ts';
+
 type ReportGate = GateEvaluation & { expression: string };
 
-/** Points of the ROC line in the chart: FPR 0, 1, …, 100 %. */
-const ROC_CHART_POINTS = 101;
 /** Slices shown before the rest is collapsed. */
 const VISIBLE_SLICES = 20;
 /** Above this many classes the confusion matrix and per-class table are collapsed. */
@@ -63,6 +77,8 @@ export function renderModelReport(report: ModelValidationReport, reportPath?: st
   if (notes.length > 0) parts.push(notes.map((note) => `> ℹ️ ${note}`).join('\n>\n'));
   parts.push('### Gates', renderGateTable(report.gates));
   parts.push(`### Metrics`, renderMetricTable(report));
+  const bars = renderMetricBars(report);
+  if (bars) parts.push(bars);
   const undefinedReasons = Object.entries(report.undefinedMetrics);
   if (undefinedReasons.length > 0) {
     parts.push(
@@ -105,7 +121,7 @@ export function renderPerClass(perClass: NonNullable<ModelValidationReport['perC
       formatValue(c.precision),
       formatValue(c.recall),
       formatValue(c.f1),
-      c.support.toLocaleString('en-US'),
+      formatCount(c.support),
     ]),
     true,
   );
@@ -118,7 +134,7 @@ export function renderOverview(report: ModelValidationReport): string {
   const baseline = report.baseline ? ` vs baseline **${escapeName(report.baseline.path)}**` : '';
   return (
     `**${escapeName(report.candidate.path)}**${baseline} on **${escapeName(report.data.path)}**: ` +
-    `${report.task}, target ${renderCode(report.target, false)}, ${report.data.rows.toLocaleString('en-US')} rows · ` +
+    `${report.task}, target ${renderCode(report.target, false)}, ${formatRows(report.data.rows)} · ` +
     `${passed} of ${counted} gates passed` +
     (counted < report.gates.length ? `, ${report.gates.length - counted} skipped` : '')
   );
@@ -129,7 +145,7 @@ export function collectNotes(report: ModelValidationReport): string[] {
   const notes: string[] = [];
   if (!report.minRows.passed) {
     notes.push(
-      `The holdout has ${report.minRows.rows} rows, fewer than the required ${report.minRows.required}: the gate fails whatever the metrics.`,
+      `The holdout has ${formatRows(report.minRows.rows)}, fewer than the required ${formatCount(report.minRows.required)}: the gate fails whatever the metrics.`,
     );
   }
   if (!report.baseline) {
@@ -150,7 +166,7 @@ export function collectNotes(report: ModelValidationReport): string[] {
   }
   if (report.data.droppedRows > 0) {
     notes.push(
-      `${report.data.droppedRows.toLocaleString('en-US')} rows with missing features were dropped before evaluation.`,
+      `${formatCount(report.data.droppedRows)} rows with missing features were dropped before evaluation.`,
     );
   }
   return notes;
@@ -236,59 +252,6 @@ export function describeChange(
   return delta > 0 === (METRICS[name].direction === 'higher') ? 'better' : 'worse';
 }
 
-/** The ROC curve as a Mermaid line chart, with the chance diagonal for reference. */
-export function renderRocChart(report: ModelValidationReport): string {
-  const roc = report.roc;
-  const tpr = roc ? sampleRocCurve(roc, ROC_CHART_POINTS) : undefined;
-  if (!tpr) return 'The ROC curve is undefined: the labels hold only one class.';
-  const auc = report.metrics.roc_auc?.value;
-  const diagonal = Array.from({ length: ROC_CHART_POINTS }, (_, j) => roundRate(j / (ROC_CHART_POINTS - 1)));
-  // Mermaid spaces a line's values evenly over a numeric x range, with a step of
-  // (max − min + 1) / count: a 0 → 1 range would plot only half the values. With 101 values
-  // over 0 → 100 the step is exactly 1 under that rule and under the (max − min) / (count − 1)
-  // one, so the x axis is the false positive rate in percent.
-  return [
-    '```mermaid',
-    'xychart-beta',
-    `  title "ROC curve${isNumber(auc) ? ` (AUC ${formatNumber(auc)})` : ''}"`,
-    '  x-axis "False positive rate (%)" 0 --> 100',
-    '  y-axis "True positive rate" 0 --> 1',
-    `  line [${tpr.join(', ')}]`,
-    `  line [${diagonal.join(', ')}]`,
-    '```',
-    '',
-    'The straight line is a model that guesses (AUC 0.5).',
-  ].join('\n');
-}
-
-/**
- * True positive rates at `points` evenly spaced false positive rates from 0 to 1, interpolated
- * linearly between the curve's points. Where the curve rises vertically (several points at one
- * FPR), the highest TPR counts. Undefined when the curve has no extent (one class only).
- */
-export function sampleRocCurve(roc: { fpr: number[]; tpr: number[] }, points: number): number[] | undefined {
-  const { fpr, tpr } = roc;
-  const n = Math.min(fpr.length, tpr.length);
-  if (n < 2 || points < 2) return undefined;
-  const values: number[] = [];
-  let i = 0;
-  for (let j = 0; j < points; j++) {
-    const x = j / (points - 1);
-    // The last point at or left of x (FPR is non-decreasing, so i only moves right).
-    while (i + 1 < n && fpr[i + 1] <= x) i++;
-    let y = tpr[i];
-    if (i + 1 < n && fpr[i + 1] > fpr[i] && x > fpr[i]) {
-      y = tpr[i] + ((tpr[i + 1] - tpr[i]) * (x - fpr[i])) / (fpr[i + 1] - fpr[i]);
-    }
-    values.push(roundRate(Math.min(1, Math.max(0, y))));
-  }
-  return values;
-}
-
-function roundRate(value: number): number {
-  return Math.round(value * 10_000) / 10_000;
-}
-
 /** Rows: true class; columns: predicted class; cells: counts as the report holds them. */
 export function renderConfusionMatrix(
   confusion: NonNullable<ModelValidationReport['confusionMatrix']>,
@@ -296,7 +259,7 @@ export function renderConfusionMatrix(
   const labels = confusion.classes.map((c) => renderCode(String(c)));
   return renderTable(
     ['true \\ predicted', ...labels],
-    confusion.matrix.map((row, t) => [labels[t] ?? '', ...row.map((count) => count.toLocaleString('en-US'))]),
+    confusion.matrix.map((row, t) => [labels[t] ?? '', ...row.map((count) => formatCount(count))]),
     true,
   );
 }
@@ -322,7 +285,7 @@ export function renderSlices(report: ModelValidationReport): string {
     return [
       renderCode(slice.column),
       renderCode(slice.value),
-      slice.rows.toLocaleString('en-US'),
+      formatCount(slice.rows),
       ...names.map((name) => {
         const value = slice.metrics[name];
         const base = slice.baselineMetrics?.[name];
@@ -347,28 +310,21 @@ export function renderSlices(report: ModelValidationReport): string {
 /** Latency, throughput, size and parity in one table, each with its budget when one is set. */
 export function renderCosts(report: ModelValidationReport): string {
   const budget = (name: BudgetResult['budget']) => report.budgets.find((b) => b.budget === name);
-  const budgetCells = (result: BudgetResult | undefined, unit: 'ms' | 'bytes'): string[] =>
-    result
-      ? [
-          `≤ ${unit === 'ms' ? `${formatNumber(result.limit)} ms` : formatBytes(result.limit)}`,
-          result.passed ? '✅' : '❌',
-        ]
-      : ['', ''];
+  const budgetCells = (result: BudgetResult | undefined): string[] =>
+    result ? [formatBudgetLimit(result), result.passed ? '✅' : '❌'] : ['', ''];
   const rows: string[][] = [];
   const { latency } = report;
   const p95 = budget('latency-p95-ms');
   const p99 = budget('latency-p99-ms');
   if (latency) {
-    const runs = `single row, ${latency.runs} runs after ${latency.warmupRuns} warm-up`;
-    rows.push(['latency p50', `${formatValue(latency.p50Ms)} ms`, runs, '', '']);
-    rows.push(['latency p95', `${formatValue(latency.p95Ms)} ms`, runs, ...budgetCells(p95, 'ms')]);
-    rows.push(['latency p99', `${formatValue(latency.p99Ms)} ms`, runs, ...budgetCells(p99, 'ms')]);
+    const runs = `single row, ${formatCount(latency.runs)} runs after ${formatCount(latency.warmupRuns)} warm-up`;
+    rows.push(['latency p50', formatMilliseconds(latency.p50Ms), runs, '', '']);
+    rows.push(['latency p95', formatMilliseconds(latency.p95Ms), runs, ...budgetCells(p95)]);
+    rows.push(['latency p99', formatMilliseconds(latency.p99Ms), runs, ...budgetCells(p99)]);
     rows.push([
       'throughput',
-      isNumber(latency.throughputRowsPerSecond)
-        ? `${Math.round(latency.throughputRowsPerSecond).toLocaleString('en-US')} rows/s`
-        : 'n/a',
-      `${latency.batchRows.toLocaleString('en-US')} rows per call`,
+      formatThroughput(latency.throughputRowsPerSecond),
+      `${formatRows(latency.batchRows)} per call`,
       '',
       '',
     ]);
@@ -379,7 +335,12 @@ export function renderCosts(report: ModelValidationReport): string {
       ['latency p99', p99],
     ] as const) {
       if (result)
-        rows.push([name, 'not measured', escapeMarkdown(result.reason), ...budgetCells(result, 'ms')]);
+        rows.push([
+          name,
+          'not measured',
+          'latency was not measured, so its budget fails',
+          ...budgetCells(result),
+        ]);
     }
   }
   const { size } = report;
@@ -389,14 +350,14 @@ export function renderCosts(report: ModelValidationReport): string {
     size.externalBytes > 0
       ? `${formatBytes(size.modelBytes)} + ${formatBytes(size.externalBytes)} external data`
       : '',
-    ...budgetCells(budget('size-bytes'), 'bytes'),
+    ...budgetCells(budget('size-bytes')),
   ]);
   const { parity } = report;
   if (parity) {
     rows.push([
       `parity with ${escapeName(parity.golden)}`,
-      `${parity.mismatches.toLocaleString('en-US')} mismatches`,
-      `${parity.rows} rows, max \\|diff\\| ${formatValue(parity.maxAbsDiff)}, atol ${formatNumber(parity.atol)}, rtol ${formatNumber(parity.rtol)}`,
+      `${formatCount(parity.mismatches)} mismatches`,
+      `${formatRows(parity.rows)}, max \\|diff\\| ${formatValue(parity.maxAbsDiff)}, atol ${formatNumber(parity.atol)}, rtol ${formatNumber(parity.rtol)}`,
       '',
       parity.passed ? '✅' : '❌',
     ]);
@@ -430,10 +391,7 @@ export function renderIdentity(report: ModelValidationReport): string {
       ['path', escapeName(data.path)],
       ['sha256', `\`${data.sha256.slice(0, 12)}\``],
       ['format', `${data.format}, ${formatBytes(data.bytes)}`],
-      [
-        'rows',
-        `${data.rows.toLocaleString('en-US')} evaluated, ${data.droppedRows.toLocaleString('en-US')} dropped`,
-      ],
+      ['rows', `${formatCount(data.rows)} evaluated, ${formatCount(data.droppedRows)} dropped`],
       ['target', renderCode(report.target)],
       ['features', renderNameList(report.features)],
       ['output', `${renderCode(output.name)} (${output.kind}), ${escapeMarkdown(output.inferredFrom)}`],
@@ -536,83 +494,9 @@ export function describeThreshold(
   return `${delta} ${gate.rule === 'max-decrease' ? atLeast : atMost} ${text}`;
 }
 
-/** A value to 4 significant digits; `n/a` when undefined (NaN, or null after JSON). */
-export function formatValue(value: ReportNumber): string {
-  return isNumber(value) ? formatNumber(value) : 'n/a';
-}
-
-/** Like {@link formatValue}, with a `+` on positive values (changes). */
-export function formatSigned(value: ReportNumber): string {
-  return isNumber(value) && value > 0 ? `+${formatNumber(value)}` : formatValue(value);
-}
-
-/** `[low, high]`, empty when there is no interval. */
-export function formatInterval(interval: ReportInterval, signed = false): string {
-  if (!interval) return '';
-  const format = signed ? formatSigned : formatValue;
-  return `[${format(interval[0])}, ${format(interval[1])}]`;
-}
-
-/** Bytes in B, KiB, MiB or GiB, three significant digits. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${Number(value.toPrecision(3))} ${units[unit]}`;
-}
-
 /** Names shown in a table cell (features, classes): the first {@link MAX_LISTED_NAMES}, as code. */
 function renderNameList(names: readonly string[]): string {
   const shown = names.slice(0, MAX_LISTED_NAMES).map((name) => renderCode(name));
   if (names.length > MAX_LISTED_NAMES) shown.push(`… and ${names.length - MAX_LISTED_NAMES} more`);
   return shown.join(', ');
-}
-
-/** True for a number that is not NaN (null and undefined are not numbers). */
-export function isNumber(value: ReportNumber): value is number {
-  return typeof value === 'number' && !Number.isNaN(value);
-}
-
-/** Metrics drawn as bars: values in [0, 1] where higher is better, so one axis fits them all. */
-const BAR_CHART_METRICS: Record<Task, MetricName[]> = {
-  binary: ['roc_auc', 'average_precision', 'accuracy', 'balanced_accuracy', 'precision', 'recall', 'f1'],
-  multiclass: ['accuracy', 'balanced_accuracy', 'f1_macro', 'precision_macro', 'recall_macro', 'roc_auc'],
-  regression: [],
-};
-
-/**
- * The candidate's headline metrics as a Mermaid bar chart, with the baseline as a line over the
- * bars (Mermaid draws several bar series on top of each other, so a second series of bars would
- * hide the first). Gated metrics come first. Empty when no metric fits the 0 → 1 axis (regression).
- */
-export function renderMetricBars(report: ModelValidationReport): string {
-  const gated = report.gates.map((g) => g.metric);
-  const names = [...new Set([...gated, ...BAR_CHART_METRICS[report.task]])].filter(
-    (name) =>
-      BAR_CHART_METRICS[report.task].includes(name) &&
-      isUnitInterval(report.metrics[name]?.value) &&
-      (!report.baselineMetrics || isUnitInterval(report.baselineMetrics[name]?.value)),
-  );
-  if (names.length === 0) return '';
-  const values = (entries: Partial<Record<MetricName, { value: ReportNumber }>>) =>
-    names.map((name) => roundRate(entries[name]?.value as number)).join(', ');
-  const lines = [
-    '```mermaid',
-    'xychart-beta',
-    `  title "${report.baselineMetrics ? 'Candidate (bars) vs baseline (line)' : 'Candidate'}"`,
-    `  x-axis [${names.map((name) => `"${name}"`).join(', ')}]`,
-    '  y-axis "value" 0 --> 1',
-    `  bar [${values(report.metrics)}]`,
-  ];
-  if (report.baselineMetrics) lines.push(`  line [${values(report.baselineMetrics)}]`);
-  lines.push('```');
-  return lines.join('\n');
-}
-
-function isUnitInterval(value: ReportNumber): value is number {
-  return isNumber(value) && value >= 0 && value <= 1;
 }

@@ -2,17 +2,24 @@
  * A plain-text rendering of a model report for terminals: no colours and no Markdown, columns
  * aligned with spaces so it reads in any log viewer.
  */
-import { formatNumber } from '../data/validate-data.ts';
 import type { ModelValidationReport } from '../model/validate-model.ts';
 import { summarizeModelReport } from '../model/validate-model.ts';
 import {
+  describeBudget,
+  formatBytes,
+  formatCount,
+  formatInterval,
+  formatMilliseconds,
+  formatNumber,
+  formatRows,
+  formatSigned,
+  formatThroughput,
+  formatValue,
+} from './format.ts';
+import {
   describeChange,
   describeThreshold,
-  formatBytes,
   formatGateValue,
-  formatInterval,
-  formatSigned,
-  formatValue,
   listMetricNames,
   sortGates,
 } from './render-model-report.ts';
@@ -27,7 +34,7 @@ export function renderModelReportText(report: ModelValidationReport, reportPath?
   const baseline = report.baseline ? ` vs ${oneLine(report.baseline.path)}` : '';
   const lines = [
     `${report.passed ? 'PASSED' : 'FAILED'}  model gate: ${oneLine(report.candidate.path)}${baseline} on ${oneLine(report.data.path)} ` +
-      `(${report.task}, target ${oneLine(report.target)}, ${report.data.rows} rows)`,
+      `(${report.task}, target ${oneLine(report.target)}, ${formatRows(report.data.rows)})`,
     `  ${oneLine(summarizeModelReport(report))}`,
   ];
   for (const note of collectNotes(report)) lines.push(`  note: ${note}`);
@@ -53,7 +60,7 @@ export function renderModelReportText(report: ModelValidationReport, reportPath?
     const labels = classes.map((c) => oneLine(String(c)));
     const rows = [
       ['true \\ predicted', ...labels],
-      ...matrix.map((row, t) => [labels[t] ?? '', ...row.map(String)]),
+      ...matrix.map((row, t) => [labels[t] ?? '', ...row.map((count) => formatCount(count))]),
     ];
     lines.push('', 'Confusion matrix (rows: true class, columns: predicted class)');
     // Counts are right-aligned so their digits line up; the label column is not.
@@ -108,13 +115,10 @@ function renderCosts(report: ModelValidationReport): string[] {
   const lines: string[] = [];
   const { latency, size, parity } = report;
   if (latency) {
-    const throughput =
-      typeof latency.throughputRowsPerSecond === 'number' && Number.isFinite(latency.throughputRowsPerSecond)
-        ? `${Math.round(latency.throughputRowsPerSecond)} rows/s at ${latency.batchRows} rows per call`
-        : 'throughput n/a';
+    const throughput = `${formatThroughput(latency.throughputRowsPerSecond)} at ${formatRows(latency.batchRows)} per call`;
     lines.push(
-      `latency   p50 ${formatValue(latency.p50Ms)} ms, p95 ${formatValue(latency.p95Ms)} ms, p99 ${formatValue(latency.p99Ms)} ms ` +
-        `(single row, ${latency.runs} runs); ${throughput}`,
+      `latency   p50 ${formatMilliseconds(latency.p50Ms)}, p95 ${formatMilliseconds(latency.p95Ms)}, p99 ${formatMilliseconds(latency.p99Ms)} ` +
+        `(single row, ${formatCount(latency.runs)} runs); ${throughput}`,
     );
   } else {
     lines.push('latency   not measured');
@@ -126,11 +130,11 @@ function renderCosts(report: ModelValidationReport): string[] {
         : ''),
   );
   for (const budget of report.budgets) {
-    lines.push(`budget    ${budget.passed ? 'passed' : 'FAILED'}  ${oneLine(budget.reason)}`);
+    lines.push(`budget    ${budget.passed ? 'passed' : 'FAILED'}  ${describeBudget(budget)}`);
   }
   if (parity) {
     lines.push(
-      `parity    ${parity.passed ? 'passed' : 'FAILED'}  ${oneLine(parity.golden)}: ${parity.mismatches} mismatches on ${parity.rows} rows, ` +
+      `parity    ${parity.passed ? 'passed' : 'FAILED'}  ${oneLine(parity.golden)}: ${formatCount(parity.mismatches)} mismatches on ${formatRows(parity.rows)}, ` +
         `max |diff| ${formatValue(parity.maxAbsDiff)} (atol ${formatNumber(parity.atol)}, rtol ${formatNumber(parity.rtol)})`,
     );
   }
@@ -147,7 +151,7 @@ function collectNotes(report: ModelValidationReport): string[] {
   }
   if (report.bootstrap === null) notes.push('bootstrap off: no intervals, @interval gates cannot be checked');
   if (report.data.droppedRows > 0)
-    notes.push(`${report.data.droppedRows} rows with missing features were dropped`);
+    notes.push(`${formatRows(report.data.droppedRows)} with missing features were dropped`);
   return notes;
 }
 

@@ -5,6 +5,7 @@
  * Markdown is what `mlops report` prints.
  */
 
+import { describeBudget, formatCount, formatRows } from './format.ts';
 import type { GateReport } from './gate-reports.ts';
 import {
   escapeMarkdown,
@@ -155,18 +156,18 @@ function listWorstFindings(reports: readonly GateReport[], names: readonly strin
         });
       }
       for (const budget of report.budgets.filter((b) => !b.passed)) {
-        items.push({ rank: 0, text: `- ❌ ${name} · ${escapeMarkdown(budget.reason)}` });
+        items.push({ rank: 0, text: `- ❌ ${name} · ${escapeMarkdown(describeBudget(budget))}` });
       }
       if (report.parity && !report.parity.passed) {
         items.push({
           rank: 0,
-          text: `- ❌ ${name} · parity with ${escapeName(report.parity.golden)}: ${report.parity.mismatches} values outside tolerance`,
+          text: `- ❌ ${name} · parity with ${escapeName(report.parity.golden)}: ${formatCount(report.parity.mismatches)} values outside tolerance`,
         });
       }
       if (!report.minRows.passed) {
         items.push({
           rank: 0,
-          text: `- ❌ ${name} · the holdout has ${report.minRows.rows} rows, fewer than the required ${report.minRows.required}`,
+          text: `- ❌ ${name} · the holdout has ${formatRows(report.minRows.rows)}, fewer than the required ${formatCount(report.minRows.required)}`,
         });
       }
     }
