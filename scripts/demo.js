@@ -1,30 +1,42 @@
-// `npm run demo`: the whole level-2 flow, locally, on the example project (templates/example-project):
+// `npm run demo`: the whole level-2 flow, locally, on an example project: the TypeScript one
+// (templates/example-project, the default) or, with `npm run demo -- --example python`, the Python one
+// (templates/example-project-python, scikit-learn exported to ONNX; its prebuilt model stands in for
+// `python train.py`, so the demo needs no Python):
 // validate data → train → validate the model against the one deployed in staging → package → deployment
 // pull request into an environment repository → the PR report, then one blocked merge for contrast.
 // Everything goes through the built CLI, exactly as a user would run it. The environment repository is a
 // real git repository on disk (demo-output/environment-repo.git); with no GitHub API configured, the pull
 // request is pushed as a branch and recorded in a file. Needs Node 24, git and this repository.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const EXAMPLES = {
+  typescript: { dir: 'templates/example-project', model: 'breast-cancer' },
+  python: { dir: 'templates/example-project-python', model: 'breast-cancer-classifier' },
+};
+const exampleName = parseExample(process.argv.slice(2));
+const example = EXAMPLES[exampleName];
 const out = join(root, 'demo-output');
 const project = join(out, 'project');
 const environmentRepo = join(out, 'environment-repo.git');
 const environmentUrl = pathToFileURL(environmentRepo).href;
 const cli = join(root, 'dist/cli/index.js');
-const MODEL = 'breast-cancer';
+const MODEL = example.model;
 const shown = (path) => relative(process.cwd(), path) || '.';
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 // A copy, so training and reports never write into templates/.
-cpSync(join(root, 'templates/example-project'), project, {
+cpSync(join(root, example.dir), project, {
   recursive: true,
-  filter: (source) => !/[\\/](build|mlops-reports|node_modules)$/.test(source),
+  filter: (source) => !/[\\/](build|mlops-reports|node_modules|__pycache__)$/.test(source),
 });
+console.log(
+  `Example: ${example.dir} (${exampleName}${exampleName === 'python' ? '' : '; --example python for the Python one'})`,
+);
 
 /** Runs a command, shows it, and stops the demo when its exit code is not the expected one. */
 function run(command, args, { cwd = project, expected = 0, quiet = false, capture = false } = {}) {
@@ -67,8 +79,12 @@ git(['clone', '--quiet', '--bare', seed, environmentRepo], out);
 rmSync(seed, { recursive: true, force: true });
 console.log(`${shown(environmentRepo)} (main: environments/staging, environments/production)`);
 
-step('1. What staging runs today: an earlier, less trained model 1.0.0, deployed and merged');
-node(['train/train.ts', '--iterations', '1', '--out', 'build/previous.onnx']);
+step('1. What staging runs today: an earlier, weaker model 1.0.0, deployed and merged');
+if (exampleName === 'python') {
+  prebuilt('baseline.onnx', 'build/previous.onnx', 'python train.py --c 0.001 --out build/previous.onnx');
+} else {
+  node(['train/train.ts', '--iterations', '1', '--out', 'build/previous.onnx']);
+}
 const previous = mlopsJson([
   'package',
   '--model',
@@ -86,8 +102,18 @@ mergeDeployment('1.0.0');
 step('2. The data gate: contract, leakage against train, drift against train (mlops.yaml) → passes');
 mlops(['validate-data', '--config', 'mlops.yaml', '--report', 'mlops-reports/data-validation.json']);
 
-step("3. Train the candidate (the project's own TypeScript training: logistic regression, written as ONNX)");
-node(['train/train.ts', '--out', 'build/model.onnx']);
+if (exampleName === 'python') {
+  step(
+    "3. Train the candidate (the project's train.py: scikit-learn, exported with skl2onnx; here its prebuilt output)",
+  );
+  prebuilt('model.onnx', 'build/model.onnx', 'python train.py');
+  prebuilt('golden.json', 'build/golden.json', 'python train.py');
+} else {
+  step(
+    "3. Train the candidate (the project's own TypeScript training: logistic regression, written as ONNX)",
+  );
+  node(['train/train.ts', '--out', 'build/model.onnx']);
+}
 
 step('4. The model gate: the candidate against the model staging runs, on the same holdout rows → passes');
 mlops([
@@ -179,6 +205,30 @@ Demo done. Written:
   ${shown(prFile)}               the pull request that would be opened (title, body, branch)
   ${shown(join(out, 'pr-comment.md'))}                the PR comment the report action posts
 The failing gate in step 8 is expected: it is what a blocked merge looks like.`);
+
+/** `--example typescript|python` (default typescript); anything else stops the demo with exit 2. */
+function parseExample(args) {
+  const at = args.indexOf('--example');
+  const value = at === -1 ? 'typescript' : args[at + 1];
+  const name = value === 'ts' ? 'typescript' : value;
+  const unknown = args.filter((arg, i) => arg !== '--example' && i !== at + 1);
+  if (!(name in EXAMPLES) || unknown.length > 0) {
+    console.error(
+      `demo: ${unknown.length > 0 ? `unknown argument ${unknown[0]}` : `--example ${value ?? ''}`}: use --example typescript (default) or --example python.`,
+    );
+    process.exit(2);
+  }
+  return name;
+}
+
+/** A file of the Python example's prebuilt/ in place of what `command` writes (no Python needed). */
+function prebuilt(file, destination, command) {
+  console.log(
+    `$ cp prebuilt/${file} ${destination}   # what \`${command}\` writes, prebuilt by scripts/fixtures/make-python-example.py`,
+  );
+  mkdirSync(dirname(join(project, destination)), { recursive: true });
+  copyFileSync(join(project, 'prebuilt', file), join(project, destination));
+}
 
 /** `mlops deploy` to staging: the package by its reference (a file: URI with the archive's sha256). */
 function deploy(packageRef, version, file) {

@@ -4,6 +4,7 @@
  */
 import * as core from '@actions/core';
 import { resolveDeploySettings } from '../core/config/deploy-options.ts';
+import { findConfig } from '../core/config/find-config.ts';
 import { describeGates } from '../core/deploy/custody.ts';
 import { deploy, modelFromPackageRef, resolveRepository } from '../core/deploy/deploy.ts';
 import { checkApiUrl, githubCredential } from '../core/deploy/transport.ts';
@@ -77,8 +78,10 @@ async function main(): Promise<void> {
   const inputs = getInputs();
   core.setSecret(inputs.token);
   if (inputs.packageToken) core.setSecret(inputs.packageToken);
-  const loaded = inputs.config
-    ? await (await import('../core/config/config.ts')).loadConfig(inputs.config)
+  // An empty config input: the mlops.yaml at the repository root (the workspace), when there is one.
+  const configFile = inputs.config ?? findConfig(process.cwd());
+  const loaded = configFile
+    ? await (await import('../core/config/config.ts')).loadConfig(configFile)
     : undefined;
   const settings = resolveDeploySettings(inputs, inputs.environment, loaded, {
     repository: `input "${INPUTS.repository}"`,

@@ -4,6 +4,7 @@
  */
 import * as core from '@actions/core';
 import { resolveDataOptions } from '../core/config/data-options.ts';
+import { findConfig } from '../core/config/find-config.ts';
 import { type DataValidationReport, validateData } from '../core/data/validate-data.ts';
 import { ValidationFailure } from '../core/errors.ts';
 import { writeJsonAtomic } from '../core/files.ts';
@@ -67,9 +68,11 @@ function getInputs(): Inputs {
 
 async function main(): Promise<void> {
   const inputs = getInputs();
+  // An empty config input: the mlops.yaml at the repository root (the workspace), when there is one.
   // The YAML parser is loaded only when there is a config to read.
-  const loaded = inputs.config
-    ? await (await import('../core/config/config.ts')).loadConfig(inputs.config)
+  const configFile = inputs.config ?? findConfig(process.cwd());
+  const loaded = configFile
+    ? await (await import('../core/config/config.ts')).loadConfig(configFile)
     : undefined;
   const options = resolveDataOptions({ ...inputs, report: inputs.reportPath }, loaded, {
     data: `input "${INPUTS.data}"`,

@@ -4,6 +4,7 @@
  * step with the gates' reasons when the model is not good enough.
  */
 import * as core from '@actions/core';
+import { findConfig } from '../core/config/find-config.ts';
 import {
   type ModelRequestNames,
   resolveDecideOptions,
@@ -127,8 +128,10 @@ function getInputs() {
 async function main(): Promise<void> {
   const inputs = getInputs();
   if (inputs.request.token) core.setSecret(inputs.request.token);
-  const loaded = inputs.config
-    ? await (await import('../core/config/config.ts')).loadConfig(inputs.config)
+  // An empty config input: the mlops.yaml at the repository root (the workspace), when there is one.
+  const configFile = inputs.config ?? findConfig(process.cwd());
+  const loaded = configFile
+    ? await (await import('../core/config/config.ts')).loadConfig(configFile)
     : undefined;
   let report: ModelValidationReport;
   // The options are resolved (and the output paths checked) before any work.

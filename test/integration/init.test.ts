@@ -127,9 +127,10 @@ describe('mlops init --data', () => {
     const typo = await mlops(dir, 'init', '--data', 'data/train.csv', '--target', 'targte');
     expect(typo.code).toBe(2);
     expect(typo.stderr).toMatch(/--target targte: .* has no such column\. Did you mean "target"\?/);
-    const outside = await mlops(dir, 'init', '--dir', 'sub', '--data', 'data/train.csv');
+    // --data is relative to --dir: ../data/train.csv from sub is outside it.
+    const outside = await mlops(dir, 'init', '--dir', 'sub', '--data', '../data/train.csv');
     expect(outside.code).toBe(2);
-    expect(outside.stderr).toMatch(/--data data\/train.csv is outside .*sub/);
+    expect(outside.stderr).toMatch(/--data \.\.\/data\/train.csv is outside .*sub/);
     expect(listFiles(dir)).toEqual(['data/test.csv', 'data/train.csv']);
   });
 
@@ -211,15 +212,24 @@ describe('mlops init --dry-run', () => {
     expect(run.stderr).toContain('nothing written');
   });
 
-  it('refuses as the real run would when a file exists', async () => {
+  it('shows, when a file exists, what it would change (a diff) and that a real run needs --force', async () => {
     const dir = await userRepository();
     writeFileSync(join(dir, 'mlops.yaml'), 'mine: true\n');
     const run = await mlops(dir, 'init', '--dry-run');
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain('this file exists: mlops.yaml');
-    const forced = await mlops(dir, 'init', '--dry-run', '--force');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/would overwrite +mlops\.yaml/);
+    expect(run.stdout).toContain('--- mlops.yaml (now)\n+++ mlops.yaml (mlops init)\n@@ -1 +1,');
+    expect(run.stdout).toContain('\n-mine: true\n+# mlops.yaml: the configuration');
+    expect(run.stdout).toContain(
+      'Without --force, mlops init would write nothing: mlops.yaml exists with other content',
+    );
+    const forced = await mlops(dir, 'init', '--dry-run', '--force', '--json');
     expect(forced.code).toBe(0);
-    expect(forced.stdout).toMatch(/would overwrite +mlops\.yaml/);
+    const result = JSON.parse(forced.stdout);
+    expect(result.needsForce).toBe(false);
+    expect(result.files).toContainEqual(
+      expect.objectContaining({ path: 'mlops.yaml', status: 'would-overwrite' }),
+    );
     expect(readFileSync(join(dir, 'mlops.yaml'), 'utf8')).toBe('mine: true\n');
   });
 });

@@ -605,6 +605,16 @@ describe('evaluateGate', () => {
     expect(noInterval.status).toBe('passed');
   });
 
+  it('writes the resolution with two significant digits', () => {
+    const relative = check('rmse <= baseline * 1.05 @noninferior', {
+      candidate: { value: 60 },
+      baseline: { value: 55 },
+      difference: { interval: [-20.2935883638845, 38.3] },
+    });
+    expect(relative.reason).toMatch(/this holdout resolves changes of about ±53%$/);
+    expect(relative.resolution).toBeCloseTo(29.29679418194225 / 55, 12);
+  });
+
   it('reads and writes @noninferior', () => {
     const gate = parseGateExpression('f1_macro >= baseline - 0.02 @noninferior');
     expect(gate).toMatchObject({ rule: 'max-decrease', threshold: 0.02, confidence: 'noninferior' });

@@ -4,6 +4,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { resolveDeploySettings } from '../../core/config/deploy-options.ts';
+import { CONFIG_DEFAULT_HELP, findConfig } from '../../core/config/find-config.ts';
 import { describeGates } from '../../core/deploy/custody.ts';
 import { deploy, modelFromPackageRef, resolveRepository } from '../../core/deploy/deploy.ts';
 import type { ModelDeployment } from '../../core/deploy/model-reference.ts';
@@ -21,7 +22,7 @@ async function readPromotion(
   const model = stringFlag(context, 'model');
   if (!model)
     throw new ConfigurationError('mlops deploy --promote-from: give --model NAME (the model to promote).');
-  const configFile = stringFlag(context, 'config');
+  const configFile = stringFlag(context, 'config') ?? findConfig(process.cwd());
   const loaded = configFile
     ? await (await import('../../core/config/config.ts')).loadConfig(configFile)
     : undefined;
@@ -115,7 +116,7 @@ export const deployCommand: Command = {
     config: {
       type: 'string',
       value: 'file',
-      description: 'mlops.yaml whose deploy: part sets repository, base, labels, reviewers, targets.',
+      description: `mlops.yaml whose deploy: part sets repository, base, labels, reviewers, targets${CONFIG_DEFAULT_HELP}`,
     },
     'auto-merge': {
       type: 'string',
@@ -167,7 +168,7 @@ export const deployCommand: Command = {
     if (stringFlag(context, 'token-env') && !token) {
       throw new ConfigurationError(`mlops deploy: the variable ${tokenVariable} (--token-env) is empty.`);
     }
-    const configFile = stringFlag(context, 'config');
+    const configFile = stringFlag(context, 'config') ?? findConfig(process.cwd());
     const loaded = configFile
       ? await (await import('../../core/config/config.ts')).loadConfig(configFile)
       : undefined;

@@ -1,4 +1,5 @@
 import { parseChoice, resolveDataOptions } from '../../core/config/data-options.ts';
+import { CONFIG_DEFAULT_HELP, findConfig } from '../../core/config/find-config.ts';
 import { PARALLEL_MODES } from '../../core/data/parallel-profile.ts';
 import { validateData } from '../../core/data/validate-data.ts';
 import { writeJsonAtomic } from '../../core/files.ts';
@@ -26,7 +27,7 @@ export const validateDataCommand: Command = {
     config: {
       type: 'string',
       value: 'file',
-      description: 'mlops.yaml whose data: part sets defaults for these flags.',
+      description: `mlops.yaml whose data: part sets defaults for these flags${CONFIG_DEFAULT_HELP}`,
     },
     target: { type: 'string', value: 'column', description: 'Label column, left out of drift.' },
     report: {
@@ -50,7 +51,7 @@ export const validateDataCommand: Command = {
   },
   details: 'Exit code 0 when the gate passes, 1 when it fails, 2 for a usage or input error.',
   async run(context) {
-    const config = stringFlag(context, 'config');
+    const config = stringFlag(context, 'config') ?? findConfig(process.cwd());
     // The YAML parser is loaded only when there is a config to read.
     const loaded = config
       ? await (await import('../../core/config/config.ts')).loadConfig(config)

@@ -1,3 +1,4 @@
+import { CONFIG_DEFAULT_HELP, findConfig } from '../../core/config/find-config.ts';
 import {
   type ModelGateRequest,
   type ModelRequestNames,
@@ -75,7 +76,7 @@ export const validateModelCommand: Command = {
     config: {
       type: 'string',
       value: 'file',
-      description: 'mlops.yaml whose model: part sets defaults for these flags.',
+      description: `mlops.yaml whose model: part sets defaults for these flags${CONFIG_DEFAULT_HELP}`,
     },
     contract: {
       type: 'string',
@@ -169,7 +170,7 @@ export const validateModelCommand: Command = {
     'Gates: METRIC >= N | METRIC <= N | METRIC >= baseline - N | METRIC <= baseline * F | METRIC >= baseline - N%, optionally followed by @interval (the whole 95% interval must hold).\n' +
     'Exit code 0 when the gate passes, 1 when it fails, 2 for a usage or input error, 3 for an internal error.',
   async run(context) {
-    const config = stringFlag(context, 'config');
+    const config = stringFlag(context, 'config') ?? findConfig(process.cwd());
     const loaded = config
       ? await (await import('../../core/config/config.ts')).loadConfig(config)
       : undefined;

@@ -1,9 +1,11 @@
 /**
  * `mlops init`: adds the mlops-actions workflows and an `mlops.yaml` to a repository.
  *
- * Two steps, so that nothing is written unless everything can be: {@link planInit} reads the templates
- * and the user's data and computes every file's content (writing nothing), then {@link writeInitPlan}
- * refuses when a file exists (unless forced) and writes each file through a temporary file and a rename.
+ * Two steps, so that nothing is written unless everything can be: {@link planInit} reads the project,
+ * the templates and the user's data and computes every file's content (writing nothing), then
+ * {@link writeInitPlan} refuses when a file it would change exists (unless forced) and writes each file
+ * through a temporary file and a rename. The workflows fit the project: its kind (Python, Node or
+ * neither, see stack.ts) decides the steps marked "(yours)", and its manifest the model's name.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -24,7 +26,9 @@ import {
   renderConfigFromData,
   renderConfigSkeleton,
 } from './mlops-config.ts';
+import { detectStack, type ProjectStack, type StackKind } from './stack.ts';
 import { setWorkflowEnv, WORKFLOW_TEMPLATES } from './templates.ts';
+import { applyProjectSteps } from './workflow-steps.ts';
 
 /** Package names as package-model accepts them. */
 const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
@@ -34,17 +38,19 @@ const MODEL_PATH = 'build/model.onnx';
 const USUAL_TARGETS = ['target', 'label', 'y', 'class', 'outcome'];
 
 export interface InitOptions {
-  /** The repository to set up (the folder that has, or will have, `.github/`). */
+  /** The repository to set up (the folder that has, or will have, `.github/`), relative to `cwd`. */
   dir: string;
   /** The folder with the workflow templates (see `findTemplatesDirectory`). */
   templatesDir: string;
-  /** Data to infer `mlops.yaml` and the contract from; a path inside `dir`, relative to `cwd`. */
+  /** Data to infer `mlops.yaml` and the contract from: a path inside `dir`, relative to `dir`. */
   data?: string;
   /** The label column. Default with `data`: the first of target, label, y, class, outcome it has. */
   target?: string;
-  /** The model's name. Default: package.json's name in `dir`, else the folder's name, made valid. */
+  /** The model's name. Default: the project's (pyproject.toml, setup.cfg, setup.py, package.json), else the folder's, made valid. */
   name?: string;
-  /** The folder relative paths are resolved against (default: the process's). */
+  /** The kind of project, instead of the one detected from its files. */
+  stack?: StackKind;
+  /** The folder `dir` is relative to (default: the process's). */
   cwd?: string;
   /** For the contract's description (default: now). */
   now?: Date;
@@ -59,14 +65,28 @@ export interface PlannedFile {
   content: string;
   /** What the file is, for the list of written files. */
   summary: string;
-  /** The file exists now (writing it needs force). */
+  /** The file exists now. */
   exists: boolean;
+  /** Its content now, when it exists and can be read as text. */
+  current?: string;
+}
+
+/** What writing a planned file does: create it, change it (needs force), or nothing (same content). */
+export type FileChange = 'new' | 'changed' | 'unchanged';
+
+export function fileChange(file: PlannedFile): FileChange {
+  if (!file.exists) return 'new';
+  return file.current === file.content ? 'unchanged' : 'changed';
 }
 
 export interface InitPlan {
   /** The repository folder (absolute). */
   dir: string;
   modelName: string;
+  /** Where the name came from, e.g. "pyproject.toml [project] name", "--name", "the folder's name". */
+  modelNameFrom: string;
+  /** The kind of project, and its commands. */
+  stack: ProjectStack;
   files: PlannedFile[];
   /** Set when the config was inferred from data. */
   data?: InitDataFacts;
@@ -82,7 +102,8 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
   const dir = resolve(cwd, options.dir);
   // Before anything is read: --dir must be a folder (or not exist yet) that can be written to.
   checkOutputPath(options.dir, [], '--dir', { cwd, folder: { replaces: () => false } });
-  const modelName = resolveModelName(options.name, dir);
+  const stack = detectStack(dir, options.stack);
+  const { name: modelName, from: modelNameFrom } = resolveModelName(options.name, dir, stack);
   let data: InitDataFacts | undefined;
 
   const others: Omit<PlannedFile, 'exists'>[] = [];
@@ -114,76 +135,159 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
 
   const env: Record<string, string> = { MODEL_NAME: modelName, MODEL_PATH };
   if (data) env.CONTRACT = data.contract;
+  const forProject =
+    stack.kind === 'python'
+      ? ', for a Python project'
+      : stack.kind === 'other'
+        ? ", with placeholders for your project's steps"
+        : '';
   const workflows: Omit<PlannedFile, 'exists'>[] = [];
   for (const { template, workflow, summary } of WORKFLOW_TEMPLATES) {
     const source = join(options.templatesDir, template);
-    const text = await readFile(source, 'utf8');
-    const header = `# Written by \`mlops init\` (${TOOL_NAME} ${TOOL_VERSION}) from templates/workflows/${template}.\n`;
+    const relativePath = `.github/workflows/${workflow}`;
+    const text = applyProjectSteps(
+      setWorkflowEnv(await readFile(source, 'utf8'), env, source, ['MODEL_NAME']),
+      stack,
+      relativePath,
+      source,
+    );
+    const header = `# Written by \`mlops init\` (${TOOL_NAME} ${TOOL_VERSION}) from templates/workflows/${template}${forProject}.\n`;
     workflows.push({
       path: join(dir, '.github', 'workflows', workflow),
-      relativePath: `.github/workflows/${workflow}`,
-      content: header + setWorkflowEnv(text, env, source, ['MODEL_NAME']),
+      relativePath,
+      content: header + text,
       summary,
     });
   }
   const files = [...workflows, ...others];
   // No planned file may be the data it was inferred from, a folder, or under a file (a `.github`
   // that is a file), or in a folder that cannot be written: refused before anything is written.
-  const inputs = options.data === undefined ? [] : [{ label: '--data', path: resolve(cwd, options.data) }];
+  const inputs = options.data === undefined ? [] : [{ label: '--data', path: resolve(dir, options.data) }];
   for (const file of files) checkOutputPath(file.relativePath, inputs, 'mlops init:', { cwd: dir });
-  return {
-    dir,
-    modelName,
-    data,
-    files: files.map((file) => ({ ...file, exists: existsSync(file.path) })),
-  };
+  return { dir, modelName, modelNameFrom, stack, data, files: files.map(withCurrentContent) };
+}
+
+/** The file as it is on disk now: whether it exists, and its text. */
+function withCurrentContent(file: Omit<PlannedFile, 'exists' | 'current'>): PlannedFile {
+  if (!existsSync(file.path)) return { ...file, exists: false };
+  try {
+    return { ...file, exists: true, current: readFileSync(file.path, 'utf8') };
+  } catch {
+    return { ...file, exists: true };
+  }
 }
 
 /**
- * Writes a plan's files, each through a temporary file and a rename. Refuses (a `ConfigurationError`
- * listing every existing file, before writing any) when a file exists and `force` is not set; existence
- * is checked again here, not taken from the plan, since the plan may be old.
- * Returns the files with `exists` as they were just before writing (true: overwritten).
+ * Writes a plan's files, each through a temporary file and a rename; a file that already has the
+ * planned content is left alone. Refuses (a `ConfigurationError` listing every file it would change,
+ * before writing any) when such a file exists and `force` is not set; the files are read again here,
+ * not taken from the plan, since the plan may be old. Returns the files as they were just before.
  */
 export async function writeInitPlan(
   plan: InitPlan,
   options: { force?: boolean } = {},
 ): Promise<PlannedFile[]> {
-  const files = plan.files.map((file) => ({ ...file, exists: existsSync(file.path) }));
+  const files = plan.files.map(withCurrentContent);
   assertNoConflicts(files, options.force ?? false);
-  for (const file of files) await writeFileAtomic(file.path, file.content);
+  for (const file of files) {
+    if (fileChange(file) !== 'unchanged') await writeFileAtomic(file.path, file.content);
+  }
   return files;
 }
 
-/** Throws the refusal to overwrite, naming every existing file and `--force`, unless `force`. */
+/** Throws the refusal to overwrite, naming every file that exists with other content and `--force`, unless `force`. */
 export function assertNoConflicts(files: readonly PlannedFile[], force: boolean): void {
-  const existing = files.filter((file) => file.exists);
+  const existing = conflicts(files);
   if (existing.length === 0 || force) return;
   throw new ConfigurationError(
     `mlops init writes nothing, because ${existing.length === 1 ? 'this file exists' : 'these files exist'}: ${existing
       .map((file) => file.relativePath)
       .join(
         ', ',
-      )}. Move ${existing.length === 1 ? 'it' : 'them'} away, or pass --force to overwrite (your changes to ${existing.length === 1 ? 'it' : 'them'} would be lost).`,
+      )}. Move ${existing.length === 1 ? 'it' : 'them'} away, or pass --force to overwrite (your changes to ${existing.length === 1 ? 'it' : 'them'} would be lost); --dry-run shows the differences.`,
     { file: existing[0].relativePath },
   );
 }
 
-/** What to do after `mlops init`: the secrets and variables, the first run, the required checks. */
-export function renderNextSteps(plan: InitPlan): string {
+/** The files that exist with other content than planned: writing them needs force. */
+export function conflicts(files: readonly PlannedFile[]): PlannedFile[] {
+  return files.filter((file) => fileChange(file) === 'changed');
+}
+
+/**
+ * What to do after `mlops init`: the commands to try locally (for the project's kind, from `cwd`), the
+ * review, the environment repository and its two tokens, the first pull request, the required checks,
+ * the first release.
+ */
+export function renderNextSteps(plan: InitPlan, cwd: string = process.cwd()): string {
   const contract = plan.data ? `, ${plan.data.contract}` : '';
+  const local = localCommands(plan, cwd);
+  const yours =
+    plan.stack.kind === 'python'
+      ? `they run ${[plan.stack.python?.install, plan.stack.python?.test, plan.stack.python?.train]
+          .filter(Boolean)
+          .map((c) => `\`${c}\``)
+          .join(
+            ', ',
+          )}${plan.stack.python?.train ? '' : ' and a training placeholder that fails until you put your training command there'}`
+      : plan.stack.kind === 'node'
+        ? 'they run `npm test` and `npm run train`'
+        : 'they are placeholders (the training one fails the job until you replace it)';
   const steps = [
-    `Review mlops.yaml${contract} and the gates in it, and the steps marked "(yours)" in the workflows: they run \`npm test\` and \`npm run train\` (which must write ${MODEL_PATH}); put your own commands there.`,
+    `Try the gates locally, as CI will run them:\n${local.map((line) => `     ${line}`).join('\n')}`,
+    `Review mlops.yaml${contract} and the gates in it, and the steps marked "(yours)" in the workflows: ${yours}; training must write ${MODEL_PATH}.`,
     'Set up the environment repository (copy templates/environment-repo/ of mlops-actions into a new repository), then in this repository under Settings → Secrets and variables → Actions add:\n' +
-      '     variable ENVIRONMENT_REPO         owner/name of the environment repository\n' +
-      '     secret   ENVIRONMENT_REPO_TOKEN   a fine-grained token or GitHub App token for that repository with\n' +
-      '                                       contents: write and pull-requests: write (GITHUB_TOKEN cannot reach it)\n' +
-      `   Until staging runs a first ${plan.modelName}, the model gate runs without a baseline (its absolute gates decide). Without an environment repository at all, delete the four baseline lines of the model gate in mlops-ci.yml (the comment there says which).`,
+      '     variable ENVIRONMENT_REPO              owner/name of the environment repository\n' +
+      '     secret   ENVIRONMENT_REPO_READ_TOKEN   a fine-grained or GitHub App token for it with contents: read only;\n' +
+      "                                            CI's model gate reads the baseline with it (that job runs your code)\n" +
+      '     secret   ENVIRONMENT_REPO_TOKEN        a token for it with contents: write and pull-requests: write, used\n' +
+      '                                            only by the deployment jobs (GITHUB_TOKEN cannot reach it)\n' +
+      `   Until then CI's model gate runs without a baseline (its absolute gates decide) and its job summary says how to add one; CD, CT and promote stop at their first step naming what is missing. Until staging runs a first ${plan.modelName}, there is no baseline either.`,
     'Commit and push, and open a pull request: the gates run and the report comments on it.',
     'Make the gates required: Settings → Rules → Rulesets (or Branches → branch protection) for main → "Require status checks to pass" → add "mlops / data" and "mlops / model" (they can be picked once they have run).',
     `Release: \`git tag v0.1.0 && git push origin v0.1.0\` packages ${plan.modelName} 0.1.0 and opens the deployment pull request for staging; Actions → mlops-promote proposes it for production.`,
   ];
   return `Next steps:\n${steps.map((step, index) => `${index + 1}. ${step}`).join('\n')}\n`;
+}
+
+/** The local commands of the first next step, aligned, with their comments. */
+function localCommands(plan: InitPlan, cwd: string): string[] {
+  const rows: [string, string][] = [];
+  const where = relative(cwd, plan.dir);
+  if (where !== '') rows.push([`cd ${quoteShell(where.split(sep).join('/'))}`, '']);
+  const stack = plan.stack;
+  if (stack.kind === 'python') {
+    const python = stack.python;
+    if (python?.install) rows.push([python.install, '']);
+    if (python?.test) rows.push([python.test, 'your tests']);
+    rows.push(
+      python?.train
+        ? [python.train, `your training: it must write ${MODEL_PATH}`]
+        : [`# your training command`, `it must write ${MODEL_PATH}`],
+    );
+  } else if (stack.kind === 'node') {
+    rows.push(['npm test', 'your tests'], ['npm run train', `your training: it must write ${MODEL_PATH}`]);
+  } else {
+    rows.push(['# your tests and your training command', `training must write ${MODEL_PATH}`]);
+  }
+  if (!plan.data)
+    rows.push(['# first fill in the data: part of mlops.yaml', 'or run init again with --data FILE --force']);
+  rows.push(
+    ['mlops validate-data', 'the data gate (mlops.yaml is found in this folder)'],
+    [`mlops validate-model --model ${MODEL_PATH}`, 'the model gate on your holdout, without a baseline'],
+  );
+  const width = Math.max(...rows.filter(([, comment]) => comment !== '').map(([command]) => command.length));
+  return rows.map(([command, comment]) =>
+    comment === ''
+      ? command
+      : command.startsWith('#')
+        ? `${command} (${comment})`
+        : `${command.padEnd(width)}  # ${comment}`,
+  );
+}
+
+function quoteShell(text: string): string {
+  return /^[A-Za-z0-9_./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
 }
 
 async function inferFromData(
@@ -193,11 +297,24 @@ async function inferFromData(
   cwd: string,
   now: Date | undefined,
 ): Promise<{ facts: InitDataFacts; contract: unknown }> {
-  const absolute = resolve(cwd, dataPath);
+  // Relative to the repository (--dir), as every path init writes; the workflows run there.
+  const absolute = resolve(dir, dataPath);
   const inRepository = relative(dir, absolute);
   if (inRepository.startsWith('..') || isAbsolute(inRepository)) {
     throw new ConfigurationError(
       `--data ${dataPath} is outside ${dir}: the workflows run in the repository, so the data must be in it. Move or copy it into the repository, or pass --dir with the repository that holds it.`,
+      { file: dataPath },
+    );
+  }
+  if (!existsSync(absolute)) {
+    const fromCwd = resolve(cwd, dataPath);
+    const inside = relative(dir, fromCwd);
+    const hint =
+      fromCwd !== absolute && existsSync(fromCwd) && !inside.startsWith('..') && !isAbsolute(inside)
+        ? ` Did you mean --data ${inside.split(sep).join('/')}?`
+        : '';
+    throw new ConfigurationError(
+      `--data ${dataPath}: there is no such file in ${dir} (paths are relative to the repository, --dir).${hint}`,
       { file: dataPath },
     );
   }
@@ -279,8 +396,12 @@ function matchCase(word: string, like: string): string {
   return word;
 }
 
-/** `--name`, checked; else package.json's name in `dir`, else the folder's name, made a valid package name. */
-function resolveModelName(given: string | undefined, dir: string): string {
+/** `--name`, checked; else the project's name (see detectStack), else the folder's, made a valid package name. */
+function resolveModelName(
+  given: string | undefined,
+  dir: string,
+  stack: ProjectStack,
+): { name: string; from: string } {
   if (given !== undefined) {
     if (!MODEL_NAME.test(given)) {
       throw new ConfigurationError(
@@ -288,16 +409,14 @@ function resolveModelName(given: string | undefined, dir: string): string {
         { key: 'name' },
       );
     }
-    return given;
+    return { name: given, from: '--name' };
   }
-  let fromPackage: string | undefined;
-  try {
-    const json = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown };
-    if (typeof json.name === 'string') fromPackage = json.name.replace(/^@[^/]+\//, '');
-  } catch {
-    // No package.json (any language can use the workflows), or not JSON: the folder's name will do.
+  if (stack.name) {
+    // Python names as pip compares them (PEP 503): runs of -, _ and . are one -.
+    const value = stack.kind === 'python' ? stack.name.value.replace(/[-_.]+/g, '-') : stack.name.value;
+    return { name: toModelName(value), from: stack.name.from };
   }
-  return toModelName(fromPackage ?? basename(dir));
+  return { name: toModelName(basename(dir)), from: "the folder's name" };
 }
 
 function toModelName(text: string): string {

@@ -511,7 +511,8 @@ export function evaluateGate(
     );
   }
   const resolution = (interval[1] - interval[0]) / 2;
-  const resolves = `; this holdout resolves changes of about ±${formatAmount(clean(resolution), gate.relative)}`;
+  // Two significant digits: the half-width of a bootstrap interval is an estimate, not a measurement.
+  const resolves = `; this holdout resolves changes of about ±${formatAmount(Number((gate.relative ? resolution * 100 : resolution).toPrecision(2)) / (gate.relative ? 100 : 1), gate.relative)}`;
   const kind = gate.relative ? 'relative change' : 'change';
   const boundText = formatAmount(bound, gate.relative);
   const shown = `the ${intervalName} [${formatChange(interval[0], bound, gate.relative, tolerance)}, ${formatChange(interval[1], bound, gate.relative, tolerance)}] of the ${kind} in ${metric} ${values}`;
