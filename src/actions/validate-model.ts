@@ -10,8 +10,8 @@ import {
   resolveDecideOptions,
   resolveModelOptions,
 } from '../core/config/model-options.ts';
-import { ValidationFailure } from '../core/errors.ts';
 import { githubUrls } from '../core/deploy/transport.ts';
+import { ValidationFailure } from '../core/errors.ts';
 import { writeJsonAtomic } from '../core/files.ts';
 import { mergeShardFiles, parseShard, writeShardFile } from '../core/model/shards.ts';
 import {
@@ -121,7 +121,7 @@ function getInputs() {
       deployedModel: getOptionalInput(INPUTS.deployedModel),
       token: getOptionalInput(INPUTS.token),
     },
-      github: githubUrls(process.env),
+    github: githubUrls(process.env),
   };
 }
 

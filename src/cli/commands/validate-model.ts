@@ -5,8 +5,8 @@ import {
   resolveDecideOptions,
   resolveModelOptions,
 } from '../../core/config/model-options.ts';
-import { ConfigurationError } from '../../core/errors.ts';
 import { githubUrls } from '../../core/deploy/transport.ts';
+import { ConfigurationError } from '../../core/errors.ts';
 import { writeJsonAtomic } from '../../core/files.ts';
 import { METRIC_NAMES } from '../../core/model/metric-names.ts';
 import { mergeShardFiles, parseShard, writeShardFile } from '../../core/model/shards.ts';
