@@ -27,7 +27,6 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { readProfileFile } from '../data/validate-data.ts';
 import { digestFile } from '../digest.ts';
 import { ConfigurationError, InputError } from '../errors.ts';
@@ -36,35 +35,32 @@ import { describeType } from '../model/model-io.ts';
 import { inspectOnnxModel, resolveExternalFile } from '../model/onnx-inspect.ts';
 import { writeOnnxMetadata } from '../model/onnx-metadata.ts';
 import { checkGateReport } from '../report/report-schemas.ts';
-import manifestSchema from '../schemas/model-package.schema.json' with { type: 'json' };
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import { type Lineage, resolveVersion } from './lineage.ts';
+import {
+  contentDigest,
+  type ManifestFile,
+  METADATA_KEYS,
+  manifestSchemaErrors,
+  PACKAGE_FILES,
+  type PackageManifest,
+  PREDICATE_TYPE,
+  PROVENANCE_FILE,
+} from './manifest.ts';
 import { renderModelCard } from './model-card.ts';
 import { writeZip } from './zip.ts';
 
-/** File names inside a package, named once. */
-export const PACKAGE_FILES = {
-  model: 'model.onnx',
-  manifest: 'manifest.json',
-  card: 'MODEL_CARD.md',
-  signature: 'signature.json',
-  profile: 'profile.json',
-  reports: 'reports',
-} as const;
-
-/** Outside the archive: it names the archive's digest. */
-export const PROVENANCE_FILE = 'provenance.intoto.json';
-/** The in-toto predicate type of our statements. */
-export const PREDICATE_TYPE = 'https://mlops-actions.dev/attestations/model-package/v1';
-
-/** Keys written into model.onnx's metadata_props. */
-export const METADATA_KEYS = {
-  name: 'mlops.package.name',
-  version: 'mlops.package.version',
-  commit: 'mlops.commit',
-  content: 'mlops.package.content-sha256',
-  metricPrefix: 'mlops.metric.',
-} as const;
+// The package format lives in manifest.ts; these names stay importable from here too.
+export {
+  contentDigest,
+  type ManifestFile,
+  METADATA_KEYS,
+  manifestSchemaErrors,
+  PACKAGE_FILES,
+  type PackageManifest,
+  PREDICATE_TYPE,
+  PROVENANCE_FILE,
+} from './manifest.ts';
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 
@@ -88,46 +84,6 @@ export interface PackageOptions {
   overrideHint?: string;
 }
 
-export interface ManifestFile {
-  path: string;
-  bytes: number;
-  sha256: string;
-}
-
-export interface PackageManifest {
-  kind: 'model-package';
-  /** 2 is written; 1 is read (without `gates.override`). */
-  version: 1 | 2;
-  package: { name: string; version: string };
-  task: 'binary' | 'multiclass' | 'regression' | 'unknown';
-  createdAt: string;
-  tool: { name: typeof TOOL_NAME; version: string };
-  files: ManifestFile[];
-  contentSha256: string;
-  onnx: {
-    irVersion: number;
-    opsets: { domain: string; version: number }[];
-    producer: string;
-    inputs: { name: string; type: string }[];
-    outputs: { name: string; type: string }[];
-    metadata: Record<string, string>;
-  };
-  metrics: Record<string, number | null>;
-  gates: {
-    data?: { passed: boolean; report: string };
-    model?: { passed: boolean; report: string };
-    /** Failed gate reports packaged on purpose. */
-    override?: { allowedFailed: ('data' | 'model')[]; by: string; reason?: string };
-  };
-  lineage: {
-    repository: string | null;
-    commit: string | null;
-    ref: string | null;
-    runUrl: string | null;
-    data: { role: string; path: string; sha256: string }[];
-  };
-}
-
 export interface BuiltPackage {
   directory: string;
   archive: string;
@@ -137,26 +93,6 @@ export interface BuiltPackage {
   provenance: string;
   /** `file:` URI of the archive with its digest (publishing replaces it with the artifact's or release's). */
   packageRef: string;
-}
-
-let manifestValidator: ValidateFunction<PackageManifest> | undefined;
-
-/** The manifest schema's validator, compiled on first use (commands that never package do not pay for it). */
-function validateManifestSchema(): ValidateFunction<PackageManifest> {
-  manifestValidator ??= new Ajv2020({
-    allErrors: true,
-    strict: true,
-    allowUnionTypes: true,
-  }).compile<PackageManifest>(manifestSchema);
-  return manifestValidator;
-}
-
-/** Validates a manifest against its schema; returns the errors as text (empty when valid). */
-export function manifestSchemaErrors(manifest: unknown): string[] {
-  const validate = validateManifestSchema();
-  return validate(manifest)
-    ? []
-    : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
 }
 
 interface ReadReport {
@@ -387,21 +323,6 @@ export async function listFiles(root: string): Promise<ManifestFile[]> {
   };
   await walk(root);
   return sortFiles(files);
-}
-
-/** Files that the content digest leaves out: the model carries it, the card and manifest describe it. */
-const OUTSIDE_CONTENT: ReadonlySet<string> = new Set([
-  PACKAGE_FILES.model,
-  PACKAGE_FILES.card,
-  PACKAGE_FILES.manifest,
-]);
-
-/** SHA-256 of '<sha256>  <path>\n' lines of the files the content digest covers, sorted by path. */
-export function contentDigest(files: readonly ManifestFile[]): string {
-  const hash = createHash('sha256');
-  for (const file of files)
-    if (!OUTSIDE_CONTENT.has(file.path)) hash.update(`${file.sha256}  ${file.path}\n`);
-  return hash.digest('hex');
 }
 
 async function readJson(path: string, what: string): Promise<Record<string, unknown>> {

@@ -4,7 +4,7 @@
  * package is intact. Rendered from the manifest only, never from re-computation.
  */
 import { escapeMarkdown } from '../report/markdown.ts';
-import type { PackageManifest } from './build-package.ts';
+import type { PackageManifest } from './manifest.ts';
 
 /** The model card of a package (the manifest's `files` are not needed: the card is one of them). */
 export function renderModelCard(manifest: PackageManifest): string {

@@ -22,7 +22,7 @@ import {
   PACKAGE_FILES,
   type PackageManifest,
   PROVENANCE_FILE,
-} from './build-package.ts';
+} from './manifest.ts';
 import { checkZipLimits, extractZip, openZipEntry, readZipEntries, type ZipEntryInfo } from './zip.ts';
 
 /** Largest manifest read (one of 10,000 files is about 2 MB). */
