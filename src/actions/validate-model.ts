@@ -120,8 +120,8 @@ function getInputs() {
       environmentRepository: getOptionalInput(INPUTS.environmentRepository),
       deployedModel: getOptionalInput(INPUTS.deployedModel),
       token: getOptionalInput(INPUTS.token),
+      github: githubUrls(process.env),
     },
-    github: githubUrls(process.env),
   };
 }
 

@@ -201,8 +201,8 @@ export const validateModelCommand: Command = {
       environmentRepository: stringFlag(context, 'env-repo'),
       deployedModel: stringFlag(context, 'deployed-model'),
       token: process.env.GITHUB_TOKEN || undefined,
-      report: stringFlag(context, 'report'),
       github: githubUrls(process.env),
+      report: stringFlag(context, 'report'),
       outcomes: stringFlag(context, 'save-outcomes'),
     };
     const reportPath = request.report;
