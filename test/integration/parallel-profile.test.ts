@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openTable } from '../../src/core/data/open-table.ts';
 import { chooseProfiler, createParallelProfiler } from '../../src/core/data/parallel-profile.ts';
-import { profileTable } from '../../src/core/data/profile.ts';
+import { profileTable } from '../../src/core/data/profile-table.ts';
 import { validateData } from '../../src/core/data/validate-data.ts';
 import { example, temporaryDirectory, writeFormats } from '../helpers/example.ts';
 

@@ -1,7 +1,8 @@
 import { parseChoice } from '../../core/config/data-options.ts';
 import { openTable } from '../../core/data/open-table.ts';
 import { PARALLEL_MODES } from '../../core/data/parallel-profile.ts';
-import { mergeProfiles, profileTable } from '../../core/data/profile.ts';
+import { mergeProfiles } from '../../core/data/profile.ts';
+import { profileTable } from '../../core/data/profile-table.ts';
 import type { DataProfile } from '../../core/data/profile-types.ts';
 import { readProfileFile } from '../../core/data/validate-data.ts';
 import { digestFile } from '../../core/digest.ts';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { inferContract } from '../../core/data/contract.ts';
+import { inferContract } from '../../core/data/contract-infer.ts';
 import { openTable } from '../../core/data/open-table.ts';
-import { profileTable } from '../../core/data/profile.ts';
+import { profileTable } from '../../core/data/profile-table.ts';
 import { ConfigurationError } from '../../core/errors.ts';
 import { checkOutputPath, writeJsonAtomic } from '../../core/files.ts';
 import { type Command, EXIT, requireFlag, stringFlag } from '../cli.ts';

@@ -17,8 +17,8 @@
  * }
  * ```
  *
- * This module loads and validates contracts, and re-exports inference (contract-infer.ts) and the
- * streaming check of data against a contract (contract-check.ts).
+ * This module loads and validates contracts; inference is in contract-infer.ts and the streaming
+ * check of data against a contract in contract-check.ts.
  */
 import { readFile } from 'node:fs/promises';
 import type { ErrorObject } from 'ajv';
@@ -34,9 +34,6 @@ import {
   registerExtensionKeywords,
 } from './contract-ajv.ts';
 import type { DriftTestName } from './drift.ts';
-
-export { type ContractChecker, type ContractCheckOptions, createContractChecker } from './contract-check.ts';
-export { type InferContractOptions, inferContract } from './contract-infer.ts';
 
 /** The JSON Schema draft contracts are written in. */
 export const CONTRACT_SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';

@@ -6,7 +6,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ConfigurationError, InputError } from '../errors.ts';
 import type { ColumnCells, RowBatch, TextColumn } from './batch.ts';
-import { type ContractCheckOptions, createContractChecker, type DataContract } from './contract.ts';
+import type { DataContract } from './contract.ts';
+import { type ContractCheckOptions, createContractChecker } from './contract-check.ts';
 import { createColumnProfiler } from './profile.ts';
 import type { ProfileOptions } from './profile-types.ts';
 import { openParquet } from './read-parquet.ts';

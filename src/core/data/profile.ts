@@ -1,15 +1,5 @@
-/**
- * The one-pass, mergeable profile of a table (see profile-types.ts for what it holds).
- *
- * Per column and per batch one tight loop: text cells are typed and converted straight from their
- * bytes (numbers never become strings), moments use Welford's update, values are kept exactly up
- * to `exactValues` (exact quantiles and exact drift tests) and go to a DDSketch beyond, distinct
- * values are counted exactly by their 52-bit hash up to `exactDistinct` and by HyperLogLog beyond.
- * Everything merges: `mergeProfiles([profile(A), profile(B)])` equals `profile(A ∪ B)`.
- */
-import { resolve } from 'node:path';
 import { ConfigurationError } from '../errors.ts';
-import type { ColumnCells, RowBatch, TableReader, TextColumn } from './batch.ts';
+import type { ColumnCells, RowBatch, TextColumn } from './batch.ts';
 import {
   DEFAULT_MISSING_TOKENS,
   hashBytes,
@@ -168,34 +158,6 @@ export function assembleProfile(
     return state;
   });
   return buildProfile(states, names, rows, sources, resolved);
-}
-
-/**
- * Profiles a whole table in one pass; large CSV files on two threads (`parallel`, default `auto`).
- */
-export async function profileTable(
-  reader: TableReader,
-  options: Partial<ProfileOptions> = {},
-  parallel: 'auto' | 'always' | 'never' = 'auto',
-): Promise<DataProfile> {
-  // Imported here: parallel-profile.ts imports this module.
-  const { chooseProfiler } = await import('./parallel-profile.ts');
-  const profiler = await chooseProfiler(reader, options, parallel);
-  // A Parquet file split between threads: this thread decodes only its own columns.
-  if ('mainColumns' in profiler && reader.format === 'parquet') {
-    const { openParquet } = await import('./read-parquet.ts');
-    reader = await openParquet(resolve(reader.path), reader.path, { only: profiler.mainColumns as string[] });
-  }
-  try {
-    for await (const batch of reader.batches()) {
-      const pending = profiler.add(batch, reader.columns);
-      if (pending) await pending;
-    }
-    return await profiler.finish([{ path: reader.path, format: reader.format, rows: profiler.rows }]);
-  } catch (error) {
-    await profiler.close?.();
-    throw error;
-  }
 }
 
 function validateOptions(options: ProfileOptions): void {

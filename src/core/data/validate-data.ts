@@ -13,7 +13,8 @@ import { silentLogger } from '../logger.ts';
 import { didYouMean } from '../suggest.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import type { ReadOptions, TableReader } from './batch.ts';
-import { type ContractChecker, createContractChecker, type DataContract, loadContract } from './contract.ts';
+import { type DataContract, loadContract } from './contract.ts';
+import { type ContractChecker, createContractChecker } from './contract-check.ts';
 import {
   type ColumnComparison,
   type ColumnDistribution,
@@ -39,10 +40,10 @@ import {
   DEFAULT_PROFILE_OPTIONS,
   numericCount,
   parseProfile,
-  profileTable,
   sortedValues,
   valueAtQuantile,
 } from './profile.ts';
+import { profileTable } from './profile-table.ts';
 import type { ColumnProfile, DataProfile, ProfileOptions } from './profile-types.ts';
 import { createDuplicateRowChecker, createLeakageChecker, createTrainingRowIndex } from './row-checks.ts';
 

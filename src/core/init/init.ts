@@ -10,9 +10,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
-import { inferContract } from '../data/contract.ts';
+import { inferContract } from '../data/contract-infer.ts';
 import { openTable } from '../data/open-table.ts';
-import { mergeProfiles, profileTable } from '../data/profile.ts';
+import { mergeProfiles } from '../data/profile.ts';
+import { profileTable } from '../data/profile-table.ts';
 import type { DataProfile } from '../data/profile-types.ts';
 import { ConfigurationError } from '../errors.ts';
 import { checkOutputPath, writeFileAtomic } from '../files.ts';
