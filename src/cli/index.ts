@@ -6,6 +6,7 @@ import { type Command, EXIT, renderMainHelp, runCommand } from './cli.ts';
 import { deployCommand } from './commands/deploy.ts';
 import { historyCommand } from './commands/history.ts';
 import { initCommand } from './commands/init.ts';
+import { ociCommand } from './commands/oci.ts';
 import { packageCommand } from './commands/package.ts';
 import { profileCommand } from './commands/profile.ts';
 import { reportCommand } from './commands/report.ts';
@@ -17,6 +18,7 @@ const COMMANDS: Command[] = [
   validateDataCommand,
   validateModelCommand,
   packageCommand,
+  ociCommand,
   deployCommand,
   reportCommand,
   profileCommand,

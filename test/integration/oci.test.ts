@@ -8,9 +8,8 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import formatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +29,7 @@ import { buildPackage } from '../../src/core/package/build-package.ts';
 import { verifyPackage } from '../../src/core/package/verify-package.ts';
 import configSchema from '../../src/core/schemas/vendor/modelpack/config-schema.json' with { type: 'json' };
 import {
+  freePort,
   ociToolsMissing,
   type ReferrersStandIn,
   type Registry,
@@ -296,5 +296,554 @@ describe.skipIf(missing.length > 0)('mlops oci push against docker-registry (dis
     expect(weights[1].digest).toBe(`sha256:${sha256(data)}`);
     const pulled = await pullPackage(result.reference, join(dir, 'external-pulled'), { plainHttp: true });
     expect((await verifyPackage(pulled.folder)).passed).toBe(true);
+  });
+});
+
+describe.skipIf(missing.length > 0)('the modelcar, as KServe runs it', () => {
+  let registry: Registry;
+  let other: Registry;
+  let dir: string;
+  let built: BuiltPackage;
+
+  beforeAll(async () => {
+    dir = await temporaryDirectory('mlops-modelcar-');
+    [registry, other] = await Promise.all([startRegistry(), startRegistry()]);
+    built = await makeTestPackage({ version: '2.0.0' });
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all([registry?.stop(), other?.stop()]);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Unpacks the modelcar with umoci, runs KServe's command in it, and reads the model through /mnt. */
+  async function runModelcar(
+    reference: string,
+    name: string,
+  ): Promise<{ model: Buffer; config: string; link: string }> {
+    const layout = join(dir, `layout-${name}`);
+    skopeo([
+      'copy',
+      '--quiet',
+      '--preserve-digests',
+      '--dest-oci-accept-uncompressed-layers',
+      '--src-tls-verify=false',
+      `docker://${reference}`,
+      `oci:${layout}:modelcar`,
+    ]);
+    const bundle = join(dir, `bundle-${name}`);
+    execFileSync('umoci', ['unpack', '--image', `${layout}:modelcar`, bundle], { stdio: 'pipe' });
+    const rootfs = join(bundle, 'rootfs');
+    // KServe's modelcar container: `sh -c 'ln -sf /proc/$$/root/models /mnt/ && sleep infinity'`, with a
+    // shared process namespace. Here: a private mount namespace with /proc mounted inside the rootfs.
+    const command = 'ln -sf /proc/$$/root/models /mnt/ && echo linked && sleep 30';
+    const child = spawn(
+      'unshare',
+      [
+        '--mount',
+        '--fork',
+        'sh',
+        '-c',
+        `mount -t proc proc "$0/proc" && exec chroot "$0" /bin/sh -c "$1"`,
+        rootfs,
+        command,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      let output = '';
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`the modelcar did not link /mnt/models: ${output}`)),
+          10_000,
+        );
+        child.stdout?.on('data', (chunk) => {
+          output += chunk;
+          if (output.includes('linked')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        child.stderr?.on('data', (chunk) => {
+          output += chunk;
+        });
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`the modelcar exited (${code}): ${output}`));
+        });
+      });
+      const link = await readlink(join(rootfs, 'mnt/models'));
+      // What the model server sees through the link, as another container of the pod would.
+      const mnt = link.replace(/\/models$/, '');
+      const model = await readFile(join(mnt, 'models', built.manifest.package.name, '1', 'model.onnx'));
+      const config = await readFile(join(mnt, 'models', built.manifest.package.name, 'config.pbtxt'), 'utf8');
+      return { model, config, link };
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }
+
+  it('is unpacked by umoci and serves /mnt/models/<name>/1/model.onnx after KServe’s ln command', async () => {
+    const base = await seedBaseImage(registry.host, 'base/busybox');
+    const result = await pushPackage({
+      package: built.directory,
+      to: `${registry.host}/models/breast-cancer:2.0.0`,
+      plainHttp: true,
+      modelcar: true,
+      baseImage: base,
+    });
+    const modelcar = result.modelcar!;
+    expect(modelcar.reference).toBe(`${registry.host}/models/breast-cancer:2.0.0-modelcar`);
+    expect(modelcar.uri).toBe(`oci://${registry.host}/models/breast-cancer@${modelcar.digest}`);
+    // The base layer was mounted from the base's repository, not sent again.
+    expect(result.stats.blobsMounted).toBe(1);
+    const raw = inspectRaw(modelcar.reference);
+    expect(`sha256:${sha256(raw.bytes)}`).toBe(modelcar.digest);
+    expect(raw.json.annotations).toMatchObject({
+      'org.opencontainers.image.base.digest': base.split('@')[1],
+      'dev.mlops-actions.modelpack.digest': result.digest,
+      'dev.mlops-actions.package.digest': `sha256:${built.digest}`,
+    });
+    const { model, config, link } = await runModelcar(modelcar.reference, 'single');
+    expect(link).toMatch(/^\/proc\/\d+\/root\/models$/);
+    expect(model.equals(await readFile(join(built.directory, 'model.onnx')))).toBe(true);
+    expect(config).toContain('platform: "onnxruntime_onnx"');
+    expect(config).toContain('name: "breast-cancer"');
+    // The provenance is attached to the modelcar too.
+    expect(result.referrers.map((referrer) => referrer.subject)).toEqual([result.digest, modelcar.digest]);
+  });
+
+  it('builds one image per platform from a multi-platform base, and copies a base from another registry', async () => {
+    const base = await seedBaseImage(other.host, 'library/busybox', { index: true });
+    const result = await pushPackage({
+      package: built.archive,
+      to: `${registry.host}/models/multi:2.0.0`,
+      plainHttp: true,
+      modelcar: true,
+      baseImage: base,
+    });
+    const modelcar = result.modelcar!;
+    expect(modelcar.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+    expect(modelcar.platforms).toEqual(['linux/amd64', 'linux/arm64']);
+    const index = inspectRaw(modelcar.reference).json;
+    expect(index.manifests.map((m) => `${m.platform?.os}/${m.platform?.architecture}`)).toEqual([
+      'linux/amd64',
+      'linux/arm64',
+    ]);
+    // One model layer shared by both images; the base layer copied once.
+    const layers = index.manifests.map((m) =>
+      inspectRaw(`${registry.host}/models/multi@${m.digest}`).json.layers.map((layer) => layer.digest),
+    );
+    expect(layers[0]).toEqual(layers[1]);
+    expect(result.stats.blobsMounted).toBe(0);
+    // skopeo picks this machine's platform from the index; KServe's command runs in it.
+    const { model } = await runModelcar(modelcar.reference, 'index');
+    expect(model.equals(await readFile(join(built.directory, 'model.onnx')))).toBe(true);
+    // The same package and base give the same modelcar on a re-push, and nothing is sent.
+    const again = await pushPackage({
+      package: built.archive,
+      to: `${registry.host}/models/multi:2.0.0`,
+      plainHttp: true,
+      modelcar: true,
+      baseImage: base,
+    });
+    expect(again.modelcar?.digest).toBe(modelcar.digest);
+    expect(again.stats).toMatchObject({ blobsUploaded: 0, manifestsPut: 0 });
+    // A platform the base does not have is the user's to fix (--platform).
+    await expect(
+      pushPackage({
+        package: built.archive,
+        to: `${registry.host}/models/multi:2.0.0`,
+        plainHttp: true,
+        modelcar: true,
+        baseImage: base,
+        platforms: ['linux/s390x'],
+      }),
+    ).rejects.toThrow(/has no linux\/s390x image \(it has linux\/amd64, linux\/arm64\)/);
+  });
+
+  it('refuses a base image that is not pinned by digest, or that does not exist', async () => {
+    await expect(
+      pushPackage({
+        package: built.directory,
+        to: `${registry.host}/models/x:1`,
+        plainHttp: true,
+        modelcar: true,
+        baseImage: `${registry.host}/base/busybox:test`,
+      }),
+    ).rejects.toThrow(/not pinned by digest/);
+    await expect(
+      pushPackage({
+        package: built.directory,
+        to: `${registry.host}/models/x:1`,
+        plainHttp: true,
+        modelcar: true,
+        baseImage: `${registry.host}/base/none@sha256:${'0'.repeat(64)}`,
+      }),
+    ).rejects.toThrow(ConfigurationError);
+  });
+});
+
+describe.skipIf(missing.length > 0)(
+  'the referrers API, authentication and large bodies (a stand-in in front of the registry)',
+  () => {
+    let registry: Registry;
+    let dir: string;
+    let built: BuiltPackage;
+    const standIns: ReferrersStandIn[] = [];
+
+    beforeAll(async () => {
+      dir = await temporaryDirectory('mlops-standin-');
+      registry = await startRegistry();
+      built = await makeTestPackage({ version: '3.0.0' });
+    }, 120_000);
+
+    afterAll(async () => {
+      for (const standIn of standIns) await standIn.stop();
+      await registry?.stop();
+      if (dir) await rm(dir, { recursive: true, force: true });
+    });
+
+    async function standIn(
+      options: Parameters<typeof startReferrersStandIn>[1] = {},
+    ): Promise<ReferrersStandIn> {
+      const started = await startReferrersStandIn(registry, options);
+      standIns.push(started);
+      return started;
+    }
+
+    it('uses the referrers API where the registry has it (OCI-Subject), without a fallback tag', async () => {
+      const api = await standIn({ pageSize: 1 });
+      const result = await pushPackage({
+        package: built.directory,
+        to: `${api.host}/models/api:3.0.0`,
+        plainHttp: true,
+      });
+      expect(result.referrers).toEqual([
+        { subject: result.digest, digest: expect.stringMatching(/^sha256:/), via: 'api' },
+      ]);
+      // No sha256-<hex> tag was written.
+      const tags = JSON.parse(
+        skopeo(['list-tags', '--tls-verify=false', `docker://${registry.host}/models/api`]),
+      );
+      expect(tags.Tags).toEqual(['3.0.0']);
+      // A second referrer of the same subject: the list takes two pages (Link), filtered by type.
+      const client = new RegistryClient({ registry: api.host, plainHttp: true });
+      const statement = new TextEncoder().encode('{"_type":"https://in-toto.io/Statement/v1","subject":[]}');
+      const { buildProvenanceReferrer } = await import('../../src/core/oci/modelpack.ts');
+      const second = buildProvenanceReferrer(
+        statement,
+        { mediaType: result.mediaType, digest: result.digest, size: 1 },
+        '2026-01-01T00:00:00Z',
+      );
+      await client.pushBlob('models/api', second.layer, { bytes: statement });
+      expect(await client.pushReferrer('models/api', second.manifest, second.descriptor, result.digest)).toBe(
+        'api',
+      );
+      const listed = await client.listReferrers('models/api', result.digest, 'application/vnd.in-toto+json');
+      expect(listed.map((m) => m.digest).sort()).toEqual(
+        [result.referrers[0].digest, second.descriptor.digest].sort(),
+      );
+      expect(await client.listReferrers('models/api', `sha256:${'1'.repeat(64)}`)).toEqual([]);
+      // Re-pushing changes nothing; every referrers answer kept to the spec.
+      const again = await pushPackage({
+        package: built.directory,
+        to: `${api.host}/models/api:3.0.0`,
+        plainHttp: true,
+      });
+      expect(again.referrers[0].via).toBe('api');
+      expect(again.stats).toMatchObject({ blobsUploaded: 0, manifestsPut: 0 });
+      expect(api.violations).toEqual([]);
+    });
+
+    it('answers a Bearer challenge: the credential only to the realm, the token only to the registry, nothing to storage', async () => {
+      const auth = { scheme: 'bearer' as const, username: 'robot', password: 's3cret-token' };
+      const bearer = await standIn({ auth, redirectBlobs: true });
+      const to = `${bearer.host}/models/auth:3.0.0`;
+      const result = await pushPackage({ package: built.directory, to, plainHttp: true, credential: auth });
+      const pulled = await pullPackage(to, join(dir, 'auth-pulled'), { plainHttp: true, credential: auth });
+      expect(pulled.digest).toBe(result.digest);
+      expect((await verifyPackage(pulled.folder)).passed).toBe(true);
+      const seen = bearer.requests;
+      expect(
+        seen.filter((r) => r.server === 'realm').every((r) => r.authorization === 'basic' && r.authorized),
+      ).toBe(true);
+      expect(seen.filter((r) => r.server === 'registry').every((r) => r.authorization !== 'basic')).toBe(
+        true,
+      );
+      expect(seen.filter((r) => r.server === 'storage').length).toBeGreaterThan(0);
+      expect(seen.filter((r) => r.server === 'storage').every((r) => r.authorization === 'none')).toBe(true);
+      // Without a credential, and with a wrong one: the user's to fix (exit 2), saying how.
+      await expect(
+        pushPackage({ package: built.directory, to, plainHttp: true, credentialHint: 'set THE_TOKEN.' }),
+      ).rejects.toThrow(/wants a credential to pull from models\/auth .*Set THE_TOKEN\./);
+      await expect(
+        pushPackage({
+          package: built.directory,
+          to,
+          plainHttp: true,
+          credential: { ...auth, password: 'wrong' },
+        }),
+      ).rejects.toThrow(/refused the credential/);
+    });
+
+    it('answers a Basic challenge, and uploads in chunks when a whole blob is refused (413)', async () => {
+      const auth = { scheme: 'basic' as const, username: 'robot', password: 'pa55' };
+      const limited = await standIn({ auth, maxBodyBytes: 1024, noReferrers: true });
+      const model = built.manifest.files.find((file) => file.path === 'model.onnx')!;
+      expect(model.bytes).toBeGreaterThan(1024);
+      const result = await pushPackage({
+        package: built.directory,
+        to: `${limited.host}/models/chunked:3.0.0`,
+        plainHttp: true,
+        credential: auth,
+        chunkBytes: 512,
+      });
+      expect(limited.requests.some((r) => r.method === 'PATCH')).toBe(true);
+      expect(limited.requests.some((r) => r.status === 413)).toBe(true);
+      const raw = inspectRaw(`${registry.host}/models/chunked:3.0.0`);
+      expect(`sha256:${sha256(raw.bytes)}`).toBe(result.digest);
+      const pulled = await pullPackage(`${registry.host}/models/chunked:3.0.0`, join(dir, 'chunked-pulled'), {
+        plainHttp: true,
+      });
+      expect((await verifyPackage(pulled.folder)).passed).toBe(true);
+    });
+  },
+);
+
+describe.skipIf(missing.length > 0)('mlops oci (the built CLI)', () => {
+  let registry: Registry;
+  let dir: string;
+  let built: BuiltPackage;
+
+  beforeAll(async () => {
+    dir = await temporaryDirectory('mlops-oci-cli-');
+    registry = await startRegistry();
+    built = await makeTestPackage({ version: '4.0.0', out: join(dir, 'package') });
+  }, 120_000);
+
+  afterAll(async () => {
+    await registry?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints { reference, digest, mediaType, modelcar } with --json, and pulls back what it pushed', async () => {
+    const base = await seedBaseImage(registry.host, 'base/busybox');
+    const push = await mlops([
+      'oci',
+      'push',
+      '--package',
+      built.archive,
+      '--to',
+      `${registry.host}/models/cli`,
+      '--plain-http',
+      '--modelcar',
+      '--base-image',
+      base,
+      '--json',
+    ]);
+    expect(push.stderr).toMatch(/^Pushed /);
+    expect(push.code).toBe(0);
+    const result = JSON.parse(push.stdout);
+    expect(result).toMatchObject({
+      reference: `${registry.host}/models/cli:4.0.0`,
+      digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      modelcar: {
+        reference: `${registry.host}/models/cli:4.0.0-modelcar`,
+        digest: expect.stringMatching(/^sha256:/),
+      },
+    });
+    const out = join(dir, 'pulled');
+    const pull = await mlops([
+      'oci',
+      'pull',
+      `${registry.host}/models/cli:4.0.0`,
+      '--out',
+      out,
+      '--plain-http',
+      '--json',
+    ]);
+    expect(pull.code).toBe(0);
+    expect(JSON.parse(pull.stdout).digest).toBe(result.digest);
+    expect((await mlops(['package', 'verify', out])).code).toBe(0);
+  });
+
+  it('takes the password from stdin or the environment, never prints it, and exits 2 on what the user must fix', async () => {
+    const standIn = await startReferrersStandIn(registry, {
+      auth: { scheme: 'basic', username: 'ci', password: 'tok-3f9a' },
+    });
+    try {
+      const to = `${standIn.host}/models/secret:4.0.0`;
+      const viaStdin = await mlops(
+        [
+          'oci',
+          'push',
+          '--package',
+          built.directory,
+          '--to',
+          to,
+          '--plain-http',
+          '--username',
+          'ci',
+          '--password-stdin',
+        ],
+        {},
+        'tok-3f9a\n',
+      );
+      expect(viaStdin.code).toBe(0);
+      const viaEnv = await mlops(
+        ['oci', 'push', '--package', built.directory, '--to', to, '--plain-http', '--json'],
+        {
+          MLOPS_REGISTRY_USERNAME: 'ci',
+          MLOPS_REGISTRY_PASSWORD: 'tok-3f9a',
+        },
+      );
+      expect(viaEnv.code).toBe(0);
+      const wrong = await mlops(['oci', 'push', '--package', built.directory, '--to', to, '--plain-http'], {
+        MLOPS_REGISTRY_USERNAME: 'ci',
+        MLOPS_REGISTRY_PASSWORD: 'tok-wrong',
+      });
+      expect(wrong.code).toBe(2);
+      expect(wrong.stderr).toMatch(/refused the credential/);
+      const none = await mlops(['oci', 'push', '--package', built.directory, '--to', to, '--plain-http']);
+      expect(none.code).toBe(2);
+      expect(none.stderr).toMatch(/MLOPS_REGISTRY_USERNAME and MLOPS_REGISTRY_PASSWORD/);
+      for (const run of [viaStdin, viaEnv, wrong, none])
+        expect(`${run.stdout}${run.stderr}`).not.toMatch(/tok-/);
+    } finally {
+      await standIn.stop();
+    }
+  });
+
+  it.each([
+    [['oci', 'push', '--package', 'x', '--to', 'churn:1.0.0'], /names no registry/],
+    [['oci', 'push', '--package', 'x', '--to', 'ghcr.io/Org/churn:1.0.0'], /upper-case letters.*"org"/],
+    [
+      ['oci', 'push', '--package', 'x', '--to', 'registry.example.com/m/churn:1', '--plain-http'],
+      /Plain http is accepted only for a registry on this machine/,
+    ],
+    [
+      ['oci', 'push', '--package', 'missing-package', '--to', '127.0.0.1:9/m/x:1', '--plain-http'],
+      /missing-package does not exist/,
+    ],
+    [
+      ['oci', 'push', '--package', 'x', '--to', 'ghcr.io/o/m:1', '--base-image', 'ghcr.io/o/b:1'],
+      /--base-image goes with --modelcar/,
+    ],
+    [['oci', 'pull', 'ghcr.io/o/m', '--out', 'x'], /names no tag or digest/],
+    [['oci', 'fetch'], /unknown subcommand "fetch"/],
+  ])('exits 2 for %j', async (args, message) => {
+    const run = await mlops(args);
+    expect(run.stderr).toMatch(message);
+    expect(run.code).toBe(2);
+  });
+
+  it('says so when the registry cannot be reached (exit 2)', async () => {
+    const closed = await freePort();
+    const run = await mlops([
+      'oci',
+      'push',
+      '--package',
+      built.directory,
+      '--to',
+      `127.0.0.1:${closed}/m/x:1`,
+      '--plain-http',
+    ]);
+    expect(run.stderr).toMatch(/cannot be reached.*ECONNREFUSED/);
+    expect(run.code).toBe(2);
+  });
+});
+
+describe('registry time limits and hostile artifacts', () => {
+  it('gives up on a registry that accepts and never answers, after the request time limit', async () => {
+    const { createServer } = await import('node:net');
+    const sockets: import('node:net').Socket[] = [];
+    const server = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    const saved = { ...OCI_TIME_LIMITS };
+    OCI_TIME_LIMITS.requestMs = 300;
+    try {
+      const client = new RegistryClient({ registry: `127.0.0.1:${port}`, plainHttp: true });
+      const started = Date.now();
+      const error = await client.hasBlob('m/x', `sha256:${'0'.repeat(64)}`).catch((caught) => caught);
+      expect(error).toBeInstanceOf(InputError);
+      expect((error as Error).message).toMatch(/no answer within/);
+      // Two retries with back-off, each limited.
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      Object.assign(OCI_TIME_LIMITS, saved);
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    }
+  });
+
+  it.skipIf(missing.length > 0)(
+    'refuses to pull a layer whose title leaves the folder, or files the manifest does not list',
+    async () => {
+      const registry = await startRegistry();
+      const dir = await temporaryDirectory('mlops-hostile-oci-');
+      try {
+        const built = await makeTestPackage({ version: '5.0.0' });
+        const pushed = await pushPackage({
+          package: built.directory,
+          to: `${registry.host}/m/evil:1`,
+          plainHttp: true,
+        });
+        const client = new RegistryClient({ registry: registry.host, plainHttp: true });
+        const original = (await client.getManifest('m/evil', pushed.digest))!;
+        const tamper = async (tag: string, change: (layers: RawDescriptor[]) => RawDescriptor[]) => {
+          const json = structuredClone(original.json) as unknown as RawManifest;
+          json.layers = change(json.layers);
+          const bytes = new TextEncoder().encode(JSON.stringify(json));
+          await client.putManifest('m/evil', tag, bytes, original.mediaType);
+        };
+        await tamper('escape', (layers) =>
+          layers.map((layer) =>
+            layer.annotations['org.opencontainers.image.title'] === 'MODEL_CARD.md'
+              ? {
+                  ...layer,
+                  annotations: { ...layer.annotations, 'org.opencontainers.image.title': '../../escaped.md' },
+                }
+              : layer,
+          ),
+        );
+        await expect(
+          pullPackage(`${registry.host}/m/evil:escape`, join(dir, 'a'), { plainHttp: true }),
+        ).rejects.toThrow(/would leave the package folder/);
+        await tamper('extra', (layers) => [
+          ...layers,
+          { ...layers[0], annotations: { 'org.opencontainers.image.title': 'run.sh' } },
+        ]);
+        await expect(
+          pullPackage(`${registry.host}/m/evil:extra`, join(dir, 'b'), { plainHttp: true }),
+        ).rejects.toThrow(/run.sh is not a file of the package's manifest/);
+        expect(existsSync(join(dir, 'a'))).toBe(false);
+        expect(await readdir(dir)).toEqual([]);
+      } finally {
+        await registry.stop();
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('parses references strictly and names the registry', () => {
+    expect(parseOciReference('oci://ghcr.io/org/models/churn:1.2.0')).toEqual({
+      registry: 'ghcr.io',
+      repository: 'org/models/churn',
+      tag: '1.2.0',
+    });
+    expect(parseOciReference('docker.io/busybox@sha256:' + 'a'.repeat(64))).toEqual({
+      registry: 'docker.io',
+      repository: 'library/busybox',
+      digest: `sha256:${'a'.repeat(64)}`,
+    });
+    expect(parseOciReference('localhost:5000/m:tag_1')).toMatchObject({
+      registry: 'localhost:5000',
+      repository: 'm',
+    });
+    expect(() => parseOciReference('ghcr.io/org/churn:-bad')).toThrow(ConfigurationError);
+    expect(() => parseOciReference('https://ghcr.io/org/churn')).toThrow(/URL scheme/);
   });
 });

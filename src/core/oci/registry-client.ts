@@ -719,23 +719,37 @@ export class RegistryClient {
    */
   async listReferrers(repository: string, subject: string, artifactType?: string): Promise<Descriptor[]> {
     const query = artifactType ? `?${new URLSearchParams({ artifactType })}` : '';
-    const response = await this.send({
-      method: 'GET',
-      target: `/v2/${repository}/referrers/${subject}${query}`,
-      repository,
-      headers: { accept: MEDIA_TYPES.index },
-      maxBodyBytes: MAX_MANIFEST_BYTES,
-    });
-    let manifests: Descriptor[];
-    if (response.status === 200) {
-      manifests = readIndexManifests(response.body, `${this.registry}'s referrers of ${subject}`);
-    } else if (response.status === 404) {
-      const index = await this.getManifest(repository, referrersTag(subject));
-      manifests = index
-        ? readIndexManifests(index.bytes, `${this.registry}/${repository}:${referrersTag(subject)}`)
-        : [];
-    } else {
-      throw this.unexpected(response, `listing the referrers of ${subject} in ${repository}`);
+    let target: string | undefined = `/v2/${repository}/referrers/${subject}${query}`;
+    const manifests: Descriptor[] = [];
+    // Long lists come in pages, each naming the next in a `Link: <…>; rel="next"` header.
+    for (let page = 0; target !== undefined; page++) {
+      if (page >= 100) throw new InputError(`${this.registry}'s referrers of ${subject} run past 100 pages.`);
+      const response: SmallResponse = await this.send({
+        method: 'GET',
+        target,
+        repository,
+        headers: { accept: MEDIA_TYPES.index },
+        maxBodyBytes: MAX_MANIFEST_BYTES,
+      });
+      if (response.status === 404 && page === 0) {
+        // No referrers API: the spec's fallback, the sha256-<hex> tag's index.
+        const index = await this.getManifest(repository, referrersTag(subject));
+        if (index)
+          manifests.push(
+            ...readIndexManifests(index.bytes, `${this.registry}/${repository}:${referrersTag(subject)}`),
+          );
+        break;
+      }
+      if (response.status !== 200)
+        throw this.unexpected(response, `listing the referrers of ${subject} in ${repository}`);
+      manifests.push(...readIndexManifests(response.body, `${this.registry}'s referrers of ${subject}`));
+      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(response.headers.get('link') ?? '')?.[1];
+      target = next ? new URL(next, response.url).href : undefined;
+      if (target && new URL(target).origin !== this.base.origin) {
+        throw new InputError(
+          `${this.registry} names another origin for the next page of referrers: refusing it.`,
+        );
+      }
     }
     return artifactType ? manifests.filter((entry) => entry.artifactType === artifactType) : manifests;
   }
@@ -898,6 +912,12 @@ export class RegistryClient {
         credential: this.options.credential,
         registry: this.registry,
         timeoutMs: OCI_TIME_LIMITS.requestMs,
+      }).catch((error: unknown) => {
+        // An anonymous token refused: the registry wants a credential; say how to give one.
+        if (!this.options.credential && error instanceof ConfigurationError && this.options.credentialHint) {
+          throw new ConfigurationError(`${error.message} ${capitalize(this.options.credentialHint)}`);
+        }
+        throw error;
       });
       this.bearer = { challenge: bearer, scopes };
       this.authorization = `Bearer ${token}`;
@@ -1005,6 +1025,10 @@ async function* sliceStream(
     position += chunk.length;
     if (position >= end) return;
   }
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function delay(ms: number): Promise<void> {
