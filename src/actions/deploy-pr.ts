@@ -10,7 +10,7 @@ import { deploy, modelFromPackageRef, resolveRepository } from '../core/deploy/d
 import { checkApiUrl, githubCredential } from '../core/deploy/transport.ts';
 import { ConfigurationError } from '../core/errors.ts';
 import { readActor } from '../core/package/lineage.ts';
-import { createGitHubPulls } from './shared/github-pulls.ts';
+import { createGitHubPulls } from '../github/pulls.ts';
 import { getBooleanInput, getListInput, getOptionalInput, getRequiredInput } from './shared/inputs.ts';
 import { runAction } from './shared/run-action.ts';
 

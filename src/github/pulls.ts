@@ -4,10 +4,10 @@
  * name the operation and what to change (token permissions, a missing repository).
  */
 import { getOctokit } from '@actions/github';
-import type { PullRequestApi, PullRequestContent } from '../../core/deploy/deploy.ts';
-import { TIME_LIMITS } from '../../core/deploy/transport.ts';
-import { ConfigurationError } from '../../core/errors.ts';
-import { classifyApiError, statusOf } from './github-errors.ts';
+import type { PullRequestApi, PullRequestContent } from '../core/deploy/deploy.ts';
+import { TIME_LIMITS } from '../core/deploy/transport.ts';
+import { ConfigurationError } from '../core/errors.ts';
+import { classifyApiError, statusOf } from './errors.ts';
 
 /** GraphQL mutation of auto-merge (REST has none). */
 export const ENABLE_AUTO_MERGE = `mutation EnableAutoMerge($pullRequestId: ID!, $mergeMethod: PullRequestMergeMethod) {

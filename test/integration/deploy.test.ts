@@ -8,7 +8,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGitHubPulls } from '../../src/actions/shared/github-pulls.ts';
 import {
   type DeployOptions,
   deploy,
@@ -19,6 +18,7 @@ import {
 import { environmentBaselineResolver, readPackageSummary } from '../../src/core/deploy/deployed-baseline.ts';
 import { readModelReference } from '../../src/core/deploy/model-reference.ts';
 import { ConfigurationError } from '../../src/core/errors.ts';
+import { createGitHubPulls } from '../../src/github/pulls.ts';
 import { type GitServer, startGitServer } from '../harness/git-server.ts';
 import { type GitHubApi, startGitHubApi } from '../harness/github-api.ts';
 import { repoRoot, runAction } from '../harness/run-action.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyApiError, hasErrorCode } from '../../src/actions/shared/github-errors.ts';
+import { classifyApiError, hasErrorCode } from '../../src/github/errors.ts';
 
 // Shaped as @octokit/request-error's RequestError: status, response.headers, response.data.
 const apiError = (status: number, headers: Record<string, string> = {}, data: unknown = {}) =>

@@ -9,7 +9,7 @@
 import { getOctokit } from '@actions/github';
 import { ConfigurationError } from '../../core/errors.ts';
 import type { CheckAnnotation, GateCheckRun } from '../../core/report/render-check-run.ts';
-import { classifyApiError } from './github-errors.ts';
+import { classifyApiError } from '../../github/errors.ts';
 
 type Octokit = ReturnType<typeof getOctokit>;
 

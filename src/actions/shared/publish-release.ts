@@ -17,7 +17,7 @@ import { stat } from 'node:fs/promises';
 import { getOctokit } from '@actions/github';
 import { TIME_LIMITS } from '../../core/deploy/transport.ts';
 import { ConfigurationError } from '../../core/errors.ts';
-import { classifyApiError, hasErrorCode, statusOf } from './github-errors.ts';
+import { classifyApiError, hasErrorCode, statusOf } from '../../github/errors.ts';
 
 /** One file to publish. */
 export interface ReleaseFile {

@@ -202,9 +202,7 @@ export const deployCommand: Command = {
     }
     // Octokit is loaded only when there is an API to talk to.
     const { createGitHubPulls } =
-      apiUrl && token
-        ? await import('../../actions/shared/github-pulls.ts')
-        : { createGitHubPulls: undefined };
+      apiUrl && token ? await import('../../github/pulls.ts') : { createGitHubPulls: undefined };
     const { labels, reviewers } = settings;
     const result = await deploy({
       repository: target.url,
