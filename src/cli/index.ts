@@ -11,6 +11,8 @@ import { packageCommand } from './commands/package.ts';
 import { profileCommand } from './commands/profile.ts';
 import { reportCommand } from './commands/report.ts';
 import { schemaCommand } from './commands/schema.ts';
+import { serveCommand } from './commands/serve.ts';
+import { smokeTestCommand } from './commands/smoke-test.ts';
 import { validateDataCommand } from './commands/validate-data.ts';
 import { validateModelCommand } from './commands/validate-model.ts';
 
@@ -24,6 +26,8 @@ const COMMANDS: Command[] = [
   profileCommand,
   schemaCommand,
   historyCommand,
+  serveCommand,
+  smokeTestCommand,
   initCommand,
 ];
 

@@ -186,6 +186,29 @@ describe('the level-2 flow through the bundles', () => {
     const release = github.state.findRelease(MODEL_REPO, 'v1.1.0');
     expect(release?.assets.map((a) => a.name)).toContain(`${MODEL}-1.1.0.zip`);
 
+    // The package served on loopback before the deployment pull request (cd.yml's smoke test): the
+    // example's mlops.yaml sets the p95 budget; it has no golden file, so parity is skipped and says so.
+    const smoke = await runAction('smoke-test', {
+      ...options,
+      inputs: { package: pkg.outputs.archive, config: 'mlops.yaml' },
+    });
+    expectSuccess(smoke, 'smoke-test');
+    const smokeReport = JSON.parse(await readFile(join(project, smoke.outputs['report-path']), 'utf8')) as {
+      package: { digest: string };
+      checks: { check: string; status: string }[];
+      latency: { budget: { source: string } };
+    };
+    expect(smokeReport.package.digest).toBe(digest);
+    expect(Object.fromEntries(smokeReport.checks.map((c) => [c.check, c.status]))).toEqual({
+      package: 'passed',
+      load: 'passed',
+      health: 'passed',
+      metadata: 'passed',
+      parity: 'skipped',
+      latency: 'passed',
+    });
+    expect(smokeReport.latency.budget.source).toBe('mlops.yaml (model.budgets.latency-p95-ms)');
+
     const deployStep = await runAction('deploy-pr', {
       ...options,
       inputs: {

@@ -9,13 +9,15 @@ import type { DataValidationReport } from '../data/validate-data.ts';
 import { InputError } from '../errors.ts';
 import { glob } from '../glob.ts';
 import type { ModelValidationReport } from '../model/validate-model.ts';
-import { checkGateReport } from './report-schemas.ts';
+import { checkGateReport, checkSmokeTestReport } from './report-schemas.ts';
+import type { SmokeTestReport } from './smoke-test-report.ts';
 import { upgradeGateReport } from './upgrade-reports.ts';
 
 /** The report kinds this renderer knows, and the gate each belongs to. */
 export const GATE_KINDS = {
   'data-validation': { gate: 'data' },
   'model-validation': { gate: 'model' },
+  'smoke-test': { gate: 'smoke-test' },
 } as const;
 
 /**
@@ -25,6 +27,7 @@ export const GATE_KINDS = {
 export type GateReport = (
   | { file: string; kind: 'data-validation'; gate: 'data'; report: DataValidationReport }
   | { file: string; kind: 'model-validation'; gate: 'model'; report: ModelValidationReport }
+  | { file: string; kind: 'smoke-test'; gate: 'smoke-test'; report: SmokeTestReport }
 ) & { inconsistency?: string };
 
 /**
@@ -81,10 +84,19 @@ export async function readGateReports(files: readonly string[], cwd: string): Pr
     } catch (error) {
       throw new InputError(`Report ${file} is not JSON: ${(error as Error).message}.`, { file });
     }
-    const { kind } = checkGateReport(json, file, 'Pass the report as the gate wrote it.');
-    const known = GATE_KINDS[kind];
-    const report = upgradeGateReport(json);
-    const entry = { file, kind, gate: known.gate, report } as unknown as GateReport;
+    let entry: GateReport;
+    if (json?.kind === 'smoke-test') {
+      checkSmokeTestReport(json, file, 'Pass the report as the smoke test wrote it.');
+      entry = { file, kind: 'smoke-test', gate: 'smoke-test', report: json as unknown as SmokeTestReport };
+    } else {
+      const { kind } = checkGateReport(json, file, 'Pass the report as the gate wrote it.');
+      entry = {
+        file,
+        kind,
+        gate: GATE_KINDS[kind].gate,
+        report: upgradeGateReport(json),
+      } as unknown as GateReport;
+    }
     const inconsistency = findInconsistency(entry);
     if (inconsistency) {
       // Never trust a pass the report's own contents contradict: it is shown, and counted, as failed.
@@ -116,6 +128,9 @@ export function findInconsistency(entry: GateReport): string | undefined {
     );
     const count = Math.max(listed, counted);
     if (count > 0) problems.push(`${count} finding${count === 1 ? '' : 's'} at or above fail-on: ${failOn}`);
+  } else if (entry.kind === 'smoke-test') {
+    const failed = entry.report.checks.filter((check) => check.status === 'failed').length;
+    if (failed > 0) problems.push(`${failed} failed check${failed === 1 ? '' : 's'}`);
   } else {
     const { gates, budgets, parity, minRows } = entry.report;
     const failed = gates.filter((g) => g.status === 'failed' || g.status === 'error').length;

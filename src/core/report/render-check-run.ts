@@ -9,6 +9,7 @@ import type { GateReport } from './gate-reports.ts';
 import { escapeMarkdown, MAX_TEXT_LENGTH, shortenNames, truncateMarkdown, truncateText } from './markdown.ts';
 import { renderDataReport } from './render-data-report.ts';
 import { renderModelReport } from './render-model-report.ts';
+import { describeSmokeTest, renderSmokeTestReport } from './render-smoke-test-report.ts';
 
 /** GitHub's limit on a check run's `output.summary` (and `output.text`), in characters. */
 export const CHECK_SUMMARY_LIMIT = 65_535;
@@ -72,6 +73,7 @@ function describeGateContents(entry: GateReport): string {
       ` in ${formatRows(summary.rows)}`
     );
   }
+  if (entry.kind === 'smoke-test') return describeSmokeTest(entry.report);
   const { gates, budgets, parity, minRows } = entry.report;
   if (conclusion === 'neutral') return `every gate was skipped (${gates.length}): nothing was checked`;
   const failed = gates.filter((g) => g.status === 'failed' || g.status === 'error').length;
@@ -94,7 +96,9 @@ export function renderGateCheckRun(entry: GateReport, name: string, workspace?: 
   const rendered =
     entry.kind === 'data-validation'
       ? renderDataReport(entry.report, entry.file)
-      : renderModelReport(entry.report, entry.file);
+      : entry.kind === 'smoke-test'
+        ? renderSmokeTestReport(entry.report, entry.file)
+        : renderModelReport(entry.report, entry.file);
   const body = entry.inconsistency ? `> ⚠️ ${escapeMarkdown(entry.inconsistency)}\n\n${rendered}` : rendered;
   return {
     name,

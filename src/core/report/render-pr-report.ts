@@ -39,6 +39,7 @@ import {
   sortGates,
   VISIBLE_CLASSES,
 } from './render-model-report.ts';
+import { listSmokeTestFailures, renderSmokeTestReport } from './render-smoke-test-report.ts';
 
 /** GitHub refuses comment bodies longer than this many characters. */
 export const COMMENT_LIMIT = 65_536;
@@ -112,7 +113,13 @@ export function renderPullRequestReport(
   if (worst.length > 0) blocks.push({ text: `**Worst findings**\n\n${worst.join('\n')}` });
   reports.forEach((entry, index) => {
     const name = options.names[index] ?? entry.gate;
-    blocks.push(...(entry.kind === 'data-validation' ? dataBlocks(entry, name) : modelBlocks(entry, name)));
+    blocks.push(
+      ...(entry.kind === 'data-validation'
+        ? dataBlocks(entry, name)
+        : entry.kind === 'smoke-test'
+          ? [{ text: `${sectionHeading(entry, name)}\n\n${renderSmokeTestReport(entry.report, entry.file)}` }]
+          : modelBlocks(entry, name)),
+    );
   });
   const footer = [
     'Rendered by mlops-actions from the gates’ reports',
@@ -145,6 +152,10 @@ function listWorstFindings(reports: readonly GateReport[], names: readonly strin
           rank: finding.severity === 'error' ? 0 : 1,
           text: `- ${finding.severity === 'error' ? '❌' : '⚠️'} ${name} · ${escapeMarkdown(finding.check)}: ${escapeMarkdown(describeFinding(finding))}${lines}`,
         });
+      }
+    } else if (entry.kind === 'smoke-test') {
+      for (const failure of listSmokeTestFailures(entry.report)) {
+        items.push({ rank: 0, text: `- ❌ ${name} · ${escapeMarkdown(failure)}` });
       }
     } else {
       const report = entry.report;
@@ -181,7 +192,7 @@ function listWorstFindings(reports: readonly GateReport[], names: readonly strin
 
 function sectionHeading(entry: GateReport, name: string): string {
   const icon = CONCLUSION_ICON[concludeGate(entry)].split(' ')[0];
-  const heading = `### ${icon} ${escapeMarkdown(name)}: ${entry.gate === 'data' ? 'data gate' : 'model gate'}`;
+  const heading = `### ${icon} ${escapeMarkdown(name)}: ${entry.gate === 'data' ? 'data gate' : entry.gate === 'smoke-test' ? 'serving smoke test' : 'model gate'}`;
   return entry.inconsistency ? `${heading}\n\n> ⚠️ ${escapeMarkdown(entry.inconsistency)}` : heading;
 }
 

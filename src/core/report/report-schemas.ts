@@ -8,6 +8,7 @@ import dataReportSchema from '../schemas/data-validation-report.schema.json' wit
 import dataReportSchemaV1 from '../schemas/data-validation-report.v1.schema.json' with { type: 'json' };
 import modelReportSchema from '../schemas/model-validation-report.schema.json' with { type: 'json' };
 import modelReportSchemaV1 from '../schemas/model-validation-report.v1.schema.json' with { type: 'json' };
+import smokeTestReportSchema from '../schemas/smoke-test-report.schema.json' with { type: 'json' };
 
 /** The kinds of gate report, as their `kind` field spells them. */
 export type GateReportKind = 'data-validation' | 'model-validation';
@@ -81,4 +82,28 @@ export function checkGateReport(
     );
   }
   return { kind: kind as GateReportKind, version };
+}
+
+let smokeTestValidator: ValidateFunction | undefined;
+
+/**
+ * Checks that `json` (read from `file`) is a `smoke-test` report of version 1 that matches its
+ * schema; throws an `InputError` naming the file otherwise. The smoke test is not a gate a package
+ * carries, so it is read here apart from {@link checkGateReport}.
+ */
+export function checkSmokeTestReport(json: Record<string, unknown>, file: string, fix: string): void {
+  if (json.version !== 1) {
+    throw new InputError(
+      `${file} is a smoke-test report of version ${JSON.stringify(json.version)}; this version of mlops-actions reads version 1. Use the same version of the smoke-test action and the report action.`,
+      { file },
+    );
+  }
+  smokeTestValidator ??= new Ajv2020({ allErrors: true, strict: false }).compile(smokeTestReportSchema);
+  if (!smokeTestValidator(json)) {
+    const first = smokeTestValidator.errors?.[0];
+    throw new InputError(
+      `${file} does not match the smoke-test report schema (version 1) at ${first?.instancePath || '/'}: ${first?.message}. ${fix}`,
+      { file, key: first?.instancePath },
+    );
+  }
 }
