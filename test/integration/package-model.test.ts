@@ -208,6 +208,17 @@ describe('model packages', () => {
     expect(result.problems.join('\n')).toMatch(/external\.weights/);
   });
 
+  it('leave a smoke-test report in the reports folder out: it describes a package, not a gate it binds', async () => {
+    const { cp, writeFile: write } = await import('node:fs/promises');
+    const folder = await temporaryDirectory();
+    await cp(reports, folder, { recursive: true });
+    await write(join(folder, 'smoke-test.json'), JSON.stringify({ kind: 'smoke-test', version: 1 }));
+    const withSmoke = await build({ reports: folder });
+    const without = await build();
+    expect(withSmoke.digest).toBe(without.digest);
+    expect(withSmoke.manifest.files.map((f) => f.path)).not.toContain('reports/smoke-test.json');
+  });
+
   it('refuse bad input with clear errors and leave nothing behind', async () => {
     await expect(build({ name: 'Breast Cancer' })).rejects.toThrow(
       /Package name "Breast Cancer" is not allowed/,
