@@ -17,7 +17,7 @@
 //   openssl     openssl dgst -sha256 model.onnx.data
 //   sha256      our hashing: node crypto SHA-256 over 1 MiB synchronous reads (as the writer's)
 //   zip         zip -0 -X -q archive.zip model.onnx model.onnx.data
-//   write       writeZip (src/core/package/zip.ts) of model.onnx, model.onnx.data and a small
+//   write       writeZip (src/core/zip/zip.ts) of model.onnx, model.onnx.data and a small
 //               deflated manifest.json: CRC-32, each entry's SHA-256 and the archive's SHA-256
 //   package     with --full: the whole `mlops package` command (see fullPackageCommand below)
 // then, once, the archive is read back: `unzip -tqq` and our reader (every entry streamed and
@@ -309,7 +309,7 @@ function fullPackageCommand(node, cli, model, out) {
  * stripping costs ~28 MB of RSS that the CLI and the actions do not pay. The source as fallback.
  */
 async function bundleZipModule(work) {
-  const source = join(root, 'src', 'core', 'package', 'zip.ts');
+  const source = join(root, 'src', 'core', 'zip', 'zip.ts');
   try {
     const esbuild = await import('esbuild');
     const outfile = join(work, 'zip.mjs');
@@ -324,7 +324,7 @@ async function bundleZipModule(work) {
     });
     return { module: outfile, how: 'zip.ts bundled by esbuild' };
   } catch (error) {
-    console.error(`esbuild unavailable (${error.message}): children run src/core/package/zip.ts directly`);
+    console.error(`esbuild unavailable (${error.message}): children run src/core/zip/zip.ts directly`);
     return { module: source, how: 'zip.ts through type stripping' };
   }
 }

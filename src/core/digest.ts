@@ -28,13 +28,16 @@ export interface FileDigest {
   bytes: number;
 }
 
-/** Below this size a worker costs more to start (~20 ms) than hashing in place. */
-const WORKER_THRESHOLD = 16 * 1024 * 1024;
+/**
+ * Below this size a worker costs more to start (~20 ms) than hashing in place: the one threshold of
+ * every hash worker (this file's, and the ZIP writer's entry hashes in zip/zip.ts).
+ */
+export const HASH_WORKER_THRESHOLD = 16 * 1024 * 1024;
 
 /** SHA-256 (hex) and size of a file; large files are hashed on a worker thread. */
 export async function digestFile(path: string): Promise<FileDigest> {
   const { size } = await stat(path);
-  if (size < WORKER_THRESHOLD) {
+  if (size < HASH_WORKER_THRESHOLD) {
     const bytes = await readFile(path);
     return { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
   }

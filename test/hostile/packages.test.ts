@@ -20,7 +20,7 @@ import { crc32, deflateRawSync, constants as zlibConstants } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.ts';
 import { unpackPackage } from '../../src/core/package/verify-package.ts';
-import { extractZip, openZipEntry, readZipEntries, ZIP_LIMITS } from '../../src/core/package/zip.ts';
+import { extractZip, openZipEntry, readZipEntries, ZIP_LIMITS } from '../../src/core/zip/zip.ts';
 import { repoRoot } from '../harness/run-action.ts';
 import { temporaryDirectory } from '../helpers/example.ts';
 

@@ -16,7 +16,7 @@ import { validateModel } from '../../src/core/model/validate-model.ts';
 import { buildPackage, METADATA_KEYS, type PackageOptions } from '../../src/core/package/build-package.ts';
 import type { Lineage } from '../../src/core/package/lineage.ts';
 import { verifyPackage } from '../../src/core/package/verify-package.ts';
-import { readZipEntries } from '../../src/core/package/zip.ts';
+import { readZipEntries } from '../../src/core/zip/zip.ts';
 import { type ArtifactService, startArtifactService } from '../harness/artifact-service.ts';
 import { type GitHubApi, startGitHubApi } from '../harness/github-api.ts';
 import { repoRoot, runAction } from '../harness/run-action.ts';

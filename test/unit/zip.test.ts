@@ -21,7 +21,7 @@ import {
   writeZip,
   type ZipEntryInfo,
   type ZipEntryInput,
-} from '../../src/core/package/zip.ts';
+} from '../../src/core/zip/zip.ts';
 import { inputError } from '../helpers/files.ts';
 
 const UNZIP = '/usr/bin/unzip';

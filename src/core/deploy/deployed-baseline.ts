@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { ConfigurationError, InputError } from '../errors.ts';
 import type { EnvironmentBaselineResolver } from '../model/environment-baseline.ts';
 import { unpackPackage } from '../package/verify-package.ts';
-import { readZipEntries } from '../package/zip.ts';
+import { readZipEntries } from '../zip/zip.ts';
 import { cloneWorkspace, type GitAuth } from './git-workspace.ts';
 import {
   formatPackageRef,

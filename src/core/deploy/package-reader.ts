@@ -26,7 +26,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { fileURLToPath } from 'node:url';
 import { ConfigurationError, InputError } from '../errors.ts';
 import { manifestSchemaErrors, PACKAGE_FILES, type PackageManifest } from '../package/build-package.ts';
-import { openZipEntry, readZipEntries, type ZipEntryInfo } from '../package/zip.ts';
+import { openZipEntry, readZipEntries, type ZipEntryInfo } from '../zip/zip.ts';
 import type { PackageRef } from './model-reference.ts';
 import { type Credential, fetchWithCredential, redact, TIME_LIMITS } from './transport.ts';
 

@@ -23,13 +23,7 @@ import {
   type PackageManifest,
   PROVENANCE_FILE,
 } from '../package/build-package.ts';
-import {
-  checkZipLimits,
-  extractZip,
-  openZipEntry,
-  readZipEntries,
-  type ZipEntryInfo,
-} from '../package/zip.ts';
+import { checkZipLimits, extractZip, openZipEntry, readZipEntries, type ZipEntryInfo } from '../zip/zip.ts';
 
 /** Largest manifest read, as `package verify` reads it. */
 const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;

@@ -36,6 +36,7 @@ import { inspectOnnxModel, resolveExternalFile } from '../model/onnx-inspect.ts'
 import { writeOnnxMetadata } from '../model/onnx-metadata.ts';
 import { checkGateReport } from '../report/report-schemas.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
+import { writeZip } from '../zip/zip.ts';
 import { type Lineage, resolveVersion } from './lineage.ts';
 import {
   contentDigest,
@@ -48,7 +49,6 @@ import {
   PROVENANCE_FILE,
 } from './manifest.ts';
 import { renderModelCard } from './model-card.ts';
-import { writeZip } from './zip.ts';
 
 // The package format lives in manifest.ts; these names stay importable from here too.
 export {

@@ -14,6 +14,7 @@ import { basename, dirname, join } from 'node:path';
 import { digestFile } from '../digest.ts';
 import { InputError } from '../errors.ts';
 import { parseOnnxModel } from '../model/onnx-inspect.ts';
+import { checkZipLimits, extractZip, openZipEntry, readZipEntries, type ZipEntryInfo } from '../zip/zip.ts';
 import {
   contentDigest,
   type ManifestFile,
@@ -23,7 +24,6 @@ import {
   type PackageManifest,
   PROVENANCE_FILE,
 } from './manifest.ts';
-import { checkZipLimits, extractZip, openZipEntry, readZipEntries, type ZipEntryInfo } from './zip.ts';
 
 /** Largest manifest read (one of 10,000 files is about 2 MB). */
 const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;

@@ -33,6 +33,7 @@ import { pipeline as pipelineCallback, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Worker } from 'node:worker_threads';
 import { crc32, createDeflateRaw, createInflateRaw, deflateRawSync } from 'node:zlib';
+import { HASH_WORKER_THRESHOLD } from '../digest.ts';
 import { InputError } from '../errors.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -187,8 +188,6 @@ const ZIP64_EXTRA_ID = 0x0001;
 const CHUNK_SIZE = 1 << 20;
 /** Chunks in flight: one being read, one being hashed/written, slack for the worker to lag. */
 const SLOT_COUNT = 4;
-/** Smaller stored files are hashed on the main thread: a worker costs ~20 ms to start. */
-const WORKER_THRESHOLD = 16 * 1024 * 1024;
 /** Headers and small entries are gathered into writes of this size. */
 const BATCH_SIZE = 256 * 1024;
 /** Fixed, so that the same input gives the same compressed bytes. */
@@ -245,7 +244,7 @@ export async function writeZip(
   const slots = Array.from({ length: SLOT_COUNT }, (_, i) => Buffer.from(memory, i * CHUNK_SIZE, CHUNK_SIZE));
   const usesWorker =
     laterNeedsWorker ||
-    planned.some((e) => 'path' in e.input.source && e.method === 'store' && e.size >= WORKER_THRESHOLD);
+    planned.some((e) => 'path' in e.input.source && e.method === 'store' && e.size >= HASH_WORKER_THRESHOLD);
   // Started first: it boots (~20 ms) while the first entries are written.
   const worker = usesWorker ? new WorkerHasher(memory) : undefined;
   try {
@@ -467,7 +466,9 @@ async function writePathEntry(
       streamed = await streamDeflated(handle, size, sink, changed);
     } else {
       const hasher =
-        context.worker && size >= WORKER_THRESHOLD ? context.worker : new MainThreadHasher(context.slots);
+        context.worker && size >= HASH_WORKER_THRESHOLD
+          ? context.worker
+          : new MainThreadHasher(context.slots);
       const crc = await streamStored(handle, size, sink, context.slots, hasher, changed);
       streamed = { crc32: crc, sha256: await hasher.digest(), compressedSize: size };
     }
