@@ -13,8 +13,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConfigurationError, InputError } from '../errors.ts';
-import { isSemver } from '../package/lineage.ts';
 import { escapeMarkdown } from '../report/markdown.ts';
+import { compareSemver, isSemver } from '../semver.ts';
 import {
   type DeployOverride,
   decideCustody,
@@ -710,27 +710,6 @@ async function summarizeCurrent(
       readPackageSummary(uri, sha256, { credential: options.packageAccess?.credential }));
   const running = await read(current.spec.package.ref, current.spec.package.sha256).catch(() => undefined);
   return running ? { current: running } : {};
-}
-
-/** Semver precedence (https://semver.org/#spec-item-11): negative, zero or positive. */
-export function compareSemver(a: string, b: string): number {
-  const split = (v: string) => {
-    const [core, pre] = v.split('+')[0].split(/-(.*)/s, 2);
-    return { core: core.split('.').map(Number), pre: pre === undefined ? [] : pre.split('.') };
-  };
-  const x = split(a);
-  const y = split(b);
-  for (let i = 0; i < 3; i++) if (x.core[i] !== y.core[i]) return x.core[i] - y.core[i];
-  if (x.pre.length === 0 || y.pre.length === 0) return y.pre.length - x.pre.length;
-  for (let i = 0; i < Math.min(x.pre.length, y.pre.length); i++) {
-    const [p, q] = [x.pre[i], y.pre[i]];
-    if (p === q) continue;
-    const [pn, qn] = [/^\d+$/.test(p), /^\d+$/.test(q)];
-    if (pn && qn) return Number(p) - Number(q);
-    if (pn !== qn) return pn ? -1 : 1;
-    return p < q ? -1 : 1;
-  }
-  return x.pre.length - y.pre.length;
 }
 
 // Repository addresses are parsed with the transport rules; re-exported for callers here.

@@ -17,9 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigurationError } from '../errors.ts';
-import { isSemver } from '../package/lineage.ts';
+import { compareSemver, isSemver } from '../semver.ts';
 import { VERDICTS, type Verdict } from './custody.ts';
-import { compareSemver } from './deploy.ts';
 import { explainGitFailure, type GitAuth, gitAccess, gitEnvironment } from './git-workspace.ts';
 import { TIME_LIMITS } from './transport.ts';
 

@@ -8,15 +8,7 @@ import { execFile } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { promisify } from 'node:util';
 import { ConfigurationError } from '../errors.ts';
-
-/** Semantic Versioning 2.0.0 (https://semver.org), the official regular expression. */
-const SEMVER =
-  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
-
-/** True when `version` is a semantic version (without a leading `v`). */
-export function isSemver(version: string): boolean {
-  return SEMVER.test(version);
-}
+import { isSemver } from '../semver.ts';
 
 export interface Lineage {
   /** `owner/name` on GitHub, or the local checkout's remote, or null. */
