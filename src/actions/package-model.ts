@@ -8,10 +8,10 @@ import { basename } from 'node:path';
 import * as core from '@actions/core';
 import { ConfigurationError } from '../core/errors.ts';
 import { checkOutputPath } from '../core/files.ts';
+import { escapeMarkdown } from '../core/markdown.ts';
 import { buildPackage, PACKAGE_FILES, PROVENANCE_FILE } from '../core/package/build-package.ts';
 import { readActor, readLineage } from '../core/package/lineage.ts';
 import { describeManifestGates } from '../core/package/model-card.ts';
-import { escapeMarkdown } from '../core/report/markdown.ts';
 import { getBooleanInput, getNumberInput, getOptionalInput, getRequiredInput } from './shared/inputs.ts';
 import { runAction } from './shared/run-action.ts';
 

@@ -17,14 +17,14 @@ import { join } from 'node:path';
 import { micromark } from 'micromark';
 import { gfm, gfmHtml } from 'micromark-extension-gfm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GateReport, nameGateChecks, readGateReports } from '../../src/core/report/gate-reports.ts';
 import {
   escapeMarkdown,
   MAX_NAME_LENGTH,
   renderCode,
   renderDetails,
   renderTable,
-} from '../../src/core/report/markdown.ts';
+} from '../../src/core/markdown.ts';
+import { type GateReport, nameGateChecks, readGateReports } from '../../src/core/report/gate-reports.ts';
 import { type CheckAnnotation, renderGateCheckRun } from '../../src/core/report/render-check-run.ts';
 import { renderDataReport } from '../../src/core/report/render-data-report.ts';
 import { renderModelReport } from '../../src/core/report/render-model-report.ts';

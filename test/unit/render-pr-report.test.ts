@@ -6,13 +6,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.ts';
+import { fitMarkdown, truncateMarkdown } from '../../src/core/markdown.ts';
 import {
   findReportFiles,
   type GateReport,
   nameGateChecks,
   readGateReports,
 } from '../../src/core/report/gate-reports.ts';
-import { fitMarkdown, truncateMarkdown } from '../../src/core/report/markdown.ts';
 import {
   annotateFindings,
   concludeGate,

@@ -16,8 +16,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import { ConfigurationError, InputError } from '../errors.ts';
+import { escapeMarkdown } from '../markdown.ts';
 import type { PackageManifest } from '../package/build-package.ts';
-import { escapeMarkdown } from '../report/markdown.ts';
 import { didYouMean } from '../suggest.ts';
 import type { ModelDeployment, ModelDeploymentGates } from './model-reference.ts';
 

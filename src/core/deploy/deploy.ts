@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConfigurationError, InputError } from '../errors.ts';
-import { escapeMarkdown } from '../report/markdown.ts';
+import { escapeMarkdown } from '../markdown.ts';
 import { compareSemver, isSemver } from '../semver.ts';
 import {
   type DeployOverride,

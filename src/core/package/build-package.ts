@@ -34,7 +34,7 @@ import { writeFileAtomic } from '../files.ts';
 import { describeType } from '../model/model-io.ts';
 import { inspectOnnxModel, resolveExternalFile } from '../model/onnx-inspect.ts';
 import { writeOnnxMetadata } from '../model/onnx-metadata.ts';
-import { checkGateReport } from '../report/report-schemas.ts';
+import { checkGateReport } from '../schemas/report-schemas.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import { writeZip } from '../zip/zip.ts';
 import { type Lineage, resolveVersion } from './lineage.ts';

@@ -3,7 +3,7 @@
  * and headline metrics), where it came from, what it takes and returns, and how to check that the
  * package is intact. Rendered from the manifest only, never from re-computation.
  */
-import { escapeMarkdown } from '../report/markdown.ts';
+import { escapeMarkdown } from '../markdown.ts';
 import type { PackageManifest } from './manifest.ts';
 
 /** The model card of a package (the manifest's `files` are not needed: the card is one of them). */

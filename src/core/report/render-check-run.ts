@@ -4,9 +4,15 @@
  */
 import { isAbsolute, relative, sep } from 'node:path';
 import type { Finding } from '../data/findings.ts';
+import {
+  escapeMarkdown,
+  MAX_TEXT_LENGTH,
+  shortenNames,
+  truncateMarkdown,
+  truncateText,
+} from '../markdown.ts';
 import { formatRows } from './format.ts';
 import type { GateReport } from './gate-reports.ts';
-import { escapeMarkdown, MAX_TEXT_LENGTH, shortenNames, truncateMarkdown, truncateText } from './markdown.ts';
 import { renderDataReport } from './render-data-report.ts';
 import { renderModelReport } from './render-model-report.ts';
 import { describeSmokeTest, renderSmokeTestReport } from './render-smoke-test-report.ts';

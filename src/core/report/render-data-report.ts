@@ -6,7 +6,6 @@
 import type { Finding } from '../data/findings.ts';
 import type { DataProfile } from '../data/profile-types.ts';
 import type { DataValidationReport } from '../data/validate-data.ts';
-import { formatCount, formatNumber, formatQuantity, formatRows } from './format.ts';
 import {
   escapeMarkdown,
   escapeName,
@@ -15,7 +14,8 @@ import {
   renderTable,
   shortenNames,
   truncateText,
-} from './markdown.ts';
+} from '../markdown.ts';
+import { formatCount, formatNumber, formatQuantity, formatRows } from './format.ts';
 
 /** How many findings are shown before the rest is collapsed. */
 const VISIBLE_FINDINGS = 10;

@@ -4,6 +4,14 @@
  * (undefined numbers are NaN) or from a report.json (JSON wrote them as null): both render alike.
  */
 
+import {
+  escapeMarkdown,
+  escapeName,
+  renderCode,
+  renderDetails,
+  renderTable,
+  shortenNames,
+} from '../markdown.ts';
 import type { GateEvaluation } from '../model/gates.ts';
 import { METRIC_NAMES, METRICS, type MetricName, type Task } from '../model/metric-names.ts';
 import {
@@ -28,14 +36,6 @@ import {
   type ReportInterval,
   type ReportNumber,
 } from './format.ts';
-import {
-  escapeMarkdown,
-  escapeName,
-  renderCode,
-  renderDetails,
-  renderTable,
-  shortenNames,
-} from './markdown.ts';
 
 // The charts and the number formats moved to their own modules; importers of this one keep working.
 export { renderMetricBars, renderRocChart, sampleRocCurve } from './charts.ts';

@@ -5,8 +5,6 @@
  * Markdown is what `mlops report` prints.
  */
 
-import { describeBudget, formatCount, formatRows } from './format.ts';
-import type { GateReport } from './gate-reports.ts';
 import {
   escapeMarkdown,
   escapeName,
@@ -15,7 +13,9 @@ import {
   renderCode,
   renderDetails,
   renderTable,
-} from './markdown.ts';
+} from '../markdown.ts';
+import { describeBudget, formatCount, formatRows } from './format.ts';
+import type { GateReport } from './gate-reports.ts';
 import { concludeGate, describeGate, type GateConclusion } from './render-check-run.ts';
 import {
   describeFinding,

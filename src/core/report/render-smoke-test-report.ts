@@ -3,7 +3,7 @@
  * summary, the report action's check run and its pull-request comment. Only the report is read.
  * Reasons come from the report file, so they are escaped like any text from a file.
  */
-import { escapeMarkdown, escapeName, renderCode, renderDetails, renderTable } from './markdown.ts';
+import { escapeMarkdown, escapeName, renderCode, renderDetails, renderTable } from '../markdown.ts';
 import type { SmokeTestReport } from './smoke-test-report.ts';
 
 const STATUS = { passed: '✅ passed', failed: '❌ failed', skipped: '⏭️ skipped' } as const;

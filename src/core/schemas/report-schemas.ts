@@ -4,11 +4,11 @@
  */
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { InputError } from '../errors.ts';
-import dataReportSchema from '../schemas/data-validation-report.schema.json' with { type: 'json' };
-import dataReportSchemaV1 from '../schemas/data-validation-report.v1.schema.json' with { type: 'json' };
-import modelReportSchema from '../schemas/model-validation-report.schema.json' with { type: 'json' };
-import modelReportSchemaV1 from '../schemas/model-validation-report.v1.schema.json' with { type: 'json' };
-import smokeTestReportSchema from '../schemas/smoke-test-report.schema.json' with { type: 'json' };
+import dataReportSchema from './data-validation-report.schema.json' with { type: 'json' };
+import dataReportSchemaV1 from './data-validation-report.v1.schema.json' with { type: 'json' };
+import modelReportSchema from './model-validation-report.schema.json' with { type: 'json' };
+import modelReportSchemaV1 from './model-validation-report.v1.schema.json' with { type: 'json' };
+import smokeTestReportSchema from './smoke-test-report.schema.json' with { type: 'json' };
 
 /** The kinds of gate report, as their `kind` field spells them. */
 export type GateReportKind = 'data-validation' | 'model-validation';
