@@ -34,6 +34,7 @@ export const INPUTS = {
   packageToken: 'package-token',
   allowFailedGates: 'allow-failed-gates',
   overrideReason: 'override-reason',
+  ociRef: 'oci-ref',
 } as const;
 
 /** Where package-model writes the package by default: read for references that cannot be fetched. */
@@ -71,6 +72,7 @@ function getInputs() {
     packageToken: getOptionalInput(INPUTS.packageToken),
     allowFailedGates: getBooleanInput(INPUTS.allowFailedGates) ?? false,
     overrideReason: getOptionalInput(INPUTS.overrideReason),
+    ociRef: getOptionalInput(INPUTS.ociRef),
   };
 }
 
@@ -174,6 +176,26 @@ async function main(): Promise<void> {
     draft: settings.draft,
     targets: settings.targets,
     ...(settings.autoMerge ? { autoMerge: settings.autoMerge } : {}),
+    ...(inputs.ociRef
+      ? {
+          modelcar: {
+            reference: inputs.ociRef,
+            // Which package the image was made from: read with the workflow's token on ghcr.io only
+            // (packages: read); other registries are read anonymously.
+            inspect: async (reference: string) => {
+              const { inspectImage } = await import('../core/oci/inspect.ts');
+              const { parseOciReference } = await import('../core/oci/reference.ts');
+              const token = inputs.packageToken ?? inputs.token;
+              const ghcr = parseOciReference(reference).registry === 'ghcr.io';
+              return inspectImage(reference, {
+                ...(ghcr
+                  ? { credential: { username: process.env.GITHUB_ACTOR ?? 'mlops', password: token } }
+                  : {}),
+              });
+            },
+          },
+        }
+      : {}),
   });
   core.setOutput(OUTPUTS.operation, result.operation);
   core.setOutput(OUTPUTS.branch, result.branch);

@@ -33,6 +33,12 @@ export const INPUTS = {
   token: 'token',
   allowFailedGates: 'allow-failed-gates',
   overrideReason: 'override-reason',
+  oci: 'oci',
+  ociModelcar: 'oci-modelcar',
+  ociBaseImage: 'oci-base-image',
+  ociUsername: 'oci-username',
+  ociPassword: 'oci-password',
+  ociPlainHttp: 'oci-plain-http',
 } as const;
 
 export const OUTPUTS = {
@@ -45,6 +51,11 @@ export const OUTPUTS = {
   artifactId: 'artifact-id',
   artifactUrl: 'artifact-url',
   releaseUrl: 'release-url',
+  ociReference: 'oci-reference',
+  ociDigest: 'oci-digest',
+  modelcarReference: 'modelcar-reference',
+  modelcarDigest: 'modelcar-digest',
+  modelcarUri: 'modelcar-uri',
 } as const;
 
 function getInputs() {
@@ -66,6 +77,12 @@ function getInputs() {
     token: getOptionalInput(INPUTS.token),
     allowFailedGates: getBooleanInput(INPUTS.allowFailedGates) ?? false,
     overrideReason: getOptionalInput(INPUTS.overrideReason),
+    oci: getOptionalInput(INPUTS.oci),
+    ociModelcar: getBooleanInput(INPUTS.ociModelcar) ?? true,
+    ociBaseImage: getOptionalInput(INPUTS.ociBaseImage),
+    ociUsername: getOptionalInput(INPUTS.ociUsername),
+    ociPassword: getOptionalInput(INPUTS.ociPassword),
+    ociPlainHttp: getBooleanInput(INPUTS.ociPlainHttp) ?? false,
   };
 }
 
@@ -120,6 +137,13 @@ async function main(): Promise<void> {
       `Input "${INPUTS.overrideReason}" goes with "${INPUTS.allowFailedGates}: true" (it says why failed gates are packaged).`,
     );
   }
+  if (inputs.ociBaseImage && !inputs.oci) {
+    throw new ConfigurationError(
+      `Input "${INPUTS.ociBaseImage}" is set but "${INPUTS.oci}" is not: name the registry reference to push to (e.g. ghcr.io/\${{ github.repository_owner }}/<name>), or remove ${INPUTS.ociBaseImage}.`,
+    );
+  }
+  // Before any work: a reference that cannot be pushed to is refused now, not after packaging.
+  const ociCredential = inputs.oci ? await resolveOciCredential(inputs) : undefined;
   const { allowFailedGates, overrideReason, ...rest } = inputs;
   const built = await buildPackage({
     ...rest,
@@ -212,9 +236,57 @@ async function main(): Promise<void> {
       `- release [${tag}](${release.releaseUrl}): ${release.assets.map((a) => `${a.name} (${a.action})`).join(', ')}`,
     );
   }
+  if (inputs.oci) {
+    const { pushPackage } = await import('../core/oci/push.ts');
+    const pushed = await pushPackage({
+      package: built.directory,
+      to: inputs.oci,
+      archiveSha256: built.digest,
+      plainHttp: inputs.ociPlainHttp,
+      ...(ociCredential ? { credential: ociCredential } : {}),
+      credentialHint: `set the inputs "${INPUTS.ociUsername}" and "${INPUTS.ociPassword}" (for ghcr.io the workflow token works: permissions: packages: write).`,
+      modelcar: inputs.ociModelcar,
+      ...(inputs.ociBaseImage ? { baseImage: inputs.ociBaseImage } : {}),
+      logger: { info: core.info, warning: (message) => core.warning(message), debug: core.debug },
+    });
+    core.setOutput(OUTPUTS.ociReference, pushed.reference);
+    core.setOutput(OUTPUTS.ociDigest, pushed.digest);
+    core.info(`Pushed ${pushed.reference} (${pushed.digest}).`);
+    summary.push(`- OCI (ModelPack): \`${pushed.reference}@${pushed.digest}\``);
+    if (pushed.modelcar) {
+      core.setOutput(OUTPUTS.modelcarReference, pushed.modelcar.reference);
+      core.setOutput(OUTPUTS.modelcarDigest, pushed.modelcar.digest);
+      core.setOutput(OUTPUTS.modelcarUri, pushed.modelcar.uri);
+      core.info(`Pushed the modelcar ${pushed.modelcar.reference} (${pushed.modelcar.digest}).`);
+      summary.push(`- KServe modelcar: \`${pushed.modelcar.uri}\``);
+    }
+    for (const note of pushed.notes) core.warning(note, { title: 'OCI push' });
+  }
   core.setOutput(OUTPUTS.packageRef, packageRef);
   summary.push('', `Package reference: \`${packageRef}\``, '');
   await core.summary.addRaw(summary.join('\n')).write();
+}
+
+/**
+ * The registry credential: `oci-password` (with `oci-username`), or for ghcr.io (and a GitHub
+ * Enterprise Server's containers.<host>) the workflow token of input `token`. Another registry never
+ * gets the workflow token; without a password it is reached anonymously.
+ */
+async function resolveOciCredential(
+  inputs: ReturnType<typeof getInputs>,
+): Promise<{ username: string; password: string } | undefined> {
+  const { parseOciReference } = await import('../core/oci/reference.ts');
+  const { registry } = parseOciReference(inputs.oci ?? '', `Input "${INPUTS.oci}"`);
+  const username = inputs.ociUsername ?? process.env.GITHUB_ACTOR ?? 'mlops';
+  if (inputs.ociPassword) {
+    core.setSecret(inputs.ociPassword);
+    return { username, password: inputs.ociPassword };
+  }
+  const server = process.env.GITHUB_SERVER_URL ? new URL(process.env.GITHUB_SERVER_URL).host : 'github.com';
+  const githubRegistry =
+    registry === 'ghcr.io' || (server !== 'github.com' && registry === `containers.${server}`);
+  if (githubRegistry && inputs.token) return { username, password: inputs.token };
+  return undefined;
 }
 
 await runAction(main);

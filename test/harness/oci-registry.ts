@@ -119,6 +119,10 @@ export async function startRegistry(
       output += chunk;
     });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    // Not left behind when the test process ends without stopping it.
+    const reap = () => child.kill('SIGKILL');
+    process.once('exit', reap);
+    void exited.then(() => process.off('exit', reap));
     const url = `http://127.0.0.1:${port}`;
     const ready = await waitFor(
       async () => (await fetch(`${url}/v2/`)).status === 200,

@@ -8,11 +8,13 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import formatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { ConfigurationError, InputError } from '../../src/core/errors.ts';
 import { MODELPACK } from '../../src/core/oci/modelpack.ts';
 import { pullPackage } from '../../src/core/oci/pull.ts';
@@ -28,6 +30,7 @@ import type { BuiltPackage } from '../../src/core/package/build-package.ts';
 import { buildPackage } from '../../src/core/package/build-package.ts';
 import { verifyPackage } from '../../src/core/package/verify-package.ts';
 import configSchema from '../../src/core/schemas/vendor/modelpack/config-schema.json' with { type: 'json' };
+import { type GitServer, startGitServer } from '../harness/git-server.ts';
 import {
   freePort,
   ociToolsMissing,
@@ -38,7 +41,7 @@ import {
   startReferrersStandIn,
   startRegistry,
 } from '../harness/oci-registry.ts';
-import { repoRoot } from '../harness/run-action.ts';
+import { repoRoot, runAction } from '../harness/run-action.ts';
 import { temporaryDirectory } from '../helpers/example.ts';
 import { makeTestPackage, TEST_LINEAGE } from '../helpers/packages.ts';
 
@@ -847,3 +850,254 @@ describe('registry time limits and hostile artifacts', () => {
     expect(() => parseOciReference('https://ghcr.io/org/churn')).toThrow(/URL scheme/);
   });
 });
+
+describe.skipIf(missing.length > 0)(
+  'package-model action: the oci input (the bundle, as the runner runs it)',
+  () => {
+    let registry: Registry;
+    let standIn: ReferrersStandIn;
+    let base: string;
+
+    beforeAll(async () => {
+      registry = await startRegistry();
+      standIn = await startReferrersStandIn(registry, {
+        auth: { scheme: 'basic', username: 'octocat', password: 'registry-secret-1' },
+      });
+      base = await seedBaseImage(registry.host, 'base/busybox');
+    }, 120_000);
+
+    afterAll(async () => {
+      await standIn?.stop();
+      await registry?.stop();
+    });
+
+    const env = {
+      GITHUB_REF: 'refs/tags/v1.5.0',
+      GITHUB_SHA: 'c0ffee'.padEnd(40, '0'),
+      GITHUB_REPOSITORY: 'octo-org/mlops-demo',
+      GITHUB_RUN_ID: '77',
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_ACTOR: 'octocat',
+      SOURCE_DATE_EPOCH: '1767225600',
+    };
+
+    it('pushes the ModelPack artifact and the modelcar, with outputs for deploy-pr; the password is masked', async () => {
+      const run = await runAction('package-model', {
+        env,
+        githubToken: 'ghs_workflow-token',
+        inputs: {
+          model: join(repoRoot, 'test/fixtures/models/torch-sigmoid.onnx'),
+          name: 'sigmoid',
+          upload: 'false',
+          oci: `${standIn.host}/models/sigmoid`,
+          'oci-plain-http': 'true',
+          'oci-base-image': base.replace(registry.host, standIn.host),
+          'oci-password': 'registry-secret-1',
+        },
+      });
+      expect(run.stderr).toBe('');
+      expect(run.exitCode).toBe(0);
+      expect(run.outputs).toMatchObject({
+        version: '1.5.0',
+        'oci-reference': `${standIn.host}/models/sigmoid:1.5.0`,
+        'oci-digest': expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+        'modelcar-reference': `${standIn.host}/models/sigmoid:1.5.0-modelcar`,
+        'modelcar-digest': expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      });
+      expect(run.outputs['modelcar-uri']).toBe(
+        `oci://${standIn.host}/models/sigmoid@${run.outputs['modelcar-digest']}`,
+      );
+      expect(run.stdout).toContain('::add-mask::registry-secret-1');
+      expect(run.summary).toContain(run.outputs['modelcar-uri']);
+      // What was pushed is the package the step wrote.
+      const pulled = await pullPackage(run.outputs['oci-reference'], join(await temporaryDirectory(), 'p'), {
+        plainHttp: true,
+        credential: { username: 'octocat', password: 'registry-secret-1' },
+      });
+      expect(pulled.digest).toBe(run.outputs['oci-digest']);
+      expect(pulled.packageDigest).toBe(run.outputs.digest);
+    });
+
+    it('never sends the workflow token to a registry other than ghcr.io', async () => {
+      const before = standIn.requests.length;
+      const run = await runAction('package-model', {
+        env,
+        githubToken: 'ghs_workflow-token',
+        inputs: {
+          model: join(repoRoot, 'test/fixtures/models/torch-sigmoid.onnx'),
+          name: 'sigmoid',
+          upload: 'false',
+          oci: `${standIn.host}/models/other`,
+          'oci-plain-http': 'true',
+          'oci-modelcar': 'false',
+        },
+      });
+      expect(run.exitCode).toBe(1);
+      expect(run.annotations.find((a) => a.level === 'error')?.message).toMatch(
+        /asks for a credential.*"oci-username" and "oci-password"/,
+      );
+      expect(standIn.requests.slice(before).every((r) => r.authorization === 'none')).toBe(true);
+    });
+  },
+);
+
+describe.skipIf(missing.length > 0)(
+  'deploying the modelcar: mlops deploy --oci-ref, the record, mlops history',
+  () => {
+    let registry: Registry;
+    let git: GitServer;
+    let dir: string;
+    let built: BuiltPackage;
+    let other: BuiltPackage;
+    let modelcarUri: string;
+    let otherModelcarUri: string;
+    const repository = 'octo-org/environments';
+
+    beforeAll(async () => {
+      dir = await temporaryDirectory('mlops-oci-deploy-');
+      [registry, git] = await Promise.all([startRegistry(), startGitServer()]);
+      built = await makeTestPackage({ version: '6.0.0', out: join(dir, 'package') });
+      other = await makeTestPackage({ version: '6.0.1', out: join(dir, 'other') });
+      const base = await seedBaseImage(registry.host, 'base/busybox');
+      const to = `${registry.host}/models/breast-cancer`;
+      const common = { plainHttp: true, modelcar: true, baseImage: base };
+      modelcarUri = (await pushPackage({ package: built.archive, to, ...common })).modelcar!.uri;
+      otherModelcarUri = (await pushPackage({ package: other.archive, to, ...common })).modelcar!.uri;
+      const template = join(repoRoot, 'templates/environment-repo/environments/staging');
+      await git.createRepository(repository, {
+        'environments/staging/inferenceservice.yaml': await readFile(
+          join(template, 'inferenceservice.yaml'),
+          'utf8',
+        ),
+        'environments/staging/kustomization.yaml': await readFile(
+          join(template, 'kustomization.yaml'),
+          'utf8',
+        ),
+      });
+      await writeFile(
+        join(dir, 'mlops.yaml'),
+        [
+          'deploy:',
+          '  environments:',
+          '    staging:',
+          '      targets:',
+          '        - file: environments/staging/inferenceservice.yaml',
+          '          field: spec.predictor.model.storageUri',
+          '          value: "{storageUri}"',
+          '',
+        ].join('\n'),
+      );
+    }, 120_000);
+
+    afterAll(async () => {
+      await Promise.all([registry?.stop(), git?.stop()]);
+      if (dir) await rm(dir, { recursive: true, force: true });
+    });
+
+    function deployArgs(pkg: BuiltPackage, ociRef: string): string[] {
+      return [
+        'deploy',
+        '--env',
+        'staging',
+        '--package-ref',
+        pkg.archive,
+        '--repo',
+        git.url(repository),
+        '--config',
+        join(dir, 'mlops.yaml'),
+        '--oci-ref',
+        ociRef,
+        '--plain-http',
+        '--pr-file',
+        join(dir, 'pr.json'),
+      ];
+    }
+    const env = () => ({ GITHUB_TOKEN: git.token, GITHUB_API_URL: '', GITHUB_SERVER_URL: '' });
+
+    it('points storageUri at the modelcar pinned by digest, and the record keeps both digests', async () => {
+      const run = await mlops(deployArgs(built, modelcarUri), env());
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      const branch = 'mlops/deploy/staging/breast-cancer';
+      const record = parseYaml(
+        (await git.readFile(repository, branch, 'environments/staging/models/breast-cancer.yaml'))!,
+      );
+      expect(record.spec.package.sha256).toBe(built.digest);
+      expect(record.spec.modelcar).toEqual({
+        ref: `oci://${registry.host}/models/breast-cancer`,
+        sha256: modelcarUri.split('@sha256:')[1],
+      });
+      const service = await git.readFile(repository, branch, 'environments/staging/inferenceservice.yaml');
+      expect(service).toContain(`storageUri: ${modelcarUri}`);
+      // Only that value changed: the comments of the file are kept.
+      expect(service).toContain('# ONNX models are served over the Open Inference Protocol');
+      const pr = JSON.parse(await readFile(join(dir, 'pr.json'), 'utf8'));
+      expect(pr.body).toContain('| modelcar |');
+      expect(pr.body).toContain('made from this package');
+      // A re-run changes nothing.
+      const again = await mlops(deployArgs(built, modelcarUri), env());
+      expect(again.stdout).toMatch(/^unchanged|\nunchanged/);
+    });
+
+    it('refuses a modelcar made from another package, and one that is not pinned by digest (exit 2)', async () => {
+      const wrong = await mlops(deployArgs(built, otherModelcarUri), env());
+      expect(wrong.code).toBe(2);
+      expect(wrong.stderr).toMatch(/was made from the package with sha256 .* push this package's modelcar/);
+      const unpinned = await mlops(
+        deployArgs(built, `oci://${registry.host}/models/breast-cancer:6.0.0-modelcar`),
+        env(),
+      );
+      expect(unpinned.code).toBe(2);
+      expect(unpinned.stderr).toMatch(/oci-ref .* is not pinned by digest/);
+    });
+
+    it('mlops history shows the package and modelcar digests of what was merged', async () => {
+      // Merge the deployment pull request's branch, as a reviewer would.
+      const clone = join(dir, 'clone');
+      const gitEnv = {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'Reviewer',
+        GIT_AUTHOR_EMAIL: 'r@octo.invalid',
+        GIT_COMMITTER_NAME: 'Reviewer',
+        GIT_COMMITTER_EMAIL: 'r@octo.invalid',
+      };
+      // Asynchronous: the git server answers from this process.
+      const gitRun = (args: string[], cwd?: string) =>
+        promisify(execFile)('git', ['-c', `http.extraHeader=${git.extraHeader}`, ...args], {
+          cwd,
+          env: gitEnv,
+        });
+      await gitRun(['clone', '--quiet', git.url(repository), clone]);
+      await gitRun(['fetch', '--quiet', 'origin', 'mlops/deploy/staging/breast-cancer'], clone);
+      await gitRun(
+        [
+          'merge',
+          '--quiet',
+          '--no-ff',
+          '-m',
+          'Merge pull request #1 from octo-org/mlops/deploy/staging/breast-cancer',
+          'FETCH_HEAD',
+        ],
+        clone,
+      );
+      await gitRun(['push', '--quiet', 'origin', 'main'], clone);
+      const history = await mlops(
+        ['history', '--env', 'staging', '--repo', git.url(repository), '--json'],
+        env(),
+      );
+      expect(history.code).toBe(0);
+      const [record] = JSON.parse(history.stdout).records;
+      expect(record).toMatchObject({
+        version: '6.0.0',
+        sha256: built.digest,
+        modelcar: {
+          ref: `oci://${registry.host}/models/breast-cancer`,
+          sha256: modelcarUri.split('@sha256:')[1],
+        },
+      });
+      const table = await mlops(['history', '--env', 'staging', '--repo', git.url(repository)], env());
+      expect(table.stdout).toMatch(/PACKAGE\s+MODELCAR/);
+      expect(table.stdout).toContain(`sha256:${modelcarUri.split('@sha256:')[1].slice(0, 12)}`);
+    });
+  },
+);

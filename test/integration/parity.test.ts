@@ -97,6 +97,7 @@ const NOT_IN_CONFIG: Record<Action, Record<string, string>> = {
     'api-url': 'the GitHub API of the runner',
     'package-dir': 'where this job built the package',
     'package-token': 'a secret',
+    'oci-ref': 'the modelcar of this run’s package (package-model’s modelcar-uri output), per deployment',
     'allow-failed-gates': 'an override, decided per deployment',
     'override-reason': 'an override, decided per deployment',
   },

@@ -13,6 +13,7 @@ import { ConfigurationError, InputError } from '../../core/errors.ts';
 import { checkOutputPath, writeJsonAtomic } from '../../core/files.ts';
 import { readActor } from '../../core/package/lineage.ts';
 import { type Command, type CommandContext, EXIT, listFlag, requireFlag, stringFlag } from '../cli.ts';
+import { REGISTRY_ENV } from './oci.ts';
 
 /** The package running in `environment` (for promote), from the environment repository. */
 async function readPromotion(
@@ -47,7 +48,7 @@ export const deployCommand: Command = {
   name: 'deploy',
   summary: 'Open or update the deployment pull request of a model package in the environment repository.',
   usage:
-    'mlops deploy --env NAME --package-ref REF|FILE.zip --repo URL|owner/name|PATH [--model NAME --version V] [--base main] [--token-env NAME] [--api-url URL] [--package-dir DIR] [--allow-failed-gates [--override-reason TEXT]] [--label L]… [--reviewer R]… [--draft] [--pr-file F]',
+    'mlops deploy --env NAME --package-ref REF|FILE.zip --repo URL|owner/name|PATH [--oci-ref oci://…@sha256:…] [--model NAME --version V] [--base main] [--token-env NAME] [--api-url URL] [--package-dir DIR] [--allow-failed-gates [--override-reason TEXT]] [--label L]… [--reviewer R]… [--draft] [--pr-file F]',
   flags: {
     env: {
       type: 'string',
@@ -129,6 +130,16 @@ export const deployCommand: Command = {
       description:
         'Promote: propose the version running in this environment (e.g. staging) for --env (needs --model).',
     },
+    'oci-ref': {
+      type: 'string',
+      value: 'ref',
+      description:
+        "The package's KServe modelcar, pinned by digest (mlops oci push --modelcar: oci://<registry>/<repository>@sha256:…): recorded next to the package; targets use it as {modelcar} or {storageUri}.",
+    },
+    'plain-http': {
+      type: 'boolean',
+      description: "Read --oci-ref's registry over plain http (a registry on this machine only).",
+    },
     'pr-file': {
       type: 'string',
       value: 'file',
@@ -204,6 +215,9 @@ export const deployCommand: Command = {
     const { createGitHubPulls } =
       apiUrl && token ? await import('../../github/pulls.ts') : { createGitHubPulls: undefined };
     const { labels, reviewers } = settings;
+    const ociRef = stringFlag(context, 'oci-ref');
+    const plainHttp = context.flags['plain-http'] === true;
+    if (plainHttp && !ociRef) throw new ConfigurationError('mlops deploy: --plain-http goes with --oci-ref.');
     const result = await deploy({
       repository: target.url,
       base: settings.base,
@@ -238,6 +252,24 @@ export const deployCommand: Command = {
       draft: settings.draft,
       targets: settings.targets,
       ...(settings.autoMerge ? { autoMerge: settings.autoMerge } : {}),
+      ...(ociRef
+        ? {
+            modelcar: {
+              reference: ociRef,
+              // Which package the image was made from, read with the registry credential of mlops oci.
+              inspect: async (reference: string) => {
+                const { inspectImage } = await import('../../core/oci/inspect.ts');
+                const password = process.env[REGISTRY_ENV.password];
+                return inspectImage(reference, {
+                  plainHttp,
+                  ...(password
+                    ? { credential: { username: process.env[REGISTRY_ENV.username] ?? 'mlops', password } }
+                    : {}),
+                });
+              },
+            },
+          }
+        : {}),
     });
     if (!(apiUrl && token)) {
       // No API: record the pull request that would be opened (the demo reads it).

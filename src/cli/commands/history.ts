@@ -75,10 +75,26 @@ export const historyCommand: Command = {
   },
 };
 
-/** The records as aligned columns; a rollback is marked in the last one. */
+/**
+ * The records as aligned columns; a rollback is marked in the last one. Where the environment ran
+ * models from modelcars, both digests it was pinned to are shown: the package archive's and the
+ * modelcar image's.
+ */
 function renderTable(records: DeploymentRecord[]): string {
+  const digests = records.some((r) => r.modelcar);
+  const short = (sha256: string | undefined) => (sha256 ? `sha256:${sha256.slice(0, 12)}` : '-');
   const rows = [
-    ['DATE', 'MODEL', 'VERSION', 'FROM', 'PR', 'COMMIT', 'GATES', ''],
+    [
+      'DATE',
+      'MODEL',
+      'VERSION',
+      'FROM',
+      'PR',
+      'COMMIT',
+      ...(digests ? ['PACKAGE', 'MODELCAR'] : []),
+      'GATES',
+      '',
+    ],
     ...records.map((r) => [
       r.mergedAt.replace('T', ' ').replace(/:\d\dZ$/, 'Z'),
       r.model,
@@ -86,6 +102,7 @@ function renderTable(records: DeploymentRecord[]): string {
       r.previousVersion ?? '-',
       r.pullRequest !== undefined ? `#${r.pullRequest}` : '-',
       r.commit.slice(0, 12),
+      ...(digests ? [short(r.sha256), short(r.modelcar?.sha256)] : []),
       describeVerdict(r),
       r.rollback ? 'rollback' : '',
     ]),

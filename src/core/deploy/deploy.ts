@@ -34,9 +34,12 @@ import {
   type Workspace,
 } from './git-workspace.ts';
 import {
+  type ModelcarRef,
   type ModelDeployment,
   type ModelDeploymentGates,
+  modelcarStorageUri,
   type PackageRef,
+  parseModelcarRef,
   parsePackageRef,
   readModelReference,
   referencePath,
@@ -77,7 +80,8 @@ export interface PullRequestContent {
  * Another file of the environment repository that must follow the deployment in the same commit,
  * e.g. an InferenceService's `spec.predictor.model.storageUri`, a Helm value, a kustomize tag.
  * `value` is a template: `{uri}` (the package URI), `{ref}` (URI with its digest), `{sha256}`,
- * `{version}`, `{model}`, `{environment}`.
+ * `{version}`, `{model}`, `{environment}`; with a modelcar, `{modelcar}` (`oci://…@sha256:…`,
+ * pinned by digest), and `{storageUri}` (the modelcar when there is one, else the package URI).
  */
 export interface DeployTarget {
   /** Path in the environment repository, relative to its root. */
@@ -131,6 +135,17 @@ export interface DeployOptions {
   targets?: DeployTarget[];
   /** Turn on auto-merge for the pull request (e.g. staging), with this merge method. */
   autoMerge?: AutoMergeMethod;
+  /**
+   * The KServe modelcar made from the package (`mlops oci push --modelcar`), pinned by digest:
+   * recorded next to the package, and `{modelcar}`/`{storageUri}` in targets. `inspect` reads which
+   * package the image was made from (its `dev.mlops-actions.package.digest` annotation), so that an
+   * image of another package is refused; without it, or when the registry cannot be read, the
+   * description says the link was not checked.
+   */
+  modelcar?: {
+    reference: string;
+    inspect?: (reference: string) => Promise<{ packageDigest?: string }>;
+  };
   /**
    * Reads what the running package says of itself (metrics, drift) for the description, when its
    * record does not carry its metrics; default: fetch it (release assets and local files).
@@ -195,7 +210,10 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
     throw new ConfigurationError(`The model version "${options.model.version}" is not a semantic version.`);
   }
   const pkg = parsePackageRef(options.packageRef);
+  const modelcar = options.modelcar ? parseModelcarRef(options.modelcar.reference, 'oci-ref') : undefined;
   const facts = await readPackageFacts(options, pkg);
+  if (modelcar && options.modelcar)
+    facts.notes.push(await checkModelcar(modelcar, pkg, options.modelcar.inspect));
   // A failed gate without an override stops here, before the environment repository is cloned.
   decideCustody(
     facts.verdicts,
@@ -213,7 +231,14 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
   });
   try {
     for (let attempt = 1; ; attempt++) {
-      const outcome = await attemptDeploy(workspace, options, { branch, file, pkg, attempt, facts });
+      const outcome = await attemptDeploy(workspace, options, {
+        branch,
+        file,
+        pkg,
+        attempt,
+        facts,
+        modelcar,
+      });
       if (outcome !== 'retry') return outcome;
       if (attempt >= maxAttempts) {
         throw new ConfigurationError(
@@ -227,6 +252,36 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
   } finally {
     await workspace.remove();
   }
+}
+
+/**
+ * Checks that the modelcar was made from the package (its annotation names the archive's sha256);
+ * refuses one made from another package. Returns the note for the description.
+ */
+async function checkModelcar(
+  modelcar: ModelcarRef,
+  pkg: PackageRef,
+  inspect: ((reference: string) => Promise<{ packageDigest?: string }>) | undefined,
+): Promise<string> {
+  const uri = modelcarStorageUri(modelcar);
+  if (!inspect) return `Modelcar \`${uri}\`: recorded; which package it was made from was not checked here.`;
+  let made: { packageDigest?: string };
+  try {
+    made = await inspect(uri);
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    return `⚠️ Modelcar \`${uri}\`: its registry could not be read from here (${error.message.split('. ')[0]}), so which package it was made from was not checked.`;
+  }
+  if (made.packageDigest === undefined) {
+    return `⚠️ Modelcar \`${uri}\`: it does not name the package it was made from (not pushed by mlops oci push?), so that was not checked.`;
+  }
+  if (made.packageDigest !== pkg.sha256) {
+    throw new InputError(
+      `The modelcar ${uri} was made from the package with sha256 ${made.packageDigest}, not from ${pkg.uri} (sha256 ${pkg.sha256}): push this package's modelcar (package-model with oci) and deploy its modelcar-uri.`,
+      { key: 'oci-ref' },
+    );
+  }
+  return `Modelcar \`${uri}\`: made from this package (its annotation names the archive's sha256).`;
 }
 
 function custodyContext(options: DeployOptions) {
@@ -319,7 +374,10 @@ async function readRemoteBranch(
   options: DeployOptions,
   branch: string,
   file: string,
-): Promise<{ head: string; parent: string; version?: string; sha256?: string; ours: boolean } | undefined> {
+): Promise<
+  | { head: string; parent: string; version?: string; sha256?: string; modelcar?: string; ours: boolean }
+  | undefined
+> {
   const listing = await workspace.git.listRemote(['origin', `refs/heads/${branch}`]).catch((error: Error) => {
     throw explainGitFailure(workspace.mask(error.message), options.repository);
   });
@@ -345,10 +403,12 @@ async function readRemoteBranch(
     .email;
   let version: string | undefined;
   let sha256: string | undefined;
+  let modelcar: string | undefined;
   try {
     const spec = text ? readModelReference(text, file).spec : undefined;
     version = spec?.model.version;
     sha256 = spec?.package.sha256;
+    modelcar = spec?.modelcar?.sha256;
   } catch {
     version = undefined;
   }
@@ -357,6 +417,7 @@ async function readRemoteBranch(
     parent,
     version,
     sha256,
+    modelcar,
     ours: author[0] === expected && (author[1] ?? '').startsWith('Deploy '),
   };
 }
@@ -370,10 +431,11 @@ async function attemptDeploy(
     pkg: { uri: string; sha256: string };
     attempt: number;
     facts: PackageFacts;
+    modelcar?: ModelcarRef;
   },
 ): Promise<DeployResult | 'retry'> {
   const { git } = workspace;
-  const { branch, file, pkg, attempt, facts } = context;
+  const { branch, file, pkg, attempt, facts, modelcar } = context;
   await git.raw(['checkout', '--quiet', '-B', branch, workspace.baseHead]);
   const environmentDir = join(workspace.dir, 'environments', options.environment);
   if (!existsSync(environmentDir)) {
@@ -398,15 +460,18 @@ async function attemptDeploy(
     source: facts.source,
     gates,
     deployedAt: options.deployedAt,
+    ...(modelcar ? { modelcar } : {}),
   });
-  const targetFiles = await applyTargets(workspace, options, pkg);
+  const targetFiles = await applyTargets(workspace, options, pkg, modelcar);
   const remote = await readRemoteBranch(workspace, options, branch, file);
   const open = options.pullRequests ? await options.pullRequests.findOpen(branch, options.base) : undefined;
   const base = { branch, attempts: attempt, file, gates, ...(previousVersion ? { previousVersion } : {}) };
 
   // The environment already runs this package: nothing to propose, and a stale proposal goes.
   const sameAsBase =
-    current?.spec.model.version === options.model.version && current.spec.package.sha256 === pkg.sha256;
+    current?.spec.model.version === options.model.version &&
+    current.spec.package.sha256 === pkg.sha256 &&
+    current.spec.modelcar?.sha256 === modelcar?.sha256;
   if (sameAsBase) {
     if (open && options.pullRequests) {
       await options.pullRequests.close(
@@ -445,6 +510,7 @@ async function attemptDeploy(
   const message =
     `Deploy ${options.model.name} ${options.model.version} to ${options.environment}\n\n` +
     `Package: ${pkg.uri}\nsha256: ${pkg.sha256}\n` +
+    (modelcar ? `Modelcar: ${modelcarStorageUri(modelcar)}\n` : '') +
     (facts.source.repository
       ? `Source: ${facts.source.repository}@${facts.source.commit ?? 'unknown'}\n`
       : '') +
@@ -459,7 +525,8 @@ async function attemptDeploy(
     remote !== undefined &&
     remote.parent === workspace.baseHead &&
     remote.version === options.model.version &&
-    remote.sha256 === pkg.sha256;
+    remote.sha256 === pkg.sha256 &&
+    remote.modelcar === modelcar?.sha256;
   if (!upToDate) {
     try {
       // The lease: replace the branch only if it is still what was read (or still absent).
@@ -495,6 +562,7 @@ async function attemptDeploy(
         gates,
         source: facts.source,
         notes: facts.notes,
+        ...(modelcar ? { modelcar } : {}),
       },
       pkg,
       current,
@@ -546,6 +614,7 @@ async function applyTargets(
   workspace: Workspace,
   options: DeployOptions,
   pkg: { uri: string; sha256: string },
+  modelcar: ModelcarRef | undefined,
 ): Promise<string[]> {
   const changed: string[] = [];
   const values: Record<string, string> = {
@@ -555,6 +624,9 @@ async function applyTargets(
     version: options.model.version,
     model: options.model.name,
     environment: options.environment,
+    // What the server loads: the modelcar, pinned by digest, when there is one.
+    storageUri: modelcar ? modelcarStorageUri(modelcar) : pkg.uri,
+    ...(modelcar ? { modelcar: modelcarStorageUri(modelcar) } : {}),
   };
   for (const target of options.targets ?? []) {
     const path = join(workspace.dir, target.file);
@@ -566,6 +638,11 @@ async function applyTargets(
     const value = target.value.replace(/\{(\w+)\}/g, (_whole, key: string) => {
       const replacement = values[key];
       if (replacement === undefined) {
+        if (key === 'modelcar') {
+          throw new ConfigurationError(
+            `The value template "${target.value}" of target ${target.file} uses {modelcar}, but this deployment has no modelcar: give its reference (oci-ref, --oci-ref), or use {storageUri}, which is the package's URI without one.`,
+          );
+        }
         throw new ConfigurationError(
           `The value template "${target.value}" of target ${target.file} uses {${key}}; known: ${Object.keys(
             values,
@@ -602,6 +679,8 @@ export interface ProposalFacts {
   source: { repository: string | null; commit: string | null; runUrl?: string | null };
   /** Where the verdicts came from, digests not checked. */
   notes?: string[];
+  /** The modelcar the environment will run, when there is one. */
+  modelcar?: ModelcarRef;
 }
 
 /**
@@ -624,6 +703,11 @@ export function renderPullRequestBody(
     `| version | ${current?.spec.model.version ?? '—'} | ${version} |`,
     `| package | ${current ? escapeMarkdown(current.spec.package.ref) : '—'} | ${escapeMarkdown(pkg.uri)} |`,
     `| sha256 | ${current ? `\`${current.spec.package.sha256.slice(0, 16)}…\`` : '—'} | \`${pkg.sha256.slice(0, 16)}…\` |`,
+    ...(proposal.modelcar || current?.spec.modelcar
+      ? [
+          `| modelcar | ${current?.spec.modelcar ? `\`sha256:${current.spec.modelcar.sha256.slice(0, 16)}…\`` : '—'} | ${proposal.modelcar ? `\`sha256:${proposal.modelcar.sha256.slice(0, 16)}…\`` : '—'} |`,
+        ]
+      : []),
     `| gates | ${current ? shortVerdict(current.spec.gates) : '—'} | ${shortVerdict(proposal.gates)} |`,
     '',
     describeGates(proposal.gates),
@@ -669,7 +753,7 @@ export function renderPullRequestBody(
   );
   lines.push(
     current
-      ? `Rollback: deploy ${current.spec.model.version} again (\`${current.spec.package.ref}\`, recorded as \`spec.previous\` once this merges).`
+      ? `Rollback: deploy ${current.spec.model.version} again (\`${current.spec.package.ref}\`${current.spec.modelcar ? `, modelcar \`${modelcarStorageUri(current.spec.modelcar)}\`` : ''}, recorded as \`spec.previous\` once this merges).`
       : 'Rollback: close this pull request; nothing runs in this environment yet.',
     '',
     '<sub>Opened by mlops-actions deploy-pr. The branch is rebuilt on every run: edit the model reference through a new deployment, not by hand.</sub>',

@@ -50,6 +50,8 @@ export interface DeploymentRecord {
   verdict: Verdict;
   /** Failed gates deployed on purpose: which, by whom, why. */
   override?: { allowedFailed: string[]; by: string; reason?: string };
+  /** `spec.modelcar`: the KServe modelcar image the environment ran the package from, when it did. */
+  modelcar?: { ref: string; sha256: string };
 }
 
 /** What {@link readDeploymentHistory} reads. */
@@ -82,6 +84,7 @@ interface ReferenceState {
   previous?: { version?: string; sha256?: string };
   verdict: Verdict;
   override?: { allowedFailed: string[]; by: string; reason?: string };
+  modelcar?: { ref: string; sha256: string };
 }
 
 /**
@@ -169,13 +172,20 @@ export async function readDeploymentHistory(options: DeploymentHistoryOptions): 
         const after = change.after ? readState(blobs.get(change.after)) : undefined;
         // A removed or unreadable reference deploys nothing; an edit of other fields changes nothing.
         if (!after) continue;
-        if (before && before.version === after.version && before.sha256 === after.sha256) continue;
+        if (
+          before &&
+          before.version === after.version &&
+          before.sha256 === after.sha256 &&
+          before.modelcar?.sha256 === after.modelcar?.sha256
+        )
+          continue;
         found.push({
           model: change.model,
           version: after.version,
           ...(before ? { previousVersion: before.version } : {}),
           packageRef: after.packageRef,
           sha256: after.sha256,
+          ...(after.modelcar ? { modelcar: after.modelcar } : {}),
           ...(after.deployedAt ? { deployedAt: after.deployedAt } : {}),
           mergedAt: commit.mergedAt,
           commit: commit.sha,
@@ -243,6 +253,7 @@ function readState(text: string | undefined): ReferenceState | undefined {
   const pkg = spec?.package as { ref?: unknown; sha256?: unknown } | undefined;
   if (typeof model?.version !== 'string') return undefined;
   const previous = spec?.previous as { version?: unknown; sha256?: unknown } | undefined;
+  const modelcar = spec?.modelcar as { ref?: unknown; sha256?: unknown } | undefined;
   const gates = spec?.gates as { verdict?: unknown; override?: Record<string, unknown> } | undefined;
   const verdict = (VERDICTS as readonly unknown[]).includes(gates?.verdict)
     ? (gates?.verdict as Verdict)
@@ -262,6 +273,9 @@ function readState(text: string | undefined): ReferenceState | undefined {
     version: model.version,
     packageRef: typeof pkg?.ref === 'string' ? pkg.ref : '',
     sha256: typeof pkg?.sha256 === 'string' ? pkg.sha256 : '',
+    ...(typeof modelcar?.ref === 'string' && typeof modelcar.sha256 === 'string'
+      ? { modelcar: { ref: modelcar.ref, sha256: modelcar.sha256 } }
+      : {}),
     ...(typeof spec?.deployedAt === 'string' ? { deployedAt: spec.deployedAt } : {}),
     ...(previous && typeof previous === 'object'
       ? {

@@ -13,6 +13,12 @@
  *     gates: { verdict: passed, data: true, model: true, metrics: { auc: 0.91 } }
  *     deployedAt: 2025-01-31T12:00:00Z
  *     previous: { version: 1.1.0, ref: https://…/churn-1.1.0.zip, sha256: <64 hex> }
+ *     modelcar: { ref: oci://ghcr.io/o/churn:1.2.0-modelcar, sha256: <64 hex> }   (optional)
+ *
+ * `spec.modelcar` is the KServe modelcar image made from the same package (`mlops oci push
+ * --modelcar`), pinned by its digest, when the environment runs the model from an OCI registry
+ * (`storageUri: oci://…@sha256:…`); the record then keeps both digests, the archive's and the
+ * image's.
  *
  * Updates edit the existing file in place (see {@link updateModelReference}) so that people's
  * comments survive and a deployment PR's diff shows only what changed.
@@ -69,11 +75,19 @@ export interface ModelDeploymentGates {
   };
 }
 
+/** A modelcar image: its reference without the digest (`oci://registry/repository[:tag]`) and its sha256. */
+export interface ModelcarRef {
+  ref: string;
+  sha256: string;
+}
+
 /** The package a deployment replaced: deploying it again is the rollback. */
 export interface PreviousDeployment {
   version: string;
   ref: string;
   sha256: string;
+  /** The modelcar it ran from, when it did. */
+  modelcar?: ModelcarRef;
 }
 
 /** A model reference file, as parsed (see `model-deployment.schema.json`). */
@@ -93,6 +107,8 @@ export interface ModelDeployment {
     gates: ModelDeploymentGates;
     deployedAt: string;
     previous?: PreviousDeployment;
+    /** The KServe modelcar image made from the package, pinned by digest. */
+    modelcar?: ModelcarRef;
   };
 }
 
@@ -111,6 +127,8 @@ export interface ModelReferenceInput {
   gates: ModelDeploymentGates;
   /** ISO 8601 time of the proposal, from the caller's clock so output is deterministic. */
   deployedAt: string;
+  /** The modelcar image made from the package, pinned by digest (see {@link parseModelcarRef}). */
+  modelcar?: ModelcarRef;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -161,6 +179,48 @@ export function formatPackageRef(ref: PackageRef): string {
     ? DIGEST_MARKERS.suffix
     : DIGEST_MARKERS.fragment;
   return `${ref.uri}${marker}${ref.sha256}`;
+}
+
+const MODELCAR_FORM =
+  'Give the modelcar pinned by digest, as package-model outputs it (modelcar-uri): oci://<registry>/<repository>[:<tag>]@sha256:<64 hex digits>, e.g. oci://ghcr.io/my-org/churn@sha256:….';
+
+/**
+ * Parses a modelcar reference, `oci://<registry>/<repository>[:<tag>]@sha256:<hex>` (`oci://` may
+ * be left out): a registry host (with a dot or a port, or localhost), a lower-case repository, and
+ * a digest, which is required (a tag can move; what is deployed must not). Throws a
+ * `ConfigurationError` naming `what` that shows the accepted form.
+ */
+export function parseModelcarRef(text: string, what = 'The modelcar reference'): ModelcarRef {
+  const value = text.trim().replace(/^oci:\/\//, '');
+  const fail = (why: string): never => {
+    throw new ConfigurationError(`${what} "${text}" ${why}. ${MODELCAR_FORM}`, { key: what });
+  };
+  const at = value.lastIndexOf('@');
+  if (at === -1) fail('is not pinned by digest');
+  const digest = value.slice(at + 1);
+  if (!/^sha256:[0-9a-f]{64}$/.test(digest))
+    fail(`has the digest "${digest}", not sha256:<64 lower-case hex digits>`);
+  const name = value.slice(0, at);
+  const match =
+    /^((?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?)\/([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)(?::([A-Za-z0-9_][A-Za-z0-9._-]{0,127}))?$/.exec(
+      name,
+    );
+  if (!match) fail('is not <registry>/<repository>[:<tag>] with a lower-case repository');
+  const registry = match![1];
+  if (!registry.includes('.') && !registry.includes(':') && registry !== 'localhost') {
+    fail(`names no registry ("${registry}" has no dot or port)`);
+  }
+  return { ref: `oci://${name}`, sha256: digest.slice('sha256:'.length) };
+}
+
+/**
+ * KServe's storageUri for a modelcar: `oci://<registry>/<repository>@sha256:<hex>`, pinned by
+ * digest (the tag left out: the runtime pulls exactly this image).
+ */
+export function modelcarStorageUri(modelcar: ModelcarRef): string {
+  const name = modelcar.ref.replace(/^oci:\/\//, '');
+  const tag = /:[A-Za-z0-9_][A-Za-z0-9._-]*$/.exec(name.slice(name.lastIndexOf('/')));
+  return `oci://${tag ? name.slice(0, name.length - tag[0].length) : name}@sha256:${modelcar.sha256}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -370,11 +430,14 @@ function buildModelDeployment(input: ModelReferenceInput): ModelDeployment {
       },
       gates,
       deployedAt: input.deployedAt,
+      ...(input.modelcar
+        ? { modelcar: { ref: input.modelcar.ref, sha256: input.modelcar.sha256.toLowerCase() } }
+        : {}),
     },
   };
   const validate = validator();
   if (!validate(deployment)) {
-    const { key, message } = describeError(pickError(validate.errors ?? []));
+    const { key, message } = describeYamlSchemaError(pickSchemaError(validate.errors ?? [])!);
     throw new ConfigurationError(
       `The model reference for ${input.name} in ${input.environment} would be invalid: ${message}`,
       { key },
@@ -423,21 +486,26 @@ export function updateModelReference(
     );
   }
   const samePackage = current.spec.package.sha256 === wanted.spec.package.sha256;
+  // The same package from the same place: a re-run, which changes nothing.
+  const sameDeployment = samePackage && current.spec.modelcar?.sha256 === wanted.spec.modelcar?.sha256;
   const previous: PreviousDeployment | undefined = samePackage
     ? current.spec.previous
     : {
         version: current.spec.model.version,
         ref: current.spec.package.ref,
         sha256: current.spec.package.sha256,
+        ...(current.spec.modelcar ? { modelcar: { ...current.spec.modelcar } } : {}),
       };
+  const { modelcar, ...wantedSpec } = wanted.spec;
   const desired = {
     ...current,
     apiVersion: wanted.apiVersion,
     metadata: { ...current.metadata, name: wanted.metadata.name, environment: wanted.metadata.environment },
     spec: {
-      ...wanted.spec,
-      deployedAt: samePackage ? current.spec.deployedAt : wanted.spec.deployedAt,
+      ...wantedSpec,
+      deployedAt: sameDeployment ? current.spec.deployedAt : wanted.spec.deployedAt,
       previous,
+      modelcar,
     },
   };
   const text = reconcileYamlDocument(existingText, desired as unknown as PlainValue, file);
