@@ -41,7 +41,7 @@ describe('mlops.yaml', () => {
 
   it('reports wrong types and invalid YAML with lines', () => {
     expect(configError('data:\n  drift:\n    psi: high\n').message).toContain(
-      '"data.drift.psi" must be of type number',
+      '"data.drift.psi" must be a number',
     );
     const yamlError = configError('data:\n  data: [unclosed\n');
     expect(yamlError.message).toContain('is not valid YAML');

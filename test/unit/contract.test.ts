@@ -3,18 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RowBatch } from '../../src/core/data/batch.ts';
-import {
-  type DataContract,
-  loadContract,
-  locateJsonError,
-  parseContract,
-} from '../../src/core/data/contract.ts';
+import { type DataContract, loadContract, parseContract } from '../../src/core/data/contract.ts';
 import { type ContractChecker, createContractChecker } from '../../src/core/data/contract-check.ts';
 import { inferContract } from '../../src/core/data/contract-infer.ts';
 import { type Finding, MAX_EXAMPLE_LINES } from '../../src/core/data/findings.ts';
 import { createProfiler } from '../../src/core/data/profile.ts';
 import type { ColumnProfile, DataProfile } from '../../src/core/data/profile-types.ts';
 import { ConfigurationError } from '../../src/core/errors.ts';
+import { locateJsonError } from '../../src/core/json/text.ts';
 import { csvBatch, valueBatch } from '../helpers/batches.ts';
 import { createRandom } from '../helpers/random.ts';
 

@@ -6,12 +6,12 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
-import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { type Document, LineCounter, parseDocument } from 'yaml';
 import { ConfigurationError } from '../errors.ts';
 import { resolveRealPath } from '../files.ts';
+import { describeYamlSchemaError, locateInYaml, pickSchemaError } from '../json/schema-errors.ts';
 import schema from '../schemas/mlops-config.schema.json' with { type: 'json' };
 import type { PValueCorrection } from '../stats/multiple-testing.ts';
-import { didYouMean } from '../suggest.ts';
 
 export type Severity3 = 'error' | 'warning' | 'ignore';
 export type DriftTestName = 'kolmogorov-smirnov' | 'chi-square' | 'psi' | 'jensen-shannon' | 'wasserstein';
@@ -135,7 +135,8 @@ const PATH_KEYS = [
   ['model', 'golden', 'path'],
 ] as const;
 
-const ajv = new Ajv2020({ allErrors: true, strict: true });
+// verbose: errors carry the failing subschema (the keys allowed where an unknown one was found).
+const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true });
 const validateSchema = ajv.compile<MlopsConfig>(schema);
 
 /**
@@ -192,13 +193,13 @@ function parseConfigDocument(text: string, file: string): ParsedConfig {
     );
   }
   if (!validateSchema(value)) {
-    const error = pickError(validateSchema.errors ?? []);
-    const path = pointerToPath(error.instancePath, error);
-    const line = lineOf(document, lineCounter, error.instancePath, error);
-    throw new ConfigurationError(`${file}${line ? `:${line}` : ''}: ${describeError(error, path)}`, {
+    const error = pickSchemaError(validateSchema.errors ?? [])!;
+    const { line, source } = locateInYaml(document, lineCounter, error);
+    const { key, message } = describeYamlSchemaError(error, source);
+    throw new ConfigurationError(`${file}${line ? `:${line}` : ''}: ${message}`, {
       file,
       line,
-      key: path || undefined,
+      key: key || undefined,
     });
   }
   return { config: value, document, lineCounter };
@@ -231,7 +232,8 @@ function checkConfigPaths(parsed: ParsedConfig, file: string, base: string, root
     const inside = relative(realRoot, resolveRealPath(resolve(base, value)));
     if (inside === '' || (!inside.startsWith('..') && !isAbsolute(inside))) continue;
     const key = keys.join('.');
-    const line = lineOf(parsed.document, parsed.lineCounter, `/${keys.join('/')}`, {
+    const { line } = locateInYaml(parsed.document, parsed.lineCounter, {
+      instancePath: `/${keys.join('/')}`,
       keyword: 'path',
     } as ErrorObject);
     throw new ConfigurationError(
@@ -239,82 +241,6 @@ function checkConfigPaths(parsed: ParsedConfig, file: string, base: string, root
       { file, line, key },
     );
   }
-}
-
-/** Prefers the most actionable error (unknown keys first, then the deepest). */
-function pickError(errors: ErrorObject[]): ErrorObject {
-  const unknown = errors.find((e) => e.keyword === 'additionalProperties');
-  if (unknown) return unknown;
-  return [...errors].sort((a, b) => b.instancePath.length - a.instancePath.length)[0];
-}
-
-function pointerToPath(pointer: string, error: ErrorObject): string {
-  const parts = pointer
-    .split('/')
-    .slice(1)
-    .map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
-  if (error.keyword === 'additionalProperties') parts.push(String(error.params.additionalProperty));
-  return parts.join('.');
-}
-
-function describeError(error: ErrorObject, path: string): string {
-  const where = path || 'the top level';
-  switch (error.keyword) {
-    case 'additionalProperties': {
-      const key = String(error.params.additionalProperty);
-      const allowed = Object.keys(subSchemaAt(error.schemaPath)?.properties ?? {});
-      return `unknown key "${path}".${didYouMean(key, allowed)} Allowed here: ${allowed.join(', ') || '(none)'}.`;
-    }
-    case 'enum':
-      return `"${where}" must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}.`;
-    case 'const':
-      return `"${where}" must be ${JSON.stringify(error.params.allowedValue)}.`;
-    case 'type':
-      return `"${where}" must be ${error.params.type === 'object' ? 'a mapping' : `of type ${error.params.type}`}.`;
-    default:
-      return `"${where}" ${error.message ?? 'is invalid'}.`;
-  }
-}
-
-/** Walks the config schema along an ajv schemaPath like `#/properties/data/additionalProperties`. */
-function subSchemaAt(schemaPath: string): { properties?: Record<string, unknown> } | undefined {
-  const parts = schemaPath.replace(/^#\//, '').split('/').slice(0, -1);
-  let node: unknown = schema;
-  for (const part of parts) node = (node as Record<string, unknown> | undefined)?.[part];
-  return node as { properties?: Record<string, unknown> } | undefined;
-}
-
-/** The 1-based line of the node at a JSON pointer (the offending key itself for unknown keys). */
-function lineOf(
-  document: Document,
-  lineCounter: LineCounter,
-  pointer: string,
-  error: ErrorObject,
-): number | undefined {
-  const parts = pointer.split('/').slice(1);
-  let node: unknown = document.contents;
-  let range: [number, number, number] | undefined | null = (node as { range?: [number, number, number] })
-    ?.range;
-  for (const part of parts) {
-    if (isSeq(node)) {
-      const item = node.items[Number(part)] as { range?: [number, number, number] } | undefined;
-      if (!item) break;
-      range = item.range;
-      node = item;
-      continue;
-    }
-    if (!isMap(node)) break;
-    const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === part);
-    if (!pair) break;
-    range = (pair.key as { range?: [number, number, number] }).range;
-    node = pair.value;
-  }
-  if (error.keyword === 'additionalProperties' && isMap(node)) {
-    const key = String(error.params.additionalProperty);
-    const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === key);
-    if (pair) range = (pair.key as { range?: [number, number, number] }).range;
-  }
-  return range ? lineCounter.linePos(range[0]).line : undefined;
 }
 
 /**

@@ -21,9 +21,15 @@
  * check of data against a contract in contract-check.ts.
  */
 import { readFile } from 'node:fs/promises';
-import type { ErrorObject } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { ConfigurationError } from '../errors.ts';
+import {
+  describeJsonSchemaError,
+  describeJsonValue,
+  pickSchemaError,
+  pointerToKeyPath,
+} from '../json/schema-errors.ts';
+import { parseJsonText } from '../json/text.ts';
 import xMlopsSchema from '../schemas/x-mlops.schema.json' with { type: 'json' };
 import { didYouMean } from '../suggest.ts';
 import {
@@ -178,25 +184,6 @@ export async function loadContract(path: string): Promise<DataContract> {
 }
 
 /**
- * Parses JSON text; a syntax error becomes a {@link ConfigurationError} with the line and column
- * of the first offending character.
- */
-export function parseJsonText(text: string, file: string, what = 'File'): unknown {
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    const { offset, reason } = locateJsonError(text);
-    const { line, column } = lineAndColumn(text, offset);
-    throw new ConfigurationError(
-      `${what} ${file} is not valid JSON: ${reason} at line ${line}, column ${column}.`,
-      { file, line, column },
-      { cause: error },
-    );
-  }
-}
-
-/**
  * Checks that `json` is a usable contract: a JSON object, a valid JSON Schema 2020-12 (per the
  * meta-schema, and compilable: patterns, formats, references), an object schema with `properties`,
  * known keywords in column schemas, and valid `x-mlops` rules. Returns it typed.
@@ -211,7 +198,7 @@ export function parseContract(json: unknown, file: string): DataContract {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     fail(
       undefined,
-      `it must be a JSON object (a JSON Schema of one row, with "type": "object" and "properties"), not ${describeValue(json)}.`,
+      `it must be a JSON object (a JSON Schema of one row, with "type": "object" and "properties"), not ${describeJsonValue(json)}.`,
     );
   }
   const schema = json as Record<string, unknown>;
@@ -228,8 +215,12 @@ export function parseContract(json: unknown, file: string): DataContract {
   }
   const meta = getRulesAjv();
   if (!meta.validateSchema(schema)) {
-    const error = pickError(meta.errors ?? []);
-    if (error) fail(keyPath(error.instancePath), describeError(error, schema, keyPath(error.instancePath)));
+    const error = pickSchemaError(meta.errors ?? []);
+    if (error)
+      fail(
+        pointerToKeyPath(error.instancePath),
+        describeJsonSchemaError(error, schema, pointerToKeyPath(error.instancePath)),
+      );
   }
 
   if (schema.type !== 'object') {
@@ -370,9 +361,9 @@ function checkRules(
 ): void {
   rulesValidator ??= getRulesAjv().compile(xMlopsSchema);
   if (!rulesValidator(rules)) {
-    const error = pickError(rulesValidator.errors ?? []);
+    const error = pickSchemaError(rulesValidator.errors ?? []);
     if (error) {
-      const path = keyPath(error.instancePath, 'x-mlops');
+      const path = pointerToKeyPath(error.instancePath, 'x-mlops');
       if (error.keyword === 'additionalProperties') {
         const key = String(error.params.additionalProperty);
         const allowed = Object.keys(((error.parentSchema ?? {}) as { properties?: object }).properties ?? {});
@@ -381,7 +372,7 @@ function checkRules(
           `unknown key "${key}" in ${path}.${didYouMean(key, allowed)} Allowed here: ${allowed.join(', ')}.`,
         );
       }
-      fail(path, describeError(error, rules, path, 'x-mlops'));
+      fail(path, describeJsonSchemaError(error, rules, path, 'x-mlops'));
     }
   }
   const typed = rules as ContractRules;
@@ -395,236 +386,4 @@ function checkRules(
       `"${name}" is not a column of the contract's "properties".${didYouMean(name, Object.keys(properties))} Rules apply to described columns only: fix the name or add the column to "properties".`,
     );
   }
-}
-
-/** The most specific error: the deepest path; there, an `enum` (lists what is allowed) or `type` error first. */
-function pickError(errors: readonly ErrorObject[]): ErrorObject | undefined {
-  let best: ErrorObject | undefined;
-  const rank = (e: ErrorObject) =>
-    e.keyword === 'enum' ? 0 : e.keyword === 'type' ? 1 : e.keyword === 'anyOf' ? 3 : 2;
-  for (const error of errors) {
-    if (
-      !best ||
-      error.instancePath.length > best.instancePath.length ||
-      (error.instancePath.length === best.instancePath.length && rank(error) < rank(best))
-    ) {
-      best = error;
-    }
-  }
-  return best;
-}
-
-/** `/properties/age/type/1` → `properties.age.type[1]`, with an optional prefix. */
-function keyPath(pointer: string, prefix?: string): string {
-  let path = prefix ?? '';
-  if (pointer === '') return path;
-  for (const raw of pointer.slice(1).split('/')) {
-    const part = raw.replaceAll('~1', '/').replaceAll('~0', '~');
-    if (/^\d+$/.test(part)) path += `[${part}]`;
-    else path += path === '' ? part : `.${part}`;
-  }
-  return path;
-}
-
-function valueAt(root: unknown, pointer: string): unknown {
-  let node = root;
-  if (pointer === '') return node;
-  for (const raw of pointer.slice(1).split('/')) {
-    const part = raw.replaceAll('~1', '/').replaceAll('~0', '~');
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<string, unknown>)[part];
-  }
-  return node;
-}
-
-/** A sentence about a (meta-)schema validation error, with what is allowed and how to fix it. */
-function describeError(error: ErrorObject, root: unknown, path: string, prefix?: string): string {
-  const value = valueAt(root, error.instancePath);
-  const where = path === '' ? (prefix ?? 'the contract') : path;
-  switch (error.keyword) {
-    case 'enum': {
-      const allowed = (error.params.allowedValues as unknown[]).map(String);
-      return `${where} is ${JSON.stringify(value)}; expected one of ${allowed.join(', ')}.${typeof value === 'string' ? didYouMean(value, allowed) : ''}`;
-    }
-    case 'type': {
-      const expected = String(error.params.type).split(',');
-      let message = `${where} must be ${expected.map(withArticle).join(' or ')}, not ${describeValue(value)}.`;
-      if (
-        typeof value === 'string' &&
-        value.trim() !== '' &&
-        !Number.isNaN(Number(value)) &&
-        expected.some((t) => t === 'number' || t === 'integer')
-      ) {
-        message += ` Write ${value.trim()} without quotes.`;
-      }
-      return message;
-    }
-    case 'required':
-      return `${where} needs the key "${String(error.params.missingProperty)}".`;
-    default:
-      return `${where} ${error.message ?? 'is invalid'} (found ${JSON.stringify(value)}).`;
-  }
-}
-
-function withArticle(type: string): string {
-  return type === 'integer' || type === 'object' || type === 'array' ? `an ${type}` : `a ${type}`;
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
-  if (typeof value === 'object') return 'an object';
-  return `the ${typeof value} ${String(value)}`;
-}
-
-/** 1-based line and column of a character offset. */
-function lineAndColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 0x0a) {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return { line, column: offset - lineStart + 1 };
-}
-
-/**
- * Finds the first JSON syntax error in `text` (V8's messages do not always give a position).
- * A small recursive-descent scan; only called after `JSON.parse` failed.
- */
-export function locateJsonError(text: string): { offset: number; reason: string } {
-  let i = 0;
-  const n = text.length;
-  class SyntaxAt extends Error {
-    readonly offset: number;
-    constructor(reason: string, offset: number) {
-      super(reason);
-      this.offset = offset;
-    }
-  }
-  const fail = (reason: string): never => {
-    throw new SyntaxAt(reason, i);
-  };
-  const space = () => {
-    while (i < n) {
-      const c = text[i];
-      if (c === ' ' || c === '\t' || c === '\n' || c === '\r') i++;
-      else break;
-    }
-  };
-  const unexpected = (expected: string): never =>
-    fail(
-      i >= n
-        ? `unexpected end of file (expected ${expected})`
-        : `unexpected ${JSON.stringify(text[i])} (expected ${expected})`,
-    );
-  const number = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-  const string = () => {
-    i++; // opening quote
-    for (;;) {
-      if (i >= n) fail('unterminated string');
-      const c = text.charCodeAt(i);
-      if (c === 0x22) {
-        i++;
-        return;
-      }
-      if (c === 0x5c) {
-        const e = text[i + 1];
-        if (e === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) fail('invalid \\u escape in string');
-          i += 6;
-        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) {
-          i += 2;
-        } else {
-          fail(`invalid escape "\\${e ?? ''}" in string`);
-        }
-        continue;
-      }
-      if (c < 0x20) fail('line break or control character inside a string (missing closing quote?)');
-      i++;
-    }
-  };
-  const value = (): void => {
-    space();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      space();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
-        space();
-        if (text[i] !== '"') {
-          if (text[i] === '}') fail('trailing comma before "}"');
-          unexpected('a property name in double quotes');
-        }
-        string();
-        space();
-        if (text[i] !== ':') unexpected('":"');
-        i++;
-        value();
-        space();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return;
-        }
-        unexpected('"," or "}"');
-      }
-    } else if (c === '[') {
-      i++;
-      space();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (;;) {
-        space();
-        if (text[i] === ']') fail('trailing comma before "]"');
-        value();
-        space();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return;
-        }
-        unexpected('"," or "]"');
-      }
-    } else if (c === '"') {
-      string();
-    } else if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) {
-      number.lastIndex = i;
-      if (!number.test(text)) fail('invalid number');
-      i = number.lastIndex;
-    } else {
-      for (const literal of ['true', 'false', 'null']) {
-        if (text.startsWith(literal, i)) {
-          i += literal.length;
-          return;
-        }
-      }
-      if (c === "'") fail('strings must use double quotes');
-      unexpected('a value');
-    }
-  };
-  try {
-    value();
-    space();
-    if (i < n) fail(`unexpected ${JSON.stringify(text[i])} after the end of the JSON value`);
-  } catch (error) {
-    if (error instanceof SyntaxAt) return { offset: error.offset, reason: error.message };
-    throw error;
-  }
-  return { offset: n, reason: 'invalid JSON' };
 }

@@ -4,10 +4,10 @@
  * `data-validation` report (see src/core/schemas/data-validation-report.schema.json).
  */
 
-import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { digestFile } from '../digest.ts';
 import { ConfigurationError, InputError } from '../errors.ts';
+import { readJsonFile } from '../json/file.ts';
 import type { Logger } from '../logger.ts';
 import { silentLogger } from '../logger.ts';
 import { didYouMean } from '../suggest.ts';
@@ -401,26 +401,10 @@ function isProfileFile(path: string): boolean {
 
 /** Reads a saved `profile.json` (from `mlops profile`) as a reference. */
 export async function readProfileFile(path: string): Promise<DataProfile> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new InputError(
-      `Reference profile ${path} cannot be read (${(error as NodeJS.ErrnoException).code}). Check the path.`,
-      { file: path },
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new InputError(
-      `Reference profile ${path} is not valid JSON (${(error as Error).message}). Write it with \`mlops profile --out\`.`,
-      {
-        file: path,
-      },
-    );
-  }
+  const json = await readJsonFile(path, 'Reference profile', {
+    readHint: 'Check the path.',
+    parseHint: 'Write it with `mlops profile --out`.',
+  });
   return parseProfile(json, path);
 }
 

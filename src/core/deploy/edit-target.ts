@@ -23,6 +23,13 @@ import {
   type YAMLMap,
 } from 'yaml';
 import { ConfigurationError, InputError } from '../errors.ts';
+import {
+  JSON_NUMBER_TEXT,
+  type JsonNode,
+  JsonSyntaxError,
+  lineAndColumn,
+  parseJsonTree,
+} from '../json/text.ts';
 import { didYouMean } from '../suggest.ts';
 
 /** The file formats a target field can live in. */
@@ -538,128 +545,22 @@ function setYamlField(
 // ---------------------------------------------------------------------------------------------
 // JSON
 
-/** A JSON value with the byte range (UTF-16 offsets) it occupies in the text. */
-type JsonNode =
-  | { type: 'object'; start: number; end: number; members: { key: string; value: JsonNode }[] }
-  | { type: 'array'; start: number; end: number; items: JsonNode[] }
-  | { type: 'scalar'; start: number; end: number; value: string | number | boolean | null };
-
-const JSON_NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-const JSON_NUMBER_TEXT = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
-
-function lineAndColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let start = 0;
-  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
-    line++;
-    start = i + 1;
-  }
-  return { line, column: offset - start + 1 };
-}
-
-/** Parses strict JSON (RFC 8259) into nodes that remember their offsets. */
-function parseJsonTree(text: string, file: string): JsonNode {
-  // A byte-order mark is not JSON, but editors write one; it is kept as it is.
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  const fail = (expected: string): never => {
-    const { line, column } = lineAndColumn(text, i);
-    const found = i >= text.length ? 'the end of the file' : JSON.stringify(text[i]);
+/** Parses a JSON target file; a syntax error is an {@link InputError} at its line and column. */
+function parseJsonTarget(text: string, file: string): JsonNode {
+  try {
+    return parseJsonTree(text);
+  } catch (error) {
+    if (!(error instanceof JsonSyntaxError)) throw error;
+    const { line, column } = lineAndColumn(text, error.offset);
     throw new InputError(
-      `${file}:${line}:${column} is not valid JSON: expected ${expected}, found ${found}.`,
-      {
-        file,
-        line,
-        column,
-      },
+      `${file}:${line}:${column} is not valid JSON: expected ${error.expected}, found ${error.found}.`,
+      { file, line, column },
     );
-  };
-  const skipSpace = () => {
-    while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r'))
-      i++;
-  };
-  const readString = (): string => {
-    const start = i;
-    for (i++; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c === 0x5c) i++;
-      else if (c === 0x22) break;
-      else if (c < 0x20) fail('a closing quote (control characters must be escaped)');
-    }
-    if (i >= text.length) fail('a closing quote');
-    i++;
-    try {
-      return JSON.parse(text.slice(start, i)) as string;
-    } catch {
-      i = start;
-      return fail('a string with valid escapes');
-    }
-  };
-  const readValue = (): JsonNode => {
-    skipSpace();
-    const start = i;
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      const members: { key: string; value: JsonNode }[] = [];
-      skipSpace();
-      if (text[i] === '}') return { type: 'object', start, end: ++i, members };
-      for (;;) {
-        skipSpace();
-        if (text[i] !== '"') fail('a key in double quotes');
-        const key = readString();
-        skipSpace();
-        if (text[i] !== ':') fail('":"');
-        i++;
-        members.push({ key, value: readValue() });
-        skipSpace();
-        if (text[i] === ',') i++;
-        else if (text[i] === '}') return { type: 'object', start, end: ++i, members };
-        else fail('"," or "}"');
-      }
-    }
-    if (c === '[') {
-      i++;
-      const items: JsonNode[] = [];
-      skipSpace();
-      if (text[i] === ']') return { type: 'array', start, end: ++i, items };
-      for (;;) {
-        items.push(readValue());
-        skipSpace();
-        if (text[i] === ',') i++;
-        else if (text[i] === ']') return { type: 'array', start, end: ++i, items };
-        else fail('"," or "]"');
-      }
-    }
-    if (c === '"') {
-      const value = readString();
-      return { type: 'scalar', start, end: i, value };
-    }
-    for (const [word, value] of [
-      ['true', true],
-      ['false', false],
-      ['null', null],
-    ] as const) {
-      if (text.startsWith(word, i)) {
-        i += word.length;
-        return { type: 'scalar', start, end: i, value };
-      }
-    }
-    JSON_NUMBER.lastIndex = i;
-    const number = JSON_NUMBER.exec(text);
-    if (number) {
-      i += number[0].length;
-      return { type: 'scalar', start, end: i, value: Number(number[0]) };
-    }
-    return fail('a value');
-  };
-  const root = readValue();
-  skipSpace();
-  if (i < text.length) fail('the end of the file');
-  return root;
+  }
 }
 
 function setJsonField(text: string, segments: FieldPathSegment[], value: string, file: string): FieldEdit {
-  let node = parseJsonTree(text, file);
+  let node = parseJsonTarget(text, file);
   for (let depth = 0; depth < segments.length; depth++) {
     const segment = segments[depth];
     const line = lineAndColumn(text, node.start).line;

@@ -27,11 +27,11 @@
  * `gates.verdict` (see custody.ts); v1 files (written before, `gates` often empty, `source` the
  * deploying checkout's) are still read, and rewritten as v2 by the next deployment.
  */
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { Document, LineCounter, parseDocument } from 'yaml';
 import { ConfigurationError, InputError } from '../errors.ts';
+import { describeYamlSchemaError, locateInYaml, pickSchemaError } from '../json/schema-errors.ts';
 import schema from '../schemas/model-deployment.schema.json' with { type: 'json' };
-import { didYouMean } from '../suggest.ts';
 import { type PlainValue, reconcileYamlDocument } from './edit-target.ts';
 
 /** `environments/<env>/models/<model>.yaml`: where a model's reference lives. */
@@ -240,101 +240,6 @@ function validator(): ValidateFunction<ModelDeployment> {
   return compiled;
 }
 
-/** Prefers the most actionable error: unknown keys first, then the deepest. */
-function pickError(errors: ErrorObject[]): ErrorObject {
-  const unknown = errors.find((e) => e.keyword === 'additionalProperties');
-  if (unknown) return unknown;
-  return [...errors].sort((a, b) => b.instancePath.length - a.instancePath.length)[0];
-}
-
-function pointerParts(pointer: string): string[] {
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'));
-}
-
-const TYPE_NAMES: Record<string, string> = {
-  object: 'a mapping',
-  array: 'a list',
-  string: 'text',
-  number: 'a number',
-  integer: 'an integer',
-  boolean: 'true or false',
-  null: 'null',
-};
-
-/** A schema error as a sentence about the key; `source` is the value as written, when known. */
-function describeError(error: ErrorObject, source?: string): { key: string; message: string } {
-  const parts = pointerParts(error.instancePath);
-  const here = parts.join('.');
-  const subject = here === '' ? 'the top level' : `"${here}"`;
-  const parent = error.parentSchema as
-    | { description?: string; properties?: Record<string, unknown> }
-    | undefined;
-  switch (error.keyword) {
-    case 'additionalProperties': {
-      const key = String(error.params.additionalProperty);
-      const allowed = Object.keys(parent?.properties ?? {});
-      const path = [...parts, key].join('.');
-      return {
-        key: path,
-        message: `unknown key "${path}".${didYouMean(key, allowed)} Allowed here: ${allowed.join(', ') || '(none)'}.`,
-      };
-    }
-    case 'required': {
-      const missing = String(error.params.missingProperty);
-      return { key: [...parts, missing].join('.'), message: `${subject} is missing the key "${missing}".` };
-    }
-    case 'const':
-      return { key: here, message: `${subject} must be ${JSON.stringify(error.params.allowedValue)}.` };
-    case 'type': {
-      const types = String(error.params.type).split(',');
-      // YAML reads 1.10 as a number and true as a boolean: quotes keep them text.
-      const quote =
-        types.includes('string') && (typeof error.data === 'number' || typeof error.data === 'boolean')
-          ? ` Write it in quotes ("${source ?? String(error.data)}") so YAML reads it as text.`
-          : '';
-      const expected = types.map((type) => TYPE_NAMES[type] ?? type).join(' or ');
-      return { key: here, message: `${subject} must be ${expected}.${quote}` };
-    }
-    case 'pattern': {
-      const found = JSON.stringify(error.data);
-      const expected = parent?.description ?? `text matching ${String(error.params.pattern)}`;
-      return { key: here, message: `${subject} must be ${expected}; found ${found}.` };
-    }
-    default:
-      return { key: here, message: `${subject} ${error.message ?? 'is invalid'}.` };
-  }
-}
-
-/** The 1-based line of the node at a JSON pointer (the key itself for unknown keys), and its source text. */
-function locate(
-  document: Document,
-  lines: LineCounter,
-  error: ErrorObject,
-): { line: number | undefined; source: string | undefined } {
-  const parts = pointerParts(error.instancePath);
-  if (error.keyword === 'additionalProperties') parts.push(String(error.params.additionalProperty));
-  let node: unknown = document.contents;
-  let range = (node as { range?: [number, number, number] } | null)?.range;
-  for (const part of parts) {
-    if (isSeq(node)) {
-      node = node.items[Number(part)];
-      range = (node as { range?: [number, number, number] } | undefined)?.range ?? range;
-    } else if (isMap(node)) {
-      const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === part);
-      if (!pair) break;
-      range = (pair.key as { range?: [number, number, number] }).range ?? range;
-      node = pair.value;
-    } else break;
-  }
-  return {
-    line: range ? lines.linePos(range[0]).line : undefined,
-    source: isScalar(node) && typeof node.source === 'string' && node.source !== '' ? node.source : undefined,
-  };
-}
-
 /** Aliases a model reference may expand (it needs none; a few hand-written ones are harmless). */
 const MAX_REFERENCE_ALIASES = 20;
 
@@ -369,9 +274,9 @@ export function readModelReference(text: string, file: string): ModelDeployment 
   }
   const validate = validator();
   if (!validate(value)) {
-    const error = pickError(validate.errors ?? []);
-    const { line, source } = locate(document, lines, error);
-    const { key, message } = describeError(error, source);
+    const error = pickSchemaError(validate.errors ?? [])!;
+    const { line, source } = locateInYaml(document, lines, error);
+    const { key, message } = describeYamlSchemaError(error, source);
     const kindHint =
       (value as { kind?: unknown } | null)?.kind === MODEL_DEPLOYMENT.kind
         ? ''

@@ -1,14 +1,5 @@
-/**
- * Parity: the training step saves a few inputs with the framework's own outputs (a golden file);
- * ONNX Runtime must reproduce them within `atol + rtol·|expected|` (numpy's `allclose` rule).
- * This catches export drift between the framework and ONNX (a wrong opset translation, a
- * preprocessing step left out of the graph, float64 weights cast to float32 badly).
- *
- * Golden file (JSON): `{"format": "mlops-golden", "version": 1, "inputs": {NAME: {"shape": [...],
- * "data": [...]}}, "outputs": {NAME: {"shape": [...], "data": [...]}}}`, data flat and row-major.
- */
-import { readFile } from 'node:fs/promises';
 import { InputError } from '../errors.ts';
+import { readJsonFile } from '../json/file.ts';
 import type { OnnxModelInfo } from './onnx-inspect.ts';
 import { loadOnnxRuntime, type OrtSession } from './onnx-session.ts';
 
@@ -42,14 +33,7 @@ export interface ParityReport {
 
 /** Reads and checks a golden file against the model's inputs and outputs. */
 export async function loadGoldenFile(path: string, model: OnnxModelInfo): Promise<GoldenFile> {
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    throw new InputError(`Golden file ${path} cannot be read as JSON: ${(error as Error).message}.`, {
-      file: path,
-    });
-  }
+  const json = await readJsonFile(path, 'Golden file');
   const fail = (why: string) =>
     new InputError(
       `Golden file ${path}: ${why}. Expected {"format": "${GOLDEN_FORMAT}", "version": 1, "inputs": {name: {shape, data}}, "outputs": {name: {shape, data}}}.`,

@@ -1,15 +1,6 @@
-/**
- * Sharded evaluation: matrix jobs each evaluate one shard of the holdout (`--shard K/N`: the rows
- * whose number ≡ K − 1 mod N) and save their outcomes; one job merges the shards and decides.
- * Metric states are per-row outcomes, so the merge is exact: the merged outcomes are put back in
- * the file's row order, and the metrics, intervals and gates equal those of a single run.
- *
- * Shard file (JSON, `kind: "model-evaluation-shard"`, `version: 1`): the evaluation's identities
- * and settings, plus the per-row columns as base64 of little-endian typed arrays (compact and exact).
- */
-import { readFile } from 'node:fs/promises';
 import { InputError } from '../errors.ts';
 import { writeFileAtomic } from '../files.ts';
+import { readJsonFile } from '../json/file.ts';
 import type { SliceColumn } from './evaluate-model.ts';
 import { mergeOutcomes } from './metrics.ts';
 import type { Outcomes } from './outcomes.ts';
@@ -122,25 +113,9 @@ export async function writeShardFile(
 }
 
 async function readShardFile(path: string): Promise<ShardFile> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new InputError(`Shard file ${path} cannot be read (${(error as NodeJS.ErrnoException).code}).`, {
-      file: path,
-    });
-  }
-  let file: ShardFile;
-  try {
-    file = JSON.parse(text);
-  } catch (error) {
-    throw new InputError(
-      `Shard file ${path} is not JSON (${(error as Error).message}); was it written completely?`,
-      {
-        file: path,
-      },
-    );
-  }
+  const file = (await readJsonFile(path, 'Shard file', {
+    parseHint: 'Was it written completely?',
+  })) as ShardFile;
   if (file?.kind !== SHARD_KIND || file.version !== 1 || !file.evaluated || !file.outcomes?.candidate) {
     throw new InputError(
       `${path} is not a shard file of this version (kind "${SHARD_KIND}", version 1): write shards with \`mlops validate-model --shard K/N --save-outcomes FILE\`.`,

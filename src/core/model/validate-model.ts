@@ -10,6 +10,7 @@ import type { ReadOptions } from '../data/batch.ts';
 import { openTable } from '../data/open-table.ts';
 import { digestFile } from '../digest.ts';
 import { ConfigurationError, InputError } from '../errors.ts';
+import { readJsonFileText } from '../json/file.ts';
 import type { Logger } from '../logger.ts';
 import { didYouMean } from '../suggest.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
@@ -693,21 +694,8 @@ async function readBaselineReport(
   path: string,
   task: Task,
 ): Promise<{ metrics: Partial<Record<MetricName, MetricEntry>>; sha256: string; dataSha256: string }> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new InputError(
-      `Baseline report ${path} cannot be read (${(error as NodeJS.ErrnoException).code}).`,
-      { file: path },
-    );
-  }
-  let report: Partial<ModelValidationReport>;
-  try {
-    report = JSON.parse(text);
-  } catch (error) {
-    throw new InputError(`Baseline report ${path} is not JSON: ${(error as Error).message}.`, { file: path });
-  }
+  const { json, text } = await readJsonFileText(path, 'Baseline report');
+  const report = json as Partial<ModelValidationReport>;
   const version = report.version as number | undefined;
   if (
     report.kind !== 'model-validation' ||

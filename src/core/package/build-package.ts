@@ -25,12 +25,13 @@
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { readProfileFile } from '../data/validate-data.ts';
 import { digestFile } from '../digest.ts';
 import { ConfigurationError, InputError } from '../errors.ts';
 import { writeFileAtomic } from '../files.ts';
+import { readJsonFile } from '../json/file.ts';
 import { describeType } from '../model/model-io.ts';
 import { inspectOnnxModel, resolveExternalFile } from '../model/onnx-inspect.ts';
 import { writeOnnxMetadata } from '../model/onnx-metadata.ts';
@@ -326,19 +327,7 @@ export async function listFiles(root: string): Promise<ManifestFile[]> {
 }
 
 async function readJson(path: string, what: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new InputError(`${what} ${path} cannot be read (${(error as NodeJS.ErrnoException).code}).`, {
-      file: path,
-    });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new InputError(`${what} ${path} is not JSON: ${(error as Error).message}.`, { file: path });
-  }
+  return (await readJsonFile(path, what)) as Record<string, unknown>;
 }
 
 /** The reports of a folder (*.json), each checked against its kind's schema. */

@@ -1,13 +1,8 @@
-/**
- * The gates' JSON reports as the report action and `mlops report` read them: found by paths or
- * globs, each checked to be a known kind and version and to match its JSON Schema, so that what
- * reviewers see is rendered only from reports a gate really wrote.
- */
-import { readFile } from 'node:fs/promises';
 import { basename, extname, isAbsolute, resolve, sep } from 'node:path';
 import type { DataValidationReport } from '../data/validate-data.ts';
 import { InputError } from '../errors.ts';
 import { glob } from '../glob.ts';
+import { readJsonFile } from '../json/file.ts';
 import type { ModelValidationReport } from '../model/validate-model.ts';
 import { checkGateReport, checkSmokeTestReport } from '../schemas/report-schemas.ts';
 import type { SmokeTestReport } from './smoke-test-report.ts';
@@ -69,21 +64,10 @@ export async function readGateReports(files: readonly string[], cwd: string): Pr
   const reports: GateReport[] = [];
   for (const file of files) {
     const path = isAbsolute(file) ? file : resolve(cwd, file);
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      throw new InputError(
-        `Report ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): give the path a gate step wrote its report to.`,
-        { file },
-      );
-    }
-    let json: Record<string, unknown>;
-    try {
-      json = JSON.parse(text);
-    } catch (error) {
-      throw new InputError(`Report ${file} is not JSON: ${(error as Error).message}.`, { file });
-    }
+    const json = (await readJsonFile(path, 'Report', {
+      name: file,
+      readHint: 'Give the path a gate step wrote its report to.',
+    })) as Record<string, unknown>;
     let entry: GateReport;
     if (json?.kind === 'smoke-test') {
       checkSmokeTestReport(json, file, 'Pass the report as the smoke test wrote it.');
