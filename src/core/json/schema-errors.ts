@@ -80,7 +80,10 @@ const TYPE_NAMES: Record<string, string> = {
  * written, when known (a `1.10` YAML read as a number is shown as written). Needs an Ajv with
  * `verbose: true` (the allowed keys and a pattern's description come from the failing schema).
  */
-export function describeYamlSchemaError(error: ErrorObject, source?: string): { key: string; message: string } {
+export function describeYamlSchemaError(
+  error: ErrorObject,
+  source?: string,
+): { key: string; message: string } {
   const parts = pointerParts(error.instancePath);
   const here = parts.join('.');
   const subject = here === '' ? 'the top level' : `"${here}"`;
@@ -175,7 +178,12 @@ export function describeJsonValue(value: unknown): string {
  * `root` is the document (the value found is quoted from it). Unknown keys are the caller's: what
  * is allowed depends on where they are.
  */
-export function describeJsonSchemaError(error: ErrorObject, root: unknown, path: string, prefix?: string): string {
+export function describeJsonSchemaError(
+  error: ErrorObject,
+  root: unknown,
+  path: string,
+  prefix?: string,
+): string {
   const value = valueAtPointer(root, error.instancePath);
   const where = path === '' ? (prefix ?? 'the contract') : path;
   switch (error.keyword) {

@@ -58,7 +58,9 @@ export function parseJsonTree(text: string): JsonNode {
     const found = i >= n ? 'the end of the file' : JSON.stringify(text[i]);
     const why =
       reason ??
-      (i >= n ? `unexpected end of file (expected ${expected})` : `unexpected ${found} (expected ${expected})`);
+      (i >= n
+        ? `unexpected end of file (expected ${expected})`
+        : `unexpected ${found} (expected ${expected})`);
     throw new JsonSyntaxError(why, i, expected, found);
   };
   const skipSpace = () => {
@@ -160,7 +162,8 @@ export function parseJsonTree(text: string): JsonNode {
   };
   const root = readValue();
   skipSpace();
-  if (i < n) fail('the end of the file', `unexpected ${JSON.stringify(text[i])} after the end of the JSON value`);
+  if (i < n)
+    fail('the end of the file', `unexpected ${JSON.stringify(text[i])} after the end of the JSON value`);
   return root;
 }
 
