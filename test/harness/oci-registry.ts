@@ -22,7 +22,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import {
   createServer,
@@ -44,19 +44,41 @@ export const OCI_TOOLS = {
   busybox: 'busybox-static',
 } as const;
 
-/** The Debian packages whose commands are missing here (apt-get install them). */
+/**
+ * The Debian packages whose commands are missing here (apt-get install them). BusyBox must be the
+ * static one (busybox-static): the modelcar's base runs it in a chroot, where no libc is.
+ */
 export function ociToolsMissing(): string[] {
   const missing: string[] = [];
   for (const [command, pkg] of Object.entries(OCI_TOOLS)) {
-    const path = command === 'busybox' ? '/bin/busybox' : undefined;
     const found =
-      (path && existsSync(path)) ||
-      ['/usr/bin', '/usr/sbin', '/bin', '/sbin', '/usr/local/bin'].some((dir) =>
-        existsSync(join(dir, command)),
-      );
+      command === 'busybox'
+        ? isStaticExecutable('/bin/busybox')
+        : ['/usr/bin', '/usr/sbin', '/bin', '/sbin', '/usr/local/bin'].some((dir) =>
+            existsSync(join(dir, command)),
+          );
     if (!found) missing.push(pkg);
   }
   return missing;
+}
+
+/** True for a 64-bit little-endian ELF executable without an interpreter (PT_INTERP): statically linked. */
+function isStaticExecutable(path: string): boolean {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch {
+    return false;
+  }
+  if (bytes.length < 64 || bytes.readUInt32BE(0) !== 0x7f454c46 || bytes[4] !== 2 || bytes[5] !== 1)
+    return false;
+  const offset = Number(bytes.readBigUInt64LE(0x20));
+  const size = bytes.readUInt16LE(0x36);
+  const count = bytes.readUInt16LE(0x38);
+  for (let i = 0; i < count; i++) {
+    if (bytes.readUInt32LE(offset + i * size) === 3) return false; // PT_INTERP: dynamically linked
+  }
+  return true;
 }
 
 /** A free TCP port on 127.0.0.1. */
