@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import { ConfigurationError, InputError } from '../errors.ts';
 import { escapeMarkdown } from '../markdown.ts';
-import type { PackageManifest } from '../package/build-package.ts';
+import type { PackageManifest } from '../package/manifest.ts';
 import { didYouMean } from '../suggest.ts';
 import type { ModelDeployment, ModelDeploymentGates } from './model-reference.ts';
 

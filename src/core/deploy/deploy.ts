@@ -27,6 +27,7 @@ import {
 import { type PackageSummary, readPackageSummary, summarizePackage } from './deployed-baseline.ts';
 import { type DocumentSelector, detectTargetFormat, setField, type TargetFormat } from './edit-target.ts';
 import {
+  BOT_AUTHOR,
   cloneWorkspace,
   explainGitFailure,
   type GitAuth,
@@ -399,8 +400,7 @@ async function readRemoteBranch(
   const author = (
     await workspace.git.raw(['log', '-1', '--format=%ae%n%s', `refs/remotes/origin/${branch}`])
   ).split('\n');
-  const expected = (options.author ?? { email: '41898282+github-actions[bot]@users.noreply.github.com' })
-    .email;
+  const expected = (options.author ?? BOT_AUTHOR).email;
   let version: string | undefined;
   let sha256: string | undefined;
   let modelcar: string | undefined;

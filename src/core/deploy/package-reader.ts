@@ -25,7 +25,12 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { fileURLToPath } from 'node:url';
 import { ConfigurationError, InputError } from '../errors.ts';
-import { manifestSchemaErrors, PACKAGE_FILES, type PackageManifest } from '../package/build-package.ts';
+import {
+  manifestSchemaErrors,
+  PACKAGE_ASSETS,
+  PACKAGE_FILES,
+  type PackageManifest,
+} from '../package/manifest.ts';
 import { openZipEntry, readZipEntries, type ZipEntryInfo } from '../zip/zip.ts';
 import type { PackageRef } from './model-reference.ts';
 import { type Credential, fetchWithCredential, redact, TIME_LIMITS } from './transport.ts';
@@ -477,12 +482,12 @@ async function openSidecar(
   cleanup: () => Promise<void>,
 ): Promise<OpenedPackage> {
   const url = new URL(ref.uri);
-  if (!url.pathname.endsWith('.zip')) {
+  if (!url.pathname.endsWith(PACKAGE_ASSETS.archive)) {
     throw new InputError(
       `The package archive ${display(ref.uri)} is larger than ${Math.round((options.fullDownloadBytes ?? FULL_DOWNLOAD_BYTES) / 1048576)} MiB and its server does not support range requests, so its manifest cannot be read without downloading all of it.`,
     );
   }
-  url.pathname = `${url.pathname.slice(0, -'.zip'.length)}.manifest.json`;
+  url.pathname = `${url.pathname.slice(0, -PACKAGE_ASSETS.archive.length)}${PACKAGE_ASSETS.manifest}`;
   const what = 'The package manifest (sidecar)';
   const response = await fetchWithCredential(url.href, {
     credential: options.credential,

@@ -44,10 +44,12 @@ import {
   type ManifestFile,
   METADATA_KEYS,
   manifestSchemaErrors,
+  PACKAGE_ASSETS,
   PACKAGE_FILES,
   type PackageManifest,
   PREDICATE_TYPE,
   PROVENANCE_FILE,
+  packageStem,
 } from './manifest.ts';
 import { renderModelCard } from './model-card.ts';
 
@@ -123,10 +125,10 @@ export async function buildPackage(options: PackageOptions): Promise<BuiltPackag
   if (modelReport) checkCandidate(modelReport, (await digestFile(options.model)).sha256, options.model);
   const createdAt = options.lineage.commitTime ?? new Date(0).toISOString();
 
-  const stem = `${options.name}-${version}`;
+  const stem = packageStem(options.name, version);
   const out = resolve(options.out);
   const directory = join(out, stem);
-  const archive = join(out, `${stem}.zip`);
+  const archive = join(out, `${stem}${PACKAGE_ASSETS.archive}`);
   await mkdir(out, { recursive: true });
   const staging = join(out, `.${stem}.${process.pid}.${Date.now()}.tmp`);
   await mkdir(staging, { recursive: true });

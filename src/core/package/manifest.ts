@@ -20,6 +20,21 @@ export const PACKAGE_FILES = {
 
 /** Outside the archive: it names the archive's digest. */
 export const PROVENANCE_FILE = 'provenance.intoto.json';
+
+/** A package's name outside its folder: `<name>-<version>` (its folder, and the stem of its assets). */
+export function packageStem(name: string, version: string): string {
+  return `${name}-${version}`;
+}
+
+/**
+ * What is published beside a package (a release's assets), each `<stem><suffix>`: the archive, its
+ * manifest (read when the archive is too large to download) and its provenance statement.
+ */
+export const PACKAGE_ASSETS = {
+  archive: '.zip',
+  manifest: '.manifest.json',
+  provenance: '.intoto.json',
+} as const;
 /** The in-toto predicate type of our statements. */
 export const PREDICATE_TYPE = 'https://mlops-actions.dev/attestations/model-package/v1';
 

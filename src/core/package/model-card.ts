@@ -4,7 +4,7 @@
  * package is intact. Rendered from the manifest only, never from re-computation.
  */
 import { escapeMarkdown } from '../markdown.ts';
-import type { PackageManifest } from './manifest.ts';
+import { PACKAGE_ASSETS, type PackageManifest, packageStem } from './manifest.ts';
 
 /** The model card of a package (the manifest's `files` are not needed: the card is one of them). */
 export function renderModelCard(manifest: PackageManifest): string {
@@ -70,7 +70,7 @@ export function renderModelCard(manifest: PackageManifest): string {
     `the content digest (\`${manifest.contentSha256}\`) in its metadata. Check all of it with:`,
     '',
     '```sh',
-    `mlops package verify ${name}-${version}.zip`,
+    `mlops package verify ${packageStem(name, version)}${PACKAGE_ASSETS.archive}`,
     '```',
     '',
   );

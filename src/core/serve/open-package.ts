@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationError, InputError } from '../errors.ts';
 import { inspectOnnxModel, type OnnxModelInfo } from '../model/onnx-inspect.ts';
-import { PACKAGE_FILES, type PackageManifest } from '../package/build-package.ts';
+import { PACKAGE_FILES, type PackageManifest } from '../package/manifest.ts';
 import { unpackPackage, verifyPackage } from '../package/verify-package.ts';
 import {
   describeModelTensors,
