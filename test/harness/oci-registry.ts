@@ -31,6 +31,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -221,6 +222,8 @@ export interface StandInOptions {
   redirectBlobs?: boolean;
   /** Leave out the referrers API and OCI-Subject (a proxy that only adds auth or limits). */
   noReferrers?: boolean;
+  /** Serve the registry over https with this key and certificate (PEM). */
+  tls?: { key: string; cert: string };
 }
 
 /** A running stand-in. */
@@ -388,18 +391,21 @@ export async function startReferrersStandIn(
     storage = `http://127.0.0.1:${await listen(server)}`;
   }
 
-  const proxy = createServer((request, response) => {
+  const handler = (request: IncomingMessage, response: ServerResponse) => {
     void handle(request, response).catch((error: Error) => {
       if (!response.headersSent) response.writeHead(500).end(error.message);
       else response.destroy(error);
     });
-  });
+  };
+  const proxy = options.tls ? createHttpsServer(options.tls, handler) : createServer(handler);
   servers.push(proxy);
   const port = await listen(proxy);
   const host = `127.0.0.1:${port}`;
+  // The registry builds its Location headers from these: the client's scheme, not the proxy's.
+  const forwardedProto: Record<string, string> = options.tls ? { 'x-forwarded-proto': 'https' } : {};
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', `http://${host}`);
+    const url = new URL(request.url ?? '/', `${options.tls ? 'https' : 'http'}://${host}`);
     // Authentication first, as registries do.
     if (auth) {
       const header = request.headers.authorization;
@@ -504,7 +510,7 @@ export async function startReferrersStandIn(
     // Everything else streams through to the registry (Host kept: its Location headers name us).
     const upstreamRequest = httpRequest(
       `${upstream.url}${url.pathname}${url.search}`,
-      { method: request.method, headers: { ...request.headers, host } },
+      { method: request.method, headers: { ...request.headers, host, ...forwardedProto } },
       (answer) => {
         record('registry', request, true, answer.statusCode ?? 0);
         response.writeHead(answer.statusCode ?? 502, answer.headers);
@@ -527,7 +533,7 @@ export async function startReferrersStandIn(
         `${upstream.url}${url.pathname}${url.search}`,
         {
           method: request.method,
-          headers: { ...request.headers, host, 'content-length': String(body.length) },
+          headers: { ...request.headers, host, ...forwardedProto, 'content-length': String(body.length) },
         },
         (answer) => {
           const chunks: Buffer[] = [];
@@ -550,7 +556,7 @@ export async function startReferrersStandIn(
 
   return {
     host,
-    url: `http://${host}`,
+    url: `${options.tls ? 'https' : 'http'}://${host}`,
     ...(realm ? { realm } : {}),
     ...(storage ? { storage } : {}),
     requests,

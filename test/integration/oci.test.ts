@@ -757,6 +757,77 @@ describe.skipIf(missing.length > 0)('mlops oci (the built CLI)', () => {
     expect(run.code).toBe(2);
   });
 
+  it('pushes and pulls over https with Basic auth (the certificate from NODE_EXTRA_CA_CERTS), no --plain-http', async () => {
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'pipe' },
+    );
+    const tls = await startReferrersStandIn(registry, {
+      auth: { scheme: 'basic', username: 'ci', password: 'tls-token-7' },
+      tls: { key: await readFile(key, 'utf8'), cert: await readFile(cert, 'utf8') },
+      redirectBlobs: true,
+    });
+    try {
+      const env = {
+        NODE_EXTRA_CA_CERTS: cert,
+        MLOPS_REGISTRY_USERNAME: 'ci',
+        MLOPS_REGISTRY_PASSWORD: 'tls-token-7',
+      };
+      const push = await mlops(
+        ['oci', 'push', '--package', built.archive, '--to', `${tls.host}/models/tls`, '--json'],
+        env,
+      );
+      expect(push.stderr).toMatch(/^Pushed /);
+      expect(push.code).toBe(0);
+      const out = join(dir, 'tls-pulled');
+      const pull = await mlops(['oci', 'pull', `${tls.host}/models/tls:4.0.0`, '--out', out], env);
+      expect(pull.code).toBe(0);
+      expect((await mlops(['package', 'verify', out])).code).toBe(0);
+      // Blob downloads went to the storage origin (plain http on loopback) without the credential.
+      expect(
+        tls.requests.filter((r) => r.server === 'storage').every((r) => r.authorization === 'none'),
+      ).toBe(true);
+      expect(tls.requests.some((r) => r.server === 'storage')).toBe(true);
+      // Without the certificate the push stops at the TLS check (exit 2), not silently over http.
+      const untrusted = await mlops(
+        ['oci', 'push', '--package', built.archive, '--to', `${tls.host}/models/tls`],
+        {
+          ...env,
+          NODE_EXTRA_CA_CERTS: '',
+        },
+      );
+      expect(untrusted.code).toBe(2);
+      expect(untrusted.stderr).toMatch(/cannot be reached.*(CERT|certificate|SELF_SIGNED)/i);
+    } finally {
+      await tls.stop();
+    }
+  });
+
+  it('suggests --plain-http for a registry on this machine that does not speak TLS (exit 2)', async () => {
+    const run = await mlops(['oci', 'push', '--package', built.directory, '--to', `${registry.host}/m/x:1`]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/cannot be reached.*needs --plain-http/);
+  });
+
   it('says so when the registry cannot be reached (exit 2)', async () => {
     const closed = await freePort();
     const run = await mlops([
@@ -845,6 +916,34 @@ describe('registry time limits and hostile artifacts', () => {
       }
     },
   );
+
+  it('reads WWW-Authenticate challenges as registries write them', async () => {
+    const { parseChallenges } = await import('../../src/core/oci/auth.ts');
+    expect(
+      parseChallenges(
+        'Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:o/m:pull,push"',
+      ),
+    ).toEqual([
+      {
+        scheme: 'bearer',
+        params: { realm: 'https://ghcr.io/token', service: 'ghcr.io', scope: 'repository:o/m:pull,push' },
+      },
+    ]);
+    expect(parseChallenges('Basic realm="Registry Realm"')).toEqual([
+      { scheme: 'basic', params: { realm: 'Registry Realm' } },
+    ]);
+    expect(parseChallenges('Negotiate abc==, Basic realm="x", Bearer realm="https://a/t",service=s')).toEqual(
+      [
+        { scheme: 'negotiate', params: {} },
+        { scheme: 'basic', params: { realm: 'x' } },
+        { scheme: 'bearer', params: { realm: 'https://a/t', service: 's' } },
+      ],
+    );
+    expect(parseChallenges('BEARER Realm = "a\\"b"')).toEqual([
+      { scheme: 'bearer', params: { realm: 'a"b' } },
+    ]);
+    expect(parseChallenges('')).toEqual([]);
+  });
 
   it('parses references strictly and names the registry', () => {
     expect(parseOciReference('oci://ghcr.io/org/models/churn:1.2.0')).toEqual({

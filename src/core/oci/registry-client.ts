@@ -814,7 +814,13 @@ export class RegistryClient {
         });
       } catch (error) {
         const input = this.unreachable(url, error);
-        throw request.method === 'POST' || request.method === 'PATCH' ? input : new RetryableError(input);
+        // A TLS failure (no TLS, an untrusted certificate) does not pass: only the rest is retried.
+        const tls = /SSL|TLS|CERT|EPROTO/i.test(
+          String((error as { cause?: { code?: string } }).cause?.code ?? ''),
+        );
+        throw request.method === 'POST' || request.method === 'PATCH' || tls
+          ? input
+          : new RetryableError(input);
       }
       const location = response.headers.get('location');
       // 201/202 answers carry a Location too (the upload's); only 3xx are redirects.
