@@ -37,7 +37,8 @@ for (let i = 2; i < process.argv.length; i++) {
 
 const { openTable } = await import('../src/core/data/open-table.ts');
 const { beginBatch, parseNumberColumn } = await import('../src/core/data/cells.ts');
-const { bootstrapMetricIntervals, validateModel } = await import('../src/core/model/validate-model.ts');
+const { validateModel } = await import('../src/core/model/validate-model.ts');
+const { bootstrapMetricIntervals } = await import('../src/core/model/decide.ts');
 const { createOnnxSession, loadOnnxRuntime } = await import('../src/core/model/onnx-session.ts');
 const { inspectOnnxModel } = await import('../src/core/model/onnx-inspect.ts');
 const { prepareOutcomes } = await import('../src/core/model/metrics.ts');

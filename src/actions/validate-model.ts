@@ -18,9 +18,9 @@ import {
   decideModelGate,
   evaluateModelGate,
   type ModelValidationReport,
-  summarizeModelReport,
   validateModel,
 } from '../core/model/validate-model.ts';
+import { summarizeModelReport } from '../core/report/model-summary.ts';
 import { renderModelReport } from '../core/report/render-model-report.ts';
 import { getListInput, getOptionalInput } from './shared/inputs.ts';
 import { actionsLogger, runAction } from './shared/run-action.ts';

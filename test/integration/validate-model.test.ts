@@ -18,11 +18,8 @@ import { inspectOnnxModel } from '../../src/core/model/onnx-inspect.ts';
 import { createOnnxSession } from '../../src/core/model/onnx-session.ts';
 import type { ClassificationOutcomes, RegressionOutcomes } from '../../src/core/model/outcomes.ts';
 import { readTargetKind } from '../../src/core/model/target-kind.ts';
-import {
-  summarizeModelReport,
-  type ValidateModelOptions,
-  validateModel,
-} from '../../src/core/model/validate-model.ts';
+import { type ValidateModelOptions, validateModel } from '../../src/core/model/validate-model.ts';
+import { summarizeModelReport } from '../../src/core/report/model-summary.ts';
 import schema from '../../src/core/schemas/model-validation-report.schema.json' with { type: 'json' };
 import { repoRoot } from '../harness/run-action.ts';
 import { temporaryDirectory } from '../helpers/example.ts';

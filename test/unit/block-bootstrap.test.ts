@@ -5,6 +5,7 @@ import {
   blockBootstrapIntervals,
 } from '../../src/core/model/block-bootstrap.ts';
 import { drawBootstrapWeights, drawIndex, seedState } from '../../src/core/model/bootstrap.ts';
+import { bootstrapMetricIntervals } from '../../src/core/model/decide.ts';
 import { METRIC_NAMES, type MetricName, metricsOfTask } from '../../src/core/model/metric-names.ts';
 import {
   BINNED_METRICS,
@@ -14,7 +15,6 @@ import {
 } from '../../src/core/model/metric-states.ts';
 import { computeMetrics, prepareOutcomes } from '../../src/core/model/metrics.ts';
 import type { ClassificationOutcomes, Outcomes, RegressionOutcomes } from '../../src/core/model/outcomes.ts';
-import { bootstrapMetricIntervals } from '../../src/core/model/validate-model.ts';
 import { createRandom } from '../helpers/random.ts';
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { rocCurve } from '../../src/core/model/decide.ts';
 import { prepareOutcomes } from '../../src/core/model/metrics.ts';
 import type { ClassificationOutcomes } from '../../src/core/model/outcomes.ts';
-import { rocCurve } from '../../src/core/model/validate-model.ts';
 
 function binary(labels: number[], scores: number[]): ClassificationOutcomes {
   return {

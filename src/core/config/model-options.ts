@@ -12,7 +12,7 @@ import { checkOutputPath, type NamedPath } from '../files.ts';
 import { type GateSpec, ON_MISSING_BASELINE, parseGateConfig, parseGateExpression } from '../model/gates.ts';
 import { TASKS } from '../model/metric-names.ts';
 import { MISSING_POLICIES, OUTPUT_KINDS } from '../model/model-io.ts';
-import type { DecideOptions, ValidateModelOptions } from '../model/validate-model.ts';
+import type { DecideOptions, ValidateModelOptions } from '../model/options.ts';
 import type { LoadedConfig } from './config.ts';
 import { parseChoice } from './data-options.ts';
 

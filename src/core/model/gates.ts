@@ -56,6 +56,14 @@
  * - No baseline under a change rule, by `on-missing-baseline`: `fail` → failed; `skip` →
  *   skipped; `value-only` → skipped, and the caller reports the candidate's value only.
  *
+ * Slices (`slice: region` or `slice: region=EU` in `model.thresholds`)
+ * - A slice gate applies to every value of the column, or to the one value named; each slice is
+ *   checked as a gate of its own on its point values (no intervals per slice), its reason starting
+ *   with the slice (`region=EU: …`).
+ * - A slice name that matches no slice of the holdout → error; it never passes.
+ * - A slice with fewer rows than the minimum slice size (`slices.min-rows`) → skipped: reported,
+ *   not gated.
+ *
  * Floating-point tolerance
  *   Changes are computed (0.95 − 0.96 is −0.010000000000000009, not −0.01), so every comparison
  *   gives way by 1e-12 × the magnitude of the numbers involved, in the passing direction only:
@@ -93,7 +101,7 @@ export interface GateSpec {
   confidence: GateConfidence;
   /** Where the gate came from, for messages: the expression, or e.g. `config thresholds[3]`. */
   source: string;
-  /** The slice of rows the gate applies to (config only; carried, not interpreted here). */
+  /** The slice of rows the gate applies to (config only; see "Slices" above and {@link evaluateSliceGate}). */
   slice?: string;
 }
 
@@ -132,6 +140,17 @@ export interface GateInputs {
   undefinedReason?: string;
   /** Confidence level of the intervals (e.g. 0.95), only for the wording of reasons. */
   level?: number;
+}
+
+/** A slice of the holdout as slice gates read it (the report's `slices`): its size and its metrics. */
+export interface SliceReport {
+  column: string;
+  value: string;
+  rows: number;
+  /** Below the minimum slice size: reported, not gated. */
+  tooSmall: boolean;
+  metrics: Partial<Record<MetricName, number>>;
+  baselineMetrics?: Partial<Record<MetricName, number>>;
 }
 
 /** What `on-missing-baseline` allows: what a change rule does when there is no baseline. */
@@ -543,6 +562,56 @@ export function evaluateGate(
 }
 
 /** "unknown metric …" with a suggestion and the valid names. */
+/**
+ * Checks a slice gate (its `slice` set) on the slices of the holdout, by the rules at the top of
+ * this file: one result per slice it applies to, or one error when it matches none.
+ */
+export function evaluateSliceGate(
+  gate: GateSpec & { slice: string },
+  slices: readonly SliceReport[],
+  onMissingBaseline: OnMissingBaseline,
+): (GateEvaluation & { expression: string })[] {
+  const expression = describeGate(gate);
+  const [column, value] = gate.slice.split(/=(.*)/s, 2);
+  const targets = slices.filter((s) => s.column === column && (value === undefined || s.value === value));
+  if (targets.length === 0) {
+    return [
+      {
+        ...describeGateFields(gate),
+        expression,
+        status: 'error',
+        passed: false,
+        value: null,
+        reason: `slice ${gate.slice} matches no slice of the holdout (slices: ${[...new Set(slices.map((s) => `${s.column}=${s.value}`))].join(', ') || 'none configured'})`,
+      },
+    ];
+  }
+  return targets.map((slice) => {
+    const label = `${slice.column}=${slice.value}`;
+    if (slice.tooSmall) {
+      return {
+        ...describeGateFields(gate),
+        slice: label,
+        expression,
+        status: 'skipped',
+        passed: null,
+        value: null,
+        reason: `slice ${label} has ${slice.rows} rows, fewer than the minimum slice size: not gated`,
+      };
+    }
+    const baselineValue = slice.baselineMetrics?.[gate.metric];
+    const evaluation = evaluateGate(
+      { ...gate, slice: label },
+      {
+        candidate: { value: slice.metrics[gate.metric] ?? Number.NaN },
+        ...(baselineValue !== undefined ? { baseline: { value: baselineValue } } : {}),
+      },
+      onMissingBaseline,
+    );
+    return { ...evaluation, expression, reason: `${label}: ${evaluation.reason}` };
+  });
+}
+
 function unknownMetricProblem(name: string): string {
   const suggestion = didYouMean(name, METRIC_NAMES);
   return `unknown metric "${name}".${suggestion} Valid metrics: ${METRIC_NAMES.join(', ')}`;

@@ -114,3 +114,8 @@ export function metricsOfTask(task: Task): MetricName[] {
 export function isMetricName(name: string): name is MetricName {
   return Object.hasOwn(METRICS, name);
 }
+
+/** Whether a higher value of the metric is better (its direction), for renderers. */
+export function isHigherBetter(name: MetricName): boolean {
+  return METRICS[name].direction === 'higher';
+}

@@ -2,9 +2,9 @@ import { InputError } from '../errors.ts';
 import { writeFileAtomic } from '../files.ts';
 import { readJsonFile } from '../json/file.ts';
 import type { SliceColumn } from './evaluate-model.ts';
+import type { EvaluatedModels } from './evaluation.ts';
 import { mergeOutcomes } from './metrics.ts';
 import type { Outcomes } from './outcomes.ts';
-import type { EvaluatedModels } from './validate-model.ts';
 
 export const SHARD_KIND = 'model-evaluation-shard';
 

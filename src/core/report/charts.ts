@@ -12,7 +12,7 @@
  * line style, so the chart reads without Mermaid's (version-dependent) legend.
  */
 import type { MetricName, Task } from '../model/metric-names.ts';
-import type { ModelValidationReport } from '../model/validate-model.ts';
+import type { ModelValidationReport } from '../model/report-types.ts';
 import { formatNumber, isNumber, type ReportNumber } from './format.ts';
 
 /** GitHub's page backgrounds: the light theme's and the dark theme's. */

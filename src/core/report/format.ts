@@ -4,7 +4,7 @@
  * only, so the same report reads the same everywhere (`1,000 rows`, `47.1 KiB`, `≤ 977 KiB`).
  */
 import { formatNumber } from '../data/validate-data.ts';
-import type { BudgetResult } from '../model/validate-model.ts';
+import type { BudgetResult } from '../model/report-types.ts';
 
 export { formatNumber };
 

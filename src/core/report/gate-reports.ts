@@ -3,7 +3,7 @@ import type { DataValidationReport } from '../data/validate-data.ts';
 import { InputError } from '../errors.ts';
 import { glob } from '../glob.ts';
 import { readJsonFile } from '../json/file.ts';
-import type { ModelValidationReport } from '../model/validate-model.ts';
+import type { ModelValidationReport } from '../model/report-types.ts';
 import { checkGateReport, checkSmokeTestReport } from '../schemas/report-schemas.ts';
 import type { SmokeTestReport } from './smoke-test-report.ts';
 import { upgradeGateReport } from './upgrade-reports.ts';

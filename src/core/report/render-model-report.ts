@@ -14,12 +14,7 @@ import {
 } from '../markdown.ts';
 import type { GateEvaluation } from '../model/gates.ts';
 import { METRIC_NAMES, METRICS, type MetricName, type Task } from '../model/metric-names.ts';
-import {
-  type BudgetResult,
-  type ModelIdentity,
-  type ModelValidationReport,
-  summarizeModelReport,
-} from '../model/validate-model.ts';
+import type { BudgetResult, ModelIdentity, ModelValidationReport } from '../model/report-types.ts';
 import { renderMetricBars, renderRocChart } from './charts.ts';
 import {
   formatBudgetLimit,
@@ -36,6 +31,7 @@ import {
   type ReportInterval,
   type ReportNumber,
 } from './format.ts';
+import { summarizeModelReport } from './model-summary.ts';
 
 // The charts and the number formats moved to their own modules; importers of this one keep working.
 export { renderMetricBars, renderRocChart, sampleRocCurve } from './charts.ts';

@@ -2,8 +2,7 @@
  * A plain-text rendering of a model report for terminals: no colours and no Markdown, columns
  * aligned with spaces so it reads in any log viewer.
  */
-import type { ModelValidationReport } from '../model/validate-model.ts';
-import { summarizeModelReport } from '../model/validate-model.ts';
+import type { ModelValidationReport } from '../model/report-types.ts';
 import {
   describeBudget,
   formatBytes,
@@ -16,6 +15,7 @@ import {
   formatThroughput,
   formatValue,
 } from './format.ts';
+import { summarizeModelReport } from './model-summary.ts';
 import {
   describeChange,
   describeThreshold,

@@ -18,8 +18,8 @@
 import { ConfigurationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { quantileSorted } from '../model/latency.ts';
+import { MODEL_GATE_DEFAULTS } from '../model/options.ts';
 import { type GoldenFile, loadGoldenFile } from '../model/parity.ts';
-import { MODEL_GATE_DEFAULTS } from '../model/validate-model.ts';
 import {
   type MetadataTensor,
   SMOKE_TEST_CHECKS,

@@ -1,0 +1,27 @@
+/**
+ * The model gate's verdict in one line, from its report (logs, error messages, the CLI's text and
+ * the job summary all say it the same way).
+ */
+import type { ModelValidationReport } from '../model/report-types.ts';
+
+/** A one-line verdict for logs and errors. */
+export function summarizeModelReport(report: ModelValidationReport): string {
+  const failed = report.gates.filter((g) => g.status === 'failed' || g.status === 'error');
+  const budgets = report.budgets.filter((b) => !b.passed);
+  if (report.passed)
+    return `Model gate passed: ${report.gates.filter((g) => g.status === 'passed').length} gate(s) passed.`;
+  const reasons = [
+    ...(report.nothingChecked ? [report.nothingChecked] : []),
+    ...(!report.minRows.passed
+      ? [`the holdout has ${report.minRows.rows} rows, fewer than the minimum ${report.minRows.required}`]
+      : []),
+    ...failed.map((g) => g.reason),
+    ...budgets.map((b) => b.reason),
+    ...(report.parity && !report.parity.passed
+      ? [
+          `parity with ${report.parity.golden}: ${report.parity.mismatches} value(s) outside tolerance (max |diff| ${Number(report.parity.maxAbsDiff).toPrecision(3)})`,
+        ]
+      : []),
+  ];
+  return `Model gate failed: ${reasons.join('; ')}.`;
+}
