@@ -36,7 +36,7 @@ for (let i = 2; i < process.argv.length; i++) {
 }
 
 const { openTable } = await import('../src/core/data/open-table.ts');
-const { beginBatch, parseNumberColumn } = await import('../src/core/data/cells.ts');
+const { parseNumberColumn } = await import('../src/core/data/cells.ts');
 const { validateModel } = await import('../src/core/model/validate-model.ts');
 const { bootstrapMetricIntervals } = await import('../src/core/model/decide.ts');
 const { createOnnxSession, loadOnnxRuntime } = await import('../src/core/model/onnx-session.ts');
@@ -95,7 +95,6 @@ async function timeRead() {
   const started = performance.now();
   const reader = await openTable(csv, { batchRows: args.batch });
   for await (const batch of reader.batches()) {
-    beginBatch();
     for (const column of batch.columns) if (column.kind === 'text') parseNumberColumn(column, batch.length);
   }
   return performance.now() - started;
