@@ -5,11 +5,10 @@ import { parseAllDocuments, parseDocument } from 'yaml';
 import {
   type DocumentSelector,
   detectTargetFormat,
-  formatFieldPath,
-  parseFieldPath,
   setField,
   type TargetFormat,
 } from '../../src/core/deploy/edit-target.ts';
+import { formatFieldPath, parseFieldPath } from '../../src/core/deploy/field-path.ts';
 import {
   formatPackageRef,
   MODEL_DEPLOYMENT,

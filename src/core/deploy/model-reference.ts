@@ -32,7 +32,7 @@ import { Document, LineCounter, parseDocument } from 'yaml';
 import { ConfigurationError, InputError } from '../errors.ts';
 import { describeYamlSchemaError, locateInYaml, pickSchemaError } from '../json/schema-errors.ts';
 import schema from '../schemas/model-deployment.schema.json' with { type: 'json' };
-import { type PlainValue, reconcileYamlDocument } from './edit-target.ts';
+import { type PlainValue, reconcileYamlDocument } from './yaml-reconcile.ts';
 
 /** `environments/<env>/models/<model>.yaml`: where a model's reference lives. */
 export function referencePath(environment: string, model: string): string {
