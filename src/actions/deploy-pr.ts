@@ -118,6 +118,7 @@ async function main(): Promise<void> {
       environment: inputs.promoteFrom,
       model: inputs.modelName,
       auth: { token: inputs.token },
+      hostEnv: process.env,
       expectedVersion: inputs.modelVersion,
     });
     packageRef = promoted.packageRef;
@@ -157,7 +158,7 @@ async function main(): Promise<void> {
     ...(inputs.allowFailedGates
       ? {
           allowFailedGates: {
-            by: readActor(),
+            by: readActor(process.env),
             ...(inputs.overrideReason ? { reason: inputs.overrideReason } : {}),
           },
         }
@@ -165,10 +166,11 @@ async function main(): Promise<void> {
     overrideHint: `input "${INPUTS.allowFailedGates}: true"`,
     deployedAt: new Date().toISOString(),
     auth: { token: inputs.token },
+    hostEnv: process.env,
     pullRequests: createGitHubPulls({
       token: inputs.token,
       repository: target.fullName,
-      apiUrl,
+      apiUrl: apiUrl ?? 'https://api.github.com',
       apiUrlName: inputs.apiUrl ? `input "${INPUTS.apiUrl}"` : 'GITHUB_API_URL',
     }),
     labels: settings.labels,

@@ -106,7 +106,7 @@ async function main(): Promise<void> {
     `input "${INPUTS.out}"`,
     { folder: { replaces } },
   );
-  const lineage = await readLineage();
+  const lineage = await readLineage(process.env, process.cwd());
   const pushedTag = lineage.ref?.startsWith('refs/tags/')
     ? lineage.ref.slice('refs/tags/'.length)
     : undefined;
@@ -149,7 +149,12 @@ async function main(): Promise<void> {
     ...rest,
     lineage,
     ...(allowFailedGates
-      ? { allowFailedGates: { by: readActor(), ...(overrideReason ? { reason: overrideReason } : {}) } }
+      ? {
+          allowFailedGates: {
+            by: readActor(process.env),
+            ...(overrideReason ? { reason: overrideReason } : {}),
+          },
+        }
       : {}),
     overrideHint: `input "${INPUTS.allowFailedGates}: true"`,
   });

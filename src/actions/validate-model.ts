@@ -121,6 +121,7 @@ function getInputs() {
       deployedModel: getOptionalInput(INPUTS.deployedModel),
       token: getOptionalInput(INPUTS.token),
       github: githubUrls(process.env),
+      hostEnv: process.env,
     },
   };
 }

@@ -24,7 +24,8 @@ export const ENABLE_AUTO_MERGE = `mutation EnableAutoMerge($pullRequestId: ID!, 
 export function createGitHubPulls(options: {
   token: string;
   repository: string;
-  apiUrl?: string;
+  /** The REST API's base URL (https://api.github.com, or https://<host>/api/v3): the caller's, never guessed here. */
+  apiUrl: string;
   /** How the user set the API URL, for messages (e.g. "--api-url"); default GITHUB_API_URL. */
   apiUrlName?: string;
 }): PullRequestApi {
@@ -33,10 +34,7 @@ export function createGitHubPulls(options: {
     throw new ConfigurationError(
       `The environment repository must be owner/name; got "${options.repository}".`,
     );
-  const baseUrl = (options.apiUrl ?? process.env.GITHUB_API_URL ?? 'https://api.github.com').replace(
-    /\/+$/,
-    '',
-  );
+  const baseUrl = options.apiUrl.replace(/\/+$/, '');
   const octokit = getOctokit(options.token, {
     baseUrl,
     request: {

@@ -420,6 +420,7 @@ describe('transports', () => {
       const started = Date.now();
       const error = await cloneWorkspace(`${silent.origin}/octo-org/environments.git`, {
         base: 'main',
+        hostEnv: process.env,
       }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ConfigurationError);
       expect((error as Error).message).toMatch(/transfer stalled|git failed/);
@@ -545,6 +546,7 @@ describe('package references', () => {
       packageAccess: small,
       deployedAt: '2026-12-01T00:00:00Z',
       auth: { token: git.token },
+      hostEnv: process.env,
     });
     expect(result.gates).toMatchObject({ verdict: 'passed' });
     expect(result.proposal?.body).toMatch(/read by range requests/);

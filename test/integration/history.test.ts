@@ -66,6 +66,7 @@ async function deployment(environment: string, version: string, deployedAt: stri
     repository: git.url(REPO),
     base: 'main',
     environment,
+    hostEnv: process.env,
     model: { name: 'churn', version },
     packageRef: `${pkg.uri}#sha256=${pkg.sha256}`,
     deployedAt,
@@ -161,7 +162,13 @@ afterAll(async () => {
 });
 
 const read = (environment: string, extra: Partial<Parameters<typeof readDeploymentHistory>[0]> = {}) =>
-  readDeploymentHistory({ repository: git.url(REPO), environment, auth: { token: git.token }, ...extra });
+  readDeploymentHistory({
+    repository: git.url(REPO),
+    environment,
+    auth: { token: git.token },
+    hostEnv: process.env,
+    ...extra,
+  });
 
 describe('readDeploymentHistory', () => {
   it('lists what landed on main, newest first, with pull requests and the rollback', async () => {

@@ -40,6 +40,7 @@ async function readPromotion(
     environment,
     model,
     ...(token ? { auth: { token } } : {}),
+    hostEnv: process.env,
     expectedVersion: stringFlag(context, 'version'),
   });
 }
@@ -233,10 +234,13 @@ export const deployCommand: Command = {
       ...(promoted && promoteFrom
         ? { promotedFrom: { environment: promoteFrom, record: promoted.record } }
         : {}),
-      ...(allowFailedGates ? { allowFailedGates: { by: readActor(), ...(reason ? { reason } : {}) } } : {}),
+      ...(allowFailedGates
+        ? { allowFailedGates: { by: readActor(process.env), ...(reason ? { reason } : {}) } }
+        : {}),
       overrideHint: '--allow-failed-gates',
       deployedAt: new Date().toISOString(),
       ...(token ? { auth: { token } } : {}),
+      hostEnv: process.env,
       ...(apiUrl && token && createGitHubPulls
         ? {
             pullRequests: createGitHubPulls({

@@ -63,6 +63,7 @@ export const historyCommand: Command = {
       model: stringFlag(context, 'model'),
       limit,
       ...(token ? { auth: { token } } : {}),
+      hostEnv: process.env,
       debug: context.logger.debug,
     });
     context.print(

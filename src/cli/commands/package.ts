@@ -113,8 +113,10 @@ export const packageCommand: Command = {
       profile,
       contract,
       out,
-      lineage: await readLineage(),
-      ...(allowFailedGates ? { allowFailedGates: { by: readActor(), ...(reason ? { reason } : {}) } } : {}),
+      lineage: await readLineage(process.env, process.cwd()),
+      ...(allowFailedGates
+        ? { allowFailedGates: { by: readActor(process.env), ...(reason ? { reason } : {}) } }
+        : {}),
       overrideHint: '--allow-failed-gates',
     });
     context.print(

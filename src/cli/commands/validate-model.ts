@@ -202,6 +202,7 @@ export const validateModelCommand: Command = {
       deployedModel: stringFlag(context, 'deployed-model'),
       token: process.env.GITHUB_TOKEN || undefined,
       github: githubUrls(process.env),
+      hostEnv: process.env,
       report: stringFlag(context, 'report'),
       outcomes: stringFlag(context, 'save-outcomes'),
     };

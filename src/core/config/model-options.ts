@@ -6,9 +6,10 @@
 import { TABLE_FORMATS } from '../data/batch.ts';
 import { resolveRepository } from '../deploy/deploy.ts';
 import { environmentBaselineResolver } from '../deploy/deployed-baseline.ts';
-import { githubCredential } from '../deploy/transport.ts';
+import { type GitHubUrls, githubCredential } from '../deploy/transport.ts';
 import { ConfigurationError } from '../errors.ts';
 import { checkOutputPath, type NamedPath } from '../files.ts';
+import type { HostEnvironment } from '../host-environment.ts';
 import { type GateSpec, ON_MISSING_BASELINE, parseGateConfig, parseGateExpression } from '../model/gates.ts';
 import { TASKS } from '../model/metric-names.ts';
 import { MISSING_POLICIES, OUTPUT_KINDS } from '../model/model-io.ts';
@@ -46,7 +47,9 @@ export interface ModelGateRequest {
   /** Token that can read the environment repository (and its packages). */
   token?: string;
   /** The GitHub server and API this run talks to (the adapter reads GITHUB_SERVER_URL, GITHUB_API_URL). */
-  github?: { serverUrl?: string; apiUrl?: string };
+  github?: GitHubUrls;
+  /** The adapter's environment: git (for an environment baseline) gets its PATH, HOME and proxies. */
+  hostEnv?: HostEnvironment;
   /** Where the report and a shard's outcomes will be written: checked before any work never to replace an input. */
   report?: string;
   outcomes?: string;
@@ -286,6 +289,8 @@ function deploymentBaseline(
       repository: resolveRepository(repository, github.serverUrl).url,
       base: loaded?.config.deploy?.base,
       model,
+      hostEnv: request.hostEnv ?? {},
+      github,
       ...(request.token
         ? { auth: { token: request.token }, credential: githubCredential(request.token, github) }
         : {}),

@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConfigurationError, InputError } from '../errors.ts';
+import type { HostEnvironment } from '../host-environment.ts';
 import { escapeMarkdown } from '../markdown.ts';
 import { compareSemver, isSemver } from '../semver.ts';
 import {
@@ -120,6 +121,8 @@ export interface DeployOptions {
   /** ISO time written into the reference (the caller's clock, so tests are deterministic). */
   deployedAt: string;
   auth?: GitAuth;
+  /** The adapter's environment, for git's PATH, HOME, locale and proxies. */
+  hostEnv: HostEnvironment;
   author?: { name: string; email: string };
   /** Without it, the branch is pushed and no pull request is opened (the CLI records it instead). */
   pullRequests?: PullRequestApi;
@@ -229,6 +232,7 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
     auth: options.auth,
     base: options.base,
     author: options.author,
+    hostEnv: options.hostEnv,
   });
   try {
     for (let attempt = 1; ; attempt++) {

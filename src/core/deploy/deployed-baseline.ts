@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ConfigurationError, InputError } from '../errors.ts';
+import type { HostEnvironment } from '../host-environment.ts';
 import type { EnvironmentBaselineResolver } from '../model/environment-baseline.ts';
 import { unpackPackage } from '../package/verify-package.ts';
 import { readZipEntries } from '../zip/zip.ts';
@@ -25,7 +26,7 @@ import {
   type OpenPackageOptions,
   openPackage,
 } from './package-reader.ts';
-import { type Credential, githubCredential, githubUrls } from './transport.ts';
+import { type Credential, type GitHubUrls, githubCredential } from './transport.ts';
 
 export interface DeployedBaseline {
   /** Path of the unpacked model.onnx. */
@@ -84,10 +85,13 @@ export async function readDeployment(options: {
   environment: string;
   model: string;
   auth?: GitAuth;
+  /** The adapter's environment, for git's PATH, HOME, locale and proxies. */
+  hostEnv: HostEnvironment;
 }): Promise<ModelDeployment> {
   const workspace = await cloneWorkspace(options.repository, {
     auth: options.auth,
     base: options.base ?? 'main',
+    hostEnv: options.hostEnv,
   });
   const file = referencePath(options.environment, options.model);
   try {
@@ -115,6 +119,7 @@ export async function resolvePromotion(options: {
   environment: string;
   model: string;
   auth?: GitAuth;
+  hostEnv: HostEnvironment;
   /**
    * The version the person promoting expects the source environment to run (`1.4.0` or `v1.4.0`):
    * anything else is refused, so a promotion never carries a version nobody looked at, even when
@@ -147,18 +152,21 @@ export async function resolveDeployedBaseline(options: {
   environment: string;
   model: string;
   auth?: GitAuth;
+  hostEnv: HostEnvironment;
   /**
-   * For downloading release assets: default the git token, sent only to this run's GitHub server
-   * and API (GITHUB_SERVER_URL, GITHUB_API_URL; github.com by default).
+   * For downloading release assets: default the git token, sent only to the GitHub server and API
+   * of `github` (the run's GITHUB_SERVER_URL, GITHUB_API_URL; github.com by default).
    */
   credential?: Credential;
+  github?: GitHubUrls;
 }): Promise<DeployedBaseline> {
   const reference = await readDeployment(options);
   const folder = await mkdtemp(join(tmpdir(), 'mlops-baseline-'));
   try {
     const archive = join(folder, 'package.zip');
     const credential =
-      options.credential ?? (options.auth ? githubCredential(options.auth.token, githubUrls()) : undefined);
+      options.credential ??
+      (options.auth ? githubCredential(options.auth.token, options.github ?? {}) : undefined);
     await fetchPackage(reference.spec.package.ref, reference.spec.package.sha256, archive, { credential });
     // model.onnx and every file next to it at the package root (external data), not the reports.
     const entries = (await readZipEntries(archive)).filter(
@@ -196,7 +204,9 @@ export function environmentBaselineResolver(options: {
   base?: string;
   model: string;
   auth?: GitAuth;
+  hostEnv: HostEnvironment;
   credential?: Credential;
+  github?: GitHubUrls;
 }): EnvironmentBaselineResolver {
   return {
     model: options.model,

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type SimpleGit, simpleGit } from 'simple-git';
 import { ConfigurationError } from '../errors.ts';
+import type { HostEnvironment } from '../host-environment.ts';
 import { classifyGitRemote, TIME_LIMITS } from './transport.ts';
 
 /** The bot identity GitHub uses for commits made by workflows. */
@@ -91,14 +92,21 @@ export function gitAccess(
  */
 export async function cloneWorkspace(
   url: string,
-  options: { auth?: GitAuth; base: string; author?: { name: string; email: string } },
+  options: {
+    auth?: GitAuth;
+    base: string;
+    author?: { name: string; email: string };
+    /** The adapter's environment: git gets its PATH, HOME, locale and proxies (see {@link gitEnvironment}). */
+    hostEnv: HostEnvironment;
+  },
 ): Promise<Workspace> {
   const access = gitAccess(url, options.auth);
   const dir = await mkdtemp(join(tmpdir(), 'mlops-deploy-'));
   const mask = (text: string) =>
     access.secrets.reduce((masked, secret) => masked.split(secret).join('***'), text);
   const author = options.author ?? BOT_AUTHOR;
-  const environment = (extra: Record<string, string> = {}) => gitEnvironment({ ...access.env, ...extra });
+  const environment = (extra: Record<string, string> = {}) =>
+    gitEnvironment(options.hostEnv, { ...access.env, ...extra });
   const git = simpleGit({
     baseDir: dir,
     config: [`user.name=${author.name}`, `user.email=${author.email}`],
@@ -137,10 +145,14 @@ export async function cloneWorkspace(
 }
 
 /**
- * The environment of git commands: the path, a home, proxies and a locale; no GIT_* variables from
- * outside (a runner's GIT_DIR or GIT_SSL_* would change what the commands do).
+ * The environment of git commands: the path, a home, proxies and a locale of the host's
+ * environment (`host`, which the adapter passes); no GIT_* variables from outside (a runner's
+ * GIT_DIR or GIT_SSL_* would change what the commands do).
  */
-export function gitEnvironment(extra: Record<string, string> = {}): Record<string, string> {
+export function gitEnvironment(
+  host: HostEnvironment,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   const keep = [
     'PATH',
     'HOME',
@@ -153,7 +165,10 @@ export function gitEnvironment(extra: Record<string, string> = {}): Record<strin
     'no_proxy',
   ];
   const env: Record<string, string> = { GIT_TERMINAL_PROMPT: '0' };
-  for (const key of keep) if (process.env[key] !== undefined) env[key] = process.env[key] as string;
+  for (const key of keep) {
+    const value = host[key];
+    if (value !== undefined) env[key] = value;
+  }
   return { ...env, ...extra };
 }
 

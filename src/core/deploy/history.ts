@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigurationError } from '../errors.ts';
+import type { HostEnvironment } from '../host-environment.ts';
 import { compareSemver, isSemver } from '../semver.ts';
 import { VERDICTS, type Verdict } from './custody.ts';
 import { explainGitFailure, type GitAuth, gitAccess, gitEnvironment } from './git-workspace.ts';
@@ -65,6 +66,8 @@ export interface DeploymentHistoryOptions {
   model?: string;
   /** Without it, the repository is cloned anonymously. */
   auth?: GitAuth;
+  /** The adapter's environment, for git's PATH, HOME, locale and proxies. */
+  hostEnv: HostEnvironment;
   /** At most this many records (the newest). */
   limit?: number;
   /** Progress notes (which clone was used, how many blobs were fetched). */
@@ -100,7 +103,7 @@ export async function readDeploymentHistory(options: DeploymentHistoryOptions): 
   if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit > 0)) {
     throw new ConfigurationError(`The limit must be a positive whole number; got ${options.limit}.`);
   }
-  const git = createGit(options.repository, options.auth);
+  const git = createGit(options.repository, options.auth, options.hostEnv);
   const dir = await mkdtemp(join(tmpdir(), 'mlops-history-'));
   try {
     const clone = await git
@@ -399,13 +402,13 @@ interface Git {
  * arguments, the URL or .git/config), masks it in every message, and stops a command that prints
  * nothing for TIME_LIMITS.gitSilenceMs.
  */
-function createGit(repository: string, auth: GitAuth | undefined): Git {
+function createGit(repository: string, auth: GitAuth | undefined, hostEnv: HostEnvironment): Git {
   const access = gitAccess(repository, auth);
   const mask = (text: string) =>
     access.secrets.reduce((masked, secret) => masked.split(secret).join('***'), text);
   // Every command carries the header: in a partial clone, even a local one may fetch a missing
   // object lazily.
-  const env = gitEnvironment({ ...access.env, LC_ALL: 'C' });
+  const env = gitEnvironment(hostEnv, { ...access.env, LC_ALL: 'C' });
   return {
     url: access.url,
     mask,

@@ -17,6 +17,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigurationError, InputError } from '../errors.ts';
+import type { HostEnvironment } from '../host-environment.ts';
 
 /**
  * The time limits of network calls, in milliseconds (documented in the README). Not configurable
@@ -49,6 +50,12 @@ export function isLoopbackHost(hostname: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
+/** The GitHub server (e.g. https://github.com) and API (https://api.github.com) a run talks to. */
+export interface GitHubUrls {
+  serverUrl?: string;
+  apiUrl?: string;
+}
+
 /** A token and the origins (`https://host[:port]`) it may be sent to. */
 export interface Credential {
   token: string;
@@ -59,10 +66,7 @@ export interface Credential {
  * The GitHub token's credential: the server (e.g. https://github.com, where release downloads
  * start) and the API (https://api.github.com), or their GitHub Enterprise Server equivalents.
  */
-export function githubCredential(
-  token: string,
-  urls: { serverUrl?: string; apiUrl?: string } = {},
-): Credential {
+export function githubCredential(token: string, urls: GitHubUrls = {}): Credential {
   const origins = new Set<string>();
   for (const url of [urls.serverUrl ?? 'https://github.com', urls.apiUrl ?? 'https://api.github.com']) {
     try {
@@ -74,8 +78,11 @@ export function githubCredential(
   return { token, origins: [...origins] };
 }
 
-/** The GitHub server and API URLs of this run (GITHUB_SERVER_URL, GITHUB_API_URL), for {@link githubCredential}. */
-export function githubUrls(env: NodeJS.ProcessEnv = process.env): { serverUrl?: string; apiUrl?: string } {
+/**
+ * The GitHub server and API URLs of this run (GITHUB_SERVER_URL, GITHUB_API_URL of the host
+ * environment the adapter passes), for {@link githubCredential}.
+ */
+export function githubUrls(env: HostEnvironment): GitHubUrls {
   return {
     ...(env.GITHUB_SERVER_URL ? { serverUrl: env.GITHUB_SERVER_URL } : {}),
     ...(env.GITHUB_API_URL ? { apiUrl: env.GITHUB_API_URL } : {}),

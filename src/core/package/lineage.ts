@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { promisify } from 'node:util';
 import { ConfigurationError } from '../errors.ts';
+import type { HostEnvironment } from '../host-environment.ts';
 import { isSemver } from '../semver.ts';
 
 export interface Lineage {
@@ -24,13 +25,11 @@ export interface Lineage {
 }
 
 /**
- * Reads the lineage: GITHUB_* variables inside a workflow run, the git checkout at `cwd` otherwise.
- * `SOURCE_DATE_EPOCH` (the reproducible-builds convention) overrides the commit time.
+ * Reads the lineage: GITHUB_* variables of `env` (the adapter's environment) inside a workflow run,
+ * the git checkout at `cwd` otherwise. `SOURCE_DATE_EPOCH` (the reproducible-builds convention)
+ * overrides the commit time.
  */
-export async function readLineage(
-  env: NodeJS.ProcessEnv = process.env,
-  cwd = process.cwd(),
-): Promise<Lineage> {
+export async function readLineage(env: HostEnvironment, cwd: string): Promise<Lineage> {
   const git = async (...args: string[]): Promise<string | null> => {
     try {
       const { stdout } = await promisify(execFile)('git', args, { cwd, env: { PATH: env.PATH ?? '' } });
@@ -59,9 +58,9 @@ export async function readLineage(
 
 /**
  * Who is acting, for overrides recorded in manifests and deployment records: the workflow's actor
- * (GITHUB_ACTOR) inside a run, else the local user's name.
+ * (GITHUB_ACTOR of `env`, the adapter's environment) inside a run, else the local user's name.
  */
-export function readActor(env: NodeJS.ProcessEnv = process.env): string {
+export function readActor(env: HostEnvironment): string {
   if (env.GITHUB_ACTOR) return env.GITHUB_ACTOR;
   try {
     return userInfo().username || 'unknown';
