@@ -31,6 +31,7 @@ import {
   type ReportInterval,
   type ReportNumber,
 } from './format.ts';
+import { describeMissingBaseline, type ModelReportNote, modelReportNotes } from './model-notes.ts';
 import { summarizeModelReport } from './model-summary.ts';
 
 // The charts and the number formats moved to their own modules; importers of this one keep working.
@@ -136,42 +137,32 @@ export function renderOverview(report: ModelValidationReport): string {
   );
 }
 
-/** Things a reviewer must know to read the numbers right (missing baseline, no intervals, …). */
+/** Things a reviewer must know to read the numbers right (see model-notes.ts), as Markdown. */
 export function collectNotes(report: ModelValidationReport): string[] {
-  const notes: string[] = [];
-  if (!report.minRows.passed) {
-    notes.push(
-      `The holdout has ${formatRows(report.minRows.rows)}, fewer than the required ${formatCount(report.minRows.required)}: the gate fails whatever the metrics.`,
-    );
-  }
-  if (!report.baseline) {
-    notes.push(
-      `No baseline${report.missingBaseline ? ` (${escapeMarkdown(report.missingBaseline.replace(/\.$/, ''))})` : ''}: change gates (\`>= baseline …\`) follow \`on-missing-baseline: ${report.onMissingBaseline}\`` +
-        ` (${describeMissingBaseline(report.onMissingBaseline)}).`,
-    );
-  } else if ('report' in report.baseline) {
-    notes.push(
-      `The baseline's metrics come from a saved report${report.baseline.sameData ? ' on the same holdout' : ''}: deltas are point values, without intervals.` +
-        (report.baseline.sameData
-          ? ''
-          : ' **That report was computed on a different holdout file (its SHA-256 differs), so the deltas compare different rows.**'),
-    );
-  }
-  if (report.bootstrap === null) {
-    notes.push('The bootstrap is off: no confidence intervals, and `@interval` gates cannot be checked.');
-  }
-  if (report.data.droppedRows > 0) {
-    notes.push(
-      `${formatCount(report.data.droppedRows)} rows with missing features were dropped before evaluation.`,
-    );
-  }
-  return notes;
+  return modelReportNotes(report).map(renderNote);
 }
 
-function describeMissingBaseline(policy: ModelValidationReport['onMissingBaseline']): string {
-  if (policy === 'fail') return 'they fail';
-  if (policy === 'skip') return 'they are skipped';
-  return 'they are skipped and only the candidate’s values are reported';
+function renderNote(note: ModelReportNote): string {
+  switch (note.kind) {
+    case 'too-few-rows':
+      return `The holdout has ${formatRows(note.rows)}, fewer than the required ${formatCount(note.required)}: the gate fails whatever the metrics.`;
+    case 'no-baseline':
+      return (
+        `No baseline${note.why ? ` (${escapeMarkdown(note.why)})` : ''}: change gates (\`>= baseline …\`) follow \`on-missing-baseline: ${note.onMissingBaseline}\`` +
+        ` (${describeMissingBaseline(note.onMissingBaseline)}).`
+      );
+    case 'baseline-report':
+      return (
+        `The baseline's metrics come from a saved report${note.sameData ? ' on the same holdout' : ''}: deltas are point values, without intervals.` +
+        (note.sameData
+          ? ''
+          : ' **That report was computed on a different holdout file (its SHA-256 differs), so the deltas compare different rows.**')
+      );
+    case 'no-bootstrap':
+      return 'The bootstrap is off: no confidence intervals, and `@interval` gates cannot be checked.';
+    case 'dropped-rows':
+      return `${formatCount(note.rows)} rows with missing features were dropped before evaluation.`;
+  }
 }
 
 /** Gates in one table, errors and failures first. */

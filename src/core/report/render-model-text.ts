@@ -15,6 +15,7 @@ import {
   formatThroughput,
   formatValue,
 } from './format.ts';
+import { describeMissingBaseline, type ModelReportNote, modelReportNotes } from './model-notes.ts';
 import { summarizeModelReport } from './model-summary.ts';
 import {
   describeChange,
@@ -37,7 +38,7 @@ export function renderModelReportText(report: ModelValidationReport, reportPath?
       `(${report.task}, target ${oneLine(report.target)}, ${formatRows(report.data.rows)})`,
     `  ${oneLine(summarizeModelReport(report))}`,
   ];
-  for (const note of collectNotes(report)) lines.push(`  note: ${note}`);
+  for (const note of modelReportNotes(report)) lines.push(`  note: ${renderNote(note)}`);
 
   lines.push('', 'Gates');
   if (report.gates.length === 0) lines.push('  none');
@@ -141,18 +142,22 @@ function renderCosts(report: ModelValidationReport): string[] {
   return lines;
 }
 
-/** What a reader must know to read the numbers right (the Markdown report says the same). */
-function collectNotes(report: ModelValidationReport): string[] {
-  const notes: string[] = [];
-  if (!report.baseline) {
-    notes.push(`no baseline; change gates follow on-missing-baseline: ${report.onMissingBaseline}`);
-  } else if ('report' in report.baseline && !report.baseline.sameData) {
-    notes.push('the baseline report was computed on a different holdout file: deltas compare different rows');
+/** A note (see model-notes.ts) on one line of text; the Markdown report says the same. */
+function renderNote(note: ModelReportNote): string {
+  switch (note.kind) {
+    case 'too-few-rows':
+      return `the holdout has ${formatRows(note.rows)}, fewer than the required ${formatCount(note.required)}: the gate fails whatever the metrics`;
+    case 'no-baseline':
+      return `no baseline${note.why ? ` (${oneLine(note.why)})` : ''}; change gates follow on-missing-baseline: ${note.onMissingBaseline} (${describeMissingBaseline(note.onMissingBaseline)})`;
+    case 'baseline-report':
+      return note.sameData
+        ? "the baseline's metrics come from a saved report on the same holdout: deltas are point values, without intervals"
+        : "the baseline's metrics come from a saved report computed on a different holdout file: deltas compare different rows, without intervals";
+    case 'no-bootstrap':
+      return 'bootstrap off: no intervals, @interval gates cannot be checked';
+    case 'dropped-rows':
+      return `${formatRows(note.rows)} with missing features were dropped`;
   }
-  if (report.bootstrap === null) notes.push('bootstrap off: no intervals, @interval gates cannot be checked');
-  if (report.data.droppedRows > 0)
-    notes.push(`${formatRows(report.data.droppedRows)} with missing features were dropped`);
-  return notes;
 }
 
 /**
