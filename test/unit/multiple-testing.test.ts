@@ -40,6 +40,31 @@ describe('adjustPValues matches statsmodels multipletests', () => {
     expect(adjusted[2]).toBeCloseTo(0.04, 15);
     expect(() => adjustPValues([1.5], 'holm')).toThrow(RangeError);
   });
+
+  it('rejects a p-value below 0 or above 1, naming it and its position', () => {
+    for (const correction of ['holm', 'benjamini-hochberg', 'bonferroni', 'none'] as const) {
+      expect(() => adjustPValues([0.2, -0.01], correction)).toThrow(
+        new RangeError('adjustPValues: p-value -0.01 at 1 is not in [0, 1]'),
+      );
+      expect(() => adjustPValues([1.5, 0.2], correction)).toThrow(
+        new RangeError('adjustPValues: p-value 1.5 at 0 is not in [0, 1]'),
+      );
+      expect(() => adjustPValues([Number.POSITIVE_INFINITY], correction)).toThrow(RangeError);
+    }
+    // The ends of the interval are p-values.
+    expect(adjustPValues([0, 1], 'holm')).toEqual([0, 1]);
+  });
+
+  it('returns exactly one entry per input, nothing more (values exact in binary)', () => {
+    // Holm: sorted 0.125, 0.25, 0.5 → 3·0.125, max(0.375, 2·0.25), max(0.5, 1·0.5).
+    expect(adjustPValues([0.25, 0.5, 0.125], 'holm')).toEqual([0.5, 0.5, 0.375]);
+    // Benjamini–Hochberg: from the largest down, min of 3/3·0.5, 3/2·0.25, 3/1·0.125.
+    expect(adjustPValues([0.25, 0.5, 0.125], 'benjamini-hochberg')).toEqual([0.375, 0.5, 0.375]);
+    expect(adjustPValues([0.25, 0.5, 0.125], 'bonferroni')).toEqual([0.75, 1, 0.375]);
+    expect(adjustPValues([0.25, Number.NaN, 0.125], 'holm')).toEqual([0.25, Number.NaN, 0.25]);
+    expect(adjustPValues([], 'holm')).toEqual([]);
+    expect(adjustPValues([Number.NaN, Number.NaN], 'benjamini-hochberg')).toEqual([Number.NaN, Number.NaN]);
+  });
 });
 
 describe('gTestHomogeneity matches scipy (lambda_="log-likelihood")', () => {

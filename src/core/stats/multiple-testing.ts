@@ -38,13 +38,16 @@ export function adjustPValues(pValues: readonly number[], correction: PValueCorr
   }
   const adjusted = pValues.map(() => Number.NaN);
   const m = indices.length;
+  // Stryker disable next-line ConditionalExpression: an optimization; with no p-value every branch below loops over nothing and returns the same all-NaN array.
   if (m === 0) return adjusted;
   if (correction === 'none' || correction === 'bonferroni') {
     const factor = correction === 'none' ? 1 : m;
     for (const i of indices) adjusted[i] = Math.min(1, factor * pValues[i]);
     return adjusted;
   }
-  // Stable sort by p-value.
+  // Stable sort by p-value. The tie-break only orders equal p-values, which get equal adjusted
+  // values whatever their order (Holm's running max, Benjamini–Hochberg's running min).
+  // Stryker disable next-line ArithmeticOperator: a + b reorders only ties, which end up equal (see above).
   const order = [...indices].sort((a, b) => pValues[a] - pValues[b] || a - b);
   if (correction === 'holm') {
     let running = 0;
