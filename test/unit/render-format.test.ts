@@ -2,6 +2,7 @@
  * One format for numbers, counts, sizes, durations and budgets, used by the Markdown renderers
  * (job summary, check run, PR comment) and the CLI's text: the same report reads the same in both.
  */
+
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ import {
   formatThroughput,
 } from '../../src/core/report/format.ts';
 import type { GateReport } from '../../src/core/report/gate-reports.ts';
+import { summarizeModelReport } from '../../src/core/report/model-summary.ts';
 import { renderGateCheckRun } from '../../src/core/report/render-check-run.ts';
 import { renderDataReport } from '../../src/core/report/render-data-report.ts';
 import { renderDataReportText } from '../../src/core/report/render-data-text.ts';
@@ -145,7 +147,10 @@ describe('CLI text and Markdown write the same report alike', () => {
       expect(out).not.toContain('1000000');
       expect(out).not.toContain('2474 B');
       expect(out).not.toMatch(/\b104894\b/);
+      expect(out).not.toContain('> budget');
     }
+    // The one-line verdict (logs, errors, the job summary's first line) too.
+    expect(summarizeModelReport(report)).toContain(`over budget: ${describeBudget(p99)}`);
   });
 
   it('writes the data gate’s row counts alike', () => {

@@ -3,6 +3,7 @@
  * the job summary all say it the same way).
  */
 import type { ModelValidationReport } from '../model/report-types.ts';
+import { describeBudget, formatCount, formatRows } from './format.ts';
 
 /** A one-line verdict for logs and errors. */
 export function summarizeModelReport(report: ModelValidationReport): string {
@@ -13,10 +14,13 @@ export function summarizeModelReport(report: ModelValidationReport): string {
   const reasons = [
     ...(report.nothingChecked ? [report.nothingChecked] : []),
     ...(!report.minRows.passed
-      ? [`the holdout has ${report.minRows.rows} rows, fewer than the minimum ${report.minRows.required}`]
+      ? [
+          `the holdout has ${formatRows(report.minRows.rows)}, fewer than the minimum ${formatCount(report.minRows.required)}`,
+        ]
       : []),
     ...failed.map((g) => g.reason),
-    ...budgets.map((b) => b.reason),
+    // In the units the reports show (KiB, ms), not the raw reason the JSON keeps.
+    ...budgets.map((b) => `over budget: ${describeBudget(b)}`),
     ...(report.parity && !report.parity.passed
       ? [
           `parity with ${report.parity.golden}: ${report.parity.mismatches} value(s) outside tolerance (max |diff| ${Number(report.parity.maxAbsDiff).toPrecision(3)})`,
