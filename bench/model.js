@@ -14,10 +14,11 @@
 // Ratios are what count: the machines are shared and noisy, so compare within one run.
 
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FEATURES, writeHoldout } from './holdout.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const dataDir = join(benchDir, 'data');
@@ -45,7 +46,6 @@ const { prepareOutcomes } = await import('../src/core/model/metrics.ts');
 const { metricsOfTask } = await import('../src/core/model/metric-names.ts');
 
 mkdirSync(dataDir, { recursive: true });
-const FEATURES = 30;
 const csv = join(dataDir, `model-${args.rows}.csv`);
 if (!existsSync(csv)) await writeHoldout(csv, args.rows);
 const modelsDir = join(dataDir, 'models');
@@ -55,40 +55,6 @@ if (!existsSync(join(modelsDir, 'mlp.onnx')) || !existsSync(join(modelsDir, 'tre
     throw new Error(
       'bench/make-models.py failed (it needs Debian python3-onnx, python3-torch, python3-sklearn)',
     );
-}
-
-/** A holdout of `rows` rows: 30 standard-normal features and a 0/1 label that depends on them. */
-async function writeHoldout(file, rows) {
-  console.error(`writing ${file} (${rows} rows)…`);
-  const out = createWriteStream(`${file}.tmp`);
-  const header = [...Array.from({ length: FEATURES }, (_, j) => `f${j}`), 'label'].join(',');
-  out.write(`${header}\n`);
-  let seed = 12345;
-  const uniform = () => {
-    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-    return (seed + 0.5) / 4294967296;
-  };
-  const normal = () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-  let chunk = '';
-  for (let r = 0; r < rows; r++) {
-    let sum = 0;
-    const cells = new Array(FEATURES + 1);
-    for (let j = 0; j < FEATURES; j++) {
-      const x = normal();
-      sum += j < 5 ? x : 0;
-      cells[j] = x.toFixed(6);
-    }
-    cells[FEATURES] = sum + normal() > 0 ? 1 : 0;
-    chunk += `${cells.join(',')}\n`;
-    if (chunk.length > 1 << 20) {
-      if (!out.write(chunk)) await new Promise((resolve) => out.once('drain', resolve));
-      chunk = '';
-    }
-  }
-  out.write(chunk);
-  await new Promise((resolve) => out.end(resolve));
-  const { renameSync } = await import('node:fs');
-  renameSync(`${file}.tmp`, file);
 }
 
 async function timeRead() {
