@@ -70,6 +70,44 @@ export function readActor(env: HostEnvironment): string {
 }
 
 /**
+ * The git identity commits made on the user's behalf carry outside a workflow run: git's own
+ * `GIT_AUTHOR_NAME`/`GIT_AUTHOR_EMAIL`, else `user.name`/`user.email` of the configuration that
+ * applies at `cwd` (repository, global, system). Undefined inside a workflow run (GITHUB_ACTIONS),
+ * where the bot identity is right, and when no identity is configured (the caller falls back to it
+ * and says so), so a laptop's deployment commit is the person's, not github-actions[bot]'s.
+ */
+export async function readGitAuthor(
+  env: HostEnvironment,
+  cwd: string,
+): Promise<{ name: string; email: string } | undefined> {
+  if (env.GITHUB_ACTIONS === 'true') return undefined;
+  // Only what locates git's configuration files: a runner's other GIT_* variables stay out.
+  const gitEnv: Record<string, string> = {};
+  for (const key of [
+    'PATH',
+    'HOME',
+    'XDG_CONFIG_HOME',
+    'GIT_CONFIG_GLOBAL',
+    'GIT_CONFIG_SYSTEM',
+    'GIT_CONFIG_NOSYSTEM',
+  ]) {
+    const value = env[key];
+    if (value !== undefined) gitEnv[key] = value;
+  }
+  const config = async (key: string): Promise<string | undefined> => {
+    try {
+      const { stdout } = await promisify(execFile)('git', ['config', '--get', key], { cwd, env: gitEnv });
+      return stdout.trim() || undefined;
+    } catch {
+      return undefined; // not set (exit 1), or no git: no identity
+    }
+  };
+  const name = env.GIT_AUTHOR_NAME || (await config('user.name'));
+  const email = env.GIT_AUTHOR_EMAIL || (await config('user.email'));
+  return name && email ? { name, email } : undefined;
+}
+
+/**
  * The package version: the given one (must be semver; a leading `v` is dropped), the tag's on a
  * tag push (`refs/tags/vX.Y.Z`), else `0.0.0-<sha7>`. A given version that differs from the
  * pushed tag is an error, so a release cannot carry another version than its tag.
