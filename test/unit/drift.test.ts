@@ -12,8 +12,6 @@ import {
   numericDistribution,
 } from '../../src/core/data/drift.ts';
 import { ConfigurationError } from '../../src/core/errors.ts';
-import { chiSquareHomogeneity } from '../../src/core/stats/chi-square.ts';
-import { ksTwoSample } from '../../src/core/stats/kolmogorov-smirnov.ts';
 import { normals } from '../helpers/random.ts';
 
 const OPTIONS: DriftOptions = {
@@ -80,20 +78,23 @@ describe('compareDistributions: numeric test choice', () => {
     expect(r.drifted).toBe(true);
   });
 
-  it('gives the same KS result as ksTwoSample on real data', () => {
+  it('gives scipy’s KS result on real data', () => {
     const fixture = JSON.parse(
       readFileSync(new URL('../fixtures/drift/reference-values.json', import.meta.url), 'utf8'),
     );
     const a = Float64Array.from(fixture.samples['cancer-radius-benign'].values as number[]);
     const b = Float64Array.from(fixture.samples['cancer-radius-malignant'].values as number[]);
     const r = compare('mean radius', numericDistribution(a), numericDistribution(b), OPTIONS);
-    const direct = ksTwoSample(a, b);
+    // scipy.stats.ks_2samp(a, b) (test/fixtures/drift/reference-values.json, "class-conditional, real drift").
     expect(r).toMatchObject({
       test: 'kolmogorov-smirnov',
-      statistic: direct.statistic,
-      pValue: direct.pValue,
+      statistic: 0.728621637334179,
+      pValue: 3.3822953151244096e-69,
+      adjustedPValue: 3.3822953151244096e-69,
+      decision: 'drifted',
       drifted: true,
     });
+    expect(r.rule).toBe('Holm-adjusted p-value 3.382e-69 < 0.05 and KS D 0.7286 ≥ 0.1');
   });
 
   it('uses PSI above smallSampleMax', () => {
@@ -246,9 +247,10 @@ describe('compareDistributions: categorical', () => {
   it('chi-square on the union of categories for small samples', () => {
     const r = compare('c', counts({ a: 50, b: 30, c: 20 }), counts({ a: 40, b: 35, d: 5 }), OPTIONS);
     expect(r.test).toBe(DRIFT_TESTS.chiSquare);
-    const direct = chiSquareHomogeneity([50, 30, 20, 0], [40, 35, 0, 5]);
-    expect(r.statistic).toBe(direct.statistic);
-    expect(r.pValue).toBe(direct.pValue);
+    // scipy.stats.chi2_contingency([[50, 30, 20, 0], [40, 35, 0, 5]], correction=False).
+    expect(r.statistic).toBeCloseTo(24.57692307692308, 12);
+    expect(r.pValue! / 1.8927490681118563e-5).toBeCloseTo(1, 10);
+    expect(r.pValueMethod).toBe('Pearson chi-square with 3 degrees of freedom');
     expect(r.effectSize.measure).toBe('jensen-shannon');
     expect(r.drifted).toBe(true);
     expect(r.unseenCategories).toEqual([{ value: 'd', count: 5 }]);
@@ -467,5 +469,96 @@ describe('p-values of the distance tests', () => {
     const b = compareDistributions('x', ref, cur, wOptions);
     expect(a.pValue).toBe(b.pValue);
     expect(a.pValueMethod).toMatch(/Brownian-bridge/);
+  });
+});
+
+describe('drift decisions exactly at their thresholds (values from scipy, test/fixtures/drift)', () => {
+  const fixture = JSON.parse(
+    readFileSync(new URL('../fixtures/drift/reference-values.json', import.meta.url), 'utf8'),
+  );
+  const sample = (name: string) =>
+    numericDistribution(Float64Array.from(fixture.samples[name].values as number[]));
+  const benign = sample('cancer-radius-benign'); // 357 values
+  const malignant = sample('cancer-radius-malignant'); // 212 values
+
+  it('smallSampleMax is "at most": a side with exactly that many values still gets KS, one more gets PSI', () => {
+    // scipy.stats.ks_2samp(benign, malignant): D 0.728621637334179, p 3.3822953151244096e-69.
+    const atMax = compareDistributions('x', benign, malignant, { ...OPTIONS, smallSampleMax: 357 });
+    expect(atMax).toMatchObject({
+      test: 'kolmogorov-smirnov',
+      statistic: 0.728621637334179,
+      pValue: 3.3822953151244096e-69,
+      pValueMethod: 'two-sample KS, exact',
+    });
+    // The current side at the limit too.
+    const currentAtMax = compareDistributions('x', malignant, benign, { ...OPTIONS, smallSampleMax: 357 });
+    expect(currentAtMax.test).toBe('kolmogorov-smirnov');
+    expect(currentAtMax.statistic).toBeCloseTo(0.728621637334179, 14);
+    // One below the larger side: PSI on the reference deciles (psi 3.908826764121022 from the fixture
+    // script; p-value scipy.stats.chi2.sf(psi·357·212/569, 9) = 3.110000616633313e-106).
+    const below = compareDistributions('x', benign, malignant, { ...OPTIONS, smallSampleMax: 356 });
+    expect(below.test).toBe('psi');
+    expect(below.statistic).toBeCloseTo(3.908826764121022, 12);
+    expect(below.pValue! / 3.110000616633313e-106).toBeCloseTo(1, 10);
+    expect(compareDistributions('x', malignant, benign, { ...OPTIONS, smallSampleMax: 356 }).test).toBe(
+      'psi',
+    );
+  });
+
+  it('smallSampleMax is "at most" for categories too: chi-square at the limit, Jensen–Shannon above', () => {
+    // Wine classes, shuffle halves: 89 rows each side.
+    const ref = counts({ '0': 24, '1': 42, '2': 23 });
+    const cur = counts({ '0': 35, '1': 29, '2': 25 });
+    // scipy.stats.chi2_contingency(correction=False): χ² 4.5144624811012966, p 0.10463980649179179.
+    const atMax = compareDistributions('c', ref, cur, { ...OPTIONS, smallSampleMax: 89 });
+    expect(atMax.test).toBe('chi-square');
+    expect(atMax.statistic).toBeCloseTo(4.5144624811012966, 12);
+    expect(atMax.pValue).toBeCloseTo(0.10463980649179179, 12);
+    // scipy.spatial.distance.jensenshannon(base 2) 0.13564101927704855; G-test p 0.1033112645567762.
+    const above = compareDistributions('c', ref, cur, { ...OPTIONS, smallSampleMax: 88 });
+    expect(above.test).toBe('jensen-shannon');
+    expect(above.statistic).toBeCloseTo(0.13564101927704855, 12);
+    expect(above.pValue).toBeCloseTo(0.1033112645567762, 12);
+    // Only one side above the limit is enough.
+    const oneAbove = counts({ '0': 24, '1': 42, '2': 24 });
+    expect(compareDistributions('c', oneAbove, cur, { ...OPTIONS, smallSampleMax: 89 }).test).toBe(
+      'jensen-shannon',
+    );
+    expect(compareDistributions('c', cur, oneAbove, { ...OPTIONS, smallSampleMax: 89 }).test).toBe(
+      'jensen-shannon',
+    );
+  });
+
+  it('PSI drifts "at or above" its floor: a PSI equal to the floor drifts, a hair below is negligible', () => {
+    const psi = 3.908826764121022;
+    const options = { ...OPTIONS, smallSampleMax: 100, psi };
+    const at = decideDrift([compareDistributions('x', benign, malignant, options)], options).columns[0];
+    expect(at).toMatchObject({ test: 'psi', statistic: psi, decision: 'drifted', drifted: true });
+    expect(at.rule).toBe('Holm-adjusted p-value 3.110e-106 < 0.05 and PSI 3.909 ≥ 3.908826764121022');
+    const above = { ...options, psi: psi * (1 + Number.EPSILON) }; // the next double up
+    expect(above.psi).toBeGreaterThan(psi);
+    const just = decideDrift([compareDistributions('x', benign, malignant, above)], above).columns[0];
+    expect(just).toMatchObject({ decision: 'negligible', drifted: false });
+    // The same through a per-column floor.
+    const column = { ...OPTIONS, smallSampleMax: 100, columns: { x: { minEffect: psi } } };
+    expect(
+      decideDrift([compareDistributions('x', benign, malignant, column)], column).columns[0].decision,
+    ).toBe('drifted');
+  });
+
+  it('significance is a p-value "below" the level: KS p = 0.028571428571428577 (scipy, n = 4 vs 4) at that level is stable', () => {
+    const a = sample('wine-alcohol-class-0-first-4');
+    const b = sample('wine-alcohol-class-2-first-4');
+    const p = 0.028571428571428577;
+    const at = { ...OPTIONS, correction: 'none' as const, pValue: p };
+    const decided = decideDrift([compareDistributions('x', a, b, at)], at).columns[0];
+    expect(decided).toMatchObject({ pValue: p, adjustedPValue: p, decision: 'stable', drifted: false });
+    expect(decided.rule).toBe('unadjusted p-value 0.02857 ≥ 0.028571428571428577: no significant change');
+    const above = { ...at, pValue: 0.02857142857142858 };
+    expect(above.pValue).toBeGreaterThan(p);
+    expect(decideDrift([compareDistributions('x', a, b, above)], above).columns[0]).toMatchObject({
+      decision: 'drifted',
+      drifted: true,
+    });
   });
 });
