@@ -5,7 +5,7 @@
 import * as core from '@actions/core';
 import { resolveDeploySettings } from '../core/config/deploy-options.ts';
 import { findConfig } from '../core/config/find-config.ts';
-import { describeGates } from '../core/deploy/custody.ts';
+import { describeDeploymentGates } from '../core/report/render-deployment-pr.ts';
 import { deploy, modelFromPackageRef, resolveRepository } from '../core/deploy/deploy.ts';
 import { checkApiUrl, githubCredential } from '../core/deploy/transport.ts';
 import { ConfigurationError } from '../core/errors.ts';
@@ -207,7 +207,7 @@ async function main(): Promise<void> {
   if (result.pullRequestUrl) core.setOutput(OUTPUTS.pullRequestUrl, result.pullRequestUrl);
   const line = `${result.operation}: ${name} ${version} → ${inputs.environment}${result.pullRequestUrl ? ` (${result.pullRequestUrl})` : ''}${result.previousVersion ? `, replacing ${result.previousVersion}` : ''}`;
   core.info(`Deployment pull request ${line}`);
-  const gates = describeGates(result.gates);
+  const gates = describeDeploymentGates(result.gates);
   // Said where people look: an unvalidated package or failed gates deployed by override.
   if (result.gates?.verdict === 'unvalidated' || result.gates?.verdict === 'overridden') {
     core.warning(gates.replaceAll('*', '').replace(/\n+/g, ' '), { title: 'Deployment' });

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { resolveDeploySettings } from '../../core/config/deploy-options.ts';
 import { CONFIG_DEFAULT_HELP, findConfig } from '../../core/config/find-config.ts';
-import { describeGates } from '../../core/deploy/custody.ts';
+import { describeDeploymentGates } from '../../core/report/render-deployment-pr.ts';
 import { deploy, modelFromPackageRef, resolveRepository } from '../../core/deploy/deploy.ts';
 import type { ModelDeployment } from '../../core/deploy/model-reference.ts';
 import { checkApiUrl, githubCredential } from '../../core/deploy/transport.ts';
@@ -295,7 +295,7 @@ export const deployCommand: Command = {
     }
     context.print(
       `${result.operation}: ${name} ${version} → ${environment} on ${result.branch}${result.pullRequestUrl ? ` (${result.pullRequestUrl})` : ''}\n` +
-        `${describeGates(result.gates).replaceAll('**', '')}\n`,
+        `${describeDeploymentGates(result.gates).replaceAll('**', '')}\n`,
     );
     context.result({
       operation: result.operation,

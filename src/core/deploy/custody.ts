@@ -16,7 +16,6 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import { ConfigurationError, InputError } from '../errors.ts';
-import { escapeMarkdown } from '../markdown.ts';
 import type { PackageManifest } from '../package/manifest.ts';
 import { didYouMean } from '../suggest.ts';
 import type { ModelDeployment, ModelDeploymentGates } from './model-reference.ts';
@@ -244,25 +243,4 @@ export function decideCustody(
     };
   }
   return gates;
-}
-
-/** One line about the gates for people (pull request, CLI output, history). */
-export function describeGates(gates: ModelDeploymentGates | undefined): string {
-  if (!gates || gates.verdict === undefined || gates.verdict === 'not-recorded') {
-    return 'Gate verdicts: not recorded (deployed before deployment records carried them).';
-  }
-  const verdict = (passed: boolean | undefined) =>
-    passed === undefined ? 'not run' : passed ? '✅ passed' : '❌ failed';
-  if (gates.verdict === 'unvalidated') {
-    return '⚠️ **Unvalidated package**: it carries no gate report, so no data or model gate vouches for it.';
-  }
-  const line = `Gates: data ${verdict(gates.data)}, model ${verdict(gates.model)}.`;
-  const override = gates.override;
-  if (!override) return line;
-  const who = (by: string, reason?: string) =>
-    `${escapeMarkdown(by)}${reason ? ` ("${escapeMarkdown(reason)}")` : ''}`;
-  return (
-    `${line}\n\n⚠️ **Failed gates deployed by override**: the ${override.allowedFailed.join(' and ')} gate failed; deployed anyway by ${who(override.by, override.reason)}` +
-    `${override.package ? `, packaged anyway by ${who(override.package.by, override.package.reason)}` : ''}.`
-  );
 }

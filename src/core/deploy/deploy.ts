@@ -14,12 +14,11 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConfigurationError, InputError } from '../errors.ts';
 import type { HostEnvironment } from '../host-environment.ts';
-import { escapeMarkdown } from '../markdown.ts';
+import { renderDeploymentPullRequest } from '../report/render-deployment-pr.ts';
 import { compareSemver, isSemver } from '../semver.ts';
 import {
   type DeployOverride,
   decideCustody,
-  describeGates,
   type PackageVerdicts,
   readEnvironmentPolicy,
   verdictsFromManifest,
@@ -269,16 +268,16 @@ async function checkModelcar(
   inspect: ((reference: string) => Promise<{ packageDigest?: string }>) | undefined,
 ): Promise<string> {
   const uri = modelcarStorageUri(modelcar);
-  if (!inspect) return `Modelcar \`${uri}\`: recorded; which package it was made from was not checked here.`;
+  if (!inspect) return `Modelcar ${uri}: recorded; which package it was made from was not checked here.`;
   let made: { packageDigest?: string };
   try {
     made = await inspect(uri);
   } catch (error) {
     if (!(error instanceof ConfigurationError)) throw error;
-    return `⚠️ Modelcar \`${uri}\`: its registry could not be read from here (${error.message.split('. ')[0]}), so which package it was made from was not checked.`;
+    return `⚠️ Modelcar ${uri}: its registry could not be read from here (${error.message.split('. ')[0]}), so which package it was made from was not checked.`;
   }
   if (made.packageDigest === undefined) {
-    return `⚠️ Modelcar \`${uri}\`: it does not name the package it was made from (not pushed by mlops oci push?), so that was not checked.`;
+    return `⚠️ Modelcar ${uri}: it does not name the package it was made from (not pushed by mlops oci push?), so that was not checked.`;
   }
   if (made.packageDigest !== pkg.sha256) {
     throw new InputError(
@@ -286,7 +285,7 @@ async function checkModelcar(
       { key: 'oci-ref' },
     );
   }
-  return `Modelcar \`${uri}\`: made from this package (its annotation names the archive's sha256).`;
+  return `Modelcar ${uri}: made from this package (its annotation names the archive's sha256).`;
 }
 
 function custodyContext(options: DeployOptions) {
@@ -350,7 +349,7 @@ export async function readPackageFacts(options: DeployOptions, pkg: PackageRef):
     const notes = [`Gate verdicts, metrics and source: from ${how}.`];
     if (!opened.digestChecked) {
       notes.push(
-        `⚠️ The archive${opened.bytes ? ` (${Math.round(opened.bytes / 1048576)} MiB)` : ''} was not downloaded here, so its sha256 was not checked against the reference: whatever fetches it for serving must check \`${pkg.sha256}\`.`,
+        `⚠️ The archive${opened.bytes ? ` (${Math.round(opened.bytes / 1048576)} MiB)` : ''} was not downloaded here, so its sha256 was not checked against the reference: whatever fetches it for serving must check sha256 ${pkg.sha256}.`,
       );
     }
     return { verdicts, source: verdicts.source, summary: await summarizePackage(opened), notes };
@@ -681,103 +680,50 @@ export interface ProposalFacts {
   /** The record's gates, as decided (custody.ts). */
   gates: ModelDeploymentGates;
   source: { repository: string | null; commit: string | null; runUrl?: string | null };
-  /** Where the verdicts came from, digests not checked. */
+  /** Plain-text notes: where the verdicts came from, digests not checked. */
   notes?: string[];
   /** The modelcar the environment will run, when there is one. */
   modelcar?: ModelcarRef;
 }
 
 /**
- * The pull request's description: what changes (old → new version and package, digests), the gate
- * verdicts (an unvalidated package or failed gates deployed by override said loudly), the headline
- * metrics now and proposed, where the package came from, and how to roll back.
+ * The pull request's description of a proposal (rendered by report/render-deployment-pr.ts): the
+ * proposed package against the reference on the base (`current`), with what each package says of
+ * itself.
  */
 export function renderPullRequestBody(
   proposal: ProposalFacts,
   pkg: { uri: string; sha256: string },
-  current: ReturnType<typeof readModelReference> | undefined,
+  current: ModelDeployment | undefined,
   summaries: { proposed?: PackageSummary; current?: PackageSummary } = {},
 ): string {
-  const { name, version } = proposal.model;
-  const lines = [
-    `Deploys **${name} ${version}** to **${proposal.environment}**${current ? `, replacing ${current.spec.model.version}` : ' (first deployment)'}.`,
-    '',
-    '| | now | proposed |',
-    '| --- | --- | --- |',
-    `| version | ${current?.spec.model.version ?? '—'} | ${version} |`,
-    `| package | ${current ? escapeMarkdown(current.spec.package.ref) : '—'} | ${escapeMarkdown(pkg.uri)} |`,
-    `| sha256 | ${current ? `\`${current.spec.package.sha256.slice(0, 16)}…\`` : '—'} | \`${pkg.sha256.slice(0, 16)}…\` |`,
-    ...(proposal.modelcar || current?.spec.modelcar
-      ? [
-          `| modelcar | ${current?.spec.modelcar ? `\`sha256:${current.spec.modelcar.sha256.slice(0, 16)}…\`` : '—'} | ${proposal.modelcar ? `\`sha256:${proposal.modelcar.sha256.slice(0, 16)}…\`` : '—'} |`,
-        ]
-      : []),
-    `| gates | ${current ? shortVerdict(current.spec.gates) : '—'} | ${shortVerdict(proposal.gates)} |`,
-    '',
-    describeGates(proposal.gates),
-    '',
-  ];
-  for (const note of proposal.notes ?? []) lines.push(note, '');
-  const { proposed, current: running } = summaries;
-  if (proposed) {
-    const names = [
-      ...new Set([...Object.keys(proposed.metrics), ...Object.keys(running?.metrics ?? {})]),
-    ].sort();
-    if (names.length > 0) {
-      lines.push('| metric | now | proposed | Δ |', '| --- | --- | --- | --- |');
-      for (const name of names) {
-        const now = running?.metrics[name];
-        const next = proposed.metrics[name];
-        const delta = typeof now === 'number' && typeof next === 'number' ? next - now : undefined;
-        const show = (v: number | null | undefined) => (typeof v === 'number' ? v.toPrecision(4) : '—');
-        const change = delta === undefined ? '—' : `${delta >= 0 ? '+' : ''}${delta.toPrecision(3)}`;
-        lines.push(`| ${name} | ${show(now)} | ${show(next)} | ${change} |`);
-      }
-      lines.push('');
-    }
-    if (proposed.drifted) {
-      const count = proposed.drifted.length;
-      lines.push(
-        count === 0
-          ? 'Data drift: no column drifted from the reference.'
-          : `Data drift: ${count} column${count === 1 ? '' : 's'} drifted (${proposed.drifted.map(escapeMarkdown).join(', ')}).`,
-        '',
-      );
-    }
-  } else {
-    lines.push('Metrics of the package: not recorded.', '');
-  }
-  const { source } = proposal;
-  lines.push(
-    source.repository
-      ? `Source: ${escapeMarkdown(source.repository)}${source.commit ? `@${source.commit.slice(0, 12)}` : ''}` +
-          `${source.runUrl ? `, built by [this workflow run](${source.runUrl})` : ''}; package: ${escapeMarkdown(pkg.uri)}.`
-      : `Source: not recorded (the package was built outside a workflow${source.commit ? `, from commit ${source.commit.slice(0, 12)}` : ''}); package: ${escapeMarkdown(pkg.uri)}.`,
-    '',
-  );
-  lines.push(
-    current
-      ? `Rollback: deploy ${current.spec.model.version} again (\`${current.spec.package.ref}\`${current.spec.modelcar ? `, modelcar \`${modelcarStorageUri(current.spec.modelcar)}\`` : ''}, recorded as \`spec.previous\` once this merges).`
-      : 'Rollback: close this pull request; nothing runs in this environment yet.',
-    '',
-    '<sub>Opened by mlops-actions deploy-pr. The branch is rebuilt on every run: edit the model reference through a new deployment, not by hand.</sub>',
-    '',
-  );
-  return lines.join('\n');
-}
-
-/** A record's verdict in one or two words, for the table. */
-function shortVerdict(gates: ModelDeploymentGates): string {
-  switch (gates.verdict) {
-    case 'passed':
-      return 'passed';
-    case 'overridden':
-      return `⚠️ **${gates.override?.allowedFailed.join(', ') ?? 'a gate'} failed (override)**`;
-    case 'unvalidated':
-      return '⚠️ **unvalidated**';
-    default:
-      return 'not recorded';
-  }
+  const modelcar = (ref: ModelcarRef | undefined) =>
+    ref ? { modelcar: { uri: modelcarStorageUri(ref), sha256: ref.sha256 } } : {};
+  return renderDeploymentPullRequest({
+    environment: proposal.environment,
+    model: proposal.model.name,
+    proposed: {
+      version: proposal.model.version,
+      packageUri: pkg.uri,
+      sha256: pkg.sha256,
+      ...modelcar(proposal.modelcar),
+      gates: proposal.gates,
+    },
+    ...(current
+      ? {
+          current: {
+            version: current.spec.model.version,
+            packageUri: current.spec.package.ref,
+            sha256: current.spec.package.sha256,
+            ...modelcar(current.spec.modelcar),
+            gates: current.spec.gates,
+          },
+        }
+      : {}),
+    figures: summaries,
+    source: proposal.source,
+    notes: proposal.notes ?? [],
+  });
 }
 
 /**
@@ -786,7 +732,7 @@ function shortVerdict(gates: ModelDeploymentGates): string {
  */
 async function summarizeCurrent(
   options: DeployOptions,
-  current: ReturnType<typeof readModelReference> | undefined,
+  current: ModelDeployment | undefined,
 ): Promise<{ current?: PackageSummary }> {
   if (!current) return {};
   if (current.spec.gates.verdict !== undefined && current.spec.gates.verdict !== 'not-recorded') {
