@@ -3,11 +3,9 @@
  * report, outputs, annotations and the job summary.
  */
 import * as core from '@actions/core';
-import { resolveDataOptions } from '../core/config/data-options.ts';
-import { findConfig } from '../core/config/find-config.ts';
-import { type DataValidationReport, validateData } from '../core/data/validate-data.ts';
+import type { DataValidationReport } from '../core/data/validate-data.ts';
 import { ValidationFailure } from '../core/errors.ts';
-import { writeJsonAtomic } from '../core/files.ts';
+import { runDataGate } from '../core/flows/data-gate.ts';
 import { renderDataReport } from '../core/report/render-data-report.ts';
 import { getOptionalInput } from './shared/inputs.ts';
 import { actionsLogger, runAction } from './shared/run-action.ts';
@@ -45,7 +43,7 @@ interface Inputs {
   train?: string;
   config?: string;
   target?: string;
-  reportPath: string;
+  report: string;
   failOn?: string;
   format?: string;
   delimiter?: string;
@@ -59,7 +57,7 @@ function getInputs(): Inputs {
     train: getOptionalInput(INPUTS.train),
     config: getOptionalInput(INPUTS.config),
     target: getOptionalInput(INPUTS.target),
-    reportPath: getOptionalInput(INPUTS.reportPath) ?? 'mlops-reports/data-validation.json',
+    report: getOptionalInput(INPUTS.reportPath) ?? 'mlops-reports/data-validation.json',
     failOn: getOptionalInput(INPUTS.failOn),
     format: getOptionalInput(INPUTS.format),
     delimiter: getOptionalInput(INPUTS.delimiter, { trimWhitespace: false }),
@@ -69,38 +67,35 @@ function getInputs(): Inputs {
 async function main(): Promise<void> {
   const inputs = getInputs();
   // An empty config input: the mlops.yaml at the repository root (the workspace), when there is one.
-  // The YAML parser is loaded only when there is a config to read.
-  const configFile = inputs.config ?? findConfig(process.cwd());
-  const loaded = configFile
-    ? await (await import('../core/config/config.ts')).loadConfig(configFile)
-    : undefined;
-  const options = resolveDataOptions({ ...inputs, report: inputs.reportPath }, loaded, {
-    data: `input "${INPUTS.data}"`,
-    failOn: `input "${INPUTS.failOn}"`,
-    format: `input "${INPUTS.format}"`,
-    report: `input "${INPUTS.reportPath}"`,
-  });
-  const report = await validateData(options, actionsLogger);
-  await writeJsonAtomic(inputs.reportPath, report);
-
-  core.setOutput(OUTPUTS.passed, String(report.passed));
-  core.setOutput(OUTPUTS.reportPath, inputs.reportPath);
-  core.setOutput(OUTPUTS.findings, String(report.findings.length));
-  core.setOutput(OUTPUTS.errors, String(report.summary.findings.error));
-  core.setOutput(OUTPUTS.warnings, String(report.summary.findings.warning));
-  core.setOutput(
-    OUTPUTS.driftedColumns,
-    JSON.stringify(report.drift?.columns.filter((c) => c.drifted).map((c) => c.column) ?? []),
+  const { report, outputs } = await runDataGate(
+    {
+      ...inputs,
+      cwd: process.cwd(),
+      names: {
+        data: `input "${INPUTS.data}"`,
+        failOn: `input "${INPUTS.failOn}"`,
+        format: `input "${INPUTS.format}"`,
+        report: `input "${INPUTS.reportPath}"`,
+      },
+    },
+    { logger: actionsLogger },
   );
 
-  annotate(report);
-  await core.summary.addRaw(renderDataReport(report, inputs.reportPath)).write();
+  core.setOutput(OUTPUTS.passed, String(outputs.passed));
+  core.setOutput(OUTPUTS.reportPath, inputs.report);
+  core.setOutput(OUTPUTS.findings, String(outputs.findings));
+  core.setOutput(OUTPUTS.errors, String(outputs.errors));
+  core.setOutput(OUTPUTS.warnings, String(outputs.warnings));
+  core.setOutput(OUTPUTS.driftedColumns, JSON.stringify(outputs.driftedColumns));
 
-  if (!report.passed) {
-    const { error, warning } = report.summary.findings;
+  annotate(report);
+  await core.summary.addRaw(renderDataReport(report, inputs.report)).write();
+
+  if (!outputs.passed) {
+    const { errors, warnings } = outputs;
     throw new ValidationFailure(
-      `Data gate failed: ${error} error${error === 1 ? '' : 's'} and ${warning} warning${warning === 1 ? '' : 's'} (fail-on: ${report.failOn}). Details in the job summary and ${inputs.reportPath}.`,
-      inputs.reportPath,
+      `Data gate failed: ${errors} error${errors === 1 ? '' : 's'} and ${warnings} warning${warnings === 1 ? '' : 's'} (fail-on: ${report.failOn}). Details in the job summary and ${inputs.report}.`,
+      inputs.report,
     );
   }
 }

@@ -4,22 +4,8 @@
  * step with the gates' reasons when the model is not good enough.
  */
 import * as core from '@actions/core';
-import { findConfig } from '../core/config/find-config.ts';
-import {
-  type ModelRequestNames,
-  resolveDecideOptions,
-  resolveModelOptions,
-} from '../core/config/model-options.ts';
-import { githubUrls } from '../core/deploy/transport.ts';
 import { ValidationFailure } from '../core/errors.ts';
-import { writeJsonAtomic } from '../core/files.ts';
-import { mergeShardFiles, parseShard, writeShardFile } from '../core/model/shards.ts';
-import {
-  decideModelGate,
-  evaluateModelGate,
-  type ModelValidationReport,
-  validateModel,
-} from '../core/model/validate-model.ts';
+import { type ModelGateNames, runModelGate } from '../core/flows/model-gate.ts';
 import { summarizeModelReport } from '../core/report/model-summary.ts';
 import { renderModelReport } from '../core/report/render-model-report.ts';
 import { getListInput, getOptionalInput } from './shared/inputs.ts';
@@ -66,7 +52,7 @@ export const OUTPUTS = {
   failedGates: 'failed-gates',
 } as const;
 
-const NAMES: ModelRequestNames = {
+const NAMES: ModelGateNames = {
   model: `input "${INPUTS.model}"`,
   data: `input "${INPUTS.data}"`,
   target: `input "${INPUTS.target}"`,
@@ -85,101 +71,74 @@ const NAMES: ModelRequestNames = {
   deployedModel: `input "${INPUTS.deployedModel}"`,
   report: `input "${INPUTS.reportPath}"`,
   outcomes: `input "${INPUTS.outcomesPath}"`,
+  shard: `input "${INPUTS.shard}"`,
+  merge: `input "${INPUTS.merge}"`,
 };
 
 function getInputs() {
+  const merge = getListInput(INPUTS.merge, 'lines');
   return {
     config: getOptionalInput(INPUTS.config),
-    reportPath: getOptionalInput(INPUTS.reportPath) ?? 'mlops-reports/model-validation.json',
+    report: getOptionalInput(INPUTS.reportPath) ?? 'mlops-reports/model-validation.json',
     shard: getOptionalInput(INPUTS.shard),
-    outcomesPath: getOptionalInput(INPUTS.outcomesPath),
-    merge: getListInput(INPUTS.merge, 'lines'),
-    request: {
-      model: getOptionalInput(INPUTS.model),
-      baseline: getOptionalInput(INPUTS.baseline),
-      data: getOptionalInput(INPUTS.data),
-      contract: getOptionalInput(INPUTS.contract),
-      task: getOptionalInput(INPUTS.task),
-      target: getOptionalInput(INPUTS.target),
-      // One gate per line: an expression holds no line break, and a comma in one is not a separator.
-      gates: getListInput(INPUTS.gates, 'lines'),
-      features: getListInput(INPUTS.features, 'lines-and-commas'),
-      golden: getOptionalInput(INPUTS.golden),
-      missing: getOptionalInput(INPUTS.missing),
-      onMissingBaseline: getOptionalInput(INPUTS.onMissingBaseline),
-      outputName: getOptionalInput(INPUTS.outputName),
-      outputKind: getOptionalInput(INPUTS.outputKind),
-      threshold: getOptionalInput(INPUTS.threshold),
-      slices: getListInput(INPUTS.slices, 'lines-and-commas'),
-      resamples: getOptionalInput(INPUTS.resamples),
-      seed: getOptionalInput(INPUTS.seed),
-      batchRows: getOptionalInput(INPUTS.batchRows),
-      minRows: getOptionalInput(INPUTS.minRows),
-      format: getOptionalInput(INPUTS.format),
-      delimiter: getOptionalInput(INPUTS.delimiter, { trimWhitespace: false }),
-      environmentRepository: getOptionalInput(INPUTS.environmentRepository),
-      deployedModel: getOptionalInput(INPUTS.deployedModel),
-      token: getOptionalInput(INPUTS.token),
-      github: githubUrls(process.env),
-      hostEnv: process.env,
-    },
+    outcomes: getOptionalInput(INPUTS.outcomesPath),
+    // An empty merge input is no merge (the runner passes every input, '' when not set).
+    merge: merge.length > 0 ? merge : undefined,
+    model: getOptionalInput(INPUTS.model),
+    baseline: getOptionalInput(INPUTS.baseline),
+    data: getOptionalInput(INPUTS.data),
+    contract: getOptionalInput(INPUTS.contract),
+    task: getOptionalInput(INPUTS.task),
+    target: getOptionalInput(INPUTS.target),
+    // One gate per line: an expression holds no line break, and a comma in one is not a separator.
+    gates: getListInput(INPUTS.gates, 'lines'),
+    features: getListInput(INPUTS.features, 'lines-and-commas'),
+    golden: getOptionalInput(INPUTS.golden),
+    missing: getOptionalInput(INPUTS.missing),
+    onMissingBaseline: getOptionalInput(INPUTS.onMissingBaseline),
+    outputName: getOptionalInput(INPUTS.outputName),
+    outputKind: getOptionalInput(INPUTS.outputKind),
+    threshold: getOptionalInput(INPUTS.threshold),
+    slices: getListInput(INPUTS.slices, 'lines-and-commas'),
+    resamples: getOptionalInput(INPUTS.resamples),
+    seed: getOptionalInput(INPUTS.seed),
+    batchRows: getOptionalInput(INPUTS.batchRows),
+    minRows: getOptionalInput(INPUTS.minRows),
+    format: getOptionalInput(INPUTS.format),
+    delimiter: getOptionalInput(INPUTS.delimiter, { trimWhitespace: false }),
+    environmentRepository: getOptionalInput(INPUTS.environmentRepository),
+    deployedModel: getOptionalInput(INPUTS.deployedModel),
+    token: getOptionalInput(INPUTS.token),
   };
 }
 
 async function main(): Promise<void> {
   const inputs = getInputs();
-  if (inputs.request.token) core.setSecret(inputs.request.token);
+  if (inputs.token) core.setSecret(inputs.token);
   // An empty config input: the mlops.yaml at the repository root (the workspace), when there is one.
-  const configFile = inputs.config ?? findConfig(process.cwd());
-  const loaded = configFile
-    ? await (await import('../core/config/config.ts')).loadConfig(configFile)
-    : undefined;
-  let report: ModelValidationReport;
-  // The options are resolved (and the output paths checked) before any work.
-  if (inputs.merge.length > 0) {
-    // The merge job of a sharded evaluation: decide on the outcomes every shard saved.
-    const request = { ...inputs.request, report: inputs.reportPath, merge: inputs.merge };
-    const options = resolveDecideOptions(request, loaded, NAMES);
-    report = decideModelGate(await mergeShardFiles(inputs.merge), options);
-  } else if (inputs.shard) {
-    const shard = parseShard(inputs.shard, `input "${INPUTS.shard}"`);
-    const outcomesPath =
-      inputs.outcomesPath ?? `mlops-reports/model-outcomes-${shard.index}-of-${shard.count}.json`;
-    const options = resolveModelOptions({ ...inputs.request, outcomes: outcomesPath }, loaded, NAMES);
-    const evaluated = await evaluateModelGate({ ...options, shard }, actionsLogger);
-    await writeShardFile(outcomesPath, evaluated, shard);
-    core.setOutput(OUTPUTS.outcomesPath, outcomesPath);
+  const result = await runModelGate(
+    { ...inputs, cwd: process.cwd(), hostEnv: process.env, names: NAMES },
+    { logger: actionsLogger },
+  );
+  if (result.mode === 'shard') {
+    core.setOutput(OUTPUTS.outcomesPath, result.outcomes);
     core.info(
-      `Shard ${shard.index}/${shard.count}: ${evaluated.data.rows} rows evaluated, outcomes in ${outcomesPath}. ` +
+      `Shard ${result.shard.index}/${result.shard.count}: ${result.rows} rows evaluated, outcomes in ${result.outcomes}. ` +
         "Upload it as an artifact; the merge job passes every shard's file in the merge input.",
     );
     return;
-  } else {
-    const options = resolveModelOptions({ ...inputs.request, report: inputs.reportPath }, loaded, NAMES);
-    report = await validateModel(options, actionsLogger);
   }
-  await writeJsonAtomic(inputs.reportPath, report);
+  const { report, outputs } = result;
+  core.setOutput(OUTPUTS.passed, String(outputs.passed));
+  core.setOutput(OUTPUTS.reportPath, inputs.report);
+  core.setOutput(OUTPUTS.metrics, JSON.stringify(outputs.metrics));
+  core.setOutput(OUTPUTS.failedGates, JSON.stringify(outputs.failedGates));
+  await core.summary.addRaw(renderModelReport(report, inputs.report)).write();
 
-  core.setOutput(OUTPUTS.passed, String(report.passed));
-  core.setOutput(OUTPUTS.reportPath, inputs.reportPath);
-  core.setOutput(
-    OUTPUTS.metrics,
-    JSON.stringify(
-      Object.fromEntries(Object.entries(report.metrics).map(([name, entry]) => [name, entry?.value ?? null])),
-    ),
-  );
-  core.setOutput(
-    OUTPUTS.failedGates,
-    JSON.stringify(
-      report.gates.filter((g) => g.status === 'failed' || g.status === 'error').map((g) => g.expression),
-    ),
-  );
-  await core.summary.addRaw(renderModelReport(report, inputs.reportPath)).write();
-
-  if (!report.passed) {
+  if (!outputs.passed) {
     throw new ValidationFailure(
-      `${summarizeModelReport(report)} Details in the job summary and ${inputs.reportPath}.`,
-      inputs.reportPath,
+      `${summarizeModelReport(report)} Details in the job summary and ${inputs.report}.`,
+      inputs.report,
     );
   }
   core.info(summarizeModelReport(report));

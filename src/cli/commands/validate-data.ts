@@ -1,8 +1,5 @@
-import { parseChoice, resolveDataOptions } from '../../core/config/data-options.ts';
-import { CONFIG_DEFAULT_HELP, findConfig } from '../../core/config/find-config.ts';
-import { PARALLEL_MODES } from '../../core/data/parallel-profile.ts';
-import { validateData } from '../../core/data/validate-data.ts';
-import { writeJsonAtomic } from '../../core/files.ts';
+import { CONFIG_DEFAULT_HELP } from '../../core/config/find-config.ts';
+import { runDataGate } from '../../core/flows/data-gate.ts';
 import { renderDataReportText } from '../../core/report/render-data-text.ts';
 import { type Command, EXIT, stringFlag } from '../cli.ts';
 
@@ -51,13 +48,10 @@ export const validateDataCommand: Command = {
   },
   details: 'Exit code 0 when the gate passes, 1 when it fails, 2 for a usage or input error.',
   async run(context) {
-    const config = stringFlag(context, 'config') ?? findConfig(process.cwd());
-    // The YAML parser is loaded only when there is a config to read.
-    const loaded = config
-      ? await (await import('../../core/config/config.ts')).loadConfig(config)
-      : undefined;
-    const options = resolveDataOptions(
+    const { report, reportPath, outputs } = await runDataGate(
       {
+        config: stringFlag(context, 'config'),
+        cwd: process.cwd(),
         data: stringFlag(context, 'data'),
         reference: stringFlag(context, 'reference'),
         contract: stringFlag(context, 'contract'),
@@ -66,18 +60,20 @@ export const validateDataCommand: Command = {
         failOn: stringFlag(context, 'fail-on'),
         format: stringFlag(context, 'format'),
         delimiter: stringFlag(context, 'delimiter'),
+        parallel: stringFlag(context, 'parallel'),
         report: stringFlag(context, 'report'),
+        names: {
+          data: '--data',
+          failOn: '--fail-on',
+          format: '--format',
+          report: '--report',
+          parallel: '--parallel',
+        },
       },
-      loaded,
-      { data: '--data', failOn: '--fail-on', format: '--format', report: '--report' },
+      { logger: context.logger },
     );
-    const parallel = stringFlag(context, 'parallel');
-    if (parallel) options.parallel = parseChoice(parallel, PARALLEL_MODES, '--parallel');
-    const report = await validateData(options, context.logger);
-    const reportPath = stringFlag(context, 'report');
-    if (reportPath) await writeJsonAtomic(reportPath, report);
     context.print(renderDataReportText(report, reportPath));
     context.result(report);
-    return report.passed ? EXIT.passed : EXIT.failed;
+    return outputs.passed ? EXIT.passed : EXIT.failed;
   },
 };

@@ -1,26 +1,12 @@
-import { CONFIG_DEFAULT_HELP, findConfig } from '../../core/config/find-config.ts';
-import {
-  type ModelGateRequest,
-  type ModelRequestNames,
-  resolveDecideOptions,
-  resolveModelOptions,
-} from '../../core/config/model-options.ts';
-import { githubUrls } from '../../core/deploy/transport.ts';
+import { CONFIG_DEFAULT_HELP } from '../../core/config/find-config.ts';
 import { ConfigurationError } from '../../core/errors.ts';
-import { writeJsonAtomic } from '../../core/files.ts';
+import { type ModelGateNames, runModelGate } from '../../core/flows/model-gate.ts';
 import { METRIC_NAMES } from '../../core/model/metric-names.ts';
-import { mergeShardFiles, parseShard, writeShardFile } from '../../core/model/shards.ts';
-import {
-  decideModelGate,
-  evaluateModelGate,
-  type ModelValidationReport,
-  validateModel,
-} from '../../core/model/validate-model.ts';
 import { renderModelReportText } from '../../core/report/render-model-text.ts';
 import { type Command, EXIT, listFlag, stringFlag } from '../cli.ts';
 
 /** Flag names in messages. */
-const NAMES: ModelRequestNames = {
+const NAMES: ModelGateNames = {
   model: '--model',
   data: '--data',
   target: '--target',
@@ -39,6 +25,8 @@ const NAMES: ModelRequestNames = {
   deployedModel: '--deployed-model',
   report: '--report',
   outcomes: '--save-outcomes',
+  shard: '--shard',
+  merge: '`mlops validate-model merge`',
 };
 
 export const validateModelCommand: Command = {
@@ -148,7 +136,7 @@ export const validateModelCommand: Command = {
       type: 'string',
       value: 'file',
       description:
-        "With --shard: where to write the shard's outcomes (merge them with `validate-model merge`).",
+        "With --shard: where to write the shard's outcomes (default mlops-reports/model-outcomes-K-of-N.json; merge them with `validate-model merge`).",
     },
     'env-repo': {
       type: 'string',
@@ -170,79 +158,63 @@ export const validateModelCommand: Command = {
     'Gates: METRIC >= N | METRIC <= N | METRIC >= baseline - N | METRIC <= baseline * F | METRIC >= baseline - N%, optionally followed by @interval (the whole 95% interval must hold).\n' +
     'Exit code 0 when the gate passes, 1 when it fails, 2 for a usage or input error, 3 for an internal error.',
   async run(context) {
-    const config = stringFlag(context, 'config') ?? findConfig(process.cwd());
-    const loaded = config
-      ? await (await import('../../core/config/config.ts')).loadConfig(config)
-      : undefined;
-    const request: ModelGateRequest = {
-      model: stringFlag(context, 'model'),
-      baseline: stringFlag(context, 'baseline'),
-      data: stringFlag(context, 'data'),
-      contract: stringFlag(context, 'contract'),
-      task: stringFlag(context, 'task'),
-      target: stringFlag(context, 'target'),
-      features: listFlag(context, 'features')
-        .flatMap((f) => f.split(',').map((s) => s.trim()))
-        .filter(Boolean),
-      gates: listFlag(context, 'gate'),
-      golden: stringFlag(context, 'golden'),
-      missing: stringFlag(context, 'missing'),
-      onMissingBaseline: stringFlag(context, 'on-missing-baseline'),
-      outputName: stringFlag(context, 'output-name'),
-      outputKind: stringFlag(context, 'output-kind'),
-      threshold: stringFlag(context, 'threshold'),
-      resamples: stringFlag(context, 'resamples'),
-      seed: stringFlag(context, 'seed'),
-      batchRows: stringFlag(context, 'batch-rows'),
-      minRows: stringFlag(context, 'min-rows'),
-      slices: listFlag(context, 'slice'),
-      format: stringFlag(context, 'format'),
-      delimiter: stringFlag(context, 'delimiter'),
-      environmentRepository: stringFlag(context, 'env-repo'),
-      deployedModel: stringFlag(context, 'deployed-model'),
-      token: process.env.GITHUB_TOKEN || undefined,
-      github: githubUrls(process.env),
-      hostEnv: process.env,
-      report: stringFlag(context, 'report'),
-      outcomes: stringFlag(context, 'save-outcomes'),
-    };
-    const reportPath = request.report;
-    let report: ModelValidationReport;
-    if (context.positionals[0] === 'merge') {
-      // One job decides on the outcomes every shard saved.
-      const files = context.positionals.slice(1);
-      const options = resolveDecideOptions({ ...request, merge: files }, loaded, NAMES);
-      report = decideModelGate(await mergeShardFiles(files), options);
-    } else {
-      if (context.positionals.length > 0) {
-        throw new ConfigurationError(
-          `mlops validate-model: unexpected argument "${context.positionals[0]}" (the only subcommand is merge). Run \`mlops validate-model --help\`.`,
-        );
-      }
-      const options = resolveModelOptions(request, loaded, NAMES);
-      const shardText = stringFlag(context, 'shard');
-      const saveOutcomes = stringFlag(context, 'save-outcomes');
-      if (shardText || saveOutcomes) {
-        if (!shardText || !saveOutcomes) {
-          throw new ConfigurationError(
-            'mlops validate-model: --shard and --save-outcomes go together (a shard saves its outcomes for the merge).',
-          );
-        }
-        const shard = parseShard(shardText, '--shard');
-        const evaluated = await evaluateModelGate({ ...options, shard }, context.logger);
-        await writeShardFile(saveOutcomes, evaluated, shard);
-        context.print(
-          `Shard ${shard.index}/${shard.count}: ${evaluated.data.rows} rows evaluated; outcomes written to ${saveOutcomes}. ` +
-            'Merge all shards with `mlops validate-model merge <files> --gate …`.\n',
-        );
-        context.result({ shard, rows: evaluated.data.rows, outcomes: saveOutcomes });
-        return EXIT.passed;
-      }
-      report = await validateModel(options, context.logger);
+    const [subcommand, ...files] = context.positionals;
+    if (subcommand !== undefined && subcommand !== 'merge') {
+      throw new ConfigurationError(
+        `mlops validate-model: unexpected argument "${subcommand}" (the only subcommand is merge). Run \`mlops validate-model --help\`.`,
+      );
     }
-    if (reportPath) await writeJsonAtomic(reportPath, report);
-    context.print(renderModelReportText(report, reportPath));
-    context.result(report);
-    return report.passed ? EXIT.passed : EXIT.failed;
+    const result = await runModelGate(
+      {
+        config: stringFlag(context, 'config'),
+        cwd: process.cwd(),
+        hostEnv: process.env,
+        names: NAMES,
+        // `merge` with no files is still a merge, refused for having nothing to merge.
+        merge: subcommand === 'merge' ? files : undefined,
+        shard: stringFlag(context, 'shard'),
+        outcomes: stringFlag(context, 'save-outcomes'),
+        report: stringFlag(context, 'report'),
+        model: stringFlag(context, 'model'),
+        baseline: stringFlag(context, 'baseline'),
+        data: stringFlag(context, 'data'),
+        contract: stringFlag(context, 'contract'),
+        task: stringFlag(context, 'task'),
+        target: stringFlag(context, 'target'),
+        features: listFlag(context, 'features')
+          .flatMap((f) => f.split(',').map((s) => s.trim()))
+          .filter(Boolean),
+        gates: listFlag(context, 'gate'),
+        golden: stringFlag(context, 'golden'),
+        missing: stringFlag(context, 'missing'),
+        onMissingBaseline: stringFlag(context, 'on-missing-baseline'),
+        outputName: stringFlag(context, 'output-name'),
+        outputKind: stringFlag(context, 'output-kind'),
+        threshold: stringFlag(context, 'threshold'),
+        resamples: stringFlag(context, 'resamples'),
+        seed: stringFlag(context, 'seed'),
+        batchRows: stringFlag(context, 'batch-rows'),
+        minRows: stringFlag(context, 'min-rows'),
+        slices: listFlag(context, 'slice'),
+        format: stringFlag(context, 'format'),
+        delimiter: stringFlag(context, 'delimiter'),
+        environmentRepository: stringFlag(context, 'env-repo'),
+        deployedModel: stringFlag(context, 'deployed-model'),
+        token: process.env.GITHUB_TOKEN || undefined,
+      },
+      { logger: context.logger },
+    );
+    if (result.mode === 'shard') {
+      const { shard, rows, outcomes } = result;
+      context.print(
+        `Shard ${shard.index}/${shard.count}: ${rows} rows evaluated; outcomes written to ${outcomes}. ` +
+          'Merge all shards with `mlops validate-model merge <files> --gate …`.\n',
+      );
+      context.result({ shard, rows, outcomes });
+      return EXIT.passed;
+    }
+    context.print(renderModelReportText(result.report, result.reportPath));
+    context.result(result.report);
+    return result.outputs.passed ? EXIT.passed : EXIT.failed;
   },
 };

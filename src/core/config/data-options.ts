@@ -5,6 +5,7 @@
 import type { TableFormat } from '../data/batch.ts';
 import { TABLE_FORMATS } from '../data/batch.ts';
 import { FAIL_ON, type FailOn } from '../data/findings.ts';
+import { PARALLEL_MODES } from '../data/parallel-profile.ts';
 import type { ValidateDataOptions } from '../data/validate-data.ts';
 import { ConfigurationError } from '../errors.ts';
 import { checkOutputPath } from '../files.ts';
@@ -23,6 +24,17 @@ export interface DataGateRequest {
   delimiter?: string;
   /** Where the report will be written: checked before any work never to replace an input. */
   report?: string;
+  /** Profile on a second thread: auto, always or never (mlops.yaml has no key for it). */
+  parallel?: string;
+}
+
+/** How each request field is called in the adapter (flag or input), for messages. */
+export interface DataRequestNames {
+  data: string;
+  failOn: string;
+  format: string;
+  report?: string;
+  parallel?: string;
 }
 
 /** Checks that `value` is one of `allowed`, naming the input/flag and the allowed values otherwise. */
@@ -38,7 +50,7 @@ export function parseChoice<T extends string>(value: string, allowed: readonly T
 export function resolveDataOptions(
   request: DataGateRequest,
   loaded: LoadedConfig | undefined,
-  names: { data: string; failOn: string; format: string; report?: string },
+  names: DataRequestNames,
 ): ValidateDataOptions {
   const config = loaded?.config.data ?? {};
   const fromConfig = (path: string | undefined) =>
@@ -73,6 +85,9 @@ export function resolveDataOptions(
     target: request.target ?? config.target,
     failOn,
     read: { format, delimiter: delimiter === '\\t' ? '\t' : delimiter },
+    ...(request.parallel !== undefined
+      ? { parallel: parseChoice(request.parallel, PARALLEL_MODES, names.parallel ?? 'parallel') }
+      : {}),
     missingTokens: config['missing-values'],
     checks: dropUndefined({
       duplicates: config.checks?.duplicates,

@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import type { LoadedConfig } from './config.ts';
 
 /** The file name looked for. */
 export const CONFIG_FILE_NAME = 'mlops.yaml';
@@ -38,3 +39,22 @@ export function findConfig(cwd: string): string | undefined {
 /** How `--config` and the `config` input default, for their help texts. */
 export const CONFIG_DEFAULT_HELP =
   " (default: mlops.yaml in this folder, else the nearest in a folder above it up to the repository's root).";
+
+/**
+ * The config a flow uses: `given` (a `--config` flag or `config` input) as given, else the project's
+ * `mlops.yaml` found from `cwd` ({@link findConfig}); undefined when there is none. Loaded once per
+ * run, by the flow, so every adapter applies the same order (input or flag, then mlops.yaml, then the
+ * built-in default). The YAML parser and the schema are imported only when there is a file to read,
+ * which keeps `mlops --help` and the commands without a config quick to start.
+ */
+export async function loadProjectConfig(
+  given: string | undefined,
+  cwd: string,
+): Promise<LoadedConfig | undefined> {
+  const found = given === undefined ? findConfig(cwd) : undefined;
+  // findConfig answers relative to cwd; relative paths are read from the process's folder.
+  const file = given ?? (found === undefined ? undefined : relative(resolve(), resolve(cwd, found)));
+  if (file === undefined) return undefined;
+  const { loadConfig } = await import('./config.ts');
+  return loadConfig(file);
+}

@@ -4,12 +4,9 @@
  * from both are combined; paths in the config are relative to it.
  */
 import { TABLE_FORMATS } from '../data/batch.ts';
-import { resolveRepository } from '../deploy/deploy.ts';
-import { environmentBaselineResolver } from '../deploy/deployed-baseline.ts';
-import { type GitHubUrls, githubCredential } from '../deploy/transport.ts';
 import { ConfigurationError } from '../errors.ts';
 import { checkOutputPath, type NamedPath } from '../files.ts';
-import type { HostEnvironment } from '../host-environment.ts';
+import type { EnvironmentBaselineResolver } from '../model/environment-baseline.ts';
 import { type GateSpec, ON_MISSING_BASELINE, parseGateConfig, parseGateExpression } from '../model/gates.ts';
 import { TASKS } from '../model/metric-names.ts';
 import { MISSING_POLICIES, OUTPUT_KINDS } from '../model/model-io.ts';
@@ -44,12 +41,6 @@ export interface ModelGateRequest {
   /** With `baseline: environment:<name>`: the environment repository and the model's name there. */
   environmentRepository?: string;
   deployedModel?: string;
-  /** Token that can read the environment repository (and its packages). */
-  token?: string;
-  /** The GitHub server and API this run talks to (the adapter reads GITHUB_SERVER_URL, GITHUB_API_URL). */
-  github?: GitHubUrls;
-  /** The adapter's environment: git (for an environment baseline) gets its PATH, HOME and proxies. */
-  hostEnv?: HostEnvironment;
   /** Where the report and a shard's outcomes will be written: checked before any work never to replace an input. */
   report?: string;
   outcomes?: string;
@@ -81,11 +72,31 @@ export interface ModelRequestNames {
   outcomes?: string;
 }
 
-/** Merges a request with the config into validated model-gate options. */
+/** Where an `environment:<name>` baseline is looked up, as the request and mlops.yaml say. */
+export interface EnvironmentBaselineSource {
+  /** The environment repository as written (a URL or `owner/name`). */
+  repository: string;
+  /** Its branch (deploy.base), when the config names one. */
+  base?: string;
+  /** The model's name in the environment repository. */
+  model: string;
+}
+
+/**
+ * Makes the resolver of an `environment:<name>` baseline. The config layer knows where the
+ * environment is, not how to read it: the caller (the model gate's flow) supplies this.
+ */
+export type EnvironmentBaselinePort = (source: EnvironmentBaselineSource) => EnvironmentBaselineResolver;
+
+/**
+ * Merges a request with the config into validated model-gate options. `environmentBaseline` is
+ * needed only for a baseline `environment:<name>`.
+ */
 export function resolveModelOptions(
   request: ModelGateRequest,
   loaded: LoadedConfig | undefined,
   names: ModelRequestNames,
+  environmentBaseline?: EnvironmentBaselinePort,
 ): ValidateModelOptions {
   const config = loaded?.config.model ?? {};
   const dataConfig = loaded?.config.data ?? {};
@@ -158,7 +169,7 @@ export function resolveModelOptions(
       classes: loaded ? `${loaded.file} (model.classes)` : undefined,
     },
     config: loaded?.file,
-    ...deploymentBaseline(request, loaded, names),
+    ...deploymentBaseline(request, loaded, names, environmentBaseline),
   };
   const inputs = [
     { label: names.model, path: options.model },
@@ -273,6 +284,7 @@ function deploymentBaseline(
   request: ModelGateRequest,
   loaded: LoadedConfig | undefined,
   names: ModelRequestNames,
+  port: EnvironmentBaselinePort | undefined,
 ): Pick<ValidateModelOptions, 'environmentBaseline'> {
   const baseline = request.baseline ?? loaded?.config.model?.baseline;
   if (!baseline?.startsWith('environment:')) return {};
@@ -283,19 +295,9 @@ function deploymentBaseline(
       `baseline ${baseline} needs the environment repository (${names.environmentRepository ?? 'its input'}, or deploy.repository in mlops.yaml) and the model's name there (${names.deployedModel ?? 'its input'}).`,
     );
   }
-  const github = request.github ?? {};
-  return {
-    environmentBaseline: environmentBaselineResolver({
-      repository: resolveRepository(repository, github.serverUrl).url,
-      base: loaded?.config.deploy?.base,
-      model,
-      hostEnv: request.hostEnv ?? {},
-      github,
-      ...(request.token
-        ? { auth: { token: request.token }, credential: githubCredential(request.token, github) }
-        : {}),
-    }),
-  };
+  if (!port)
+    throw new Error('resolveModelOptions: an environment baseline needs the environmentBaseline port.');
+  return { environmentBaseline: port({ repository, base: loaded?.config.deploy?.base, model }) };
 }
 
 /** A gate expression, with where it came from in its source and in the message of a mistake. */
