@@ -858,3 +858,71 @@ describe('createContractChecker: dataset rules', () => {
     ]);
   });
 });
+
+describe('createContractChecker: values exactly at the contract’s limits', () => {
+  it('accepts a value equal to minimum or maximum (inclusive), as text and as JSON values, and refuses the next one out', () => {
+    const schema = contract({ age: { type: 'number', minimum: 0, maximum: 120 } });
+    expect(check(schema, csvBatch('age\n0\n120\n0.0\n1.2e2\n'))).toEqual([]);
+    expect(check(schema, valueBatch(['age'], [[0], [120], [-0]]))).toEqual([]);
+    const outside = check(schema, csvBatch('age\n-0.000001\n120.000001\n'));
+    expect(outside.map((f) => [f.rule, f.count, f.lines])).toEqual([
+      ['minimum', 1, [2]],
+      ['maximum', 1, [3]],
+    ]);
+    const negative = contract({ t: { type: 'integer', minimum: -40, maximum: -10 } });
+    expect(check(negative, valueBatch(['t'], [[-40], [-10]]))).toEqual([]);
+    expect(check(negative, valueBatch(['t'], [[-41], [-9]])).map((f) => f.rule)).toEqual([
+      'minimum',
+      'maximum',
+    ]);
+  });
+
+  it('refuses a value equal to exclusiveMinimum or exclusiveMaximum, and accepts one just inside', () => {
+    const schema = contract({ p: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 } });
+    expect(check(schema, csvBatch('p\n0.000001\n0.999999\n'))).toEqual([]);
+    expect(check(schema, valueBatch(['p'], [[0], [1]])).map((f) => [f.rule, f.count])).toEqual([
+      ['exclusiveMinimum', 1],
+      ['exclusiveMaximum', 1],
+    ]);
+  });
+
+  it('maxMissingShare is "at most": exactly the limit passes, one more missing row fails', () => {
+    const schema = contract(
+      { city: { type: ['string', 'null'] } },
+      { 'x-mlops': { columns: { city: { maxMissingShare: 0.25 } } } },
+    );
+    // 1 of 4 rows missing: exactly 25 %.
+    expect(check(schema, csvBatch('city\nOslo\n\nRome\nLima\n'))).toEqual([]);
+    expect(check(schema, valueBatch(['city'], [['Oslo'], [null], ['Rome'], ['Lima']]))).toEqual([]);
+    // 2 of 4 rows missing: 50 %.
+    const over = check(schema, csvBatch('city\nOslo\n\nRome\n\n'));
+    expect(over).toHaveLength(1);
+    expect(over[0]).toMatchObject({ check: 'missing-share', column: 'city', count: 2, lines: [3, 5] });
+    expect(over[0].message).toBe(
+      'Column "city": 50% missing (2 of 4 rows), above the limit of 25% (x-mlops.columns.city.maxMissingShare) (e.g. lines 3, 5).',
+    );
+    // A limit of 0 allows no missing value at all, and 1 allows every one.
+    const none = contract(
+      { city: { type: ['string', 'null'] } },
+      { 'x-mlops': { columns: { city: { maxMissingShare: 0 } } } },
+    );
+    expect(check(none, csvBatch('city\nOslo\nRome\n'))).toEqual([]);
+    expect(check(none, csvBatch('city\nOslo\n\n')).map((f) => f.check)).toEqual(['missing-share']);
+    const all = contract(
+      { city: { type: ['string', 'null'] } },
+      { 'x-mlops': { columns: { city: { maxMissingShare: 1 } } } },
+    );
+    expect(check(all, csvBatch('city\n\n\n'))).toEqual([]);
+  });
+
+  it('row limits are inclusive: exactly rows.min or rows.max rows pass', () => {
+    const schema = contract({ x: {} }, { 'x-mlops': { rows: { min: 3, max: 3 } } });
+    expect(check(schema, csvBatch('x\n1\n2\n3\n'))).toEqual([]);
+    expect(check(schema, csvBatch('x\n1\n2\n')).map((f) => f.message)).toEqual([
+      'The data has 2 rows; the contract requires at least 3 (x-mlops.rows.min).',
+    ]);
+    expect(check(schema, csvBatch('x\n1\n2\n3\n4\n')).map((f) => f.message)).toEqual([
+      'The data has 4 rows; the contract allows at most 3 (x-mlops.rows.max).',
+    ]);
+  });
+});
