@@ -1,14 +1,12 @@
 /**
  * The built `mlops` CLI as a user runs it: formats, exit codes, --json, bad input, profile shards.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../harness/run-action.ts';
+import { runCli } from '../helpers/cli.ts';
 import {
   example,
   readSimpleCsv,
@@ -17,26 +15,7 @@ import {
   writeFormats,
 } from '../helpers/example.ts';
 
-const cli = join(repoRoot, 'dist/cli/index.js');
-
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function mlops(...args: string[]): Promise<CliRun> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], {
-      cwd: repoRoot,
-      maxBuffer: 64 << 20,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const mlops = (...args: string[]) => runCli(args);
 
 let dir: string;
 let formats: Awaited<ReturnType<typeof writeFormats>>;

@@ -7,20 +7,18 @@
  * the project's folder with no other flag, finds mlops.yaml and passes its gates and the golden parity;
  * `mlops init` there detects the Python project.
  */
-import { execFile } from 'node:child_process';
 import { copyFile, cp, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../../src/core/config/config.ts';
 import { createOnnxSession, loadOnnxRuntime } from '../../src/core/model/onnx-session.ts';
 import { repoRoot } from '../harness/run-action.ts';
 import { validateWorkflow } from '../harness/workflow-validation.ts';
+import { runCli } from '../helpers/cli.ts';
 import { readSimpleCsv, temporaryDirectory } from '../helpers/example.ts';
 
 const source = join(repoRoot, 'templates/example-project-python');
-const cli = join(repoRoot, 'dist/cli/index.js');
 
 interface Expected {
   rows: number;
@@ -30,21 +28,7 @@ interface Expected {
   >;
 }
 
-async function mlops(
-  cwd: string,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], {
-      cwd,
-      maxBuffer: 32 << 20,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const mlops = (cwd: string, ...args: string[]) => runCli(args, { cwd });
 
 let project: string;
 let expected: Expected;

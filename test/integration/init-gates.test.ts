@@ -3,30 +3,17 @@
  * and through the validate-model bundle run as the runner runs it (action.yml defaults applied):
  * the action's inputs that mlops.yaml also sets have no defaults of their own, so the config decides.
  */
-import { execFile } from 'node:child_process';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/core/config/config.ts';
 import { repoRoot, runAction } from '../harness/run-action.ts';
+import { runCli } from '../helpers/cli.ts';
 import { temporaryDirectory } from '../helpers/example.ts';
 
-const cli = join(repoRoot, 'dist/cli/index.js');
 const models = join(repoRoot, 'test/fixtures/models');
 
-async function mlops(
-  cwd: string,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], { cwd });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const mlops = (cwd: string, ...args: string[]) => runCli(args, { cwd });
 
 describe('init-written gates on a small holdout', () => {
   it('decide the same through the CLI and the action bundle, with min-rows from the holdout', async () => {

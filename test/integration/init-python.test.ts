@@ -8,20 +8,19 @@
  * settings check) run here with bash as the runner runs them, and the write token of the environment
  * repository reaches only the deployment steps.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../../src/core/config/config.ts';
 import { SETUP_PYTHON } from '../../src/core/init/workflow-steps.ts';
 import { repoRoot } from '../harness/run-action.ts';
 import { validateWorkflow } from '../harness/workflow-validation.ts';
+import { runCli } from '../helpers/cli.ts';
 import { temporaryDirectory } from '../helpers/example.ts';
 
-const cli = join(repoRoot, 'dist/cli/index.js');
 const example = join(repoRoot, 'templates/example-project-python');
 const WORKFLOWS = ['mlops-cd.yml', 'mlops-ci.yml', 'mlops-ct.yml', 'mlops-promote.yml'];
 
@@ -38,21 +37,7 @@ interface Workflow {
   jobs: Record<string, { steps: Step[] }>;
 }
 
-async function mlops(
-  cwd: string,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], {
-      cwd,
-      maxBuffer: 32 << 20,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const mlops = (cwd: string, ...args: string[]) => runCli(args, { cwd });
 
 /**
  * A Python repository as teams have it: pyproject.toml, requirements.txt, train.py, tests/, and the

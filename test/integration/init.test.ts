@@ -3,11 +3,9 @@
  * writes, that they load (mlops.yaml with the config loader, the contract with the contract loader, the
  * workflows with GitHub's parser and our actions' inputs), and that it never overwrites without --force.
  */
-import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../../src/core/config/config.ts';
@@ -16,27 +14,13 @@ import { inferTask, startingGates } from '../../src/core/init/mlops-config.ts';
 import { findTemplatesDirectory, setWorkflowEnv, yamlScalar } from '../../src/core/init/templates.ts';
 import { repoRoot } from '../harness/run-action.ts';
 import { validateWorkflow } from '../harness/workflow-validation.ts';
+import { runCli } from '../helpers/cli.ts';
 import { temporaryDirectory } from '../helpers/example.ts';
 
-const cli = join(repoRoot, 'dist/cli/index.js');
 const WORKFLOWS = ['mlops-cd.yml', 'mlops-ci.yml', 'mlops-ct.yml', 'mlops-promote.yml'];
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** The bundled CLI, run from `cwd` (outside the repository, so the templates are found from the bundle). */
-async function mlops(cwd: string, ...args: string[]): Promise<CliRun> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], { cwd });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const mlops = (cwd: string, ...args: string[]) => runCli(args, { cwd });
 
 /** A user's repository with the example's train/test split under data/. */
 async function userRepository(packageName?: string): Promise<string> {
