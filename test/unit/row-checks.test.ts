@@ -78,6 +78,19 @@ describe('cell normalization', () => {
     expect(hashValueCell('say "hi"', missing)).toBe(escaped);
     expect(hashValueCell('héllo', missing)).toBe(cells('héllo')[0]);
   });
+  it('hashes false by value too: false, FALSE, False, padded, and a JSON false alike; apart from true and from 0', () => {
+    const [f, F, Fa, spaced, quoted, t] = cells('false\nFALSE\nFalse\n  false \n"false"\ntrue');
+    expect(new Set([f, F, Fa, spaced, quoted]).size).toBe(1);
+    expect(hashValueCell(false, missing)).toBe(f);
+    expect(hashValueCell('FALSE', missing)).toBe(f);
+    expect(hashValueCell(true, missing)).toBe(t);
+    expect(hashValueCell(true, missing)).not.toBe(f);
+    expect(hashValueCell(0, missing)).not.toBe(f);
+    // Not booleans: the hash of the text itself, so case matters again.
+    const [falsey, FALSEY, fals] = cells('falsey\nFALSEY\nfals');
+    expect(falsey).not.toBe(FALSEY);
+    expect(new Set([f, falsey, fals]).size).toBe(3);
+  });
 });
 
 describe('createDuplicateRowChecker', () => {
@@ -128,6 +141,26 @@ describe('createDuplicateRowChecker', () => {
     expect(finding).toMatchObject({ count: 3, lines: [3, 4, 5] });
   });
 
+  it('sees rows that differ only in how false is written as duplicates, and true/false rows as distinct', () => {
+    const finding = feed(
+      createDuplicateRowChecker(),
+      csvBatch('a,ok\n1,false\n1,FALSE\n1,true\n2, False\n'),
+      valueBatch(
+        ['ok', 'a'],
+        [
+          [false, 1],
+          [true, 1],
+          [false, 2],
+          ['TRUE', 3],
+        ],
+        6,
+      ),
+    ).finish();
+    // Line 3 repeats 2; 6 repeats 2; 7 repeats 4; 8 repeats 5; 9 (3,TRUE) is new.
+    expect(finding).toMatchObject({ count: 4, lines: [3, 6, 7, 8] });
+    expect(feed(createDuplicateRowChecker(), csvBatch('a,ok\n1,false\n1,true\n1,0\n')).finish()).toBeNull();
+  });
+
   it('caps example lines', () => {
     const rows = Array.from({ length: 30 }, () => 'same,row').join('\n');
     const finding = feed(createDuplicateRowChecker(), csvBatch(`a,b\n${rows}\n`)).finish();
@@ -174,6 +207,29 @@ describe('train/test leakage', () => {
     expect(finding?.message).toBe(
       "3 rows of 4 (75%) also occur in the training data (train.csv) (e.g. lines 1, 3, 4). That is more than chance explains: 0% of the training rows have an identical twin there, so about 0.063 shared rows are expected by chance, and 3 or more has probability 1.5e-5 < 0.01: the evaluation overstates the model's quality. Remove them from one side.",
     );
+  });
+
+  it('finds a leaked row whose boolean is FALSE in training and a JSON false in the evaluated data', () => {
+    const rows = Array.from({ length: 60 }, (_, i) => `${i},${i % 2 === 0 ? 'TRUE' : 'FALSE'}`).join('\n');
+    const index = feed(createTrainingRowIndex({ file: 'train.csv' }), csvBatch(`id,flag\n${rows}\n`));
+    const finding = feed(
+      createLeakageChecker(index),
+      valueBatch(
+        ['id', 'flag'],
+        [
+          [1, false], // training row 1,FALSE
+          [2, true], // training row 2,TRUE
+          [3, true], // training has 3,FALSE: not the same row
+          [100, false],
+        ],
+      ),
+    ).finish();
+    expect(finding).toMatchObject({
+      check: 'train-test-leakage',
+      severity: 'error',
+      count: 2,
+      lines: [1, 2],
+    });
   });
 
   it('returns null when nothing leaks', () => {
