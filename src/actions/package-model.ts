@@ -7,11 +7,10 @@
 import { basename } from 'node:path';
 import * as core from '@actions/core';
 import { ConfigurationError } from '../core/errors.ts';
-import { checkOutputPath } from '../core/files.ts';
+import { runPackage } from '../core/flows/package.ts';
 import { escapeMarkdown } from '../core/markdown.ts';
-import { buildPackage, PACKAGE_FILES, PROVENANCE_FILE } from '../core/package/build-package.ts';
-import { readActor, readLineage } from '../core/package/lineage.ts';
-import { describeManifestGates } from '../core/package/model-card.ts';
+import { PACKAGE_FILES } from '../core/package/build-package.ts';
+import type { Lineage } from '../core/package/lineage.ts';
 import { getBooleanInput, getNumberInput, getOptionalInput, getRequiredInput } from './shared/inputs.ts';
 import { runAction } from './shared/run-action.ts';
 
@@ -88,76 +87,39 @@ function getInputs() {
 
 async function main(): Promise<void> {
   const inputs = getInputs();
-  // Before any work: the package folder and archive (<name>-<version>) and the provenance in the
-  // out folder are replaced, so no input may be one of them or inside them.
-  const replaces = (entry: string) =>
-    entry === PROVENANCE_FILE ||
-    (entry.startsWith(`${inputs.name}-`) && /^\d/.test(entry.slice(inputs.name.length + 1)));
-  checkOutputPath(
-    inputs.out,
-    [
-      { label: `input "${INPUTS.model}"`, path: inputs.model },
-      inputs.reports === undefined ? undefined : { label: `input "${INPUTS.reports}"`, path: inputs.reports },
-      inputs.profile === undefined ? undefined : { label: `input "${INPUTS.profile}"`, path: inputs.profile },
-      inputs.contract === undefined
-        ? undefined
-        : { label: `input "${INPUTS.contract}"`, path: inputs.contract },
-    ],
-    `input "${INPUTS.out}"`,
-    { folder: { replaces } },
-  );
-  const lineage = await readLineage(process.env, process.cwd());
-  const pushedTag = lineage.ref?.startsWith('refs/tags/')
-    ? lineage.ref.slice('refs/tags/'.length)
-    : undefined;
-  // release-tag: a release of its own for runs that are not tag pushes (continuous training).
-  const tag = inputs.releaseTag ?? pushedTag;
-  if (inputs.releaseTag && !inputs.release) {
-    throw new ConfigurationError(
-      `Input "${INPUTS.releaseTag}" is set but "${INPUTS.release}" is false: set release: true to publish to ${inputs.releaseTag}, or remove release-tag.`,
-    );
-  }
-  if (inputs.releaseTag !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(inputs.releaseTag)) {
-    throw new ConfigurationError(
-      `Input "${INPUTS.releaseTag}" must be a tag name of letters, digits, ".", "_", "+" and "-" (e.g. churn-1.4.1-ct.7); got "${inputs.releaseTag}".`,
-    );
-  }
-  if (inputs.release && !tag) {
-    throw new ConfigurationError(
-      `release: true publishes to the pushed tag's GitHub Release, but this run's ref is ${lineage.ref ?? 'unknown'}, not a tag. Run the step on tag pushes only (if: startsWith(github.ref, 'refs/tags/v')), or name a release with "${INPUTS.releaseTag}".`,
-    );
-  }
-  if (inputs.release && !inputs.token) {
-    throw new ConfigurationError(
-      `release: true needs a token with contents: write (input "${INPUTS.token}", default github.token).`,
-    );
-  }
-  if (inputs.overrideReason && !inputs.allowFailedGates) {
-    throw new ConfigurationError(
-      `Input "${INPUTS.overrideReason}" goes with "${INPUTS.allowFailedGates}: true" (it says why failed gates are packaged).`,
-    );
-  }
-  if (inputs.ociBaseImage && !inputs.oci) {
-    throw new ConfigurationError(
-      `Input "${INPUTS.ociBaseImage}" is set but "${INPUTS.oci}" is not: name the registry reference to push to (e.g. ghcr.io/\${{ github.repository_owner }}/<name>), or remove ${INPUTS.ociBaseImage}.`,
-    );
-  }
-  // Before any work: a reference that cannot be pushed to is refused now, not after packaging.
-  const ociCredential = inputs.oci ? await resolveOciCredential(inputs) : undefined;
-  const { allowFailedGates, overrideReason, ...rest } = inputs;
-  const built = await buildPackage({
-    ...rest,
-    lineage,
-    ...(allowFailedGates
-      ? {
-          allowFailedGates: {
-            by: readActor(process.env),
-            ...(overrideReason ? { reason: overrideReason } : {}),
-          },
+  let tag: string | undefined;
+  let pushedTag: string | undefined;
+  let ociCredential: { username: string; password: string } | undefined;
+  const built = await runPackage(
+    {
+      ...inputs,
+      cwd: process.cwd(),
+      hostEnv: process.env,
+      names: {
+        model: `input "${INPUTS.model}"`,
+        reports: `input "${INPUTS.reports}"`,
+        profile: `input "${INPUTS.profile}"`,
+        contract: `input "${INPUTS.contract}"`,
+        out: `input "${INPUTS.out}"`,
+        allowFailedGates: `input "${INPUTS.allowFailedGates}: true"`,
+        overrideReason: `input "${INPUTS.overrideReason}"`,
+      },
+    },
+    {
+      // Before any work: what this action could not publish afterwards is refused now.
+      async admit(lineage) {
+        ({ tag, pushedTag } = checkRelease(inputs, lineage));
+        if (inputs.ociBaseImage && !inputs.oci) {
+          throw new ConfigurationError(
+            `Input "${INPUTS.ociBaseImage}" is set but "${INPUTS.oci}" is not: name the registry reference to push to (e.g. ghcr.io/\${{ github.repository_owner }}/<name>), or remove ${INPUTS.ociBaseImage}.`,
+          );
         }
-      : {}),
-    overrideHint: `input "${INPUTS.allowFailedGates}: true"`,
-  });
+        // A reference that cannot be pushed to is refused now, not after packaging.
+        ociCredential = inputs.oci ? await resolveOciCredential(inputs) : undefined;
+      },
+    },
+  );
+  const { lineage } = built;
   const { name, version } = built.manifest.package;
   core.setOutput(OUTPUTS.directory, built.directory);
   core.setOutput(OUTPUTS.archive, built.archive);
@@ -165,11 +127,9 @@ async function main(): Promise<void> {
   core.setOutput(OUTPUTS.manifest, `${built.directory}/${PACKAGE_FILES.manifest}`);
   core.setOutput(OUTPUTS.version, version);
   core.info(`Packaged ${name} ${version}: ${built.archive} (sha256:${built.digest})`);
-  const gates = describeManifestGates(built.manifest.gates);
+  const gates = built.gates;
   core.info(`Gates: ${gates}`);
-  if (built.manifest.gates.override || Object.keys(built.manifest.gates).length === 0) {
-    core.warning(`${name} ${version}: gates ${gates}.`, { title: 'Package' });
-  }
+  if (built.gatesNeedAttention) core.warning(`${name} ${version}: gates ${gates}.`, { title: 'Package' });
 
   let packageRef = built.packageRef;
   const summary = [
@@ -270,6 +230,43 @@ async function main(): Promise<void> {
   core.setOutput(OUTPUTS.packageRef, packageRef);
   summary.push('', `Package reference: \`${packageRef}\``, '');
   await core.summary.addRaw(summary.join('\n')).write();
+}
+
+/**
+ * The release this run publishes to (`release-tag`, else the pushed tag), refusing what cannot be
+ * published: a release-tag without release, a tag name GitHub would not take, release on a run that
+ * is not a tag push, or no token to publish with.
+ */
+function checkRelease(
+  inputs: ReturnType<typeof getInputs>,
+  lineage: Lineage,
+): { tag?: string; pushedTag?: string } {
+  const pushedTag = lineage.ref?.startsWith('refs/tags/')
+    ? lineage.ref.slice('refs/tags/'.length)
+    : undefined;
+  // release-tag: a release of its own for runs that are not tag pushes (continuous training).
+  const tag = inputs.releaseTag ?? pushedTag;
+  if (inputs.releaseTag && !inputs.release) {
+    throw new ConfigurationError(
+      `Input "${INPUTS.releaseTag}" is set but "${INPUTS.release}" is false: set release: true to publish to ${inputs.releaseTag}, or remove release-tag.`,
+    );
+  }
+  if (inputs.releaseTag !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(inputs.releaseTag)) {
+    throw new ConfigurationError(
+      `Input "${INPUTS.releaseTag}" must be a tag name of letters, digits, ".", "_", "+" and "-" (e.g. churn-1.4.1-ct.7); got "${inputs.releaseTag}".`,
+    );
+  }
+  if (inputs.release && !tag) {
+    throw new ConfigurationError(
+      `release: true publishes to the pushed tag's GitHub Release, but this run's ref is ${lineage.ref ?? 'unknown'}, not a tag. Run the step on tag pushes only (if: startsWith(github.ref, 'refs/tags/v')), or name a release with "${INPUTS.releaseTag}".`,
+    );
+  }
+  if (inputs.release && !inputs.token) {
+    throw new ConfigurationError(
+      `release: true needs a token with contents: write (input "${INPUTS.token}", default github.token).`,
+    );
+  }
+  return { tag, pushedTag };
 }
 
 /**

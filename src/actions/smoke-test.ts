@@ -5,12 +5,10 @@
  * budget. Writes the report (kind smoke-test) and the job summary; fails the step when a check fails.
  */
 import * as core from '@actions/core';
-import { findConfig } from '../core/config/find-config.ts';
 import { ValidationFailure } from '../core/errors.ts';
-import { writeJsonAtomic } from '../core/files.ts';
+import { runPackageSmokeTest } from '../core/flows/smoke-test.ts';
 import { renderSmokeTestReport } from '../core/report/render-smoke-test-report.ts';
-import { runSmokeTest } from '../core/serve/smoke-test.ts';
-import { resolveSmokeTestOptions, type SmokeTestRequestNames } from '../core/serve/smoke-test-options.ts';
+import type { SmokeTestRequestNames } from '../core/serve/smoke-test-options.ts';
 import { getOptionalInput } from './shared/inputs.ts';
 import { actionsLogger, runAction } from './shared/run-action.ts';
 
@@ -40,42 +38,36 @@ const NAMES: SmokeTestRequestNames = {
 function getInputs() {
   return {
     config: getOptionalInput(INPUTS.config),
-    reportPath: getOptionalInput(INPUTS.reportPath) ?? 'mlops-reports/smoke-test.json',
-    request: {
-      package: getOptionalInput(INPUTS.package),
-      golden: getOptionalInput(INPUTS.golden),
-      runs: getOptionalInput(INPUTS.runs),
-    },
+    report: getOptionalInput(INPUTS.reportPath) ?? 'mlops-reports/smoke-test.json',
+    package: getOptionalInput(INPUTS.package),
+    golden: getOptionalInput(INPUTS.golden),
+    runs: getOptionalInput(INPUTS.runs),
   };
 }
 
 async function main(): Promise<void> {
   const inputs = getInputs();
   // An empty config input: the mlops.yaml at the repository root (the workspace), when there is one.
-  const configFile = inputs.config ?? findConfig(process.cwd());
-  const loaded = configFile
-    ? await (await import('../core/config/config.ts')).loadConfig(configFile)
-    : undefined;
-  const options = resolveSmokeTestOptions({ ...inputs.request, report: inputs.reportPath }, loaded, NAMES);
-  const report = await runSmokeTest({ ...options, logger: actionsLogger });
-  await writeJsonAtomic(inputs.reportPath, report);
-  const failed = report.checks.filter((check) => check.status === 'failed');
-  core.setOutput(OUTPUTS.passed, String(report.passed));
-  core.setOutput(OUTPUTS.reportPath, inputs.reportPath);
-  core.setOutput(OUTPUTS.failedChecks, failed.map((check) => check.check).join(','));
-  if (report.latency) core.setOutput(OUTPUTS.p95Ms, report.latency.p95Ms.toFixed(3));
+  const { report, outputs } = await runPackageSmokeTest(
+    { ...inputs, cwd: process.cwd(), names: NAMES },
+    { logger: actionsLogger },
+  );
+  core.setOutput(OUTPUTS.passed, String(outputs.passed));
+  core.setOutput(OUTPUTS.reportPath, inputs.report);
+  core.setOutput(OUTPUTS.failedChecks, outputs.failedChecks.join(','));
+  if (outputs.p95Ms !== undefined) core.setOutput(OUTPUTS.p95Ms, outputs.p95Ms.toFixed(3));
   for (const check of report.checks) {
     const line = `${check.check}: ${check.status} (${check.reason})`;
     if (check.status === 'failed') core.error(check.reason, { title: `Smoke test: ${check.check}` });
     else core.info(line);
   }
   await core.summary
-    .addRaw(renderSmokeTestReport(report, inputs.reportPath, '## Smoke test (Open Inference Protocol v2)'))
+    .addRaw(renderSmokeTestReport(report, inputs.report, '## Smoke test (Open Inference Protocol v2)'))
     .write();
-  if (!report.passed) {
+  if (!outputs.passed) {
     throw new ValidationFailure(
-      `Smoke test failed: ${failed.map((check) => check.check).join(', ')}. Details in the job summary and ${inputs.reportPath}.`,
-      inputs.reportPath,
+      `Smoke test failed: ${outputs.failedChecks.join(', ')}. Details in the job summary and ${inputs.report}.`,
+      inputs.report,
     );
   }
 }

@@ -1,7 +1,5 @@
 import { ConfigurationError } from '../../core/errors.ts';
-import { checkOutputPath } from '../../core/files.ts';
-import { buildPackage, PROVENANCE_FILE } from '../../core/package/build-package.ts';
-import { readActor, readLineage } from '../../core/package/lineage.ts';
+import { runPackage } from '../../core/flows/package.ts';
 import { describeManifestGates } from '../../core/package/model-card.ts';
 import { verifyPackage } from '../../core/package/verify-package.ts';
 import { type Command, EXIT, requireFlag, stringFlag } from '../cli.ts';
@@ -80,49 +78,32 @@ export const packageCommand: Command = {
         `mlops package: unexpected argument "${context.positionals[0]}" (the only subcommand is verify). Run \`mlops package --help\`.`,
       );
     }
-    const model = requireFlag(context, 'model', 'package');
-    const name = requireFlag(context, 'name', 'package');
-    const reports = stringFlag(context, 'reports');
-    const profile = stringFlag(context, 'profile');
-    const contract = stringFlag(context, 'contract');
-    const out = stringFlag(context, 'out') ?? 'package';
-    const allowFailedGates = context.flags['allow-failed-gates'] === true;
-    const reason = stringFlag(context, 'override-reason');
-    if (reason && !allowFailedGates) {
-      throw new ConfigurationError('mlops package: --override-reason goes with --allow-failed-gates.');
-    }
-    // The package folder and archive (<name>-<version>) and the provenance in --out are replaced.
-    const replaces = (entry: string) =>
-      entry === PROVENANCE_FILE || (entry.startsWith(`${name}-`) && /^\d/.test(entry.slice(name.length + 1)));
-    checkOutputPath(
-      out,
-      [
-        { label: '--model', path: model },
-        reports === undefined ? undefined : { label: '--reports', path: reports },
-        profile === undefined ? undefined : { label: '--profile', path: profile },
-        contract === undefined ? undefined : { label: '--contract', path: contract },
-      ],
-      '--out',
-      { folder: { replaces } },
-    );
-    const built = await buildPackage({
-      model,
-      name,
+    const built = await runPackage({
+      model: requireFlag(context, 'model', 'package'),
+      name: requireFlag(context, 'name', 'package'),
       version: stringFlag(context, 'version'),
-      reports,
-      profile,
-      contract,
-      out,
-      lineage: await readLineage(process.env, process.cwd()),
-      ...(allowFailedGates
-        ? { allowFailedGates: { by: readActor(process.env), ...(reason ? { reason } : {}) } }
-        : {}),
-      overrideHint: '--allow-failed-gates',
+      reports: stringFlag(context, 'reports'),
+      profile: stringFlag(context, 'profile'),
+      contract: stringFlag(context, 'contract'),
+      out: stringFlag(context, 'out') ?? 'package',
+      allowFailedGates: context.flags['allow-failed-gates'] === true,
+      overrideReason: stringFlag(context, 'override-reason'),
+      cwd: process.cwd(),
+      hostEnv: process.env,
+      names: {
+        model: '--model',
+        reports: '--reports',
+        profile: '--profile',
+        contract: '--contract',
+        out: '--out',
+        allowFailedGates: '--allow-failed-gates',
+        overrideReason: '--override-reason',
+      },
     });
     context.print(
       `Packaged ${built.manifest.package.name} ${built.manifest.package.version}: ${built.archive}\n` +
         `  digest     sha256:${built.digest}\n  folder     ${built.directory}\n  provenance ${built.provenance}\n` +
-        `  gates      ${describeManifestGates(built.manifest.gates)}\n`,
+        `  gates      ${built.gates}\n`,
     );
     context.result({
       directory: built.directory,

@@ -1,7 +1,7 @@
-import { CONFIG_DEFAULT_HELP, findConfig } from '../../core/config/find-config.ts';
-import { writeJsonAtomic } from '../../core/files.ts';
-import { renderSmokeTestText, runSmokeTest } from '../../core/serve/smoke-test.ts';
-import { resolveSmokeTestOptions, type SmokeTestRequestNames } from '../../core/serve/smoke-test-options.ts';
+import { CONFIG_DEFAULT_HELP } from '../../core/config/find-config.ts';
+import { runPackageSmokeTest } from '../../core/flows/smoke-test.ts';
+import { renderSmokeTestText } from '../../core/serve/smoke-test.ts';
+import type { SmokeTestRequestNames } from '../../core/serve/smoke-test-options.ts';
 import { type Command, EXIT, stringFlag } from '../cli.ts';
 import { pullFromRegistry } from './serve.ts';
 
@@ -56,29 +56,20 @@ export const smokeTestCommand: Command = {
     'the package’s model report recorded). Without a golden file or a budget, that check is skipped, and says so.\n' +
     'Exit code 0 when no check failed, 1 when one did, 2 for a usage or input error.',
   async run(context) {
-    const config = stringFlag(context, 'config') ?? findConfig(process.cwd());
-    const loaded = config
-      ? await (await import('../../core/config/config.ts')).loadConfig(config)
-      : undefined;
-    const reportPath = stringFlag(context, 'report');
-    const options = resolveSmokeTestOptions(
+    const { report, reportPath, outputs } = await runPackageSmokeTest(
       {
+        config: stringFlag(context, 'config'),
+        cwd: process.cwd(),
         package: stringFlag(context, 'package'),
         golden: stringFlag(context, 'golden'),
         runs: stringFlag(context, 'runs'),
-        report: reportPath,
+        report: stringFlag(context, 'report'),
+        names: NAMES,
       },
-      loaded,
-      NAMES,
+      { logger: context.logger, pull: pullFromRegistry(context) },
     );
-    const report = await runSmokeTest({
-      ...options,
-      logger: context.logger,
-      pull: pullFromRegistry(context),
-    });
-    if (reportPath) await writeJsonAtomic(reportPath, report);
     context.print(renderSmokeTestText(report, reportPath));
     context.result(report);
-    return report.passed ? EXIT.passed : EXIT.failed;
+    return outputs.passed ? EXIT.passed : EXIT.failed;
   },
 };

@@ -8,8 +8,8 @@ import type { DataGateRequest, DataRequestNames } from '../config/data-options.t
 import { resolveDataOptions } from '../config/data-options.ts';
 import { loadProjectConfig } from '../config/find-config.ts';
 import { type DataValidationReport, validateData } from '../data/validate-data.ts';
-import { writeJsonAtomic } from '../files.ts';
 import type { Logger } from '../logger.ts';
+import { writeReport } from './write-report.ts';
 
 /** Everything the user gave one run of the data gate. */
 export interface DataGateFlowRequest extends DataGateRequest {
@@ -50,10 +50,8 @@ export async function runDataGate(
   const loaded = await loadProjectConfig(request.config, request.cwd);
   const options = resolveDataOptions(request, loaded, request.names);
   const report = await validateData(options, ports.logger);
-  if (request.report !== undefined) await writeJsonAtomic(request.report, report);
   return {
-    report,
-    ...(request.report !== undefined ? { reportPath: request.report } : {}),
+    ...(await writeReport(report, request.report)),
     outputs: {
       passed: report.passed,
       findings: report.findings.length,

@@ -24,7 +24,6 @@ import { resolveRepository } from '../deploy/deploy.ts';
 import { environmentBaselineResolver } from '../deploy/deployed-baseline.ts';
 import { githubCredential, githubUrls } from '../deploy/transport.ts';
 import { ConfigurationError } from '../errors.ts';
-import { writeJsonAtomic } from '../files.ts';
 import type { HostEnvironment } from '../host-environment.ts';
 import type { Logger } from '../logger.ts';
 import { mergeShardFiles, parseShard, writeShardFile } from '../model/shards.ts';
@@ -34,6 +33,7 @@ import {
   type ModelValidationReport,
   validateModel,
 } from '../model/validate-model.ts';
+import { writeReport } from './write-report.ts';
 
 /** How the adapter calls each input (flag or action input), for messages. */
 export interface ModelGateNames extends ModelRequestNames {
@@ -169,11 +169,9 @@ async function decided(
   report: ModelValidationReport,
   request: ModelGateFlowRequest,
 ): Promise<ModelGateResult> {
-  if (request.report !== undefined) await writeJsonAtomic(request.report, report);
   return {
     mode,
-    report,
-    ...(request.report !== undefined ? { reportPath: request.report } : {}),
+    ...(await writeReport(report, request.report)),
     outputs: {
       passed: report.passed,
       metrics: Object.fromEntries(
