@@ -8,33 +8,16 @@
  * git repository (see findConfigRoot in src/core/config/config.ts); both are exercised.
  * A new hostile config goes into `LEAVING` (a path key) or its own `it`.
  */
-import { execFile } from 'node:child_process';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { findConfigRoot, loadConfig, MAX_ALIAS_COUNT } from '../../src/core/config/config.ts';
 import { ConfigurationError } from '../../src/core/errors.ts';
 import { repoRoot, runAction } from '../harness/run-action.ts';
+import { runCli } from '../helpers/cli.ts';
 import { example, temporaryDirectory } from '../helpers/example.ts';
 
-const cli = join(repoRoot, 'dist/cli/index.js');
-
-async function mlops(
-  cwd: string,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], {
-      cwd,
-      timeout: 30_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const mlops = (cwd: string, ...args: string[]) => runCli(args, { cwd, timeoutMs: 30_000 });
 
 /**
  * Nine levels of nine aliases each: 9^9 (387 million) strings once expanded, from 10 lines. The

@@ -29,11 +29,11 @@ import { buildPackage, type PackageManifest } from '../../src/core/package/build
 import { type GitServer, startGitServer } from '../harness/git-server.ts';
 import { type GitHubApi, startGitHubApi } from '../harness/github-api.ts';
 import { repoRoot, runAction } from '../harness/run-action.ts';
+import { runCli } from '../helpers/cli.ts';
 import { temporaryDirectory } from '../helpers/example.ts';
 import { FIXTURE_MODELS, FIXTURE_REPORTS, makeTestPackage, TEST_LINEAGE } from '../helpers/packages.ts';
 
 const run = promisify(execFile);
-const cli = join(repoRoot, 'dist/cli/index.js');
 const REPO = 'octo-org/environments';
 const forest = join(FIXTURE_MODELS, 'sklearn-forest.onnx');
 const logreg = join(FIXTURE_MODELS, 'sklearn-logreg-zipmap.onnx');
@@ -45,25 +45,13 @@ const sha256 = async (path: string) =>
 let git: GitServer;
 let github: GitHubApi;
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function mlops(cwd: string, env: Record<string, string>, ...args: string[]): Promise<CliRun> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, ...env },
-      timeout: 90_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+/** The CLI with only PATH and HOME (no GITHUB_* of the test process) and `env`. */
+const mlops = (cwd: string, env: Record<string, string>, ...args: string[]) =>
+  runCli(args, {
+    cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, ...env },
+    timeoutMs: 90_000,
+  });
 
 /** A reports folder holding copies of the given fixture reports. */
 async function reportsFolder(...names: string[]): Promise<string> {

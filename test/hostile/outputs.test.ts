@@ -8,34 +8,21 @@
  *
  * A new command that writes a file the user names gets a row in `CLI_CASES` (or `ACTION_CASES`).
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { chmod, copyFile, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { checkOutputPath } from '../../src/core/files.ts';
 import { repoRoot, runAction } from '../harness/run-action.ts';
+import { runCli } from '../helpers/cli.ts';
 import { example, temporaryDirectory } from '../helpers/example.ts';
 
-const cli = join(repoRoot, 'dist/cli/index.js');
 const reports = join(repoRoot, 'test/fixtures/reports');
 /** Root may write into read-only folders: that case is skipped when the tests run as root (as CI does). */
 const isRoot = process.getuid?.() === 0;
 
-async function mlops(
-  cwd: string,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], { cwd });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const mlops = (cwd: string, ...args: string[]) => runCli(args, { cwd });
 
 /** Every file under `dir` with its sha256 (symbolic links as their target's bytes), to compare before and after. */
 function snapshot(dir: string): Record<string, string> {

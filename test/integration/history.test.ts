@@ -14,11 +14,10 @@ import { type DeployOptions, deploy, deployBranch, referencePath } from '../../s
 import { readDeploymentHistory } from '../../src/core/deploy/history.ts';
 import { ConfigurationError } from '../../src/core/errors.ts';
 import { type GitServer, startGitServer } from '../harness/git-server.ts';
-import { repoRoot } from '../harness/run-action.ts';
+import { runCli } from '../helpers/cli.ts';
 import { makeTestPackage } from '../helpers/packages.ts';
 
 const REPO = 'octo-org/environments';
-const cli = join(repoRoot, 'dist/cli/index.js');
 const run = promisify(execFile);
 /** The package of churn `version` (a real one: deploy reads its manifest), built once per version. */
 const packages = new Map<string, Promise<{ uri: string; sha256: string }>>();
@@ -275,19 +274,11 @@ describe('readDeploymentHistory', () => {
 });
 
 describe('mlops history', () => {
-  async function mlops(env: Record<string, string>, ...args: string[]) {
+  /** `mlops history` with the test process's environment but its GITHUB_TOKEN, and `env`. */
+  const mlops = (env: Record<string, string>, ...args: string[]) => {
     const { GITHUB_TOKEN: _, ...rest } = process.env;
-    try {
-      const { stdout, stderr } = await run(process.execPath, [cli, 'history', ...args], {
-        cwd: repoRoot,
-        env: { ...rest, ...env },
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const e = error as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
+    return runCli(['history', ...args], { env: { ...rest, ...env } });
+  };
 
   it('prints the records as JSON and as a table', async () => {
     const json = await mlops(

@@ -2,15 +2,14 @@
  * The bundled validate-model action (run as the runner runs it, test/harness) and the built
  * `mlops validate-model` CLI, on real torch-exported and scikit-learn-shaped models.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import schema from '../../src/core/schemas/model-validation-report.schema.json' with { type: 'json' };
 import { repoRoot, runAction } from '../harness/run-action.ts';
+import { runCli } from '../helpers/cli.ts';
 import { temporaryDirectory } from '../helpers/example.ts';
 
 const models = join(repoRoot, 'test/fixtures/models');
@@ -115,16 +114,7 @@ describe('validate-model action (bundle)', () => {
   });
 });
 
-const cli = join(repoRoot, 'dist/cli/index.js');
-async function mlops(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], { cwd: repoRoot });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const mlops = (...args: string[]) => runCli(args);
 
 describe('mlops validate-model (CLI)', () => {
   it('evaluates a multiclass ZipMap model and a regression ensemble; exit codes 0 and 1', async () => {
