@@ -40,7 +40,7 @@ export const MUTATION_TARGETS = {
   'src/core/zip/zip.ts': ['test/unit/zip.test.ts', 'test/hostile/packages.test.ts'],
   'src/core/deploy/deploy.ts': ['test/unit/deploy-plan.test.ts'],
   // What reviewers read.
-  'src/core/report/markdown.ts': ['test/unit/markdown.test.ts', 'test/hostile/rendering.test.ts'],
+  'src/core/markdown.ts': ['test/unit/markdown.test.ts', 'test/unit/render-pr-report.test.ts'],
 };
 
 const { values } = parseArgs({
