@@ -239,6 +239,28 @@ describe('the token goes only where it is for', () => {
     }
   }, 60_000);
 
+  it("is masked in git's own messages (what keeps it out of every error a failed git command becomes)", async () => {
+    const workspace = await cloneWorkspace(git.url(REPO), {
+      auth: { token: git.token },
+      base: 'main',
+      hostEnv: process.env,
+    });
+    try {
+      // Git names the ref it cannot find: a ref spelled with the token puts the token in its message.
+      const message = await workspace.git.fetch(['origin', `refs/heads/leak-${git.token}`]).then(
+        () => '',
+        (error: Error) => error.message,
+      );
+      expect(message).toContain(`leak-${git.token}`);
+      const masked = workspace.mask(`${message}\n${base64(git.token)}`);
+      expect(masked).toContain('leak-***');
+      expect(masked).not.toContain(git.token);
+      expect(masked).not.toContain(base64(git.token));
+    } finally {
+      await workspace.remove();
+    }
+  });
+
   it('reaches git through its environment: no git process has the token in its arguments', async () => {
     // A `git` first on PATH that records each command line (and the names of the configuration
     // git receives through its environment), then runs the real git.

@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { ConfigurationError, InputError } from '../errors.ts';
 import type { HostEnvironment } from '../host-environment.ts';
 import { renderDeploymentPullRequest } from '../report/render-deployment-pr.ts';
-import { compareSemver, isSemver } from '../semver.ts';
+import { isSemver } from '../semver.ts';
 import {
   type DeployOverride,
   decideCustody,
@@ -24,6 +24,14 @@ import {
   verdictsFromManifest,
   verdictsFromRecord,
 } from './custody.ts';
+import {
+  backoffDelay,
+  classifyPushFailure,
+  decideOperation,
+  planBranch,
+  type RemoteBranch,
+  shouldRetry,
+} from './deploy-plan.ts';
 import { type PackageSummary, readPackageSummary, summarizePackage } from './deployed-baseline.ts';
 import { type DocumentSelector, detectTargetFormat, setField, type TargetFormat } from './edit-target.ts';
 import {
@@ -31,7 +39,6 @@ import {
   cloneWorkspace,
   explainGitFailure,
   type GitAuth,
-  isStalePush,
   type Workspace,
 } from './git-workspace.ts';
 import {
@@ -244,12 +251,12 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
         modelcar,
       });
       if (outcome !== 'retry') return outcome;
-      if (attempt >= maxAttempts) {
+      if (!shouldRetry(attempt, maxAttempts)) {
         throw new ConfigurationError(
           `Gave up after ${attempt} attempts: ${branch} of ${options.repository} kept moving while this run pushed (other deployments running at once). Re-run the job.`,
         );
       }
-      const wait = (options.backoffMs ?? 200) * 2 ** (attempt - 1) * (0.5 + Math.random());
+      const wait = backoffDelay(attempt, options.backoffMs ?? 200, Math.random());
       await new Promise((resolve) => setTimeout(resolve, wait));
       await refreshBase(workspace, options);
     }
@@ -378,10 +385,7 @@ async function readRemoteBranch(
   options: DeployOptions,
   branch: string,
   file: string,
-): Promise<
-  | { head: string; parent: string; version?: string; sha256?: string; modelcar?: string; ours: boolean }
-  | undefined
-> {
+): Promise<RemoteBranch | undefined> {
   const listing = await workspace.git.listRemote(['origin', `refs/heads/${branch}`]).catch((error: Error) => {
     throw explainGitFailure(workspace.mask(error.message), options.repository);
   });
@@ -470,12 +474,18 @@ async function attemptDeploy(
   const open = options.pullRequests ? await options.pullRequests.findOpen(branch, options.base) : undefined;
   const base = { branch, attempts: attempt, file, gates, ...(previousVersion ? { previousVersion } : {}) };
 
-  // The environment already runs this package: nothing to propose, and a stale proposal goes.
-  const sameAsBase =
-    current?.spec.model.version === options.model.version &&
-    current.spec.package.sha256 === pkg.sha256 &&
-    current.spec.modelcar?.sha256 === modelcar?.sha256;
-  if (sameAsBase) {
+  const plan = planBranch({
+    running: current && {
+      version: current.spec.model.version,
+      sha256: current.spec.package.sha256,
+      modelcar: current.spec.modelcar?.sha256,
+    },
+    remote,
+    proposed: { version: options.model.version, sha256: pkg.sha256, modelcar: modelcar?.sha256 },
+    baseHead: workspace.baseHead,
+  });
+  if (plan.action === 'already-running') {
+    // Nothing to propose, and a stale proposal goes.
     if (open && options.pullRequests) {
       await options.pullRequests.close(
         open.number,
@@ -485,24 +495,16 @@ async function attemptDeploy(
     }
     return { operation: 'unchanged', ...base };
   }
-  if (remote && !remote.ours) {
+  if (plan.action === 'refuse-foreign') {
     throw new ConfigurationError(
-      `Branch ${branch} of ${options.repository} has commits that were not made by this deployment (its head ${remote.head.slice(0, 12)} has another author or message). It will not be overwritten: delete or rename that branch.`,
+      `Branch ${branch} of ${options.repository} has commits that were not made by this deployment (its head ${remote?.head.slice(0, 12)} has another author or message). It will not be overwritten: delete or rename that branch.`,
     );
   }
-  // Concurrent runs (the branch was made on the same base): the newest version wins, an older one
-  // does not replace it. A branch made on an older base is a stale proposal (merged, or left behind):
-  // it is rebuilt, so a rollback to an older version is proposed as asked.
-  if (
-    remote?.version &&
-    remote.parent === workspace.baseHead &&
-    isSemver(remote.version) &&
-    compareSemver(remote.version, options.model.version) > 0
-  ) {
+  if (plan.action === 'keep-newer') {
     return {
       operation: 'unchanged',
       ...base,
-      commit: remote.head,
+      commit: remote?.head,
       ...(open ? { pullRequestNumber: open.number, pullRequestUrl: open.url } : {}),
     };
   }
@@ -523,14 +525,7 @@ async function attemptDeploy(
   const date = options.deployedAt;
   await git.env(workspace.environment({ GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date })).commit(message);
   const commit = (await git.revparse(['HEAD'])).trim();
-  // Already proposed: the branch holds this package, made on the current base (a re-run).
-  const upToDate =
-    remote !== undefined &&
-    remote.parent === workspace.baseHead &&
-    remote.version === options.model.version &&
-    remote.sha256 === pkg.sha256 &&
-    remote.modelcar === modelcar?.sha256;
-  if (!upToDate) {
+  if (plan.push) {
     try {
       // The lease: replace the branch only if it is still what was read (or still absent).
       await git.push([
@@ -540,8 +535,9 @@ async function attemptDeploy(
       ]);
     } catch (error) {
       const text = workspace.mask((error as Error).message);
-      if (isStalePush(text)) return 'retry';
-      if (/protected|declined|hook/i.test(text)) {
+      const failure = classifyPushFailure(text);
+      if (failure === 'stale') return 'retry';
+      if (failure === 'refused') {
         throw new ConfigurationError(
           `The environment repository ${options.repository} rejected the push to ${branch}: ${
             text
@@ -554,7 +550,7 @@ async function attemptDeploy(
       throw explainGitFailure(text, options.repository, branch);
     }
   }
-  const pushedCommit = upToDate && remote ? remote.head : commit;
+  const pushedCommit = !plan.push && remote ? remote.head : commit;
   const title = `Deploy ${options.model.name} ${options.model.version} to ${options.environment}`;
   const body =
     options.body ??
@@ -576,7 +572,11 @@ async function attemptDeploy(
     );
   if (!options.pullRequests) {
     return {
-      operation: upToDate ? 'unchanged' : remote ? 'updated' : 'created',
+      operation: decideOperation({
+        pushed: plan.push,
+        branchExisted: remote !== undefined,
+        pullRequest: 'none',
+      }),
       ...base,
       commit: pushedCommit,
       proposal: { title, body },
@@ -590,17 +590,23 @@ async function attemptDeploy(
     draft: options.draft ?? false,
   };
   if (open) {
-    const unchanged = upToDate && open.title === content.title && open.body === content.body;
-    const updated = unchanged ? open : await options.pullRequests.update(open.number, content);
+    const operation = decideOperation({
+      pushed: plan.push,
+      branchExisted: remote !== undefined,
+      pullRequest: { sameContent: open.title === content.title && open.body === content.body },
+    });
+    const updated =
+      operation === 'unchanged' ? open : await options.pullRequests.update(open.number, content);
     if (options.autoMerge) await options.pullRequests.enableAutoMerge(updated.number, options.autoMerge);
     return {
-      operation: unchanged ? 'unchanged' : 'updated',
+      operation,
       ...base,
       commit: pushedCommit,
       pullRequestNumber: updated.number,
       pullRequestUrl: updated.url,
     };
   }
+  // decideOperation's 'absent' case: a new pull request is always 'created'.
   const created = await options.pullRequests.create({ ...content, branch, base: options.base });
   if (options.autoMerge) await options.pullRequests.enableAutoMerge(created.number, options.autoMerge);
   return {
