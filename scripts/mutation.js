@@ -38,7 +38,7 @@ export const MUTATION_TARGETS = {
   // What a package and a deployment may be.
   'src/core/package/verify-package.ts': ['test/hostile/packages.test.ts', 'test/unit/verify-package.test.ts'],
   'src/core/zip/zip.ts': ['test/unit/zip.test.ts', 'test/hostile/packages.test.ts'],
-  'src/core/deploy/deploy.ts': ['test/unit/deploy-plan.test.ts'],
+  'src/core/deploy/deploy-plan.ts': ['test/unit/deploy-plan.test.ts'],
   // What reviewers read.
   'src/core/markdown.ts': ['test/unit/markdown.test.ts', 'test/unit/render-pr-report.test.ts'],
 };
