@@ -26,12 +26,14 @@ export interface CliOptions {
   timeoutMs?: number;
   /** Another Node to run it with (default: the one running the tests, Node 24). */
   node?: string;
+  /** Written to the child's stdin, which is then closed (e.g. `--password-stdin`). */
+  input?: string;
 }
 
 /** Runs `node <file> <args>`; resolves with the exit code and output whatever the code. */
 export function runNode(file: string, args: readonly string[], options: CliOptions = {}): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       options.node ?? process.execPath,
       [file, ...args],
       {
@@ -45,6 +47,7 @@ export function runNode(file: string, args: readonly string[], options: CliOptio
         resolve({ code, stdout, stderr });
       },
     );
+    if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }
 

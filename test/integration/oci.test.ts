@@ -42,6 +42,7 @@ import {
   startRegistry,
 } from '../harness/oci-registry.ts';
 import { repoRoot, runAction } from '../harness/run-action.ts';
+import { runCli } from '../helpers/cli.ts';
 import { temporaryDirectory } from '../helpers/example.ts';
 import { makeTestPackage, TEST_LINEAGE } from '../helpers/packages.ts';
 
@@ -61,26 +62,9 @@ const root = process.getuid?.() === 0;
 if (!root && process.env.CI === 'true') {
   throw new Error('test/integration/oci.test.ts runs the modelcar in a chroot: run it as root (CI does).');
 }
-const cli = join(repoRoot, 'dist/cli/index.js');
-
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function mlops(args: string[], env: Record<string, string> = {}, input?: string): Promise<CliRun> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [cli, ...args],
-      { cwd: repoRoot, maxBuffer: 64 << 20, env: { ...process.env, ...env } },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    if (input !== undefined) child.stdin?.end(input);
-  });
-}
+/** The CLI with the test process's environment and `env`; `input` on its stdin. */
+const mlops = (args: string[], env: Record<string, string> = {}, input?: string) =>
+  runCli(args, { env: { ...process.env, ...env }, ...(input !== undefined ? { input } : {}) });
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');

@@ -20,6 +20,7 @@ import { readZipEntries } from '../../src/core/zip/zip.ts';
 import { type ArtifactService, startArtifactService } from '../harness/artifact-service.ts';
 import { type GitHubApi, startGitHubApi } from '../harness/github-api.ts';
 import { repoRoot, runAction } from '../harness/run-action.ts';
+import { runCli } from '../helpers/cli.ts';
 import { temporaryDirectory } from '../helpers/example.ts';
 
 const models = join(repoRoot, 'test/fixtures/models');
@@ -249,21 +250,8 @@ describe('model packages', () => {
 
 describe('mlops package (CLI)', () => {
   it('prints the package as JSON, and verify exits 0, then 1 naming a changed file', async () => {
-    const { execFile } = await import('node:child_process');
-    const { promisify } = await import('node:util');
-    const cli = join(repoRoot, 'dist/cli/index.js');
-    const mlops = async (...args: string[]) => {
-      try {
-        const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], {
-          cwd: repoRoot,
-          env: { ...process.env, SOURCE_DATE_EPOCH: '1764500000' },
-        });
-        return { code: 0, stdout, stderr };
-      } catch (error) {
-        const e = error as { code: number; stdout: string; stderr: string };
-        return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-      }
-    };
+    const mlops = (...args: string[]) =>
+      runCli(args, { env: { ...process.env, SOURCE_DATE_EPOCH: '1764500000' } });
     const out = await temporaryDirectory();
     const built = await mlops(
       'package',

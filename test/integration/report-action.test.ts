@@ -1,16 +1,9 @@
-/**
- * The bundled report action, run as the runner runs it (test/harness/run-action.ts), against the
- * GitHub stand-in checked with GitHub's OpenAPI description: the sticky comment and the check runs
- * on a pull request, a re-run that updates them, a push (commit comment), missing permissions,
- * and reports that are not gate reports. Assertions are on the stand-in's state.
- */
-import { execFile } from 'node:child_process';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type GitHubApi, startGitHubApi } from '../harness/github-api.ts';
 import { repoRoot, runAction } from '../harness/run-action.ts';
+import { runCli } from '../helpers/cli.ts';
 import { temporaryDirectory } from '../helpers/example.ts';
 
 const fixtures = join(repoRoot, 'test/fixtures/reports');
@@ -249,12 +242,12 @@ describe('mlops report (CLI)', () => {
       'data-validation.json': 'data-failed.json',
       'model-validation.json': 'model-passed.json',
     });
-    const cli = join(repoRoot, 'dist/cli/index.js');
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [cli, 'report', '--reports', 'mlops-reports/*.json', '--title', 'CI', '--out', 'comment.md', '--json'],
+    const run = await runCli(
+      ['report', '--reports', 'mlops-reports/*.json', '--title', 'CI', '--out', 'comment.md', '--json'],
       { cwd },
     );
+    expect(run.code).toBe(0);
+    const { stdout } = run;
     expect(JSON.parse(stdout)).toEqual({
       passed: false,
       gates: [
@@ -268,10 +261,8 @@ describe('mlops report (CLI)', () => {
       markdown.startsWith('<!-- mlops-actions:report title="CI" -->\n## ❌ CI: 1 of 2 gates failed'),
     ).toBe(true);
     // As a shell expands `--reports mlops-reports/*.json`: the second file is an argument, not dropped.
-    const expanded = await promisify(execFile)(
-      process.execPath,
+    const expanded = await runCli(
       [
-        cli,
         'report',
         '--reports',
         'mlops-reports/data-validation.json',
@@ -280,10 +271,11 @@ describe('mlops report (CLI)', () => {
       ],
       { cwd },
     );
+    expect(expanded.code).toBe(0);
     expect(JSON.parse(expanded.stdout).gates).toHaveLength(2);
     // A file that is not a gate report is a usage error (exit 2) naming it.
     await writeFile(join(cwd, 'mlops-reports/other.json'), '{"kind":"model-package"}');
-    const failed = await promisify(execFile)(process.execPath, [cli, 'report'], { cwd }).catch((e) => e);
+    const failed = await runCli(['report'], { cwd });
     expect(failed.code).toBe(2);
     expect(failed.stderr).toMatch(/mlops-reports\/other\.json is not a gate report/);
   });
