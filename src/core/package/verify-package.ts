@@ -154,17 +154,8 @@ export async function verifyPackage(path: string): Promise<VerifyResult> {
 
   // An archive's provenance next to it must name this archive's digest.
   if (digest) {
-    const provenancePath = join(dirname(path), PROVENANCE_FILE);
-    const provenance = await readFile(provenancePath, 'utf8').then(
-      (text) => JSON.parse(text) as { subject?: { name: string; digest: { sha256: string } }[] },
-      () => undefined,
-    );
-    const subject = provenance?.subject?.find((s) => s.name === basename(path));
-    if (subject && subject.digest.sha256 !== digest) {
-      problems.push(
-        `${PROVENANCE_FILE}: names sha256 ${subject.digest.sha256.slice(0, 12)}… for ${basename(path)}, the archive's is ${digest.slice(0, 12)}…`,
-      );
-    }
+    const text = await readFile(join(dirname(path), PROVENANCE_FILE), 'utf8').catch(() => undefined);
+    if (text !== undefined) problems.push(...checkProvenance(text, basename(path), digest));
   }
   return {
     path,
@@ -174,6 +165,30 @@ export async function verifyPackage(path: string): Promise<VerifyResult> {
     ...(digest ? { digest } : {}),
     files: contents.files.length,
   };
+}
+
+/**
+ * What is wrong with the provenance statement beside an archive: it must be JSON, and a subject
+ * naming the archive must give the archive's digest (subjects about other files are not ours).
+ */
+function checkProvenance(text: string, archive: string, digest: string): string[] {
+  let statement: { subject?: unknown };
+  try {
+    statement = JSON.parse(text);
+  } catch (error) {
+    return [
+      `${PROVENANCE_FILE}: not JSON (${(error as Error).message}), so the archive's digest cannot be checked against it`,
+    ];
+  }
+  const subjects = Array.isArray(statement?.subject) ? statement.subject : [];
+  const subject = subjects.find((s: { name?: unknown } | null) => s?.name === archive) as
+    | { digest?: { sha256?: unknown } }
+    | undefined;
+  if (subject === undefined) return [];
+  const named = subject.digest?.sha256;
+  if (named === digest) return [];
+  const shown = typeof named === 'string' ? `sha256 ${named.slice(0, 12)}…` : 'no sha256';
+  return [`${PROVENANCE_FILE}: names ${shown} for ${archive}, the archive's is ${digest.slice(0, 12)}…`];
 }
 
 /** Folders that hold no listed file (an archive's folder entries, a package folder's subfolders). */

@@ -1,0 +1,327 @@
+/**
+ * `verifyPackage` in-process, on a real package (buildPackage) tampered with one way at a time: each
+ * check it makes fails the package with its own message, and an untouched package passes. (The CLI
+ * and hostile archives are in test/hostile/packages.test.ts and test/integration/package-model.test.ts.)
+ */
+import { createHash } from 'node:crypto';
+import { cp, mkdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { InputError } from '../../src/core/errors.ts';
+import type { BuiltPackage } from '../../src/core/package/build-package.ts';
+import { contentDigest, type PackageManifest } from '../../src/core/package/manifest.ts';
+import { verifyPackage } from '../../src/core/package/verify-package.ts';
+import { writeZip } from '../../src/core/zip/zip.ts';
+import { temporaryDirectory } from '../helpers/example.ts';
+import { makeTestPackage } from '../helpers/packages.ts';
+
+let built: BuiltPackage;
+beforeAll(async () => {
+  built = await makeTestPackage({ version: '1.0.0', reports: ['data-passed'] });
+});
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** A copy of the package folder, to tamper with. */
+async function folderCopy(): Promise<string> {
+  const copy = join(await temporaryDirectory('mlops-verify-'), basename(built.directory));
+  await cp(built.directory, copy, { recursive: true });
+  return copy;
+}
+
+async function readManifest(folder: string): Promise<PackageManifest> {
+  return JSON.parse(await readFile(join(folder, 'manifest.json'), 'utf8'));
+}
+
+async function writeManifest(folder: string, manifest: PackageManifest): Promise<void> {
+  await writeFile(join(folder, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/** The archive copied, with `provenance` (text) beside it, or none. */
+async function archiveCopy(provenance?: string): Promise<string> {
+  const dir = await temporaryDirectory('mlops-verify-archive-');
+  const copy = join(dir, basename(built.archive));
+  await cp(built.archive, copy);
+  if (provenance !== undefined) await writeFile(join(dir, 'provenance.intoto.json'), provenance);
+  return copy;
+}
+
+describe('verifyPackage: an untouched package', () => {
+  it('passes as an archive (with its provenance) and as a folder, and says what it checked', async () => {
+    const archive = await verifyPackage(built.archive);
+    expect(archive).toEqual({
+      path: built.archive,
+      passed: true,
+      problems: [],
+      manifest: built.manifest,
+      digest: built.digest,
+      files: built.manifest.files.length + 1,
+    });
+    expect(archive.digest).toBe(sha256(await readFile(built.archive)));
+    const folder = await verifyPackage(built.directory);
+    expect(folder).toEqual({
+      path: built.directory,
+      passed: true,
+      problems: [],
+      manifest: built.manifest,
+      files: built.manifest.files.length + 1,
+    });
+    expect(folder.digest).toBeUndefined();
+  });
+
+  it('refuses a path that does not exist with an InputError', async () => {
+    const missing = join(await temporaryDirectory(), 'nothing.zip');
+    const error = await verifyPackage(missing).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).toBe(
+      `${missing} does not exist: give a package folder or its .zip archive.`,
+    );
+  });
+});
+
+describe('verifyPackage: the provenance beside an archive', () => {
+  it('fails when the provenance names another digest for this archive', async () => {
+    const provenance = JSON.parse(await readFile(built.provenance, 'utf8'));
+    const subject = provenance.subject.find((s: { name: string }) => s.name === basename(built.archive));
+    expect(subject.digest.sha256).toBe(built.digest);
+    subject.digest.sha256 = 'ab'.repeat(32);
+    const result = await verifyPackage(await archiveCopy(JSON.stringify(provenance)));
+    expect(result.passed).toBe(false);
+    expect(result.problems).toEqual([
+      `provenance.intoto.json: names sha256 abababababab… for ${basename(built.archive)}, the archive's is ${built.digest.slice(0, 12)}…`,
+    ]);
+    expect(result.digest).toBe(built.digest);
+  });
+
+  it('passes with the right digest, with no provenance, with one about other files, and with an unreadable one', async () => {
+    const right = await readFile(built.provenance, 'utf8');
+    expect((await verifyPackage(await archiveCopy(right))).passed).toBe(true);
+    expect((await verifyPackage(await archiveCopy())).passed).toBe(true);
+    const other = JSON.stringify({ subject: [{ name: 'other.zip', digest: { sha256: 'cd'.repeat(32) } }] });
+    expect((await verifyPackage(await archiveCopy(other))).passed).toBe(true);
+    expect((await verifyPackage(await archiveCopy('{}'))).passed).toBe(true);
+    expect((await verifyPackage(await archiveCopy('null'))).passed).toBe(true);
+    expect((await verifyPackage(await archiveCopy('{"subject": [null, 3]}'))).passed).toBe(true);
+  });
+
+  it('fails, naming the file, when the provenance is not JSON or names this archive without a digest', async () => {
+    const broken = await verifyPackage(await archiveCopy('{ not json'));
+    expect(broken.passed).toBe(false);
+    expect(broken.problems).toHaveLength(1);
+    expect(broken.problems[0]).toMatch(
+      /^provenance\.intoto\.json: not JSON \(.*\), so the archive's digest cannot be checked against it$/,
+    );
+    const noDigest = JSON.stringify({ subject: [{ name: basename(built.archive) }] });
+    expect((await verifyPackage(await archiveCopy(noDigest))).problems).toEqual([
+      `provenance.intoto.json: names no sha256 for ${basename(built.archive)}, the archive's is ${built.digest.slice(0, 12)}…`,
+    ]);
+  });
+
+  it('is not read for a folder: a folder has no archive digest', async () => {
+    const folder = await folderCopy();
+    await writeFile(
+      join(folder, '..', 'provenance.intoto.json'),
+      JSON.stringify({ subject: [{ name: basename(folder), digest: { sha256: 'ab'.repeat(32) } }] }),
+    );
+    expect((await verifyPackage(folder)).problems).toEqual([]);
+  });
+});
+
+describe('verifyPackage: the model’s metadata against the manifest', () => {
+  /**
+   * The folder with one metadata value of model.onnx replaced by another of the same length (the
+   * protobuf stays valid), the manifest updated to list the new model bytes: only the metadata
+   * disagrees with the manifest.
+   */
+  async function withModelMetadata(from: string, to: string): Promise<string> {
+    expect(to).toHaveLength(from.length);
+    const folder = await folderCopy();
+    const path = join(folder, 'model.onnx');
+    const bytes = await readFile(path);
+    const at = bytes.indexOf(from);
+    expect(at).toBeGreaterThan(0);
+    expect(bytes.indexOf(from, at + 1)).toBe(-1);
+    bytes.write(to, at);
+    await writeFile(path, bytes);
+    const manifest = await readManifest(folder);
+    const model = manifest.files.find((f) => f.path === 'model.onnx')!;
+    model.sha256 = sha256(bytes);
+    await writeManifest(folder, manifest);
+    return folder;
+  }
+
+  it('fails when the model’s content digest is not the manifest’s contentSha256', async () => {
+    const content = built.manifest.contentSha256;
+    const other = 'f'.repeat(64);
+    const result = await verifyPackage(await withModelMetadata(content, other));
+    expect(result.problems).toEqual([
+      `model.onnx: metadata mlops.package.content-sha256 is "${other}", the manifest says "${content}"`,
+    ]);
+    expect(result.passed).toBe(false);
+  });
+
+  it('fails when the model’s commit, name or version is not the manifest’s', async () => {
+    const commit = built.manifest.lineage.commit!;
+    const otherCommit = 'd'.repeat(40);
+    expect((await verifyPackage(await withModelMetadata(commit, otherCommit))).problems).toEqual([
+      `model.onnx: metadata mlops.commit is "${otherCommit}", the manifest says "${commit}"`,
+    ]);
+    // The name and version sit in the model as `breast-cancer` and `1.0.0` (each once).
+    expect((await verifyPackage(await withModelMetadata('breast-cancer', 'breast-cancex'))).problems).toEqual(
+      ['model.onnx: metadata mlops.package.name is "breast-cancex", the manifest says "breast-cancer"'],
+    );
+    expect((await verifyPackage(await withModelMetadata('1.0.0', '1.0.9'))).problems).toEqual([
+      'model.onnx: metadata mlops.package.version is "1.0.9", the manifest says "1.0.0"',
+    ]);
+  });
+
+  it('names a model that is not ONNX', async () => {
+    const folder = await folderCopy();
+    const junk = new TextEncoder().encode('not a model');
+    await writeFile(join(folder, 'model.onnx'), junk);
+    const manifest = await readManifest(folder);
+    const model = manifest.files.find((f) => f.path === 'model.onnx')!;
+    model.sha256 = sha256(junk);
+    model.bytes = junk.length;
+    await writeManifest(folder, manifest);
+    const result = await verifyPackage(folder);
+    expect(result.passed).toBe(false);
+    expect(result.problems).toHaveLength(1);
+    expect(result.problems[0]).toMatch(/^model\.onnx: /);
+  });
+});
+
+describe('verifyPackage: files against the manifest', () => {
+  it('names a changed file (by digest or by size), a missing one, and an unlisted one', async () => {
+    const folder = await folderCopy();
+    const card = join(folder, 'MODEL_CARD.md');
+    const listed = built.manifest.files.find((f) => f.path === 'MODEL_CARD.md')!;
+    const text = await readFile(card);
+    text[0] ^= 0x01; // same size, other digest
+    await writeFile(card, text);
+    await rm(join(folder, 'signature.json'));
+    await writeFile(join(folder, 'notes.txt'), 'x');
+    const result = await verifyPackage(folder);
+    expect(result.passed).toBe(false);
+    expect(result.problems).toEqual([
+      `MODEL_CARD.md: changed (sha256 ${sha256(text).slice(0, 12)}…, ${listed.bytes} bytes; the manifest says ${listed.sha256.slice(0, 12)}…, ${listed.bytes} bytes)`,
+      'signature.json: missing',
+      'notes.txt: not in the manifest',
+      // signature.json is in the content digest: without it the files are not the manifest's content.
+      `manifest.json: contentSha256 ${built.manifest.contentSha256.slice(0, 12)}… does not match the files (${contentDigest(built.manifest.files.filter((f) => f.path !== 'signature.json')).slice(0, 12)}…)`,
+    ]);
+  });
+
+  it('names a file whose size alone differs from the manifest', async () => {
+    const folder = await folderCopy();
+    const manifest = await readManifest(folder);
+    const card = manifest.files.find((f) => f.path === 'MODEL_CARD.md')!;
+    card.bytes += 1;
+    await writeManifest(folder, manifest);
+    expect((await verifyPackage(folder)).problems).toEqual([
+      `MODEL_CARD.md: changed (sha256 ${card.sha256.slice(0, 12)}…, ${card.bytes - 1} bytes; the manifest says ${card.sha256.slice(0, 12)}…, ${card.bytes} bytes)`,
+    ]);
+  });
+
+  it('names a folder holding no listed file, and not one that holds one', async () => {
+    const folder = await folderCopy();
+    await mkdir(join(folder, 'extra/inner'), { recursive: true });
+    const result = await verifyPackage(folder);
+    // reports/ holds reports/data-validation.json: listed, so fine.
+    expect(result.problems).toEqual([
+      'extra/: not in the manifest (a folder holding no listed file)',
+      'extra/inner/: not in the manifest (a folder holding no listed file)',
+    ]);
+  });
+
+  it('fails when contentSha256 does not match the files, even when the files match their listing', async () => {
+    const folder = await folderCopy();
+    const manifest = await readManifest(folder);
+    const claimed = 'e'.repeat(64);
+    manifest.contentSha256 = claimed;
+    await writeManifest(folder, manifest);
+    const result = await verifyPackage(folder);
+    expect(result.problems).toEqual([
+      `manifest.json: contentSha256 eeeeeeeeeeee… does not match the files (${built.manifest.contentSha256.slice(0, 12)}…)`,
+      `model.onnx: metadata mlops.package.content-sha256 is "${built.manifest.contentSha256}", the manifest says "${claimed}"`,
+    ]);
+    expect(contentDigest(built.manifest.files)).toBe(built.manifest.contentSha256);
+  });
+
+  it('covers only the listed files in the content digest: an unlisted file is named once, not as a content change', async () => {
+    const folder = await folderCopy();
+    await writeFile(join(folder, 'zz.txt'), 'extra');
+    expect((await verifyPackage(folder)).problems).toEqual(['zz.txt: not in the manifest']);
+  });
+});
+
+describe('verifyPackage: the manifest itself', () => {
+  it('stops at a missing manifest', async () => {
+    const folder = await folderCopy();
+    await rm(join(folder, 'manifest.json'));
+    expect(await verifyPackage(folder)).toEqual({
+      path: folder,
+      passed: false,
+      problems: ['manifest.json: missing, so nothing can be verified'],
+      files: built.manifest.files.length,
+    });
+  });
+
+  it('stops at a manifest that is not JSON', async () => {
+    const folder = await folderCopy();
+    await writeFile(join(folder, 'manifest.json'), '{ nope');
+    const result = await verifyPackage(folder);
+    expect(result.passed).toBe(false);
+    expect(result.problems).toHaveLength(1);
+    expect(result.problems[0]).toMatch(/^manifest\.json: not JSON \(/);
+    expect(result.manifest).toBeUndefined();
+  });
+
+  it('stops at a manifest larger than 16 MiB without reading it', async () => {
+    const folder = await folderCopy();
+    await truncate(join(folder, 'manifest.json'), 16 * 1024 * 1024 + 1);
+    expect((await verifyPackage(folder)).problems).toEqual([
+      "manifest.json: 16777217 bytes, more than a manifest's limit of 16777216",
+    ]);
+    // Exactly at the limit it is read (and then is not JSON: the padding is zero bytes).
+    await truncate(join(folder, 'manifest.json'), 16 * 1024 * 1024);
+    expect((await verifyPackage(folder)).problems[0]).toMatch(/^manifest\.json: not JSON/);
+  });
+
+  it('stops at a manifest that fails its schema, naming each error, before comparing files', async () => {
+    const folder = await folderCopy();
+    const manifest = (await readManifest(folder)) as unknown as Record<string, unknown>;
+    delete manifest.contentSha256;
+    manifest.kind = 'package';
+    await writeFile(join(folder, 'manifest.json'), JSON.stringify(manifest));
+    const result = await verifyPackage(folder);
+    expect(result.passed).toBe(false);
+    expect(result.problems.length).toBeGreaterThanOrEqual(2);
+    expect(result.problems.every((p) => p.startsWith('manifest.json: fails its schema: '))).toBe(true);
+    expect(result.problems.join('\n')).toMatch(/contentSha256/);
+    expect(result.problems.join('\n')).not.toMatch(/changed|not in the manifest/);
+  });
+});
+
+describe('verifyPackage: an archive', () => {
+  it('names a file of a repacked archive whose bytes are not the manifest’s, with the archive’s digest', async () => {
+    const folder = await folderCopy();
+    await writeFile(join(folder, 'signature.json'), '{}\n');
+    const dir = await temporaryDirectory('mlops-verify-zip-');
+    const path = join(dir, 'repacked.zip');
+    const names = [...built.manifest.files.map((f) => f.path), 'manifest.json'];
+    const written = await writeZip(
+      path,
+      names.map((name) => ({ name, source: { path: join(folder, ...name.split('/')) } })),
+      { mtime: new Date(0) },
+    );
+    const result = await verifyPackage(path);
+    expect(result.passed).toBe(false);
+    expect(result.digest).toBe(written.sha256);
+    expect(result.problems).toHaveLength(2);
+    expect(result.problems[0]).toMatch(
+      /^signature\.json: changed \(sha256 [0-9a-f]{12}…, 3 bytes; the manifest says/,
+    );
+    expect(result.problems[1]).toMatch(/^manifest\.json: contentSha256 .* does not match the files/);
+  });
+});
