@@ -39,6 +39,11 @@ export const MUTATION_TARGETS = {
   'src/core/package/verify-package.ts': ['test/hostile/packages.test.ts', 'test/unit/verify-package.test.ts'],
   'src/core/zip/zip.ts': ['test/unit/zip.test.ts', 'test/hostile/packages.test.ts'],
   'src/core/deploy/deploy-plan.ts': ['test/unit/deploy-plan.test.ts'],
+  // The flows the actions and the CLI share: which mode, which option wins, what the outputs say.
+  'src/core/flows/data-gate.ts': ['test/unit/flows-data-gate.test.ts'],
+  'src/core/flows/model-gate.ts': ['test/unit/flows-model-gate.test.ts'],
+  'src/core/flows/package.ts': ['test/unit/flows-package.test.ts'],
+  'src/core/flows/smoke-test.ts': ['test/unit/flows-smoke-test.test.ts'],
   // What reviewers read.
   'src/core/markdown.ts': ['test/unit/markdown.test.ts', 'test/unit/render-pr-report.test.ts'],
 };
