@@ -172,6 +172,39 @@ describe('mlops validate-data', () => {
     }
   });
 
+  it('exits 1 on a warning-only run with --fail-on warning, 0 with --fail-on error (the default)', async () => {
+    // The example holdout with its first row repeated: one duplicate-row warning and nothing else.
+    const lines = readFileSync(example.test, 'utf8').trimEnd().split('\n');
+    const data = join(dir, 'with-duplicate.csv');
+    await writeFile(data, `${[...lines, lines[1]].join('\n')}\n`);
+    const gate = (...args: string[]) =>
+      mlops(
+        'validate-data',
+        '--data',
+        data,
+        '--reference',
+        example.train,
+        '--target',
+        'target',
+        '--json',
+        ...args,
+      );
+    const warning = await gate('--fail-on', 'warning');
+    expect(warning.code, warning.stderr).toBe(1);
+    const failed = JSON.parse(warning.stdout);
+    expect(failed).toMatchObject({ passed: false, failOn: 'warning' });
+    expect(failed.summary.findings).toMatchObject({ error: 0, warning: 1 });
+    expect(failed.findings.map((f: { check: string; severity: string }) => [f.check, f.severity])).toEqual([
+      ['duplicate-rows', 'warning'],
+    ]);
+    const error = await gate('--fail-on', 'error');
+    expect(error.code, error.stderr).toBe(0);
+    expect(JSON.parse(error.stdout)).toMatchObject({ passed: true, failOn: 'error' });
+    const byDefault = await gate();
+    expect(byDefault.code).toBe(0);
+    expect(JSON.parse(byDefault.stdout).failOn).toBe('error');
+  });
+
   it('puts one JSON object on stdout with --json, also for errors', async () => {
     const run = await mlops('validate-data', '--data', join(dir, 'nope.csv'), '--json');
     expect(run.code).toBe(2);

@@ -337,6 +337,25 @@ describe('package-model action (bundle)', () => {
       digest: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
     const digest = first.outputs.digest;
+    // Every output of the action (actions/package-model/action.yml), those of OCI in oci.test.ts.
+    const out = join(workspace, 'mlops-package');
+    expect(first.outputs.directory).toBe(join(out, 'breast-cancer-1.2.0'));
+    expect(first.outputs.archive).toBe(join(out, 'breast-cancer-1.2.0.zip'));
+    expect(first.outputs.manifest).toBe(join(out, 'breast-cancer-1.2.0/manifest.json'));
+    expect(
+      createHash('sha256')
+        .update(await readFile(first.outputs.archive))
+        .digest('hex'),
+    ).toBe(digest);
+    expect(JSON.parse(await readFile(first.outputs.manifest, 'utf8')).package).toEqual({
+      name: 'breast-cancer',
+      version: '1.2.0',
+    });
+    expect(first.outputs['artifact-id']).toMatch(/^[1-9]\d*$/);
+    expect(first.outputs['artifact-url']).toBe(
+      `https://github.com/octo-org/mlops-demo/actions/runs/${artifacts.env.GITHUB_RUN_ID}/artifacts/${first.outputs['artifact-id']}`,
+    );
+    expect(first.outputs['release-url']).toBe(`${github.baseUrl}/octo-org/mlops-demo/releases/tag/v1.2.0`);
     expect(first.outputs['package-ref']).toMatch(
       new RegExp(
         `/octo-org/mlops-demo/releases/download/v1\\.2\\.0/breast-cancer-1\\.2\\.0\\.zip#sha256=${digest}$`,

@@ -46,9 +46,15 @@ describe('validate-data action (bundle)', () => {
       inputs: { data: example.drifted, ...gateInputs, 'report-path': 'out/report.json' },
     });
     expect(run.exitCode).toBe(1);
-    expect(run.outputs.passed).toBe('false');
-    const drifted = JSON.parse(run.outputs['drifted-columns']);
-    expect(drifted).toEqual(expect.arrayContaining(['mean radius', 'mean texture']));
+    // Exactly these two drifted (the other 28 compared columns did not); 3 errors, no warning.
+    expect(run.outputs).toEqual({
+      passed: 'false',
+      'report-path': 'out/report.json',
+      findings: '3',
+      errors: '3',
+      warnings: '0',
+      'drifted-columns': '["mean radius","mean texture"]',
+    });
     const errors = run.annotations.filter((a) => a.level === 'error');
     // `worst area` is empty in 17 rows: a contract finding with the first line, on the data file.
     const missing = errors.find((a) => a.message.includes('worst area') && a.file === example.drifted);
@@ -70,6 +76,39 @@ describe('validate-data action (bundle)', () => {
     expect(run.exitCode).toBe(0);
     expect(run.outputs.passed).toBe('true');
     expect(Number(run.outputs.errors)).toBeGreaterThan(0);
+  });
+
+  it('fails a warning-only run with fail-on: warning and passes it with fail-on: error', async () => {
+    // The example holdout with its first row repeated: one duplicate-row warning, nothing else (the
+    // example contract makes duplicate rows an error, so it is left out here).
+    const { contract: _, ...inputs } = gateInputs;
+    const dir = await temporaryDirectory();
+    const data = join(dir, 'with-duplicate.csv');
+    const lines = readFileSync(example.test, 'utf8').trimEnd().split('\n');
+    await writeFile(data, `${[...lines, lines[1]].join('\n')}\n`);
+    const warning = await runAction('validate-data', {
+      inputs: { data, ...inputs, 'fail-on': 'warning' },
+    });
+    expect(warning.exitCode).toBe(1);
+    expect(warning.outputs).toEqual({
+      passed: 'false',
+      'report-path': 'mlops-reports/data-validation.json',
+      findings: '1',
+      errors: '0',
+      warnings: '1',
+      'drifted-columns': '[]',
+    });
+    const annotations = warning.annotations.filter((a) => a.level !== 'notice');
+    expect(annotations.some((a) => a.level === 'warning' && /repeat an earlier row/.test(a.message))).toBe(
+      true,
+    );
+    const error = await runAction('validate-data', { inputs: { data, ...inputs, 'fail-on': 'error' } });
+    expect(error.exitCode).toBe(0);
+    expect(error.outputs).toMatchObject({ passed: 'true', findings: '1', errors: '0', warnings: '1' });
+    // The default is error.
+    const byDefault = await runAction('validate-data', { inputs: { data, ...inputs } });
+    expect(byDefault.exitCode).toBe(0);
+    expect(byDefault.outputs.passed).toBe('true');
   });
 
   it('turns bad input into one error naming the file and line, without a stack trace', async () => {

@@ -69,6 +69,40 @@ describe('validate-model action (bundle)', () => {
     expect(report.bootstrap).toBeNull();
   });
 
+  it('lists a gate that could not be evaluated among the failed gates, and fails on it alone', async () => {
+    // Without resamples there is no interval, so an @interval gate errors: never a pass.
+    const inputs = {
+      model: join(models, 'sklearn-logreg-zipmap.onnx'),
+      data: holdout,
+      target: 'target',
+      resamples: '0',
+    };
+    const run = await runAction('validate-model', {
+      inputs: { ...inputs, gates: 'roc_auc >= 0.5\nroc_auc >= 0.95 @interval\naccuracy >= 0.999' },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs.passed).toBe('false');
+    expect(JSON.parse(run.outputs['failed-gates'])).toEqual([
+      'roc_auc >= 0.95 @interval',
+      'accuracy >= 0.999',
+    ]);
+    const report = JSON.parse(readFileSync(join(run.workspace, run.outputs['report-path']), 'utf8'));
+    expect(
+      Object.fromEntries(
+        report.gates.map((g: { expression: string; status: string }) => [g.expression, g.status]),
+      ),
+    ).toEqual({
+      'roc_auc >= 0.5': 'passed',
+      'roc_auc >= 0.95 @interval': 'error',
+      'accuracy >= 0.999': 'failed',
+    });
+    const alone = await runAction('validate-model', {
+      inputs: { ...inputs, gates: 'roc_auc >= 0.95 @interval' },
+    });
+    expect(alone.exitCode).toBe(1);
+    expect(alone.outputs).toMatchObject({ passed: 'false', 'failed-gates': '["roc_auc >= 0.95 @interval"]' });
+  });
+
   it('runs shard jobs and a merge job, as a matrix workflow does', async () => {
     const shardFiles: string[] = [];
     for (const k of [1, 2]) {
