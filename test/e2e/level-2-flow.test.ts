@@ -251,11 +251,44 @@ describe('the level-2 flow through the bundles', () => {
     const again = await runPullRequestJob();
     const modelReport = JSON.parse(
       await readFile(join(project, 'mlops-reports/model-validation.json'), 'utf8'),
-    ) as { baseline?: { path: string }; missingBaseline?: string; deltas?: object };
+    ) as {
+      baseline?: { path: string; sha256: string; bytes: number; producer: string };
+      candidate: { path: string; sha256: string; bytes: number; producer: string };
+      missingBaseline?: string;
+      metrics: Record<string, { value: number }>;
+      baselineMetrics?: Record<string, { value: number }>;
+      deltas?: Record<string, { value: number; relative: number; interval: number[] }>;
+      gates: { expression: string; status: string; value: number; interval?: number[] }[];
+    };
     expect(again.model.outputs.passed).toBe('true');
     expect(modelReport.missingBaseline).toBeUndefined();
-    expect(modelReport.baseline?.path).toMatch(/^environment:staging \(breast-cancer 1\.1\.0, http/);
-    expect(modelReport.deltas).toBeDefined();
+    expect(modelReport.baseline?.path).toBe(
+      `environment:staging (breast-cancer 1.1.0, ${github.baseUrl}/${MODEL_REPO}/releases/download/v1.1.0/breast-cancer-1.1.0.zip)`,
+    );
+    // Staging runs the package of this very model: its model.onnx is the candidate with the package's
+    // metadata added (other bytes, the same producer), and it predicts the same, so every metric of the
+    // baseline equals the candidate's and every paired change is exactly 0.
+    const { baseline, candidate } = modelReport;
+    expect(baseline?.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(baseline?.sha256).not.toBe(candidate.sha256);
+    expect(baseline?.bytes).toBeGreaterThan(candidate.bytes);
+    expect(baseline?.producer).toBe(candidate.producer);
+    const metricNames = Object.keys(modelReport.metrics);
+    expect(metricNames).toContain('roc_auc');
+    expect(Object.keys(modelReport.baselineMetrics ?? {})).toEqual(metricNames);
+    expect(Object.keys(modelReport.deltas ?? {})).toEqual(metricNames);
+    for (const name of metricNames) {
+      expect(modelReport.baselineMetrics?.[name].value, name).toBe(modelReport.metrics[name].value);
+      expect(modelReport.deltas?.[name], name).toEqual({ value: 0, relative: 0, interval: [0, 0] });
+    }
+    // The change gates of the example's mlops.yaml were decided on those changes.
+    const byExpression = Object.fromEntries(modelReport.gates.map((g) => [g.expression, g]));
+    expect(byExpression['f1_macro >= baseline - 0.01']).toMatchObject({ status: 'passed', value: 0 });
+    expect(byExpression['log_loss <= baseline + 10% @interval']).toMatchObject({
+      status: 'passed',
+      value: 0,
+      interval: [0, 0],
+    });
 
     // Promote (workflow_dispatch): production gets the package staging runs, same digest.
     const staging = readModelReference(
