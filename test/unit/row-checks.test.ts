@@ -9,6 +9,7 @@ import {
   createLeakageChecker,
   createTrainingRowIndex,
   decideLeakage,
+  formatShare,
   hashNumberValue,
   hashTextCell,
   hashValueCell,
@@ -322,5 +323,156 @@ describe('decideLeakage', () => {
     expect(binomialUpperTail(0, 10, 0.1)).toBe(1);
     expect(binomialUpperTail(11, 10, 0.1)).toBe(0);
     expect(binomialUpperTail(1, 10, 0.5)).toBe(1);
+  });
+});
+
+describe('row checks: the numbers and words of their findings', () => {
+  const missing = new MissingTokens();
+  const cells = (text: string) => {
+    const { batch } = csvBatch(`x\n${text}\n`);
+    const column = batch.columns[0] as TextColumn;
+    return Array.from({ length: batch.length }, (_, i) => hashTextCell(column, i, missing));
+  };
+
+  it('normalizes signs, leading dots, infinities and blanks (tab, CR) like numbers', () => {
+    const [plus, one, dot, half, inf, infinity, minusInf, tabbed, seven] = cells(
+      '+1\n1\n.5\n0.5\ninf\nInfinity\n-inf\n\t7\r\n7',
+    );
+    expect(plus).toBe(one);
+    expect(dot).toBe(half);
+    expect(inf).toBe(infinity);
+    expect(minusInf).not.toBe(inf);
+    expect(tabbed).toBe(seven);
+    expect(hashValueCell(Number.POSITIVE_INFINITY, missing)).toBe(inf);
+    expect(hashValueCell(7, missing)).toBe(seven);
+    expect(new Set([one, half, inf, seven]).size).toBe(4);
+  });
+
+  it('hashes nested JSON by its text and a missing Date alike with missing', () => {
+    expect(hashValueCell({ a: 1 }, missing)).toBe(hashValueCell({ a: 1 }, missing));
+    expect(hashValueCell({ a: 1 }, missing)).not.toBe(hashValueCell({ a: 2 }, missing));
+    expect(hashValueCell({ n: 1n }, missing)).toBe(hashValueCell({ n: '1' }, missing));
+    expect(hashValueCell(new Date(Number.NaN), missing)).toBe(MISSING_HASH);
+  });
+
+  it('counts the training rows that have a twin, the distinct rows and the hashed columns', () => {
+    const index = feed(
+      createTrainingRowIndex({ file: 't.csv' }),
+      csvBatch('b,a\nx,1\nx,1\nx,1\ny,2\ny,2\nz,3\n'),
+    );
+    expect(index.rows).toBe(6);
+    expect(index.distinctRows).toBe(3);
+    // Three copies of one row and two of another: 5 rows have an identical twin.
+    expect(index.rowsWithTwin).toBe(5);
+    expect(index.columns).toEqual(['a', 'b']);
+    expect(index.byteLength).toBeGreaterThan(0);
+  });
+
+  it('says which training columns the evaluated data lacks, "it" for one and "them" for several, listing at most 10', () => {
+    const index = feed(createTrainingRowIndex(), csvBatch('a,b,c\n1,2,3\n'));
+    expect(feed(createLeakageChecker(index), csvBatch('a\n1\n')).finish()).toEqual({
+      check: 'train-test-leakage',
+      severity: 'warning',
+      message:
+        'Leakage not checked: the training data has 2 columns that the evaluated data lacks ("b", "c"), so no row could match. Exclude them from the comparison.',
+      count: 1,
+    });
+    expect(feed(createLeakageChecker(index), csvBatch('a,b\n1,2\n')).finish()?.message).toBe(
+      'Leakage not checked: the training data has 1 column that the evaluated data lacks ("c"), so no row could match. Exclude it from the comparison.',
+    );
+    // Nothing evaluated yet, or nothing shared: no finding.
+    expect(createLeakageChecker(index).finish()).toBeNull();
+    expect(feed(createLeakageChecker(index), csvBatch('a,b,c\n9,9,9\n')).finish()).toBeNull();
+    const columns = Array.from({ length: 12 }, (_, i) => `c${String(i).padStart(2, '0')}`);
+    const wide = feed(
+      createTrainingRowIndex({ file: 'train.csv' }),
+      csvBatch(`${columns.join(',')}\n${columns.map(() => 1).join(',')}\n`),
+    );
+    expect(feed(createLeakageChecker(wide), csvBatch('x\n1\n')).finish()?.message).toBe(
+      'Leakage not checked: the training data (train.csv) has 12 columns that the evaluated data lacks ("c00", "c01", "c02", "c03", "c04", "c05", "c06", "c07", "c08", "c09" and 2 more), so no row could match. Exclude them from the comparison.',
+    );
+  });
+
+  it('names the compared columns when a column was excluded, and reports chance matches as info', () => {
+    const index = feed(createTrainingRowIndex({ exclude: ['id'] }), csvBatch('id,a\n1,x\n2,y\n'));
+    expect(
+      feed(
+        createLeakageChecker(index, { severity: 'warning', file: 'e.csv' }),
+        csvBatch('id,a\n5,x\n'),
+      ).finish(),
+    ).toEqual({
+      check: 'train-test-leakage',
+      severity: 'info',
+      message:
+        '1 row of 1 (100%) also occur in the training data (e.g. line 2). The data\'s own identical rows explain it (not leakage): 0% of the training rows have an identical twin there, so about 0.33 shared rows are expected by chance, and 1 or more has probability 0.33 ≥ 0.01. Compared on 1 shared column ("a").',
+      count: 1,
+      lines: [2],
+      file: 'e.csv',
+    });
+  });
+
+  it('lists at most five example lines in a message, and keeps MAX_EXAMPLE_LINES', () => {
+    const finding = feed(
+      createDuplicateRowChecker(),
+      csvBatch(`a\n${Array.from({ length: 8 }, () => '1').join('\n')}\n`),
+    ).finish();
+    expect(finding).toEqual({
+      check: 'duplicate-rows',
+      severity: 'warning',
+      message:
+        '7 rows (87.5% of 8) repeat an earlier row on all columns (e.g. lines 3, 4, 5, 6, 7, …). Remove the duplicates, or exclude the columns that legitimately repeat.',
+      count: 7,
+      lines: [3, 4, 5, 6, 7, 8, 9],
+    });
+    const one = feed(createDuplicateRowChecker(), csvBatch('a\n1\n1\n')).finish();
+    expect(one?.message).toBe(
+      '1 row (50% of 2) repeat an earlier row on all columns (e.g. line 3). Remove the duplicates, or exclude the columns that legitimately repeat.',
+    );
+  });
+
+  it('formats shares with enough digits to be non-zero', () => {
+    expect(formatShare(0, 10)).toBe('0%');
+    expect(formatShare(1, 0)).toBe('0%');
+    expect(formatShare(1, 3)).toBe('33.3%');
+    expect(formatShare(2, 3)).toBe('66.7%');
+    expect(formatShare(5, 50)).toBe('10%');
+    expect(formatShare(1, 1000)).toBe('0.1%');
+    expect(formatShare(1, 30_000)).toBe('0.0033%');
+  });
+
+  it('decides leakage with the words and figures of its rule', () => {
+    expect(decideLeakage(3, 143, { rows: 400, rowsWithTwin: 0 })).toEqual({
+      leakage: true,
+      expected: 143 / 401,
+      pValue: expect.closeTo(0.005707458154882393, 15),
+      rule: 'That is more than chance explains: 0% of the training rows have an identical twin there, so about 0.36 shared rows are expected by chance, and 3 or more has probability 0.0057 < 0.01',
+    });
+    // Large expectations are rounded to whole rows; tiny p-values are written in exponent form.
+    expect(decideLeakage(20, 100, { rows: 40, rowsWithTwin: 10 }).rule).toBe(
+      "The data's own identical rows explain it (not leakage): 25% of the training rows have an identical twin there, so about 27 shared rows are expected by chance, and 20 or more has probability 1 ≥ 0.01",
+    );
+    expect(decideLeakage(20, 100, { rows: 1000, rowsWithTwin: 0 }).rule).toMatch(
+      /about 0\.1 shared rows are expected by chance, and 20 or more has probability \d\.\de-\d+ < 0\.01$/,
+    );
+    // An empty training set: q = 1, so every shared row is expected.
+    expect(decideLeakage(1, 10, { rows: 0, rowsWithTwin: 0 })).toMatchObject({
+      leakage: false,
+      expected: 10,
+      pValue: 1,
+    });
+    expect(decideLeakage(7, 140, { rows: 400, rowsWithTwin: 0 }, { maxShare: 0.05 }).rule).toBe(
+      'Within the tolerated share 5% (leakage.max-share); 0% of the training rows have an identical twin there, so about 0.35 shared rows are expected by chance',
+    );
+  });
+
+  it('sums the binomial upper tail exactly at its edges', () => {
+    expect(binomialUpperTail(1, 10, 0)).toBe(0);
+    expect(binomialUpperTail(1, 10, 1)).toBe(1);
+    expect(binomialUpperTail(0, 0, 0.5)).toBe(1);
+    // P(X ≥ 6), X ~ Binomial(10, 1/2) = 386/1024; P(X = 10) = 1/1024.
+    expect(binomialUpperTail(6, 10, 0.5)).toBeCloseTo(386 / 1024, 14);
+    expect(binomialUpperTail(10, 10, 0.5)).toBeCloseTo(1 / 1024, 16);
+    // At or below the mean: 1 (the test is one-sided, for excess shared rows).
+    expect(binomialUpperTail(5, 10, 0.5)).toBe(1);
   });
 });
