@@ -17,6 +17,14 @@ import {
 } from '../../src/core/data/row-checks.ts';
 import { csvBatch, feed, valueBatch } from '../helpers/batches.ts';
 
+const missing = new MissingTokens();
+/** The normalized hashes of the cells of a one-column CSV, one per line of `text`. */
+const cells = (text: string) => {
+  const { batch } = csvBatch(`x\n${text}\n`);
+  const column = batch.columns[0] as TextColumn;
+  return Array.from({ length: batch.length }, (_, i) => hashTextCell(column, i, missing));
+};
+
 describe('HashSet52', () => {
   it('adds, finds and grows exactly', () => {
     const set = new HashSet52();
@@ -46,13 +54,6 @@ describe('HashSet52', () => {
 });
 
 describe('cell normalization', () => {
-  const missing = new MissingTokens();
-  const cells = (text: string) => {
-    const { batch } = csvBatch(`x\n${text}\n`);
-    const column = batch.columns[0] as TextColumn;
-    return Array.from({ length: batch.length }, (_, i) => hashTextCell(column, i, missing));
-  };
-
   it('hashes numbers by value, text trimmed, missing values alike', () => {
     const [one, oneDotZero, exp, spaced, quoted] = cells('1\n1.0\n1e0\n  1 \n"1"');
     expect(new Set([one, oneDotZero, exp, spaced, quoted]).size).toBe(1);
@@ -327,13 +328,6 @@ describe('decideLeakage', () => {
 });
 
 describe('row checks: the numbers and words of their findings', () => {
-  const missing = new MissingTokens();
-  const cells = (text: string) => {
-    const { batch } = csvBatch(`x\n${text}\n`);
-    const column = batch.columns[0] as TextColumn;
-    return Array.from({ length: batch.length }, (_, i) => hashTextCell(column, i, missing));
-  };
-
   it('normalizes signs, leading dots, infinities and blanks (tab, CR) like numbers', () => {
     const [plus, one, dot, half, inf, infinity, minusInf, tabbed, seven] = cells(
       '+1\n1\n.5\n0.5\ninf\nInfinity\n-inf\n\t7\r\n7',
