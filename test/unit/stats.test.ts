@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { chiSquareHomogeneity } from '../../src/core/stats/chi-square.ts';
+import { chiSquareHomogeneity, gTestHomogeneity } from '../../src/core/stats/chi-square.ts';
 import {
   binSharesFromCdf,
   jensenShannonDistance,
@@ -194,6 +194,53 @@ describe('chi-square', () => {
     expect(() => chiSquareHomogeneity([1, 2], [1])).toThrow(RangeError);
     expect(() => chiSquareHomogeneity([1, -2], [1, 2])).toThrow(RangeError);
     expect(() => chiSquareHomogeneity([0, 0], [1, 2])).toThrow(/no counts/);
+  });
+
+  it('names the test and the category in its errors, for the G-test too', () => {
+    const error = (run: () => unknown) => {
+      try {
+        run();
+      } catch (e) {
+        expect(e).toBeInstanceOf(RangeError);
+        return (e as Error).message;
+      }
+      throw new Error('expected a RangeError');
+    };
+    expect(error(() => gTestHomogeneity([1, 2], [1]))).toBe(
+      'gTestHomogeneity: rows differ in length (2 vs 1)',
+    );
+    expect(error(() => chiSquareHomogeneity([1, Number.NaN], [1, 2]))).toBe(
+      'chiSquareHomogeneity: counts must be finite and non-negative (category 1)',
+    );
+    expect(error(() => gTestHomogeneity([Number.POSITIVE_INFINITY, 1], [1, 2]))).toBe(
+      'gTestHomogeneity: counts must be finite and non-negative (category 0)',
+    );
+    expect(error(() => gTestHomogeneity([1, 1], [-0.5, 2]))).toBe(
+      'gTestHomogeneity: counts must be finite and non-negative (category 0)',
+    );
+    expect(error(() => gTestHomogeneity([1, 2], [0, 0]))).toBe(
+      'gTestHomogeneity: a row has no counts, so its expected frequencies are zero',
+    );
+    expect(error(() => chiSquareHomogeneity([0, 0], [0, 0]))).toBe(
+      'chiSquareHomogeneity: a row has no counts, so its expected frequencies are zero',
+    );
+  });
+
+  it('G-test: drops categories empty in both rows, 0 for proportional rows and one category (scipy lambda_="log-likelihood")', () => {
+    // scipy.stats.chi2_contingency([[5, 3], [2, 6]], correction=False, lambda_="log-likelihood").
+    const g = gTestHomogeneity([5, 0, 3, 0], [2, 0, 6, 0]);
+    expect(g).toEqual(gTestHomogeneity([5, 3], [2, 6]));
+    expect(g.dof).toBe(1);
+    expect(g.statistic).toBeCloseTo(2.3476805084180166, 13);
+    expect(g.pValue).toBeCloseTo(0.1254695731716617, 13);
+    // Proportional rows: G = 0 exactly (never a negative rounding residue), p = 1.
+    expect(gTestHomogeneity([10, 20, 30], [1, 2, 3])).toEqual({ statistic: 0, pValue: 1, dof: 2 });
+    expect(gTestHomogeneity([7, 13], [14, 26])).toEqual({ statistic: 0, pValue: 1, dof: 1 });
+    expect(gTestHomogeneity([4], [9])).toEqual({ statistic: 0, pValue: 1, dof: 0 });
+    // scipy.stats.chi2_contingency([[5, 3], [2, 6]], correction=False): 2.2857142857142856, p 0.13057001811573693.
+    const chi = chiSquareHomogeneity([5, 3], [2, 6]);
+    expect(chi.statistic).toBeCloseTo(2.2857142857142856, 13);
+    expect(chi.pValue).toBeCloseTo(0.13057001811573693, 13);
   });
 });
 
