@@ -1,49 +1,33 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { resolveDeploySettings } from '../../core/config/deploy-options.ts';
-import { CONFIG_DEFAULT_HELP, findConfig } from '../../core/config/find-config.ts';
+/**
+ * `mlops deploy`: the deployment flow (core/flows/deployment.ts) from flags; without a GitHub API,
+ * the pull request that would be opened is recorded in a file.
+ */
+import { CONFIG_DEFAULT_HELP } from '../../core/config/find-config.ts';
+import { ConfigurationError } from '../../core/errors.ts';
+import { writeJsonAtomic } from '../../core/files.ts';
+import { runDeployment } from '../../core/flows/deployment.ts';
 import { describeDeploymentGates } from '../../core/report/render-deployment-pr.ts';
-import { deploy, modelFromPackageRef, resolveRepository } from '../../core/deploy/deploy.ts';
-import type { ModelDeployment } from '../../core/deploy/model-reference.ts';
-import { checkApiUrl, githubCredential } from '../../core/deploy/transport.ts';
-import { ConfigurationError, InputError } from '../../core/errors.ts';
-import { checkOutputPath, writeJsonAtomic } from '../../core/files.ts';
-import { readActor } from '../../core/package/lineage.ts';
-import { type Command, type CommandContext, EXIT, listFlag, requireFlag, stringFlag } from '../cli.ts';
+import { type Command, EXIT, listFlag, requireFlag, stringFlag } from '../cli.ts';
 import { REGISTRY_ENV } from './oci.ts';
 
-/** The package running in `environment` (for promote), from the environment repository. */
-async function readPromotion(
-  context: CommandContext,
-  environment: string,
-): Promise<{ name: string; version: string; packageRef: string; record: ModelDeployment }> {
-  const model = stringFlag(context, 'model');
-  if (!model)
-    throw new ConfigurationError('mlops deploy --promote-from: give --model NAME (the model to promote).');
-  const configFile = stringFlag(context, 'config') ?? findConfig(process.cwd());
-  const loaded = configFile
-    ? await (await import('../../core/config/config.ts')).loadConfig(configFile)
-    : undefined;
-  const repository = stringFlag(context, 'repo') ?? loaded?.config.deploy?.repository;
-  if (!repository)
-    throw new ConfigurationError(
-      'mlops deploy --promote-from: give --repo (or deploy.repository in --config).',
-    );
-  const token = process.env[stringFlag(context, 'token-env') ?? 'GITHUB_TOKEN'];
-  const { resolvePromotion } = await import('../../core/deploy/deployed-baseline.ts');
-  return resolvePromotion({
-    repository: resolveRepository(repository, process.env.GITHUB_SERVER_URL).url,
-    base: stringFlag(context, 'base') ?? loaded?.config.deploy?.base,
-    environment,
-    model,
-    ...(token ? { auth: { token } } : {}),
-    hostEnv: process.env,
-    expectedVersion: stringFlag(context, 'version'),
-  });
-}
+/** The flags' names in messages. */
+const NAMES = {
+  config: '--config',
+  repository: '--repo',
+  autoMerge: '--auto-merge',
+  apiUrl: '--api-url',
+  packageRef: '--package-ref',
+  promoteFrom: '--promote-from',
+  modelName: '--model',
+  modelVersion: '--version',
+  allowFailedGates: '--allow-failed-gates',
+  overrideReason: '--override-reason',
+  ociRef: '--oci-ref',
+  plainHttp: '--plain-http',
+};
+
+/** Where the pull request that would be opened is recorded without an API. */
+const DEFAULT_PR_FILE = 'mlops-deploy-pr.json';
 
 export const deployCommand: Command = {
   name: 'deploy',
@@ -155,137 +139,70 @@ export const deployCommand: Command = {
     'The token (GITHUB_TOKEN, or --token-env) goes only to the GitHub server and API hosts and the environment repository, over https.\n' +
     'Exit 0 on created/updated/unchanged/closed, 2 for a usage error, a refused package or a refused token.',
   async run(context) {
-    const promoteFrom = stringFlag(context, 'promote-from');
-    let packageRef = stringFlag(context, 'package-ref');
-    let promoted: Awaited<ReturnType<typeof readPromotion>> | undefined;
-    if (promoteFrom) {
-      promoted = await readPromotion(context, promoteFrom);
-      packageRef = promoted.packageRef;
-    }
-    if (!packageRef)
-      throw new ConfigurationError(
-        'mlops deploy: --package-ref is required (or --promote-from ENV with --model).',
-      );
-    packageRef = await resolveLocalPackageRef(packageRef, context.print);
-    const fromRef = promoted ?? modelFromPackageRef(packageRef);
-    const name = stringFlag(context, 'model') ?? fromRef?.name;
-    const version = (promoted ? undefined : stringFlag(context, 'version')) ?? fromRef?.version;
-    if (!name || !version) {
-      throw new ConfigurationError(
-        'mlops deploy: cannot tell the model name and version from the package reference (…/<name>-<version>.zip): pass --model and --version.',
-      );
-    }
+    const environment = requireFlag(context, 'env', 'deploy');
     const tokenVariable = stringFlag(context, 'token-env') ?? 'GITHUB_TOKEN';
     const token = process.env[tokenVariable];
     if (stringFlag(context, 'token-env') && !token) {
       throw new ConfigurationError(`mlops deploy: the variable ${tokenVariable} (--token-env) is empty.`);
     }
-    const configFile = stringFlag(context, 'config') ?? findConfig(process.cwd());
-    const loaded = configFile
-      ? await (await import('../../core/config/config.ts')).loadConfig(configFile)
-      : undefined;
     const prFile = stringFlag(context, 'pr-file');
-    if (prFile) checkOutputPath(prFile, [loaded && { label: '--config', path: loaded.file }], '--pr-file');
-    const environment = requireFlag(context, 'env', 'deploy');
-    const settings = resolveDeploySettings(
+    const registryPassword = process.env[REGISTRY_ENV.password];
+    const result = await runDeployment(
       {
+        environment,
+        packageRef: stringFlag(context, 'package-ref'),
+        acceptArchivePath: true,
+        promoteFrom: stringFlag(context, 'promote-from'),
+        modelName: stringFlag(context, 'model'),
+        modelVersion: stringFlag(context, 'version'),
         repository: stringFlag(context, 'repo'),
         base: stringFlag(context, 'base'),
         labels: listFlag(context, 'label'),
         reviewers: listFlag(context, 'reviewer'),
         draft: context.flags.draft === true ? true : undefined,
         autoMerge: stringFlag(context, 'auto-merge'),
+        config: stringFlag(context, 'config'),
+        cwd: process.cwd(),
+        token,
+        apiUrl: stringFlag(context, 'api-url'),
+        packageFolders: listFlag(context, 'package-dir'),
+        allowFailedGates: context.flags['allow-failed-gates'] === true,
+        overrideReason: stringFlag(context, 'override-reason'),
+        ociRef: stringFlag(context, 'oci-ref'),
+        // The modelcar's registry is read with the registry credential of mlops oci.
+        registry: {
+          plainHttp: context.flags['plain-http'] === true,
+          ...(registryPassword
+            ? {
+                credential: {
+                  username: process.env[REGISTRY_ENV.username] ?? 'mlops',
+                  password: registryPassword,
+                },
+              }
+            : {}),
+        },
+        ...(prFile ? { outputFiles: [{ path: prFile, label: '--pr-file' }] } : {}),
+        hostEnv: process.env,
+        names: NAMES,
       },
-      environment,
-      loaded,
-      { repository: '--repo', autoMerge: '--auto-merge' },
+      {
+        // Octokit is loaded only when there is an API to talk to.
+        pullRequests: async (options) => (await import('../../github/pulls.ts')).createGitHubPulls(options),
+        logger: { ...context.logger, info: (message) => context.print(`${message}\n`) },
+      },
     );
-    const target = resolveRepository(settings.repository, process.env.GITHUB_SERVER_URL);
-    const apiFlag = stringFlag(context, 'api-url');
-    const apiUrl = apiFlag
-      ? checkApiUrl(apiFlag, '--api-url')
-      : process.env.GITHUB_API_URL
-        ? checkApiUrl(process.env.GITHUB_API_URL, 'GITHUB_API_URL')
-        : undefined;
-    const allowFailedGates = context.flags['allow-failed-gates'] === true;
-    const reason = stringFlag(context, 'override-reason');
-    if (reason && !allowFailedGates) {
-      throw new ConfigurationError('mlops deploy: --override-reason goes with --allow-failed-gates.');
-    }
-    // Octokit is loaded only when there is an API to talk to.
-    const { createGitHubPulls } =
-      apiUrl && token ? await import('../../github/pulls.ts') : { createGitHubPulls: undefined };
-    const { labels, reviewers } = settings;
-    const ociRef = stringFlag(context, 'oci-ref');
-    const plainHttp = context.flags['plain-http'] === true;
-    if (plainHttp && !ociRef) throw new ConfigurationError('mlops deploy: --plain-http goes with --oci-ref.');
-    const result = await deploy({
-      repository: target.url,
-      base: settings.base,
-      environment,
-      model: { name, version },
-      packageRef,
-      packageAccess: {
-        ...(token
-          ? { credential: githubCredential(token, { serverUrl: process.env.GITHUB_SERVER_URL, apiUrl }) }
-          : {}),
-        localFolders: listFlag(context, 'package-dir'),
-      },
-      ...(promoted && promoteFrom
-        ? { promotedFrom: { environment: promoteFrom, record: promoted.record } }
-        : {}),
-      ...(allowFailedGates
-        ? { allowFailedGates: { by: readActor(process.env), ...(reason ? { reason } : {}) } }
-        : {}),
-      overrideHint: '--allow-failed-gates',
-      deployedAt: new Date().toISOString(),
-      ...(token ? { auth: { token } } : {}),
-      hostEnv: process.env,
-      ...(apiUrl && token && createGitHubPulls
-        ? {
-            pullRequests: createGitHubPulls({
-              token,
-              repository: target.fullName,
-              apiUrl,
-              apiUrlName: apiFlag ? '--api-url' : 'GITHUB_API_URL',
-            }),
-          }
-        : {}),
-      labels,
-      reviewers,
-      draft: settings.draft,
-      targets: settings.targets,
-      ...(settings.autoMerge ? { autoMerge: settings.autoMerge } : {}),
-      ...(ociRef
-        ? {
-            modelcar: {
-              reference: ociRef,
-              // Which package the image was made from, read with the registry credential of mlops oci.
-              inspect: async (reference: string) => {
-                const { inspectImage } = await import('../../core/oci/inspect.ts');
-                const password = process.env[REGISTRY_ENV.password];
-                return inspectImage(reference, {
-                  plainHttp,
-                  ...(password
-                    ? { credential: { username: process.env[REGISTRY_ENV.username] ?? 'mlops', password } }
-                    : {}),
-                });
-              },
-            },
-          }
-        : {}),
-    });
-    if (!(apiUrl && token)) {
+    const { name, version } = result.model;
+    if (!result.pullRequestApi) {
       // No API: record the pull request that would be opened (the demo reads it).
-      const file = stringFlag(context, 'pr-file') ?? 'mlops-deploy-pr.json';
+      const file = prFile ?? DEFAULT_PR_FILE;
       await writeJsonAtomic(file, {
-        repository: target.fullName,
+        repository: result.repository.fullName,
         head: result.branch,
-        base: settings.base,
+        base: result.base,
         title: result.proposal?.title ?? `Deploy ${name} ${version} to ${environment}`,
         body: result.proposal?.body ?? null,
-        labels,
-        reviewers,
+        labels: result.labels,
+        reviewers: result.reviewers,
         commit: result.commit ?? null,
         previousVersion: result.previousVersion ?? null,
       });
@@ -308,29 +225,3 @@ export const deployCommand: Command = {
     return EXIT.passed;
   },
 };
-
-/**
- * A package reference, or the path of a local archive: a path (with or without a digest) becomes a
- * `file://` reference with the archive's sha256, computed here and printed (a digest given with the
- * path is checked when the package is read).
- */
-async function resolveLocalPackageRef(ref: string, print: (text: string) => void): Promise<string> {
-  const text = ref.trim();
-  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(text) && !/^[A-Za-z]:[\\/]/.test(text)) return text;
-  const [path, digest] = text.split(/#sha256=|@sha256:/);
-  const absolute = resolve(path);
-  const url = pathToFileURL(absolute).href;
-  if (digest !== undefined) return `${url}#sha256=${digest}`;
-  const info = await stat(absolute).catch(() => undefined);
-  if (!info?.isFile()) {
-    throw new InputError(
-      `mlops deploy: --package-ref "${ref}" is neither a reference with a digest (…#sha256=…) nor a package archive on disk.`,
-      { key: '--package-ref' },
-    );
-  }
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(absolute)) hash.update(chunk as Uint8Array);
-  const sha256 = hash.digest('hex');
-  print(`Package ${path}: sha256 ${sha256}\n`);
-  return `${url}#sha256=${sha256}`;
-}

@@ -17,16 +17,20 @@ export interface DeploySettings {
   targets: DeployTarget[];
 }
 
+/** The settings an input or flag may give; each wins over mlops.yaml. Undefined (or an empty list): not given. */
+export interface DeploySettingsRequest {
+  /** The environment repository (owner/name, URL or path). */
+  repository?: string;
+  base?: string;
+  labels?: string[];
+  reviewers?: string[];
+  draft?: boolean;
+  autoMerge?: string;
+}
+
 /** Merges a request with the config's `deploy:` part for `environment`. */
 export function resolveDeploySettings(
-  request: {
-    repository?: string;
-    base?: string;
-    labels?: string[];
-    reviewers?: string[];
-    draft?: boolean;
-    autoMerge?: string;
-  },
+  request: DeploySettingsRequest,
   environment: string,
   loaded: LoadedConfig | undefined,
   names: { repository: string; autoMerge?: string },
