@@ -4,13 +4,14 @@
  * and hostile archives are in test/hostile/packages.test.ts and test/integration/package-model.test.ts.)
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.ts';
 import type { BuiltPackage } from '../../src/core/package/build-package.ts';
 import { contentDigest, type PackageManifest } from '../../src/core/package/manifest.ts';
-import { verifyPackage } from '../../src/core/package/verify-package.ts';
+import { unpackPackage, verifyPackage } from '../../src/core/package/verify-package.ts';
 import { writeZip } from '../../src/core/zip/zip.ts';
 import { temporaryDirectory } from '../helpers/example.ts';
 import { makeTestPackage } from '../helpers/packages.ts';
@@ -323,5 +324,97 @@ describe('verifyPackage: an archive', () => {
       /^signature\.json: changed \(sha256 [0-9a-f]{12}…, 3 bytes; the manifest says/,
     );
     expect(result.problems[1]).toMatch(/^manifest\.json: contentSha256 .* does not match the files/);
+  });
+});
+
+describe('unpackPackage', () => {
+  /** An archive of the package folder's files (after `change`), plus `extra` entries. */
+  async function archiveOf(
+    change: (folder: string) => Promise<void> = async () => {},
+    extra: { name: string; text: string }[] = [],
+    leaveOut: string[] = [],
+  ): Promise<string> {
+    const folder = await folderCopy();
+    await change(folder);
+    const names = [...built.manifest.files.map((f) => f.path), 'manifest.json'].filter(
+      (n) => !leaveOut.includes(n),
+    );
+    const path = join(await temporaryDirectory('mlops-unpack-'), 'package.zip');
+    await writeZip(
+      path,
+      [
+        ...names.map((name) => ({ name, source: { path: join(folder, ...name.split('/')) } })),
+        ...extra.map((e) => ({ name: e.name, source: { bytes: new TextEncoder().encode(e.text) } })),
+      ],
+      { mtime: new Date(0) },
+    );
+    return path;
+  }
+
+  async function refusal(
+    archive: string,
+    options?: { maxBytes?: number; maxEntries?: number },
+  ): Promise<string> {
+    const target = join(archive, '..', 'out');
+    const error = await unpackPackage(archive, target, options).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect(existsSync(target)).toBe(false);
+    return (error as Error).message;
+  }
+
+  it('unpacks exactly the listed files and the manifest, and returns the listing', async () => {
+    const archive = await archiveOf();
+    const target = join(archive, '..', 'out');
+    expect(await unpackPackage(archive, target)).toEqual(built.manifest.files);
+    for (const file of built.manifest.files)
+      expect(sha256(await readFile(join(target, ...file.path.split('/'))))).toBe(file.sha256);
+    expect(JSON.parse(await readFile(join(target, 'manifest.json'), 'utf8'))).toEqual(built.manifest);
+  });
+
+  it('refuses an unlisted entry, a listed file that is absent, and a file whose bytes are not the manifest’s', async () => {
+    const unlisted = await archiveOf(undefined, [{ name: '.git/config', text: 'secret' }]);
+    expect(await refusal(unlisted)).toBe(
+      `${unlisted}: entry ".git/config" is not in the manifest: refusing to unpack a package with unlisted files.`,
+    );
+    const absent = await archiveOf(undefined, [], ['signature.json']);
+    expect(await refusal(absent)).toBe(
+      `${absent}: signature.json is listed in the manifest but not in the archive.`,
+    );
+    const changed = await archiveOf((folder) => writeFile(join(folder, 'signature.json'), '{}\n'));
+    const listed = built.manifest.files.find((f) => f.path === 'signature.json')!;
+    expect(await refusal(changed)).toBe(
+      `${changed}: signature.json is not the file the manifest lists (sha256 ${sha256(new TextEncoder().encode('{}\n')).slice(0, 12)}…, 3 bytes; the manifest says ${listed.sha256.slice(0, 12)}…, ${listed.bytes} bytes).`,
+    );
+  });
+
+  it('refuses an archive without a manifest, or with a manifest that lists no proper files', async () => {
+    const none = await archiveOf(undefined, [], ['manifest.json']);
+    expect(await refusal(none)).toBe(
+      `${none}: has no manifest.json: it is not a package made by package-model.`,
+    );
+    const notJson = await archiveOf((folder) => writeFile(join(folder, 'manifest.json'), 'nope'));
+    expect(await refusal(notJson)).toMatch(/: its manifest\.json is not a package manifest \(/);
+    for (const files of [
+      undefined,
+      [{ path: 'a', bytes: 1, sha256: 'xyz' }],
+      [{ path: 'a', bytes: 1.5, sha256: 'a'.repeat(64) }],
+      [{ bytes: 1, sha256: 'a'.repeat(64) }],
+      [null],
+    ]) {
+      const bad = await archiveOf((folder) =>
+        writeFile(join(folder, 'manifest.json'), JSON.stringify({ files })),
+      );
+      expect(await refusal(bad), JSON.stringify(files)).toMatch(
+        files === undefined
+          ? /its manifest\.json is not a package manifest \(no "files" list\)\.$/
+          : /its manifest\.json is not a package manifest \(a "files" item is not \{ path, bytes, sha256 \}: /,
+      );
+    }
+  });
+
+  it('honours the caller’s limits on entries and bytes', async () => {
+    const archive = await archiveOf();
+    expect(await refusal(archive, { maxEntries: 2 })).toContain(archive);
+    expect(await refusal(archive, { maxBytes: 10 })).toContain(archive);
   });
 });
