@@ -1,6 +1,5 @@
 /** Paths of the bundled example and helpers to write it in other formats for tests. */
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -16,10 +15,8 @@ export const example = {
   contract: join(exampleDir, 'contract.json'),
 };
 
-/** A fresh temporary directory. */
-export function temporaryDirectory(prefix = 'mlops-test-'): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
-}
+/** A fresh temporary directory, removed after the test file's last test (see ./temp.ts). */
+export { temporaryFolder as temporaryDirectory } from './temp.ts';
 
 /** Parses a simple CSV (no quoted fields, as the example's) into header and numeric rows. */
 export async function readSimpleCsv(path: string): Promise<{ header: string[]; rows: (number | null)[][] }> {

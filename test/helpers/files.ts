@@ -1,25 +1,19 @@
 /** Temporary files and error expectations shared by the reader tests. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, expect } from 'vitest';
+import { expect } from 'vitest';
 import { InputError } from '../../src/core/errors.ts';
+import { temporaryFolderSync } from './temp.ts';
 
 /**
  * A `writeTemp(name, content)` that writes each file into a fresh temporary folder (named after
- * `prefix`) and removes the folders after the test file's last test.
+ * `prefix`), removed after the test file's last test (./temp.ts).
  */
 export function createTempWriter(
   prefix: string,
 ): (name: string, content: string | Uint8Array | ArrayBuffer) => string {
-  const dirs: string[] = [];
-  afterAll(() => {
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
   return (name, content) => {
-    const dir = mkdtempSync(join(tmpdir(), prefix));
-    dirs.push(dir);
-    const path = join(dir, name);
+    const path = join(temporaryFolderSync(prefix), name);
     writeFileSync(path, content instanceof ArrayBuffer ? new Uint8Array(content) : content);
     return path;
   };

@@ -1,11 +1,11 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../src/core/config/config.ts';
 import { resolveDataOptions } from '../../src/core/config/data-options.ts';
 import { ConfigurationError } from '../../src/core/errors.ts';
 import { suggestClosest } from '../../src/core/suggest.ts';
+import { temporaryFolder } from '../helpers/temp.ts';
 
 function configError(text: string): ConfigurationError {
   try {
@@ -48,7 +48,7 @@ describe('mlops.yaml', () => {
   });
 
   it('resolves config paths relative to the config file; inputs win', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'mlops-config-'));
+    const dir = await temporaryFolder('mlops-config-');
     await writeFile(
       join(dir, 'mlops.yaml'),
       'data:\n  data: data/test.csv\n  train: data/train.csv\n  fail-on: warning\n  checks:\n    duplicates: error\n',

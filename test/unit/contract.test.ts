@@ -1,5 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RowBatch } from '../../src/core/data/batch.ts';
@@ -13,6 +12,7 @@ import { ConfigurationError } from '../../src/core/errors.ts';
 import { locateJsonError } from '../../src/core/json/text.ts';
 import { csvBatch, valueBatch } from '../helpers/batches.ts';
 import { createRandom } from '../helpers/random.ts';
+import { temporaryFolder } from '../helpers/temp.ts';
 
 function check(contract: DataContract, ...batches: { columns: string[]; batch: RowBatch }[]): Finding[] {
   const checker: ContractChecker = createContractChecker(parseContract(contract, 'contract.json'), {
@@ -44,7 +44,7 @@ function parseError(json: unknown): ConfigurationError {
 
 describe('loadContract / parseContract', () => {
   it('loads a valid contract', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'contract-'));
+    const dir = await temporaryFolder('contract-');
     const file = join(dir, 'contract.json');
     const json = {
       $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -63,7 +63,7 @@ describe('loadContract / parseContract', () => {
   });
 
   it('reports invalid JSON with line and column', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'contract-'));
+    const dir = await temporaryFolder('contract-');
     const file = join(dir, 'contract.json');
     await writeFile(file, '{\n  "type": "object",\n  "properties": { "a": x }\n}\n');
     const error = await loadContract(file).catch((e: unknown) => e as ConfigurationError);

@@ -4,8 +4,7 @@
  * the config schema, and the generator itself is tested on small inputs.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -25,6 +24,7 @@ import {
   walkSchema,
   writeDocs,
 } from '../../scripts/docs/generate-docs.js';
+import { temporaryFolderSync } from '../helpers/temp.ts';
 
 describe('the checked-in READMEs', () => {
   it('match what npm run docs generates (README.md and every action README with markers)', () => {
@@ -267,7 +267,7 @@ describe('marked sections', () => {
 
 /** A small repository: two actions (one README with markers, one without), a README, a schema. */
 function makeRepository(): string {
-  const root = mkdtempSync(join(tmpdir(), 'mlops-docs-'));
+  const root = temporaryFolderSync('mlops-docs-');
   const write = (path: string, text: string) => {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), text);

@@ -1,13 +1,13 @@
 // Self-tests of the loopback git server: real git clients over smart HTTP against git http-backend.
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GitServer, seedIdentity, startGitServer } from '../harness/git-server.ts';
+import { temporaryFolder } from '../helpers/temp.ts';
 
 const seedFiles = {
   'README.md': '# Deployments\n',
@@ -21,7 +21,7 @@ let clientEnv: Record<string, string>;
 
 beforeAll(async () => {
   server = await startGitServer({ token: 'ghs_testtoken0123456789abcdefABCDEF' });
-  scratch = await mkdtemp(join(tmpdir(), 'git-server-test-'));
+  scratch = await temporaryFolder('git-server-test-');
   // A client as clean as the server: no ~/.gitconfig, no credential helper, never a prompt.
   clientEnv = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -38,7 +38,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
 interface ClientResult {

@@ -1,8 +1,7 @@
 // Self-tests of the runner-protocol harness, with a throwaway action script instead of the real bundles.
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type ActionRun,
   inputVariable,
@@ -11,6 +10,7 @@ import {
   resolveDefault,
   runAction,
 } from '../harness/run-action.ts';
+import { temporaryFolderSync } from '../helpers/temp.ts';
 import { findStaleReason } from '../setup/build-bundles.ts';
 
 /** Absolute file URL of a repository dependency, so a script outside the repository can import it. */
@@ -88,7 +88,7 @@ let manifest: string;
 let entry: string;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'harness-test-'));
+  dir = temporaryFolderSync('harness-test-');
   manifest = join(dir, 'action.yml');
   entry = join(dir, 'action.js');
   writeFileSync(manifest, manifestText);
@@ -96,10 +96,6 @@ beforeAll(() => {
     entry,
     actionScript(resolveDependency('@actions/core'), resolveDependency('@actions/github')),
   );
-});
-
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('runAction', () => {
@@ -290,24 +286,20 @@ describe('input helpers', () => {
 
 describe('findStaleReason (globalSetup)', () => {
   it('asks for a build when a bundle is missing or older than a source, and not otherwise', () => {
-    const root = mkdtempSync(join(tmpdir(), 'stale-'));
-    try {
-      const touch = (file: string, seconds: number) => {
-        mkdirSync(join(root, file, '..'), { recursive: true });
-        writeFileSync(join(root, file), '');
-        utimesSync(join(root, file), seconds, seconds);
-      };
-      mkdirSync(join(root, 'actions/gate'), { recursive: true });
-      touch('src/core/a.ts', 1000);
-      touch('scripts/build.js', 1000);
-      touch('dist/cli/index.js', 2000);
-      expect(findStaleReason(root)).toBe('dist/gate/index.js is missing');
-      touch('dist/gate/index.js', 2000);
-      expect(findStaleReason(root)).toBeUndefined();
-      touch('src/core/deep/b.ts', 3000);
-      expect(findStaleReason(root)).toBe('src/core/deep/b.ts is newer than dist/');
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
+    const root = temporaryFolderSync('stale-');
+    const touch = (file: string, seconds: number) => {
+      mkdirSync(join(root, file, '..'), { recursive: true });
+      writeFileSync(join(root, file), '');
+      utimesSync(join(root, file), seconds, seconds);
+    };
+    mkdirSync(join(root, 'actions/gate'), { recursive: true });
+    touch('src/core/a.ts', 1000);
+    touch('scripts/build.js', 1000);
+    touch('dist/cli/index.js', 2000);
+    expect(findStaleReason(root)).toBe('dist/gate/index.js is missing');
+    touch('dist/gate/index.js', 2000);
+    expect(findStaleReason(root)).toBeUndefined();
+    touch('src/core/deep/b.ts', 3000);
+    expect(findStaleReason(root)).toBe('src/core/deep/b.ts is newer than dist/');
   });
 });

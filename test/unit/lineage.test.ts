@@ -3,12 +3,12 @@
  * of a package, who overrides a gate, and whose name a local deployment commit carries.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readActor, readGitAuthor, readLineage } from '../../src/core/package/lineage.ts';
+import { temporaryFolder } from '../helpers/temp.ts';
 
 const run = promisify(execFile);
 let folder: string;
@@ -17,7 +17,7 @@ let repo: string;
 let home: string;
 
 beforeAll(async () => {
-  folder = await mkdtemp(join(tmpdir(), 'mlops-lineage-'));
+  folder = await temporaryFolder('mlops-lineage-');
   repo = join(folder, 'repo');
   home = join(folder, 'home');
   await run('mkdir', ['-p', repo, home]);
@@ -42,10 +42,6 @@ beforeAll(async () => {
       env,
     },
   );
-});
-
-afterAll(async () => {
-  await rm(folder, { recursive: true, force: true });
 });
 
 const localEnv = () => ({ PATH: process.env.PATH ?? '', HOME: home, GIT_CONFIG_NOSYSTEM: '1' });

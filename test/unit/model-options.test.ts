@@ -1,10 +1,10 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../src/core/config/config.ts';
 import { type ModelRequestNames, resolveModelOptions } from '../../src/core/config/model-options.ts';
 import { ConfigurationError } from '../../src/core/errors.ts';
+import { temporaryFolder } from '../helpers/temp.ts';
 
 const NAMES: ModelRequestNames = {
   model: '--model',
@@ -43,7 +43,7 @@ model:
 `;
 
 async function loaded(text: string) {
-  const dir = await mkdtemp(join(tmpdir(), 'mlops-model-options-'));
+  const dir = await temporaryFolder('mlops-model-options-');
   const file = join(dir, 'mlops.yaml');
   await writeFile(file, text);
   return { dir, config: await loadConfig(file) };

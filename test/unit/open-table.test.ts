@@ -1,27 +1,16 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ColumnCells, TableFormat } from '../../src/core/data/batch.ts';
 import { cellValue, parseNumberBytes } from '../../src/core/data/cells.ts';
 import { inferTableFormat, openTable } from '../../src/core/data/open-table.ts';
 import { ConfigurationError, InputError } from '../../src/core/errors.ts';
-
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'open-table-'));
-  dirs.push(dir);
-  return dir;
-}
+import { temporaryFolderSync } from '../helpers/temp.ts';
 
 function writeTemp(name: string, content: string | Uint8Array): string {
-  const path = join(tempDir(), name);
+  const path = join(temporaryFolderSync('open-table-'), name);
   writeFileSync(path, content);
   return path;
 }
@@ -94,7 +83,7 @@ describe('openTable', () => {
   });
 
   it('reports a directory', async () => {
-    const dir = join(tempDir(), 'x.csv');
+    const dir = join(temporaryFolderSync('open-table-'), 'x.csv');
     mkdirSync(dir);
     const error = await rejection(() => openTable(dir));
     expect(error).toBeInstanceOf(InputError);
@@ -186,7 +175,7 @@ describe('the same data in CSV, JSONL and Parquet', () => {
   }
 
   it('gives the same columns and cell values in every format', async () => {
-    const dir = tempDir();
+    const dir = temporaryFolderSync('open-table-');
     const csv = join(dir, 'd.csv');
     const jsonl = join(dir, 'd.jsonl.gz');
     const parquet = join(dir, 'd.parquet');

@@ -1,18 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import { InputError } from '../../src/core/errors.ts';
 import {
@@ -23,6 +14,7 @@ import {
   type ZipEntryInput,
 } from '../../src/core/zip/zip.ts';
 import { inputError } from '../helpers/files.ts';
+import { temporaryFolderSync } from '../helpers/temp.ts';
 
 const UNZIP = '/usr/bin/unzip';
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -30,17 +22,6 @@ const MTIME = new Date('2024-05-06T07:08:09Z');
 /** Signatures looked for in the raw bytes to tell whether ZIP64 records were written. */
 const ZIP64_END = Buffer.from([0x50, 0x4b, 0x06, 0x06]);
 const ZIP64_LOCATOR = Buffer.from([0x50, 0x4b, 0x06, 0x07]);
-
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function makeDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'zip-test-'));
-  dirs.push(dir);
-  return dir;
-}
 
 /** A folder with a 20 MiB random "weights" file (above the worker threshold), a small model and text. */
 function makeFixture(): {
@@ -50,7 +31,7 @@ function makeFixture(): {
   card: string;
   inputs: ZipEntryInput[];
 } {
-  const dir = makeDir();
+  const dir = temporaryFolderSync('zip-test-');
   const weights = randomBytes(20 * 1024 * 1024 + 12_345);
   const model = randomBytes(3000);
   const card = `# Model card\n\n${'The model predicts churn. '.repeat(200)}\n`;
@@ -176,7 +157,7 @@ function tempFilesIn(dir: string): string[] {
 
 describe('writeZip', () => {
   const fixture = makeFixture();
-  const out = makeDir();
+  const out = temporaryFolderSync('zip-test-');
 
   it('writes byte-identical archives from the same inputs, in any order', async () => {
     const first = await writeZip(join(out, 'a.zip'), fixture.inputs, { mtime: MTIME });
@@ -460,7 +441,7 @@ describe('writeZip', () => {
   });
 
   it('leaves no temporary file and keeps the previous archive when writing fails', async () => {
-    const dir = makeDir();
+    const dir = temporaryFolderSync('zip-test-');
     const target = join(dir, 'package.zip');
     await writeZip(target, fixture.inputs, { mtime: MTIME });
     const before = readFileSync(target);
@@ -485,7 +466,7 @@ describe('writeZip', () => {
 
 describe('readZipEntries and openZipEntry', () => {
   const fixture = makeFixture();
-  const dir = makeDir();
+  const dir = temporaryFolderSync('zip-test-');
   const archive = join(dir, 'package.zip');
   let listed: ZipEntryInfo[] = [];
 
