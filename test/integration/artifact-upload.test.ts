@@ -4,8 +4,7 @@
  * protocol and comes back byte for byte.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DefaultArtifactClient } from '@actions/artifact';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { fromBufferPromise } from 'yauzl';
 import { uploadPackageArtifact } from '../../src/actions/shared/upload-artifact.ts';
 import { ConfigurationError } from '../../src/core/errors.ts';
 import { type ArtifactService, startArtifactService } from '../harness/artifact-service.ts';
+import { temporaryFolder } from '../helpers/temp.ts';
 
 let service: ArtifactService;
 let dir: string;
@@ -20,7 +20,7 @@ let bigPackage: string;
 let bigBytes: Buffer;
 
 beforeAll(async () => {
-  [service, dir] = await Promise.all([startArtifactService(), mkdtemp(join(tmpdir(), 'artifact-upload-'))]);
+  [service, dir] = await Promise.all([startArtifactService(), temporaryFolder('artifact-upload-')]);
   bigBytes = randomBytes(3 * 1024 * 1024);
   bigPackage = join(dir, 'pkg.zip');
   await writeFile(bigPackage, bigBytes);
@@ -28,7 +28,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await service?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
 }, 20_000);
 
 describe('uploadPackageArtifact', () => {

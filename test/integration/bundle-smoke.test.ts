@@ -6,21 +6,12 @@
  * find module" instead of on a user's runner.
  */
 import { execFile } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type ActionRun, repoRoot, runAction } from '../harness/run-action.ts';
+import { temporaryFolderSync } from '../helpers/temp.ts';
 
 const models = join(repoRoot, 'test/fixtures/models');
 const example = join(repoRoot, 'templates/example');
@@ -35,16 +26,12 @@ const moduleErrors = /Cannot find module|Cannot find package|ERR_MODULE|ERR_PACK
 let shipped: string;
 
 beforeAll(() => {
-  shipped = mkdtempSync(join(tmpdir(), 'mlops-bundle-smoke-'));
+  shipped = temporaryFolderSync('mlops-bundle-smoke-');
   copyDist(join(shipped, 'dist'));
   for (const name of actionNames) {
     mkdirSync(join(shipped, 'actions', name), { recursive: true });
     cpSync(join(repoRoot, 'actions', name, 'action.yml'), join(shipped, 'actions', name, 'action.yml'));
   }
-});
-
-afterAll(() => {
-  if (shipped) rmSync(shipped, { recursive: true, force: true });
 });
 
 /**

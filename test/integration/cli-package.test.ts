@@ -10,20 +10,18 @@ import { execFile, execFileSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   realpathSync,
-  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../harness/run-action.ts';
+import { temporaryFolderSync } from '../helpers/temp.ts';
 
 const models = join(repoRoot, 'test/fixtures/models');
 const example = join(repoRoot, 'templates/example');
@@ -73,7 +71,7 @@ function envWith(node: string): NodeJS.ProcessEnv {
 }
 
 beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), 'mlops-cli-package-'));
+  work = temporaryFolderSync('mlops-cli-package-');
   const out = join(work, 'tarballs');
   const packed = await run(
     process.execPath,
@@ -124,7 +122,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await new Promise((resolve) => registry?.close(resolve));
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 function folderBytes(dir: string): number {

@@ -5,8 +5,7 @@
  * back must list exactly the deployments, newest first, with their pull requests and the rollback.
  */
 import { execFile } from 'node:child_process';
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import { ConfigurationError } from '../../src/core/errors.ts';
 import { type GitServer, startGitServer } from '../harness/git-server.ts';
 import { runCli } from '../helpers/cli.ts';
 import { makeTestPackage } from '../helpers/packages.ts';
+import { temporaryFolder } from '../helpers/temp.ts';
 
 const REPO = 'octo-org/environments';
 const run = promisify(execFile);
@@ -98,8 +98,8 @@ beforeAll(async () => {
     'environments/production/kustomization.yaml': 'resources: []\n',
     'environments/dev/kustomization.yaml': 'resources: []\n',
   });
-  home = await mkdtemp(join(tmpdir(), 'history-home-'));
-  work = await mkdtemp(join(tmpdir(), 'history-work-'));
+  home = await temporaryFolder('history-home-');
+  work = await temporaryFolder('history-work-');
   await inClone(['clone', '--quiet', git.url(REPO), work]);
 
   // 1. churn 1.2.0 to staging, merged as pull request #1 (a merge commit).
@@ -157,7 +157,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await git?.stop();
-  await Promise.all([work, home].map((dir) => dir && rm(dir, { recursive: true, force: true })));
 });
 
 const read = (environment: string, extra: Partial<Parameters<typeof readDeploymentHistory>[0]> = {}) =>

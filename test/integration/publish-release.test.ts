@@ -5,11 +5,10 @@
  * The last block checks the checker itself.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getOctokit } from '@actions/github';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type PublishToReleaseOptions,
   publishToRelease,
@@ -17,12 +16,12 @@ import {
 } from '../../src/actions/shared/publish-release.ts';
 import { ConfigurationError } from '../../src/core/errors.ts';
 import { type GitHubApi, type GitHubApiOptions, startGitHubApi } from '../harness/github-api.ts';
+import { temporaryFolderSync } from '../helpers/temp.ts';
 
 const REPOSITORY = 'octo-org/mlops-demo';
 const TAG = 'fraud-model-v3';
 
-const workDir = mkdtempSync(join(tmpdir(), 'publish-release-'));
-afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+const workDir = temporaryFolderSync('publish-release-');
 
 let api: GitHubApi;
 let running: GitHubApi[] = [];

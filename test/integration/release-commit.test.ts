@@ -7,12 +7,12 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../harness/run-action.ts';
+import { temporaryFolderSync } from '../helpers/temp.ts';
 
 const script = join(repoRoot, 'scripts/release/make-release-commit.js');
 
@@ -104,7 +104,7 @@ function originRefs(): string {
 const commitOf = (ref: string) => git(origin, 'rev-parse', `${ref}^{commit}`);
 
 beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), 'release-commit-'));
+  root = temporaryFolderSync('release-commit-');
   const home = join(root, 'home');
   mkdirSync(home);
   gitEnv = {
@@ -129,10 +129,6 @@ beforeAll(() => {
     'runs:\n  using: node24\n  main: ../../dist/validate-model/index.js\n',
   );
   commitAndTag('v1.0.0', { annotated: true });
-});
-
-afterAll(() => {
-  if (root) rmSync(root, { recursive: true, force: true });
 });
 
 describe('make-release-commit', () => {

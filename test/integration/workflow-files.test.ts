@@ -1,9 +1,8 @@
 // Every action.yml and workflow in the repository must pass GitHub's own parser, so a broken file fails
 // here rather than on the first push.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { repoRoot } from '../harness/run-action.ts';
 import {
@@ -12,6 +11,7 @@ import {
   validateAction,
   validateWorkflow,
 } from '../harness/workflow-validation.ts';
+import { temporaryFolderSync } from '../helpers/temp.ts';
 
 const found = findWorkflowFiles(repoRoot);
 const rel = (file: string) => relative(repoRoot, file);
@@ -155,10 +155,9 @@ describe('validateAction', () => {
 });
 
 describe('checkActionUses', () => {
-  const root = mkdtempSync(join(tmpdir(), 'workflow-files-'));
+  const root = temporaryFolderSync('workflow-files-');
   mkdirSync(join(root, 'actions/fake'), { recursive: true });
   writeFileSync(join(root, 'actions/fake/action.yml'), validAction);
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   const workflowUsing = (uses: string, withBlock: string) =>
     `on: push\njobs:\n  gate:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ${uses}\n${withBlock}`;
