@@ -10,8 +10,8 @@ import { describeDeploymentGates } from '../../core/report/render-deployment-pr.
 import { type Command, EXIT, listFlag, requireFlag, stringFlag } from '../cli.ts';
 import { REGISTRY_ENV } from './oci.ts';
 
-/** The flags' names in messages. */
-const NAMES = {
+/** The flags' names in the deployment flow's messages. */
+export const DEPLOY_FLAG_NAMES = {
   config: '--config',
   repository: '--repo',
   autoMerge: '--auto-merge',
@@ -183,7 +183,7 @@ export const deployCommand: Command = {
         },
         ...(prFile ? { outputFiles: [{ path: prFile, label: '--pr-file' }] } : {}),
         hostEnv: process.env,
-        names: NAMES,
+        names: DEPLOY_FLAG_NAMES,
       },
       {
         // Octokit is loaded only when there is an API to talk to.
