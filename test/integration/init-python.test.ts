@@ -10,7 +10,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -20,6 +19,7 @@ import { repoRoot } from '../harness/run-action.ts';
 import { validateWorkflow } from '../harness/workflow-validation.ts';
 import { runCli } from '../helpers/cli.ts';
 import { temporaryDirectory } from '../helpers/example.ts';
+import { temporaryFolderSync } from '../helpers/temp.ts';
 
 const example = join(repoRoot, 'templates/example-project-python');
 const WORKFLOWS = ['mlops-cd.yml', 'mlops-ci.yml', 'mlops-ct.yml', 'mlops-promote.yml'];
@@ -270,9 +270,9 @@ describe('--dir and --dry-run', () => {
 describe('the workflow templates without the environment repository', () => {
   /** Runs a step's `run` with bash as the runner does, its env set, with output and summary files. */
   function runStep(step: Step, env: Record<string, string>) {
-    const dir = tmpdir();
-    const output = join(dir, `output-${process.pid}-${Math.random()}`);
-    const summary = join(dir, `summary-${process.pid}-${Math.random()}`);
+    const dir = temporaryFolderSync('mlops-init-step-');
+    const output = join(dir, 'output');
+    const summary = join(dir, 'summary');
     writeFileSync(output, '');
     writeFileSync(summary, '');
     const result = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run ?? ''], {

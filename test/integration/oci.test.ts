@@ -8,7 +8,7 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -130,7 +130,6 @@ describe.skipIf(missing.length > 0)('mlops oci push against docker-registry (dis
 
   afterAll(async () => {
     await registry?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('pushes a ModelPack artifact that skopeo reads back: raw weights, valid config, titles on every layer', async () => {
@@ -310,7 +309,6 @@ describe.skipIf(missing.length > 0)('the modelcar, as KServe runs it', () => {
 
   afterAll(async () => {
     await Promise.all([registry?.stop(), other?.stop()]);
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   /** Unpacks the modelcar with umoci, runs KServe's command in it, and reads the model through /mnt. */
@@ -503,7 +501,6 @@ describe.skipIf(missing.length > 0)(
     afterAll(async () => {
       for (const standIn of standIns) await standIn.stop();
       await registry?.stop();
-      if (dir) await rm(dir, { recursive: true, force: true });
     });
 
     async function standIn(
@@ -626,7 +623,6 @@ describe.skipIf(missing.length > 0)('mlops oci (the built CLI)', () => {
 
   afterAll(async () => {
     await registry?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('prints { reference, digest, mediaType, modelcar } with --json, and pulls back what it pushed', async () => {
@@ -896,7 +892,6 @@ describe('registry time limits and hostile artifacts', () => {
         expect(await readdir(dir)).toEqual([]);
       } finally {
         await registry.stop();
-        await rm(dir, { recursive: true, force: true });
       }
     },
   );
@@ -1089,7 +1084,6 @@ describe.skipIf(missing.length > 0)(
 
     afterAll(async () => {
       await Promise.all([registry?.stop(), git?.stop()]);
-      if (dir) await rm(dir, { recursive: true, force: true });
     });
 
     function deployArgs(pkg: BuiltPackage, ociRef: string): string[] {
