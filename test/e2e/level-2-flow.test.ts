@@ -219,9 +219,18 @@ describe('the level-2 flow through the bundles', () => {
       },
     });
     expectSuccess(deployStep, 'deploy-pr');
-    expect(deployStep.outputs.operation).toBe('created');
     const pr = github.state.pullRequests.find((p) => p.repository === ENV_REPO.toLowerCase());
     expect(pr?.title).toBe(`Deploy ${MODEL} 1.1.0 to staging`);
+    // Every output of deploy-pr (actions/deploy-pr/action.yml): the branch as pushed, its head commit.
+    const branch = deployBranch('staging', MODEL);
+    expect(deployStep.outputs).toEqual({
+      operation: 'created',
+      branch,
+      commit: (await git.refs(ENV_REPO))[`refs/heads/${branch}`],
+      'pull-request-number': String(pr?.number),
+      'pull-request-url': `${github.baseUrl}/${ENV_REPO}/pull/${pr?.number}`,
+    });
+    expect(deployStep.outputs.commit).toMatch(/^[0-9a-f]{40}$/);
     const reference = readModelReference(
       (await git.readFile(ENV_REPO, deployBranch('staging', MODEL), referencePath('staging', MODEL))) ?? '',
       'reference',
