@@ -10,12 +10,13 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { temporaryFolderSync } from '../helpers/temp.ts';
 
 /** Repository root (this file is test/harness/run-action.ts). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -87,13 +88,6 @@ interface Manifest {
   main?: string;
 }
 
-const createdWorkspaces = new Set<string>();
-// Workspaces this module created are kept until the test process ends, so tests can look at the files
-// an action wrote after runAction returns.
-process.once('exit', () => {
-  for (const dir of createdWorkspaces) rmSync(dir, { recursive: true, force: true });
-});
-
 /**
  * Runs the bundled action `name` as the runner would and returns what it produced.
  * Throws when an input is not declared in action.yml (the runner only warns, which would let a
@@ -109,11 +103,9 @@ export async function runAction(name: string, options: RunActionOptions = {}): P
       : join(repoRoot, 'dist', name, 'index.js'));
   if (!existsSync(entry)) throw new Error(`runAction(${name}): ${entry} does not exist; run npm run build`);
 
-  let workspace = options.cwd;
-  if (workspace === undefined) {
-    workspace = mkdtempSync(join(tmpdir(), `action-${name}-ws-`));
-    createdWorkspaces.add(workspace);
-  }
+  // A workspace made here is kept until the test file's last test, so tests can look at the files an
+  // action wrote after runAction returns.
+  const workspace = options.cwd ?? temporaryFolderSync(`action-${name}-ws-`);
   // The runner keeps its own files (event, file commands, temp) outside the workspace.
   const runnerDir = mkdtempSync(join(tmpdir(), `action-${name}-runner-`));
   try {
