@@ -25,7 +25,10 @@ export const MUTATION_TARGETS = {
   // How the gates decide.
   'src/core/model/gates.ts': ['test/unit/gates.test.ts'],
   'src/core/model/classification-metrics.ts': ['test/unit/metrics.test.ts'],
-  'src/core/model/regression-metrics.ts': ['test/unit/metrics.test.ts'],
+  'src/core/model/regression-metrics.ts': [
+    'test/unit/metrics.test.ts',
+    'test/unit/regression-metrics.test.ts',
+  ],
   'src/core/model/metric-states.ts': ['test/unit/metrics.test.ts', 'test/unit/block-bootstrap.test.ts'],
   'src/core/stats/multiple-testing.ts': ['test/unit/multiple-testing.test.ts', 'test/unit/drift.test.ts'],
   'src/core/stats/drift-p-values.ts': ['test/unit/drift-p-values.test.ts'],
