@@ -152,30 +152,28 @@ export async function runDeployment(
     : hostEnv.GITHUB_API_URL
       ? checkApiUrl(hostEnv.GITHUB_API_URL, 'GITHUB_API_URL')
       : undefined;
-  checkRequest(request);
+  const source = checkRequest(request);
   const auth = request.token ? { token: request.token } : undefined;
 
-  let packageRef = request.packageRef;
-  let promoted: { name: string; version: string; record: ModelDeployment } | undefined;
-  if (request.promoteFrom && request.modelName) {
+  let packageRef: string;
+  let promoted: { name: string; version: string; packageRef: string; record: ModelDeployment } | undefined;
+  if ('promoteFrom' in source) {
     // Promote: the package the source environment runs, with its digest, for this environment.
     const { resolvePromotion } = await import('../deploy/deployed-baseline.ts');
-    const running = await resolvePromotion({
+    promoted = await resolvePromotion({
       repository: target.url,
       base: settings.base,
-      environment: request.promoteFrom,
-      model: request.modelName,
+      environment: source.promoteFrom,
+      model: source.model,
       ...(auth ? { auth } : {}),
       hostEnv,
       expectedVersion: request.modelVersion,
     });
-    promoted = running;
-    packageRef = running.packageRef;
-  }
-  // Unreachable: checkRequest refuses a request with neither a package nor a promotion.
-  if (!packageRef) throw new Error('No package reference after the request was checked.');
-  if (request.acceptArchivePath && !promoted) {
-    packageRef = await referenceLocalArchive(packageRef, request.cwd, names.packageRef, ports.logger);
+    packageRef = promoted.packageRef;
+  } else {
+    packageRef = request.acceptArchivePath
+      ? await referenceLocalArchive(source.packageRef, request.cwd, names.packageRef, ports.logger)
+      : source.packageRef;
   }
   const model = resolveModel(request, packageRef, promoted);
 
@@ -208,8 +206,8 @@ export async function runDeployment(
         : {}),
       localFolders: request.packageFolders,
     },
-    ...(promoted && request.promoteFrom
-      ? { promotedFrom: { environment: request.promoteFrom, record: promoted.record } }
+    ...(promoted && 'promoteFrom' in source
+      ? { promotedFrom: { environment: source.promoteFrom, record: promoted.record } }
       : {}),
     ...(request.allowFailedGates ? { allowFailedGates: override(request) } : {}),
     overrideHint: names.allowFailedGates,
@@ -244,8 +242,13 @@ export async function runDeployment(
   };
 }
 
-/** The mistakes a request shows by itself (after the settings' own), refused before git or the network are used. */
-function checkRequest(request: DeploymentRequest): void {
+/**
+ * The mistakes a request shows by itself (after the settings' own), refused before git or the
+ * network are used; returns what is deployed: a package, or what another environment runs.
+ */
+function checkRequest(
+  request: DeploymentRequest,
+): { packageRef: string } | { promoteFrom: string; model: string } {
   const { names } = request;
   if (request.overrideReason && !request.allowFailedGates) {
     throw new ConfigurationError(
@@ -259,18 +262,22 @@ function checkRequest(request: DeploymentRequest): void {
       { key: names.plainHttp },
     );
   }
-  if (request.promoteFrom && !request.modelName) {
-    throw new ConfigurationError(
-      `A promotion (${names.promoteFrom}) needs the model to promote: set ${names.modelName}.`,
-      { key: names.modelName },
-    );
+  if (request.promoteFrom) {
+    if (!request.modelName) {
+      throw new ConfigurationError(
+        `A promotion (${names.promoteFrom}) needs the model to promote: set ${names.modelName}.`,
+        { key: names.modelName },
+      );
+    }
+    return { promoteFrom: request.promoteFrom, model: request.modelName };
   }
-  if (!request.promoteFrom && !request.packageRef) {
+  if (!request.packageRef) {
     throw new ConfigurationError(
       `No package to deploy: set ${names.packageRef} (package-model's package-ref output), or ${names.promoteFrom} with ${names.modelName} to promote what another environment runs.`,
       { key: names.packageRef },
     );
   }
+  return { packageRef: request.packageRef };
 }
 
 /**
