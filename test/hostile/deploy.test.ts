@@ -406,6 +406,20 @@ describe('transports', () => {
       ])
     ).stdout;
     expect(readModelReference(text, 'reference').spec.package.sha256).toBe(pkg.digest);
+    const headAuthor = async () =>
+      (
+        await run('git', ['--git-dir', join(folder, 'env.git'), 'log', '-1', '--format=%an <%ae>', BRANCH])
+      ).stdout.trim();
+    // No git identity here (HOME is the test's folder): the bot's, said as such.
+    expect(await headAuthor()).toBe(
+      'github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>',
+    );
+    // With one, a local deployment commit is the person's; and it replaces the bot's commit on the
+    // branch, which is recognized as a deployment by its trailer, not its author.
+    await writeFile(
+      join(folder, '.gitconfig'),
+      '[user]\n\tname = Ada Lovelace\n\temail = ada@example.invalid\n',
+    );
     const absolute = await mlops(
       folder,
       {},
@@ -419,6 +433,7 @@ describe('transports', () => {
     );
     expect(absolute.code).toBe(0);
     expect(absolute.stdout).toMatch(/^updated: /m);
+    expect(await headAuthor()).toBe('Ada Lovelace <ada@example.invalid>');
     const url = await mlops(
       folder,
       {},

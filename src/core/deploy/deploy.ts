@@ -197,6 +197,26 @@ export interface DeployResult {
 // Where a model's reference lives; defined with the reference format, re-exported for callers here.
 export { referencePath } from './model-reference.ts';
 
+/**
+ * The last line of every deployment commit: with the "Deploy …" subject, how a run recognizes a
+ * branch head it may replace, whoever authored it (the bot in Actions, the person on a laptop).
+ */
+const DEPLOYMENT_TRAILER = 'Deployed-with: mlops-actions';
+
+/**
+ * Whether a branch head is a deployment commit: its subject is "Deploy …" and it carries the
+ * trailer, or (commits made before the trailer existed) its author is this run's author. Anything
+ * else is someone's own work on the branch, never overwritten.
+ */
+function isDeploymentCommit(
+  authorEmail: string,
+  message: readonly string[],
+  author: { email: string } | undefined,
+): boolean {
+  if (!(message[0] ?? '').startsWith('Deploy ')) return false;
+  return message.includes(DEPLOYMENT_TRAILER) || authorEmail === (author ?? BOT_AUTHOR).email;
+}
+
 /** The deterministic branch of a model in an environment. */
 export function deployBranch(environment: string, model: string): string {
   return `mlops/deploy/${environment}/${model}`;
@@ -404,10 +424,9 @@ async function readRemoteBranch(
       .catch(() => '')
   ).trim();
   const text = await workspace.git.show([`refs/remotes/origin/${branch}:${file}`]).catch(() => undefined);
-  const author = (
-    await workspace.git.raw(['log', '-1', '--format=%ae%n%s', `refs/remotes/origin/${branch}`])
+  const [authorEmail = '', ...message] = (
+    await workspace.git.raw(['log', '-1', '--format=%ae%n%B', `refs/remotes/origin/${branch}`])
   ).split('\n');
-  const expected = (options.author ?? BOT_AUTHOR).email;
   let version: string | undefined;
   let sha256: string | undefined;
   let modelcar: string | undefined;
@@ -425,7 +444,7 @@ async function readRemoteBranch(
     version,
     sha256,
     modelcar,
-    ours: author[0] === expected && (author[1] ?? '').startsWith('Deploy '),
+    ours: isDeploymentCommit(authorEmail, message, options.author),
   };
 }
 
@@ -520,7 +539,8 @@ async function attemptDeploy(
       ? `Source: ${facts.source.repository}@${facts.source.commit ?? 'unknown'}\n`
       : '') +
     `Gates: ${gates.verdict}${gates.override ? ` (failed ${gates.override.allowedFailed.join(', ')}; deployed by ${gates.override.by})` : ''}\n` +
-    (previousVersion ? `Previous: ${previousVersion}\n` : '');
+    (previousVersion ? `Previous: ${previousVersion}\n` : '') +
+    `${DEPLOYMENT_TRAILER}\n`;
   // A fixed date: the same change on the same base gives the same commit, so re-runs see no change.
   const date = options.deployedAt;
   await git.env(workspace.environment({ GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date })).commit(message);

@@ -29,7 +29,7 @@ import { ConfigurationError, InputError } from '../errors.ts';
 import { checkOutputPath } from '../files.ts';
 import type { HostEnvironment } from '../host-environment.ts';
 import type { Logger } from '../logger.ts';
-import { readActor } from '../package/lineage.ts';
+import { readActor, readGitAuthor } from '../package/lineage.ts';
 
 /** How each adapter names its inputs in messages, e.g. `--repo` or `input "repository"`. */
 export interface DeploymentNames {
@@ -188,6 +188,8 @@ export async function runDeployment(
         })
       : undefined;
   const packageToken = request.packageToken ?? request.token;
+  // Outside Actions the commit is the person's (their git identity at cwd); in a run, the bot's.
+  const author = await readGitAuthor(hostEnv, request.cwd);
   const result = await deploy({
     repository: target.url,
     base: settings.base,
@@ -213,6 +215,7 @@ export async function runDeployment(
     overrideHint: names.allowFailedGates,
     deployedAt: (ports.now?.() ?? new Date()).toISOString(),
     ...(auth ? { auth } : {}),
+    ...(author ? { author } : {}),
     hostEnv,
     ...(pullRequests ? { pullRequests } : {}),
     labels: settings.labels,
