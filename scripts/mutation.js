@@ -51,6 +51,7 @@ export const MUTATION_TARGETS = {
   'src/core/flows/smoke-test.ts': ['test/unit/flows-smoke-test.test.ts'],
   'src/core/flows/deployment.ts': ['test/integration/deploy-flow.test.ts'],
   'src/core/flows/profile.ts': ['test/unit/flows-profile.test.ts'],
+  'src/core/flows/schema.ts': ['test/unit/flows-schema.test.ts'],
   // What reviewers read.
   'src/core/markdown.ts': ['test/unit/markdown.test.ts'],
 };

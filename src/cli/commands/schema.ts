@@ -1,10 +1,14 @@
-import { existsSync } from 'node:fs';
-import { inferContract } from '../../core/data/contract-infer.ts';
-import { openTable } from '../../core/data/open-table.ts';
-import { profileTable } from '../../core/data/profile-table.ts';
 import { ConfigurationError } from '../../core/errors.ts';
-import { checkOutputPath, writeJsonAtomic } from '../../core/files.ts';
+import { runSchemaInference, type SchemaNames } from '../../core/flows/schema.ts';
 import { type Command, EXIT, requireFlag, stringFlag } from '../cli.ts';
+
+/** The flags as the schema flow's messages name them (the flow's test uses them too). */
+export const SCHEMA_FLAG_NAMES: SchemaNames = {
+  command: 'mlops schema infer',
+  data: '--data',
+  out: '--out',
+  force: '--force',
+};
 
 export const schemaCommand: Command = {
   name: 'schema',
@@ -36,25 +40,18 @@ export const schemaCommand: Command = {
         `mlops schema infer: unexpected argument "${context.positionals[1]}" (the data goes in --data FILE). Run \`mlops schema --help\`.`,
       );
     }
-    const data = requireFlag(context, 'data', 'schema infer');
-    const out = stringFlag(context, 'out');
-    if (out) checkOutputPath(out, [{ label: '--data', path: data }], '--out');
-    if (out && existsSync(out) && !context.flags.force) {
-      throw new ConfigurationError(
-        `mlops schema infer: ${out} exists; pass --force to overwrite it (your edits to it would be lost).`,
-        { file: out },
-      );
-    }
-    const reader = await openTable(data, {
-      format: stringFlag(context, 'format') as 'csv' | undefined,
+    const { contract, columns, out } = await runSchemaInference({
+      data: requireFlag(context, 'data', 'schema infer'),
+      out: stringFlag(context, 'out'),
+      force: context.flags.force === true,
+      target: stringFlag(context, 'target'),
+      format: stringFlag(context, 'format') as 'csv' | 'jsonl' | 'parquet' | undefined,
       delimiter: stringFlag(context, 'delimiter'),
+      names: SCHEMA_FLAG_NAMES,
     });
-    const profile = await profileTable(reader);
-    const contract = inferContract(profile, { target: stringFlag(context, 'target') });
-    if (out) await writeJsonAtomic(out, contract);
     context.print(
       out
-        ? `contract for ${profile.columns.length} columns written to ${out}: review it, then commit it.\n`
+        ? `contract for ${columns} columns written to ${out}: review it, then commit it.\n`
         : `${JSON.stringify(contract, null, 2)}\n`,
     );
     context.result(contract);
