@@ -52,6 +52,7 @@ export const MUTATION_TARGETS = {
   'src/core/flows/deployment.ts': ['test/integration/deploy-flow.test.ts'],
   'src/core/flows/profile.ts': ['test/unit/flows-profile.test.ts'],
   'src/core/flows/schema.ts': ['test/unit/flows-schema.test.ts'],
+  'src/core/flows/history.ts': ['test/unit/flows-history.test.ts'],
   // What reviewers read.
   'src/core/markdown.ts': ['test/unit/markdown.test.ts'],
 };

@@ -1,7 +1,13 @@
 import type { DeploymentRecord } from '../../core/deploy/history.ts';
-import { resolveRepository } from '../../core/deploy/transport.ts';
-import { ConfigurationError } from '../../core/errors.ts';
+import { type HistoryNames, runHistory } from '../../core/flows/history.ts';
 import { type Command, EXIT, requireFlag, stringFlag } from '../cli.ts';
+
+/** The flags as the history flow's messages name them (the flow's test uses them too). */
+export const HISTORY_FLAG_NAMES: HistoryNames = {
+  command: 'mlops history',
+  limit: '--limit',
+  tokenEnv: '--token-env',
+};
 
 /** `mlops history`: which version each environment ran when, and which pull request brought it. */
 export const historyCommand: Command = {
@@ -35,37 +41,19 @@ export const historyCommand: Command = {
     'that changed environments/<env>/models/<model>.yaml, newest first. Exit code 0 (also when there\n' +
     'are no deployments), 2 for a usage error, a refused token or a missing environment folder.',
   async run(context) {
-    const environment = requireFlag(context, 'env', 'history');
-    const repository = resolveRepository(
-      requireFlag(context, 'repo', 'history'),
-      process.env.GITHUB_SERVER_URL,
-    ).url;
-    const limitText = stringFlag(context, 'limit');
-    const limit = limitText === undefined ? undefined : Number(limitText);
-    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
-      throw new ConfigurationError(
-        `mlops history: --limit must be a positive whole number; got "${limitText}".`,
-      );
-    }
-    const tokenEnv = stringFlag(context, 'token-env');
-    const token = process.env[tokenEnv ?? 'GITHUB_TOKEN'];
-    if (tokenEnv && !token) {
-      throw new ConfigurationError(
-        `mlops history: --token-env ${tokenEnv} names an environment variable that is not set or empty.`,
-      );
-    }
-    // Loaded on use: git and YAML are not needed by the other commands.
-    const { readDeploymentHistory } = await import('../../core/deploy/history.ts');
-    const records = await readDeploymentHistory({
-      repository,
-      environment,
-      base: stringFlag(context, 'base'),
-      model: stringFlag(context, 'model'),
-      limit,
-      ...(token ? { auth: { token } } : {}),
-      hostEnv: process.env,
-      debug: context.logger.debug,
-    });
+    const { environment, records } = await runHistory(
+      {
+        environment: requireFlag(context, 'env', 'history'),
+        repository: requireFlag(context, 'repo', 'history'),
+        base: stringFlag(context, 'base'),
+        model: stringFlag(context, 'model'),
+        limit: stringFlag(context, 'limit'),
+        tokenEnv: stringFlag(context, 'token-env'),
+        hostEnv: process.env,
+        names: HISTORY_FLAG_NAMES,
+      },
+      { logger: context.logger },
+    );
     context.print(
       records.length === 0
         ? `${environment}: no deployments${stringFlag(context, 'model') ? ` of ${stringFlag(context, 'model')}` : ''}.\n`
