@@ -117,6 +117,7 @@ describe('escapeHtmlText and renderDetails', () => {
     expect(escapeHtmlText('a & <b> "q" *x* @y\n#1\r\n#z')).toBe(
       `a &amp; &lt;b&gt; &quot;q&quot; *x* @${ZWJ}y #${ZWJ}1 #z`,
     );
+    expect(escapeHtmlText('a\rb')).toBe('a b');
     expect(escapeHtmlText('q'.repeat(MAX_TEXT_LENGTH + 1))).toBe(
       `${'q'.repeat(MAX_TEXT_LENGTH)}… (1,001 characters)`,
     );
@@ -161,6 +162,8 @@ describe('truncateText and shortenNames', () => {
     expect(truncateText('abc', 3)).toBe('abc');
     expect(truncateText('abcdef', 3)).toBe('abc… (6 characters)');
     expect(truncateText('ab\u{1F600}', 3)).toBe('ab… (4 characters)');
+    // A pair that fits whole is kept: only a high surrogate at the very end is dropped.
+    expect(truncateText('\u{1F600}abcd', 3)).toBe('\u{1F600}a… (6 characters)');
     expect(truncateText('x'.repeat(1234), 3)).toBe('xxx… (1,234 characters)');
     expect(truncateText('n'.repeat(MAX_NAME_LENGTH + 1))).toBe(
       `${'n'.repeat(MAX_NAME_LENGTH)}… (201 characters)`,
@@ -216,7 +219,31 @@ describe('truncateMarkdown', () => {
     );
   });
 
+  it('counts only fences at the start of a line, and <details> that are still open', () => {
+    const lines = 'line\n'.repeat(40);
+    const notice = "\n\n> ✂️ Truncated to stay under GitHub's limit of 150 characters. H.\n";
+    expect(truncateMarkdown(`x \`\`\` y\n${lines}`, 150, 'H.')).toBe(
+      `x \`\`\` y\n${'line\n'.repeat(14)}line${notice}`,
+    );
+    const closed = '<details><summary>a</summary>\n\nbody\n\n</details>';
+    expect(truncateMarkdown(`${closed}\n${lines}`, 150, 'H.')).toBe(
+      `${closed}\n${'line\n'.repeat(6)}line${notice}`,
+    );
+  });
+
+  it('keeps as much as fits: the room starts at the limit less the notice', () => {
+    const text =
+      '\nxxxxxxxxxx\n<details>\nxxxxxxxxxx\nxxxxxxxxxx<details>\n<details>\nxxxxxxxxxx<details><details>\n\n\n<details><details><details>\n';
+    expect(truncateMarkdown(text, 121, 'H')).toBe(
+      "\nxxxxxxxxxx\n<details>\nxxxxxxxxxx\n\n</details>\n\n> ✂️ Truncated to stay under GitHub's limit of 121 characters. H\n",
+    );
+  });
+
   it('cuts a text without line breaks at the room left, and a limit smaller than the notice to the limit', () => {
+    // A line break only at the very start is no place to cut.
+    expect(truncateMarkdown(`\n${'a'.repeat(300)}`, 150, 'H.')).toBe(
+      `\n${'a'.repeat(81)}\n\n> ✂️ Truncated to stay under GitHub's limit of 150 characters. H.\n`,
+    );
     expect(truncateMarkdown('a'.repeat(300), 150, 'H.')).toBe(
       `${'a'.repeat(82)}\n\n> ✂️ Truncated to stay under GitHub's limit of 150 characters. H.\n`,
     );
@@ -250,7 +277,10 @@ describe('fitMarkdown', () => {
     expect(fitMarkdown(blocks, 40, 'left out')).toBe('keep\n\n> ✂️ left out\n');
   });
 
-  it('cuts what is kept when it is still too long', () => {
+  it('cuts what is kept when it is still too long, without the blocks it left out', () => {
+    expect(fitMarkdown([{ text: 'a', drop: 1 }, { text: 'x'.repeat(200) }], 150, 'cut')).toBe(
+      `${'x'.repeat(81)}\n\n> ✂️ Truncated to stay under GitHub's limit of 150 characters. cut\n`,
+    );
     expect(fitMarkdown([{ text: 'head' }, { text: 'x'.repeat(200) }], 150, 'cut')).toBe(
       "head\n\n\n> ✂️ Truncated to stay under GitHub's limit of 150 characters. cut\n",
     );
