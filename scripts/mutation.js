@@ -33,8 +33,12 @@ export const MUTATION_TARGETS = {
   'src/core/stats/multiple-testing.ts': ['test/unit/multiple-testing.test.ts', 'test/unit/drift.test.ts'],
   'src/core/stats/drift-p-values.ts': ['test/unit/drift-p-values.test.ts'],
   'src/core/stats/chi-square.ts': ['test/unit/stats.test.ts', 'test/unit/multiple-testing.test.ts'],
-  'src/core/stats/kolmogorov-smirnov.ts': ['test/unit/stats.test.ts'],
-  'src/core/stats/distances.ts': ['test/unit/stats.test.ts', 'test/unit/drift.test.ts'],
+  'src/core/stats/kolmogorov-smirnov.ts': ['test/unit/kolmogorov-smirnov.test.ts', 'test/unit/stats.test.ts'],
+  'src/core/stats/distances.ts': [
+    'test/unit/distances.test.ts',
+    'test/unit/stats.test.ts',
+    'test/unit/drift.test.ts',
+  ],
   'src/core/data/drift.ts': ['test/unit/drift.test.ts'],
   // test/hostile/contracts.test.ts runs the CLI bundle (absent from Stryker's sandbox).
   'src/core/data/contract-check.ts': ['test/unit/contract.test.ts'],
@@ -53,6 +57,7 @@ export const MUTATION_TARGETS = {
   'src/core/flows/profile.ts': ['test/unit/flows-profile.test.ts'],
   'src/core/flows/schema.ts': ['test/unit/flows-schema.test.ts'],
   'src/core/flows/history.ts': ['test/unit/flows-history.test.ts'],
+  'src/core/flows/report.ts': ['test/unit/flows-report.test.ts'],
   // What reviewers read.
   'src/core/markdown.ts': ['test/unit/markdown.test.ts'],
 };

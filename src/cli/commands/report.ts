@@ -1,7 +1,4 @@
-import { checkOutputPath, writeFileAtomic } from '../../core/files.ts';
-import { findReportFiles, nameGateChecks, readGateReports } from '../../core/report/gate-reports.ts';
-import { concludeGate } from '../../core/report/render-check-run.ts';
-import { allGatesPassed, renderPullRequestReport } from '../../core/report/render-pr-report.ts';
+import { runReport } from '../../core/flows/report.ts';
 import { type Command, EXIT, listFlag, stringFlag } from '../cli.ts';
 
 export const reportCommand: Command = {
@@ -31,38 +28,16 @@ export const reportCommand: Command = {
     // Files after the flags count too: a shell expands `--reports mlops-reports/*.json` into
     // `--reports a.json b.json`, and the second file must not be dropped.
     const patterns = [...listFlag(context, 'reports'), ...context.positionals];
-    const files = await findReportFiles(
-      patterns.length > 0 ? patterns : ['mlops-reports/*.json'],
-      process.cwd(),
-    );
-    const out = stringFlag(context, 'out');
-    if (out)
-      checkOutputPath(
-        out,
-        files.map((path) => ({ label: 'the report', path })),
-        '--out',
-      );
-    const reports = await readGateReports(files, process.cwd());
-    const names = nameGateChecks(reports);
-    const markdown = renderPullRequestReport(reports, {
+    const { markdown, passed, gates, reports, out } = await runReport({
+      ...(patterns.length > 0 ? { reports: patterns } : {}),
+      cwd: process.cwd(),
       title: stringFlag(context, 'title') ?? 'mlops report',
-      names,
+      out: stringFlag(context, 'out'),
+      names: { out: '--out' },
     });
-    if (out) {
-      await writeFileAtomic(out, markdown);
-      context.print(`report of ${reports.length} gate(s) written to ${out}\n`);
-    } else if (!context.json) {
-      context.print(markdown);
-    }
-    context.result({
-      passed: allGatesPassed(reports),
-      gates: reports.map((entry, index) => ({
-        name: names[index],
-        file: entry.file,
-        conclusion: concludeGate(entry),
-      })),
-      ...(out ? { out } : { markdown }),
-    });
+    if (out) context.print(`report of ${reports.length} gate(s) written to ${out}\n`);
+    else if (!context.json) context.print(markdown);
+    context.result({ passed, gates, ...(out ? { out } : { markdown }) });
     return EXIT.passed;
   },
 };
