@@ -58,6 +58,7 @@ export const MUTATION_TARGETS = {
   'src/core/flows/schema.ts': ['test/unit/flows-schema.test.ts'],
   'src/core/flows/history.ts': ['test/unit/flows-history.test.ts'],
   'src/core/flows/report.ts': ['test/unit/flows-report.test.ts'],
+  'src/core/flows/init.ts': ['test/unit/flows-init.test.ts'],
   // What reviewers read.
   'src/core/markdown.ts': ['test/unit/markdown.test.ts'],
 };

@@ -1,14 +1,7 @@
-import {
-  conflicts,
-  type FileChange,
-  fileChange,
-  type PlannedFile,
-  planInit,
-  renderNextSteps,
-  writeInitPlan,
-} from '../../core/init/init.ts';
+import { runInit } from '../../core/flows/init.ts';
+import { type FileChange, type PlannedFile, renderNextSteps } from '../../core/init/init.ts';
 import { renderUnifiedDiff } from '../../core/init/line-diff.ts';
-import { describeStack, parseStackKind } from '../../core/init/stack.ts';
+import { describeStack } from '../../core/init/stack.ts';
 import { findTemplatesDirectory } from '../../core/init/templates.ts';
 import { type Command, EXIT, stringFlag } from '../cli.ts';
 
@@ -61,31 +54,29 @@ export const initCommand: Command = {
     'python train.py for a Python project, npm test and npm run train for a Node project. When a file exists\n' +
     'with other content, nothing is written unless --force is given.',
   async run(context) {
-    const dir = stringFlag(context, 'dir') ?? '.';
     const force = context.flags.force === true;
-    const dryRun = context.flags['dry-run'] === true;
-    const stackFlag = stringFlag(context, 'stack');
-    const plan = await planInit({
-      dir,
+    const { plan, dryRun, files, blocked, needsForce } = await runInit({
+      dir: stringFlag(context, 'dir'),
+      cwd: process.cwd(),
       templatesDir: findTemplatesDirectory(import.meta.url),
       data: stringFlag(context, 'data'),
       target: stringFlag(context, 'target'),
       name: stringFlag(context, 'name'),
-      ...(stackFlag ? { stack: parseStackKind(stackFlag) } : {}),
+      stack: stringFlag(context, 'stack'),
+      force,
+      dryRun: context.flags['dry-run'] === true,
     });
-    const files = dryRun ? plan.files : await writeInitPlan(plan, { force });
-    const width = Math.max(...files.map((file) => file.relativePath.length));
+    const width = Math.max(...files.map(({ file }) => file.relativePath.length));
     const project = `${describeStack(plan.stack)}; model name ${plan.modelName} (from ${plan.modelNameFrom})`;
     let text = `${dryRun ? `mlops init --dry-run: nothing written. ${plan.dir} is ${project}.` : `mlops init: set up ${plan.modelName} (name from ${plan.modelNameFrom}) in ${plan.dir}, ${describeStack(plan.stack)}.`}\n${files
       .map(
-        (file) =>
-          `  ${verb(fileChange(file), dryRun).padEnd(17)} ${file.relativePath.padEnd(width)}  ${file.summary}`,
+        ({ file, change }) =>
+          `  ${verb(change, dryRun).padEnd(17)} ${file.relativePath.padEnd(width)}  ${file.summary}`,
       )
       .join('\n')}\n`;
     if (dryRun) {
-      const blocked = conflicts(files);
       for (const file of blocked) text += `\n${shortDiff(file)}`;
-      if (blocked.length > 0 && !force) {
+      if (needsForce) {
         text += `\nWithout --force, mlops init would write nothing: ${blocked.map((file) => file.relativePath).join(', ')} ${blocked.length === 1 ? 'exists' : 'exist'} with other content (the diff${blocked.length === 1 ? '' : 's'} above).\n`;
       }
     }
@@ -96,11 +87,11 @@ export const initCommand: Command = {
       modelNameFrom: plan.modelNameFrom,
       stack: plan.stack,
       dryRun,
-      ...(dryRun ? { needsForce: conflicts(files).length > 0 && !force } : {}),
-      files: files.map((file) => ({
+      ...(dryRun ? { needsForce } : {}),
+      files: files.map(({ file, change }) => ({
         path: file.relativePath,
-        status: status(fileChange(file), dryRun),
-        ...(dryRun && fileChange(file) === 'changed' ? { diff: diffOf(file) } : {}),
+        status: status(change, dryRun),
+        ...(dryRun && change === 'changed' ? { diff: diffOf(file) } : {}),
       })),
       ...(plan.data ? { data: plan.data } : {}),
     });
