@@ -1,15 +1,30 @@
 import { ConfigurationError } from '../../core/errors.ts';
-import type { RegistryCredential } from '../../core/oci/auth.ts';
+import {
+  type OciCredentialRequest,
+  type OciNames,
+  type OciPorts,
+  REGISTRY_ENV,
+  runOciPull,
+  runOciPush,
+} from '../../core/flows/oci.ts';
 import { DEFAULT_BASE_IMAGE, DEFAULT_PLATFORMS } from '../../core/oci/modelcar.ts';
 import { type Command, EXIT, listFlag, requireFlag, stringFlag } from '../cli.ts';
 
-/** Where the CLI reads a registry credential from. */
-export const REGISTRY_ENV = {
-  username: 'MLOPS_REGISTRY_USERNAME',
-  password: 'MLOPS_REGISTRY_PASSWORD',
-} as const;
+/** Where the CLI reads a registry credential from (the flow's variables; `mlops deploy` reads them too). */
+export { REGISTRY_ENV };
 
 const CREDENTIAL_HINT = `set ${REGISTRY_ENV.username} and ${REGISTRY_ENV.password} (a token; for ghcr.io a GitHub token with packages: write), or pass --username and the password on stdin with --password-stdin.`;
+
+/** The flags as the OCI flow's messages name them (the flow's test uses them too). */
+export const OCI_FLAG_NAMES: OciNames = {
+  command: 'mlops oci',
+  username: '--username',
+  passwordStdin: '--password-stdin',
+  baseImage: '--base-image',
+  platform: '--platform',
+  modelcar: '--modelcar',
+  credentialHint: CREDENTIAL_HINT,
+};
 
 /** `mlops oci push|pull`: model packages in OCI registries (ModelPack artifacts, KServe modelcars). */
 export const ociCommand: Command = {
@@ -86,36 +101,17 @@ export const ociCommand: Command = {
 };
 
 async function push(context: Parameters<Command['run']>[0]): Promise<number> {
-  const pkg = requireFlag(context, 'package', 'oci push');
-  const to = requireFlag(context, 'to', 'oci push');
-  const modelcar = context.flags.modelcar === true;
-  const baseImage = stringFlag(context, 'base-image');
-  const platforms = listFlag(context, 'platform');
-  if (!modelcar && (baseImage || platforms.length > 0)) {
-    throw new ConfigurationError(
-      `mlops oci push: ${baseImage ? '--base-image' : '--platform'} goes with --modelcar (it shapes the modelcar image).`,
-    );
-  }
-  for (const platform of platforms) {
-    if (!/^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/.test(platform)) {
-      throw new ConfigurationError(
-        `mlops oci push: --platform "${platform}" is not os/arch[/variant], e.g. linux/amd64 or linux/arm64.`,
-      );
-    }
-  }
-  const credential = await readCredential(context);
-  const { pushPackage } = await import('../../core/oci/push.ts');
-  const result = await pushPackage({
-    package: pkg,
-    to,
-    plainHttp: context.flags['plain-http'] === true,
-    ...(credential ? { credential } : {}),
-    credentialHint: CREDENTIAL_HINT,
-    modelcar,
-    ...(baseImage ? { baseImage } : {}),
-    ...(platforms.length > 0 ? { platforms } : {}),
-    logger: context.logger,
-  });
+  const result = await runOciPush(
+    {
+      package: requireFlag(context, 'package', 'oci push'),
+      to: requireFlag(context, 'to', 'oci push'),
+      modelcar: context.flags.modelcar === true,
+      baseImage: stringFlag(context, 'base-image'),
+      platforms: listFlag(context, 'platform'),
+      ...credentialRequest(context),
+    },
+    ports(context),
+  );
   const { stats } = result;
   const lines = [`Pushed ${result.reference}`, `  digest      ${result.digest} (${result.artifactType})`];
   if (result.modelcar) {
@@ -159,14 +155,7 @@ async function pull(context: Parameters<Command['run']>[0], rest: string[]): Pro
     );
   }
   const out = requireFlag(context, 'out', 'oci pull');
-  const credential = await readCredential(context);
-  const { pullPackage } = await import('../../core/oci/pull.ts');
-  const pulled = await pullPackage(reference, out, {
-    plainHttp: context.flags['plain-http'] === true,
-    ...(credential ? { credential } : {}),
-    credentialHint: CREDENTIAL_HINT,
-    logger: context.logger,
-  });
+  const pulled = await runOciPull({ reference, out, ...credentialRequest(context) }, ports(context));
   context.print(
     `Pulled ${pulled.manifest.package.name} ${pulled.manifest.package.version} from ${pulled.reference}\n` +
       `  folder  ${pulled.folder} (${pulled.files} files, ${formatBytes(pulled.bytes)}); check it with \`mlops package verify ${out}\`\n`,
@@ -183,38 +172,34 @@ async function pull(context: Parameters<Command['run']>[0], rest: string[]): Pro
   return EXIT.passed;
 }
 
-/**
- * The registry credential: `--username` or $MLOPS_REGISTRY_USERNAME, with the password from
- * stdin (`--password-stdin`) or $MLOPS_REGISTRY_PASSWORD; none when neither is set (anonymous).
- */
-async function readCredential(
-  context: Parameters<Command['run']>[0],
-): Promise<RegistryCredential | undefined> {
-  const username = stringFlag(context, 'username') ?? process.env[REGISTRY_ENV.username];
-  let password: string | undefined;
-  if (context.flags['password-stdin'] === true) {
-    if (process.stdin.isTTY) {
-      throw new ConfigurationError(
-        'mlops oci: --password-stdin reads the password from stdin, which is a terminal: pipe it in, e.g. `printf %s "$TOKEN" | mlops oci push … --password-stdin`.',
-      );
-    }
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    password = Buffer.concat(chunks)
-      .toString('utf8')
-      .replace(/\r?\n$/, '');
-    if (password === '') throw new ConfigurationError('mlops oci: --password-stdin read an empty password.');
-  } else {
-    password = process.env[REGISTRY_ENV.password] || undefined;
-  }
-  if (password === undefined && username === undefined) return undefined;
-  if (password === undefined) {
-    throw new ConfigurationError(
-      `mlops oci: a registry user is given (${stringFlag(context, 'username') ? '--username' : `$${REGISTRY_ENV.username}`}) without a password: set $${REGISTRY_ENV.password} or use --password-stdin.`,
-    );
-  }
-  // Registries accept any user name with a token (ghcr.io among them).
-  return { username: username ?? 'mlops', password };
+/** Who the registry is asked as: the flags and this process's environment. */
+function credentialRequest(context: Parameters<Command['run']>[0]): OciCredentialRequest {
+  return {
+    username: stringFlag(context, 'username'),
+    passwordFromPort: context.flags['password-stdin'] === true,
+    hostEnv: process.env,
+    plainHttp: context.flags['plain-http'] === true,
+    names: OCI_FLAG_NAMES,
+  };
+}
+
+/** The logger, and the password read from stdin (`--password-stdin`), never from a terminal. */
+function ports(context: Parameters<Command['run']>[0]): OciPorts {
+  return {
+    logger: context.logger,
+    async readPassword() {
+      if (process.stdin.isTTY) {
+        throw new ConfigurationError(
+          'mlops oci: --password-stdin reads the password from stdin, which is a terminal: pipe it in, e.g. `printf %s "$TOKEN" | mlops oci push … --password-stdin`.',
+        );
+      }
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks)
+        .toString('utf8')
+        .replace(/\r?\n$/, '');
+    },
+  };
 }
 
 function formatBytes(bytes: number): string {
