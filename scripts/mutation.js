@@ -60,6 +60,7 @@ export const MUTATION_TARGETS = {
   'src/core/flows/report.ts': ['test/unit/flows-report.test.ts'],
   'src/core/flows/init.ts': ['test/unit/flows-init.test.ts'],
   'src/core/flows/oci.ts': ['test/unit/flows-oci.test.ts'],
+  'src/core/flows/serve.ts': ['test/unit/flows-serve.test.ts'],
   // What reviewers read.
   'src/core/markdown.ts': ['test/unit/markdown.test.ts'],
 };

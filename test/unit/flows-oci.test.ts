@@ -12,6 +12,7 @@ import { ConfigurationError } from '../../src/core/errors.ts';
 import {
   type OciPorts,
   type OciPushRequest,
+  pullWithEnvironmentCredential,
   REGISTRY_ENV,
   runOciPull,
   runOciPush,
@@ -155,6 +156,30 @@ describe.skipIf(ociToolsMissing().includes('docker-registry'))(
       const anonymous = robot.requests.filter((r) => r.path.includes('/models/anonymous/'));
       expect(anonymous.length).toBeGreaterThan(0);
       expect(anonymous.every((r) => r.authorization === 'none')).toBe(true);
+    });
+
+    it('pulls for serving with the environment credential, a password alone as mlops, else anonymously', async () => {
+      const to = `${robot.host}/models/serve:4.0.0`;
+      const pushed = await push({
+        to,
+        hostEnv: { [REGISTRY_ENV.username]: 'robot', [REGISTRY_ENV.password]: 'pa55' },
+      });
+      const folder = await temporaryDirectory('flows-oci-serve-');
+      const pull = (hostEnv: Record<string, string>) =>
+        pullWithEnvironmentCredential({ hostEnv, plainHttp: true, logger: silentLogger });
+      const robotEnv = { [REGISTRY_ENV.username]: 'robot', [REGISTRY_ENV.password]: 'pa55' };
+      const pulled = (await pull(robotEnv)(to, join(folder, 'robot'))) as { digest: string };
+      expect(pulled.digest).toBe(pushed.digest);
+
+      const token = `${mlops.host}/models/serve-token:4.0.0`;
+      await push({ to: token, hostEnv: { [REGISTRY_ENV.password]: 't0ken' } });
+      await expect(
+        pull({ [REGISTRY_ENV.password]: 't0ken' })(token, join(folder, 'token')),
+      ).resolves.toBeDefined();
+
+      await expect(pull({ [REGISTRY_ENV.username]: 'robot' })(to, join(folder, 'anonymous'))).rejects.toThrow(
+        `${REGISTRY_ENV.username} and ${REGISTRY_ENV.password} (a token that may pull the repository)`,
+      );
     });
   },
 );

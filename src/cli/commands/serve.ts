@@ -1,9 +1,8 @@
-import { ConfigurationError } from '../../core/errors.ts';
-import { createServedModel, openPackage, type PullPackage } from '../../core/serve/open-package.ts';
-import { onnxRuntimeSessions } from '../../core/serve/served-model.ts';
-import { DEFAULT_LIMITS, startInferenceServer } from '../../core/serve/server.ts';
+import { pullWithEnvironmentCredential, REGISTRY_ENV } from '../../core/flows/oci.ts';
+import { startServing } from '../../core/flows/serve.ts';
+import type { PullPackage } from '../../core/serve/open-package.ts';
+import { DEFAULT_LIMITS } from '../../core/serve/server.ts';
 import { type Command, type CommandContext, EXIT, requireFlag, stringFlag } from '../cli.ts';
-import { REGISTRY_ENV } from './oci.ts';
 
 /** `mlops serve`: one package over the Open Inference Protocol v2 REST API, until SIGTERM or Ctrl-C. */
 export const serveCommand: Command = {
@@ -49,75 +48,53 @@ export const serveCommand: Command = {
     'Exit code 0 after a graceful stop, 2 when the package fails verification or cannot be served.',
   async run(context) {
     const reference = requireFlag(context, 'package', 'serve');
-    const host = stringFlag(context, 'host') ?? '127.0.0.1';
-    const port = parsePort(stringFlag(context, 'port'));
-    const maxMb = parsePositive(context, 'max-request-mb');
-    const pkg = await openPackage(reference, { pull: pullFromRegistry(context) });
+    const serving = await startServing(
+      {
+        package: reference,
+        host: stringFlag(context, 'host'),
+        port: stringFlag(context, 'port'),
+        maxRequestMb: stringFlag(context, 'max-request-mb'),
+        names: { command: 'mlops serve', host: '--host', port: '--port', maxRequestMb: '--max-request-mb' },
+      },
+      { logger: context.logger, pull: pullFromRegistry(context) },
+    );
     try {
-      const model = await createServedModel(pkg, onnxRuntimeSessions);
-      let server: Awaited<ReturnType<typeof startInferenceServer>>;
-      try {
-        server = await startInferenceServer({
-          model,
-          host,
-          port,
-          logger: context.logger,
-          limits: maxMb === undefined ? {} : { maxBodyBytes: Math.round(maxMb * 1024 * 1024) },
-        });
-      } catch (error) {
-        await model.session.release();
-        throw error instanceof ConfigurationError
-          ? new ConfigurationError(`mlops serve: ${error.message} (--host, --port)`)
-          : error;
-      }
-      for (const output of pkg.tensors.skippedOutputs) {
-        context.logger.warning(
-          `output "${output.name}" (${output.type}) is not a tensor: ONNX Runtime's Node binding cannot return it, so it is not served.`,
-        );
-      }
-      if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+      const { server, model, digest } = serving;
+      if (serving.exposed) {
         process.stderr.write(
-          `warning: listening on ${host}: the server has no authentication; anyone who reaches ${server.url} can run the model.\n`,
+          `warning: listening on ${serving.host}: the server has no authentication; anyone who reaches ${server.url} can run the model.\n`,
         );
       }
       context.print(
         `Serving ${model.name} ${model.version} (Open Inference Protocol v2) at ${server.url}\n` +
           `  infer    POST ${server.url}/v2/models/${encodeURIComponent(model.name)}/infer\n` +
-          `  package  ${reference}${pkg.digest ? ` (sha256:${pkg.digest})` : ''}: verified\n` +
+          `  package  ${reference}${digest ? ` (sha256:${digest})` : ''}: verified\n` +
           '  stop     Ctrl-C or SIGTERM (requests in flight are answered first)\n',
       );
       context.result({
         url: server.url,
         model: model.name,
         version: model.version,
-        ...(pkg.digest ? { digest: pkg.digest } : {}),
+        ...(digest ? { digest } : {}),
       });
       await waitForStop(server, context);
       return EXIT.passed;
     } finally {
-      await pkg.close();
+      await serving.close();
     }
   },
 };
 
 /**
- * Pulls an `oci://` package (`mlops oci push`'s ModelPack artifact, or a modelcar made from one) into a
- * temporary folder, loaded on use: with the credential of `mlops oci` (its environment variables) when
- * one is set, else anonymously; `--plain-http` to a loopback registry.
+ * Pulls an `oci://` package into a temporary folder with the credential of `mlops oci` (its
+ * environment variables) when one is set, else anonymously; `--plain-http` to a loopback registry.
  */
 export function pullFromRegistry(context: CommandContext): PullPackage {
-  return async (reference, folder) => {
-    const { pullPackage } = await import('../../core/oci/index.ts');
-    const password = process.env[REGISTRY_ENV.password] || undefined;
-    const username = process.env[REGISTRY_ENV.username] || undefined;
-    return pullPackage(reference, folder, {
-      plainHttp: context.flags['plain-http'] === true,
-      // Registries take any user name with a token (ghcr.io among them), as `mlops oci` sends it.
-      ...(password ? { credential: { username: username ?? 'mlops', password } } : {}),
-      credentialHint: `set ${REGISTRY_ENV.username} and ${REGISTRY_ENV.password} (a token that may pull the repository).`,
-      logger: context.logger,
-    });
-  };
+  return pullWithEnvironmentCredential({
+    hostEnv: process.env,
+    plainHttp: context.flags['plain-http'] === true,
+    logger: context.logger,
+  });
 }
 
 /** Resolves once the server closed after SIGTERM or SIGINT; a second signal cuts what is left. */
@@ -148,25 +125,4 @@ function waitForStop(
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
-}
-
-function parsePort(text: string | undefined): number {
-  if (text === undefined) return 8080;
-  const port = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isInteger(port) || port > 65535) {
-    throw new ConfigurationError(
-      `mlops serve: --port must be a whole number from 0 to 65535; got "${text}".`,
-    );
-  }
-  return port;
-}
-
-function parsePositive(context: CommandContext, name: string): number | undefined {
-  const text = stringFlag(context, name);
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new ConfigurationError(`mlops serve: --${name} must be a positive number; got "${text}".`);
-  }
-  return value;
 }

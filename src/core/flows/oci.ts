@@ -12,6 +12,7 @@ import type { Logger } from '../logger.ts';
 import type { RegistryCredential } from '../oci/auth.ts';
 import type { PulledPackage } from '../oci/pull.ts';
 import type { PushResult } from '../oci/push.ts';
+import type { PullPackage } from '../serve/open-package.ts';
 
 /** The environment variables a registry credential is read from. */
 export const REGISTRY_ENV = {
@@ -137,4 +138,29 @@ async function chooseCredential(
     );
   }
   return { username: username ?? 'mlops', password };
+}
+
+/**
+ * Pulls an `oci://` package (`mlops oci push`'s ModelPack artifact, or a modelcar made from one) into a
+ * folder, for serving and the smoke test: with the credential of the environment's
+ * $MLOPS_REGISTRY_USERNAME and $MLOPS_REGISTRY_PASSWORD when a password is set, else anonymously.
+ */
+export function pullWithEnvironmentCredential(options: {
+  hostEnv: HostEnvironment;
+  plainHttp: boolean;
+  logger: Logger;
+}): PullPackage {
+  return async (reference, folder) => {
+    // Loaded on use: the registry client is not needed by a package on disk.
+    const { pullPackage } = await import('../oci/index.ts');
+    const password = options.hostEnv[REGISTRY_ENV.password] || undefined;
+    const username = options.hostEnv[REGISTRY_ENV.username] || undefined;
+    return pullPackage(reference, folder, {
+      plainHttp: options.plainHttp,
+      // Registries take any user name with a token (ghcr.io among them), as `mlops oci` sends it.
+      ...(password ? { credential: { username: username ?? 'mlops', password } } : {}),
+      credentialHint: `set ${REGISTRY_ENV.username} and ${REGISTRY_ENV.password} (a token that may pull the repository).`,
+      logger: options.logger,
+    });
+  };
 }
