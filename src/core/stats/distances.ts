@@ -37,11 +37,14 @@ export function populationStabilityIndex(
  */
 export function quantileBinEdges(quantile: (q: number) => number, bins: number = DEFAULT_PSI_BINS): number[] {
   const edges: number[] = [];
+  let last = Number.NEGATIVE_INFINITY;
   for (let i = 1; i < bins; i++) {
     const edge = quantile(i / bins);
-    if (!Number.isFinite(edge)) continue;
-    if (edges.length > 0 && edge <= edges[edges.length - 1]) continue;
-    edges.push(edge);
+    // Finite, and above the edge before (ties give the same quantile twice).
+    if (Number.isFinite(edge) && edge > last) {
+      edges.push(edge);
+      last = edge;
+    }
   }
   return edges;
 }
@@ -145,15 +148,16 @@ export function wassersteinDistanceSorted(u: Float64Array, v: Float64Array): num
   let distance = 0;
   // Walk the pooled values; between consecutive ones both ECDFs are constant.
   let current = Math.min(u[0], v[0]);
-  while (i < nu || j < nv) {
-    while (i < nu && u[i] <= current) i++;
-    while (j < nv && v[j] <= current) j++;
-    if (i >= nu && j >= nv) break;
-    const next = j >= nv || (i < nu && u[i] <= v[j]) ? u[i] : v[j];
+  for (;;) {
+    // Past every copy of the current value; past the end u[i] is undefined, and undefined <= x is false.
+    while (u[i] <= current) i++;
+    while (v[j] <= current) j++;
+    if (i === nu && j === nv) return distance;
+    // The next pooled value (a used-up sample has none: +∞).
+    const next = Math.min(i < nu ? u[i] : Number.POSITIVE_INFINITY, j < nv ? v[j] : Number.POSITIVE_INFINITY);
     distance += Math.abs(i / nu - j / nv) * (next - current);
     current = next;
   }
-  return distance;
 }
 
 /**
