@@ -70,6 +70,12 @@ describe('runProfile', () => {
     );
   });
 
+  it('sorts what a glob matches, whatever order it finds them in', async () => {
+    // Braces are expanded in the order written: part-3, part-1, part-2 before sorting.
+    const { profile } = await run({ data: [join(dir, 'part-{3,1,2}.csv')] });
+    expect(profile.sources.map((s) => s.path)).toEqual(parts);
+  });
+
   it('keeps plain paths as given, in the order given, beside globs', async () => {
     const { profile } = await run({ data: [parts[2], join(dir, 'part-[12].csv')] });
     expect(profile.sources.map((s) => s.path)).toEqual([parts[2], parts[0], parts[1]]);

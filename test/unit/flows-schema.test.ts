@@ -49,12 +49,14 @@ describe('runSchemaInference', () => {
   it('leaves an existing contract alone without force, and replaces it with force', async () => {
     const out = join(await temporaryDirectory('flows-schema-'), 'contract.json');
     await writeFile(out, '{"edited": true}\n');
-    const error = await run({ out }).catch((e: unknown) => e);
+    // As the CLI passes it: --force absent is false.
+    const error = await run({ out, force: false }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as Error).message).toBe(
       `mlops schema infer: ${out} exists; pass --force to overwrite it (your edits to it would be lost).`,
     );
     expect(await readFile(out, 'utf8')).toBe('{"edited": true}\n');
+    await expect(run({ out })).rejects.toThrow(ConfigurationError);
     const forced = await run({ out, force: true });
     expect(JSON.parse(await readFile(out, 'utf8'))).toEqual(JSON.parse(JSON.stringify(forced.contract)));
   });
