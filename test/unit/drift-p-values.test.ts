@@ -66,6 +66,26 @@ describe('wassersteinPValue', () => {
     }
   });
 
+  it('counts a draw equal to the statistic as at least as large', () => {
+    // The first simulated integral of the first case, as the reimplementation computed it (bit for bit).
+    const c = reference.cases[0] as (typeof reference.cases)[0] & { firstIntegrals: number[] };
+    const options = { cells: c.cells, draws: c.draws };
+    const tie = c.firstIntegrals[0];
+    const at = wassersteinPValue(tie, QUANTILES[c.quantile], 2, 2, c.seed, options).pValue;
+    const above = wassersteinPValue(tie * (1 + 1e-12), QUANTILES[c.quantile], 2, 2, c.seed, options).pValue;
+    expect(at - above).toBeCloseTo(1 / (c.draws + 1), 15);
+  });
+
+  it('drops a step between quantiles that overflows to infinity', () => {
+    // −1e308 to 1e308 is no finite step: no spread is left, so a positive distance gets the smallest p-value.
+    const huge = (u: number) => (u < 0.5 ? -1e308 : 1e308);
+    expect(wassersteinPValue(1, huge, 2, 2, 1, { cells: 8, draws: 9 })).toEqual({
+      statistic: 1,
+      pValue: 0.1,
+      dof: 0,
+    });
+  });
+
   it('scales the distance by √(n·m/(n+m)) and never gives p = 0', () => {
     const result = wassersteinPValue(1, QUANTILES['uniform-0-10'], 300, 200, 7, { cells: 8, draws: 20 });
     expect(result.statistic).toBeCloseTo(Math.sqrt(120), 12);
