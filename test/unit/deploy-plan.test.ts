@@ -34,11 +34,7 @@ const plan = (facts: Partial<Parameters<typeof planBranch>[0]>) =>
 describe('rule 1: the environment already runs the package', () => {
   it.each([
     ['same version, archive and no modelcar', { version: '1.2.0', sha256: SHA_1 }, 'already-running'],
-    [
-      'a modelcar running, none proposed',
-      { version: '1.2.0', sha256: SHA_1, modelcar: CAR },
-      'propose',
-    ],
+    ['a modelcar running, none proposed', { version: '1.2.0', sha256: SHA_1, modelcar: CAR }, 'propose'],
     ['another archive under the same version', { version: '1.2.0', sha256: SHA_2 }, 'propose'],
     ['another version of the same archive', { version: '1.1.0', sha256: SHA_1 }, 'propose'],
   ] as const)('%s → %s', (_name, running, action) => {
