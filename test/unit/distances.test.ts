@@ -183,6 +183,15 @@ describe('wassersteinDistance against scipy.stats.wasserstein_distance', () => {
     expect(() => wassersteinDistance(new Float64Array(0), Float64Array.of(1))).toThrow(empty);
     expect(() => wassersteinDistance(Float64Array.of(1), new Float64Array(0))).toThrow(empty);
   });
+
+  it('refuses NaN in either sample instead of walking forever', () => {
+    const nan = new RangeError('wassersteinDistance: samples must not hold NaN');
+    expect(() => wassersteinDistance(Float64Array.of(1, Number.NaN, 0), Float64Array.of(1))).toThrow(nan);
+    expect(() => wassersteinDistance(Float64Array.of(1), Float64Array.of(Number.NaN))).toThrow(nan);
+    expect(() => wassersteinDistanceSorted(Float64Array.of(0, 1), Float64Array.of(2, Number.NaN))).toThrow(
+      nan,
+    );
+  });
 });
 
 describe('wassersteinFromQuantiles', () => {

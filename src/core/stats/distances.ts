@@ -143,6 +143,9 @@ export function wassersteinDistance(u: Float64Array, v: Float64Array): number {
 export function wassersteinDistanceSorted(u: Float64Array, v: Float64Array): number {
   const nu = u.length;
   const nv = v.length;
+  // A typed array sorts NaN last: one there would stop the walk from ever reaching the end.
+  if (Number.isNaN(u[nu - 1]) || Number.isNaN(v[nv - 1]))
+    throw new RangeError('wassersteinDistance: samples must not hold NaN');
   let i = 0;
   let j = 0;
   let distance = 0;
