@@ -5,7 +5,6 @@
 import { CONFIG_DEFAULT_HELP } from '../../core/config/find-config.ts';
 import { ConfigurationError } from '../../core/errors.ts';
 import { writeJsonAtomic } from '../../core/files.ts';
-import { runDeployment } from '../../core/flows/deployment.ts';
 import { describeDeploymentGates } from '../../core/report/render-deployment-pr.ts';
 import { type Command, EXIT, listFlag, requireFlag, stringFlag } from '../cli.ts';
 import { REGISTRY_ENV } from './oci.ts';
@@ -139,6 +138,8 @@ export const deployCommand: Command = {
     'The token (GITHUB_TOKEN, or --token-env) goes only to the GitHub server and API hosts and the environment repository, over https.\n' +
     'Exit 0 on created/updated/unchanged/closed, 2 for a usage error, a refused package or a refused token.',
   async run(context) {
+    // Loaded when the command runs, so `mlops --help` and the other commands start without it.
+    const { runDeployment } = await import('../../core/flows/deployment.ts');
     const environment = requireFlag(context, 'env', 'deploy');
     const tokenVariable = stringFlag(context, 'token-env') ?? 'GITHUB_TOKEN';
     const token = process.env[tokenVariable];

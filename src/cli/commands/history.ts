@@ -1,5 +1,5 @@
 import type { DeploymentRecord } from '../../core/deploy/history.ts';
-import { type HistoryNames, runHistory } from '../../core/flows/history.ts';
+import type { HistoryNames } from '../../core/flows/history.ts';
 import { type Command, EXIT, requireFlag, stringFlag } from '../cli.ts';
 
 /** The flags as the history flow's messages name them (the flow's test uses them too). */
@@ -41,6 +41,8 @@ export const historyCommand: Command = {
     'that changed environments/<env>/models/<model>.yaml, newest first. Exit code 0 (also when there\n' +
     'are no deployments), 2 for a usage error, a refused token or a missing environment folder.',
   async run(context) {
+    // Loaded when the command runs, so `mlops --help` and the other commands start without it.
+    const { runHistory } = await import('../../core/flows/history.ts');
     const { environment, records } = await runHistory(
       {
         environment: requireFlag(context, 'env', 'history'),

@@ -1,4 +1,3 @@
-import { runInit } from '../../core/flows/init.ts';
 import { type FileChange, type PlannedFile, renderNextSteps } from '../../core/init/init.ts';
 import { renderUnifiedDiff } from '../../core/init/line-diff.ts';
 import { describeStack } from '../../core/init/stack.ts';
@@ -54,6 +53,8 @@ export const initCommand: Command = {
     'python train.py for a Python project, npm test and npm run train for a Node project. When a file exists\n' +
     'with other content, nothing is written unless --force is given.',
   async run(context) {
+    // Loaded when the command runs, so `mlops --help` and the other commands start without it.
+    const { runInit } = await import('../../core/flows/init.ts');
     const force = context.flags.force === true;
     const { plan, dryRun, files, blocked, needsForce } = await runInit({
       dir: stringFlag(context, 'dir'),

@@ -1,13 +1,6 @@
 import { ConfigurationError } from '../../core/errors.ts';
-import {
-  type OciCredentialRequest,
-  type OciNames,
-  type OciPorts,
-  REGISTRY_ENV,
-  runOciPull,
-  runOciPush,
-} from '../../core/flows/oci.ts';
-import { DEFAULT_BASE_IMAGE, DEFAULT_PLATFORMS } from '../../core/oci/modelcar.ts';
+import type { OciCredentialRequest, OciNames, OciPorts } from '../../core/flows/oci.ts';
+import { DEFAULT_BASE_IMAGE, DEFAULT_PLATFORMS, REGISTRY_ENV } from '../../core/oci/defaults.ts';
 import { type Command, EXIT, listFlag, requireFlag, stringFlag } from '../cli.ts';
 
 /** Where the CLI reads a registry credential from (the flow's variables; `mlops deploy` reads them too). */
@@ -101,6 +94,8 @@ export const ociCommand: Command = {
 };
 
 async function push(context: Parameters<Command['run']>[0]): Promise<number> {
+  // Loaded when the command runs, so `mlops --help` and the other commands start without it.
+  const { runOciPush } = await import('../../core/flows/oci.ts');
   const result = await runOciPush(
     {
       package: requireFlag(context, 'package', 'oci push'),
@@ -155,6 +150,7 @@ async function pull(context: Parameters<Command['run']>[0], rest: string[]): Pro
     );
   }
   const out = requireFlag(context, 'out', 'oci pull');
+  const { runOciPull } = await import('../../core/flows/oci.ts');
   const pulled = await runOciPull({ reference, out, ...credentialRequest(context) }, ports(context));
   context.print(
     `Pulled ${pulled.manifest.package.name} ${pulled.manifest.package.version} from ${pulled.reference}\n` +

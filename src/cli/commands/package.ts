@@ -1,7 +1,5 @@
 import { ConfigurationError } from '../../core/errors.ts';
-import { runPackage } from '../../core/flows/package.ts';
 import { describeManifestGates } from '../../core/package/model-card.ts';
-import { verifyPackage } from '../../core/package/verify-package.ts';
 import { type Command, EXIT, requireFlag, stringFlag } from '../cli.ts';
 
 export const packageCommand: Command = {
@@ -56,6 +54,9 @@ export const packageCommand: Command = {
     "A failed gate report is refused without --allow-failed-gates; a model report of another model (its candidate's sha256) always is.\n" +
     'verify exits 0 when every digest matches, 1 when a file changed (each named), 2 when the path cannot be read.',
   async run(context) {
+    // Loaded when the command runs, so `mlops --help` and the other commands start without it.
+    const { runPackage } = await import('../../core/flows/package.ts');
+    const { verifyPackage } = await import('../../core/package/verify-package.ts');
     if (context.positionals[0] === 'verify') {
       const target = context.positionals[1];
       if (!target || context.positionals.length > 2) {

@@ -1,6 +1,5 @@
 import { ConfigurationError } from '../../core/errors.ts';
-import { type ProfileNames, runProfile } from '../../core/flows/profile.ts';
-import { renderProfileTable } from '../../core/report/render-data-report.ts';
+import type { ProfileNames } from '../../core/flows/profile.ts';
 import { type Command, EXIT, listFlag, stringFlag } from '../cli.ts';
 
 /** The flags as the profile flow's messages name them (the flow's test uses them too). */
@@ -47,6 +46,9 @@ export const profileCommand: Command = {
     'then `mlops profile merge p*.json --out profile.json`. Counts, moments and histograms merge exactly; quantile and\n' +
     'distinct-count sketches within their stated error bounds.',
   async run(context) {
+    // Loaded when the command runs, so `mlops --help` and the other commands start without it.
+    const { runProfile } = await import('../../core/flows/profile.ts');
+    const { renderProfileTable } = await import('../../core/report/render-data-report.ts');
     const [subcommand, ...rest] = context.positionals;
     if (subcommand !== undefined && subcommand !== 'merge') {
       throw new ConfigurationError(

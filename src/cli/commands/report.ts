@@ -1,4 +1,3 @@
-import { runReport } from '../../core/flows/report.ts';
 import { type Command, EXIT, listFlag, stringFlag } from '../cli.ts';
 
 export const reportCommand: Command = {
@@ -25,6 +24,8 @@ export const reportCommand: Command = {
     'Nothing is sent anywhere: this renders what the report action would post. Exit code 0 whether or not the\n' +
     'gates passed (each gate already exited 1); 2 when a file is missing or is not a gate report.',
   async run(context) {
+    // Loaded when the command runs, so `mlops --help` and the other commands start without it.
+    const { runReport } = await import('../../core/flows/report.ts');
     // Files after the flags count too: a shell expands `--reports mlops-reports/*.json` into
     // `--reports a.json b.json`, and the second file must not be dropped.
     const patterns = [...listFlag(context, 'reports'), ...context.positionals];

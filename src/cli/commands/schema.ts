@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../../core/errors.ts';
-import { runSchemaInference, type SchemaNames } from '../../core/flows/schema.ts';
+import type { SchemaNames } from '../../core/flows/schema.ts';
 import { type Command, EXIT, requireFlag, stringFlag } from '../cli.ts';
 
 /** The flags as the schema flow's messages name them (the flow's test uses them too). */
@@ -30,6 +30,8 @@ export const schemaCommand: Command = {
   details:
     'Inferred: types, nullability, observed ranges widened by each column’s tails (a few outliers tolerated as warnings), enums for low-cardinality text, missing-share limits.',
   async run(context) {
+    // Loaded when the command runs, so `mlops --help` and the other commands start without it.
+    const { runSchemaInference } = await import('../../core/flows/schema.ts');
     if (context.positionals[0] !== 'infer') {
       throw new ConfigurationError(
         `mlops schema: expected the subcommand "infer"${context.positionals[0] ? `, got "${context.positionals[0]}"` : ''}. Run \`mlops schema --help\`.`,

@@ -1,7 +1,6 @@
-import { pullWithEnvironmentCredential, REGISTRY_ENV } from '../../core/flows/oci.ts';
-import { startServing } from '../../core/flows/serve.ts';
+import { REGISTRY_ENV } from '../../core/oci/defaults.ts';
+import { DEFAULT_LIMITS } from '../../core/serve/limits.ts';
 import type { PullPackage } from '../../core/serve/open-package.ts';
-import { DEFAULT_LIMITS } from '../../core/serve/server.ts';
 import { type Command, type CommandContext, EXIT, requireFlag, stringFlag } from '../cli.ts';
 
 /** `mlops serve`: one package over the Open Inference Protocol v2 REST API, until SIGTERM or Ctrl-C. */
@@ -48,6 +47,8 @@ export const serveCommand: Command = {
     'Exit code 0 after a graceful stop, 2 when the package fails verification or cannot be served.',
   async run(context) {
     const reference = requireFlag(context, 'package', 'serve');
+    // Loaded when the command runs, so `mlops --help` and the other commands start without it.
+    const { startServing } = await import('../../core/flows/serve.ts');
     const serving = await startServing(
       {
         package: reference,
@@ -90,11 +91,16 @@ export const serveCommand: Command = {
  * environment variables) when one is set, else anonymously; `--plain-http` to a loopback registry.
  */
 export function pullFromRegistry(context: CommandContext): PullPackage {
-  return pullWithEnvironmentCredential({
-    hostEnv: process.env,
-    plainHttp: context.flags['plain-http'] === true,
-    logger: context.logger,
-  });
+  // The OCI client is loaded only when a package is pulled.
+  return async (...args) => {
+    const { pullWithEnvironmentCredential } = await import('../../core/flows/oci.ts');
+    const pull = pullWithEnvironmentCredential({
+      hostEnv: process.env,
+      plainHttp: context.flags['plain-http'] === true,
+      logger: context.logger,
+    });
+    return pull(...args);
+  };
 }
 
 /** Resolves once the server closed after SIGTERM or SIGINT; a second signal cuts what is left. */

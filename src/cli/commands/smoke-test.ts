@@ -1,6 +1,4 @@
 import { CONFIG_DEFAULT_HELP } from '../../core/config/find-config.ts';
-import { runPackageSmokeTest } from '../../core/flows/smoke-test.ts';
-import { renderSmokeTestText } from '../../core/serve/smoke-test.ts';
 import type { SmokeTestRequestNames } from '../../core/serve/smoke-test-options.ts';
 import { type Command, EXIT, stringFlag } from '../cli.ts';
 import { pullFromRegistry } from './serve.ts';
@@ -56,6 +54,9 @@ export const smokeTestCommand: Command = {
     'the package’s model report recorded). Without a golden file or a budget, that check is skipped, and says so.\n' +
     'Exit code 0 when no check failed, 1 when one did, 2 for a usage or input error.',
   async run(context) {
+    // Loaded when the command runs, so `mlops --help` and the other commands start without it.
+    const { runPackageSmokeTest } = await import('../../core/flows/smoke-test.ts');
+    const { renderSmokeTestText } = await import('../../core/serve/smoke-test.ts');
     const { report, reportPath, outputs } = await runPackageSmokeTest(
       {
         config: stringFlag(context, 'config'),

@@ -1,6 +1,4 @@
 import { CONFIG_DEFAULT_HELP } from '../../core/config/find-config.ts';
-import { runDataGate } from '../../core/flows/data-gate.ts';
-import { renderDataReportText } from '../../core/report/render-data-text.ts';
 import { type Command, EXIT, stringFlag } from '../cli.ts';
 
 export const validateDataCommand: Command = {
@@ -48,6 +46,9 @@ export const validateDataCommand: Command = {
   },
   details: 'Exit code 0 when the gate passes, 1 when it fails, 2 for a usage or input error.',
   async run(context) {
+    // Loaded when the command runs, so `mlops --help` and the other commands start without it.
+    const { runDataGate } = await import('../../core/flows/data-gate.ts');
+    const { renderDataReportText } = await import('../../core/report/render-data-text.ts');
     const { report, reportPath, outputs } = await runDataGate(
       {
         config: stringFlag(context, 'config'),

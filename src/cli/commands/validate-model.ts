@@ -1,8 +1,7 @@
 import { CONFIG_DEFAULT_HELP } from '../../core/config/find-config.ts';
 import { ConfigurationError } from '../../core/errors.ts';
-import { type ModelGateNames, runModelGate } from '../../core/flows/model-gate.ts';
+import type { ModelGateNames } from '../../core/flows/model-gate.ts';
 import { METRIC_NAMES } from '../../core/model/metric-names.ts';
-import { renderModelReportText } from '../../core/report/render-model-text.ts';
 import { type Command, EXIT, listFlag, stringFlag } from '../cli.ts';
 
 /** Flag names in messages. */
@@ -158,6 +157,9 @@ export const validateModelCommand: Command = {
     'Gates: METRIC >= N | METRIC <= N | METRIC >= baseline - N | METRIC <= baseline * F | METRIC >= baseline - N%, optionally followed by @interval (the whole 95% interval must hold).\n' +
     'Exit code 0 when the gate passes, 1 when it fails, 2 for a usage or input error, 3 for an internal error.',
   async run(context) {
+    // Loaded when the command runs, so `mlops --help` and the other commands start without it.
+    const { runModelGate } = await import('../../core/flows/model-gate.ts');
+    const { renderModelReportText } = await import('../../core/report/render-model-text.ts');
     const [subcommand, ...files] = context.positionals;
     if (subcommand !== undefined && subcommand !== 'merge') {
       throw new ConfigurationError(

@@ -10,15 +10,12 @@ import { ConfigurationError } from '../errors.ts';
 import type { HostEnvironment } from '../host-environment.ts';
 import type { Logger } from '../logger.ts';
 import type { RegistryCredential } from '../oci/auth.ts';
+import { REGISTRY_ENV } from '../oci/defaults.ts';
 import type { PulledPackage } from '../oci/pull.ts';
 import type { PushResult } from '../oci/push.ts';
 import type { PullPackage } from '../serve/open-package.ts';
 
-/** The environment variables a registry credential is read from. */
-export const REGISTRY_ENV = {
-  username: 'MLOPS_REGISTRY_USERNAME',
-  password: 'MLOPS_REGISTRY_PASSWORD',
-} as const;
+export { REGISTRY_ENV };
 
 /** How the adapter names its command and flags, for messages (`mlops oci`, `--username`, …). */
 export interface OciNames {

@@ -23,6 +23,7 @@ import type { Socket } from 'node:net';
 import { ConfigurationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
+import { DEFAULT_LIMITS, type ServerLimits } from './limits.ts';
 import {
   describeTensor,
   encodeInferenceResponse,
@@ -31,34 +32,7 @@ import {
 } from './open-inference.ts';
 import type { ServedModel } from './served-model.ts';
 
-/** Bounds on what one request, and all of them, may take. */
-export interface ServerLimits {
-  /** Largest request body, in bytes. */
-  maxBodyBytes: number;
-  /** Time to receive a body once its headers arrived, in ms. */
-  bodyTimeoutMs: number;
-  /** Time to receive a request's headers, in ms. */
-  headersTimeoutMs: number;
-  /** How long an idle keep-alive connection stays open, in ms. */
-  keepAliveTimeoutMs: number;
-  /** Bytes of request bodies held in memory at once, over all connections (more: 503). */
-  maxBufferedBytes: number;
-  /** Connections at once (more are dropped by the server). */
-  maxConnections: number;
-  /** How long `close()` waits for requests in flight before cutting them, in ms. */
-  shutdownTimeoutMs: number;
-}
-
-export const DEFAULT_LIMITS: ServerLimits = {
-  maxBodyBytes: 16 * 1024 * 1024,
-  bodyTimeoutMs: 30_000,
-  headersTimeoutMs: 10_000,
-  keepAliveTimeoutMs: 5_000,
-  maxBufferedBytes: 64 * 1024 * 1024,
-  maxConnections: 1024,
-  // Kubernetes gives a pod 30 s between SIGTERM and SIGKILL by default.
-  shutdownTimeoutMs: 25_000,
-};
+export { DEFAULT_LIMITS, type ServerLimits };
 
 export interface InferenceServerOptions {
   model: ServedModel;
