@@ -47,6 +47,7 @@ import { cpus, freemem, totalmem } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measure, peakRss, round } from './measure.js';
+import { encodeModel } from './onnx-model.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = join(benchDir, '..');
@@ -103,64 +104,6 @@ function nodeBinary() {
 // ---------------------------------------------------------------------------------------------
 // The model (as bench/package.js makes it) and its package
 
-function varint(value) {
-  const bytes = [];
-  let v = BigInt(value);
-  do {
-    let byte = Number(v & 0x7fn);
-    v >>= 7n;
-    if (v > 0n) byte |= 0x80;
-    bytes.push(byte);
-  } while (v > 0n);
-  return Buffer.from(bytes);
-}
-const field = {
-  varint: (number, value) => Buffer.concat([varint((number << 3) | 0), varint(value)]),
-  bytes: (number, value) => {
-    const body = Buffer.isBuffer(value) ? value : Buffer.from(value, 'utf8');
-    return Buffer.concat([varint((number << 3) | 2), varint(body.length), body]);
-  },
-};
-const message = (...parts) => Buffer.concat(parts);
-
-/** `y = Gather(w, i)` with w a float32 initializer of `count` values in external data `location`. */
-function encodeModel(count, location) {
-  const tensorType = (elemType, dim) =>
-    field.bytes(1, message(field.varint(1, elemType), field.bytes(2, field.bytes(1, field.varint(1, dim)))));
-  const valueInfo = (name, elemType, dim) =>
-    message(field.bytes(1, name), field.bytes(2, tensorType(elemType, dim)));
-  const external = (key, value) => field.bytes(13, message(field.bytes(1, key), field.bytes(2, value)));
-  const initializer = message(
-    field.varint(1, count),
-    field.varint(2, 1),
-    field.bytes(8, 'w'),
-    external('location', location),
-    external('offset', '0'),
-    external('length', String(count * 4)),
-    field.varint(14, 1),
-  );
-  const node = message(
-    field.bytes(1, 'w'),
-    field.bytes(1, 'i'),
-    field.bytes(2, 'y'),
-    field.bytes(3, 'gather'),
-    field.bytes(4, 'Gather'),
-  );
-  const graph = message(
-    field.bytes(1, node),
-    field.bytes(2, 'bench'),
-    field.bytes(5, initializer),
-    field.bytes(11, valueInfo('i', 7, 1)),
-    field.bytes(12, valueInfo('y', 1, 1)),
-  );
-  return message(
-    field.varint(1, 8),
-    field.bytes(2, 'mlops-actions bench/oci.js'),
-    field.bytes(7, graph),
-    field.bytes(8, field.varint(2, 13)),
-  );
-}
-
 /** Makes (once) bench/data/oci-<size>g/model/{model.onnx, model.onnx.data} and the package of it. */
 function ensurePackage(node, cli, sizeGib) {
   const bytes = Math.round((sizeGib * GIB) / 4) * 4;
@@ -186,7 +129,7 @@ function ensurePackage(node, cli, sizeGib) {
     }
     renameSync(partial, data);
   }
-  writeFileSync(model, encodeModel(bytes / 4, 'model.onnx.data'));
+  writeFileSync(model, encodeModel(bytes / 4, 'model.onnx.data', 'mlops-actions bench/oci.js'));
   const out = join(dir, 'package');
   const folder = join(out, 'bench-1.0.0');
   if (!existsSync(join(folder, 'manifest.json'))) {

@@ -51,6 +51,7 @@ import { cpus, freemem, totalmem } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { measure, peakRss, round } from './measure.js';
+import { encodeModel } from './onnx-model.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = join(benchDir, '..');
@@ -171,68 +172,6 @@ function nodeBinary() {
 // ---------------------------------------------------------------------------------------------
 // The model: a small graph and its external data
 
-/** Protobuf encoding, just enough for an ONNX ModelProto. */
-function varint(value) {
-  const bytes = [];
-  let v = BigInt(value);
-  do {
-    let byte = Number(v & 0x7fn);
-    v >>= 7n;
-    if (v > 0n) byte |= 0x80;
-    bytes.push(byte);
-  } while (v > 0n);
-  return Buffer.from(bytes);
-}
-const field = {
-  varint: (number, value) => Buffer.concat([varint((number << 3) | 0), varint(value)]),
-  bytes: (number, value) => {
-    const body = Buffer.isBuffer(value) ? value : Buffer.from(value, 'utf8');
-    return Buffer.concat([varint((number << 3) | 2), varint(body.length), body]);
-  },
-};
-const message = (...parts) => Buffer.concat(parts);
-
-/**
- * `y = Gather(w, i)`: w is a float32 initializer of `count` values stored in `location`
- * (external data), i an int64 index. Valid for onnx.checker and ONNX Runtime; tiny on its own.
- */
-function encodeModel(count, location) {
-  const tensorType = (elemType, dim) =>
-    field.bytes(1, message(field.varint(1, elemType), field.bytes(2, field.bytes(1, field.varint(1, dim)))));
-  const valueInfo = (name, elemType, dim) =>
-    message(field.bytes(1, name), field.bytes(2, tensorType(elemType, dim)));
-  const external = (key, value) => field.bytes(13, message(field.bytes(1, key), field.bytes(2, value)));
-  const initializer = message(
-    field.varint(1, count), // dims
-    field.varint(2, 1), // FLOAT
-    field.bytes(8, 'w'),
-    external('location', location),
-    external('offset', '0'),
-    external('length', String(count * 4)),
-    field.varint(14, 1), // data_location: EXTERNAL
-  );
-  const node = message(
-    field.bytes(1, 'w'),
-    field.bytes(1, 'i'),
-    field.bytes(2, 'y'),
-    field.bytes(3, 'gather'),
-    field.bytes(4, 'Gather'),
-  );
-  const graph = message(
-    field.bytes(1, node),
-    field.bytes(2, 'bench'),
-    field.bytes(5, initializer),
-    field.bytes(11, valueInfo('i', 7, 1)), // INT64 [1]
-    field.bytes(12, valueInfo('y', 1, 1)), // FLOAT [1]
-  );
-  return message(
-    field.varint(1, 8), // ir_version
-    field.bytes(2, 'mlops-actions bench/package.js'),
-    field.bytes(7, graph),
-    field.bytes(8, field.varint(2, 13)), // opset_import: default domain, version 13
-  );
-}
-
 /** Makes (once) bench/data/package-<size>g/{model.onnx, model.onnx.data}; returns their paths. */
 function ensureModel(sizeGib) {
   const bytes = Math.round((sizeGib * GIB) / 4) * 4;
@@ -260,7 +199,7 @@ function ensureModel(sizeGib) {
     renameSync(partial, data);
     process.stderr.write(`  done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   }
-  writeFileSync(model, encodeModel(bytes / 4, 'model.onnx.data'));
+  writeFileSync(model, encodeModel(bytes / 4, 'model.onnx.data', 'mlops-actions bench/package.js'));
   return { dir, model, data, bytes };
 }
 

@@ -1841,7 +1841,7 @@ function loadDescription(): Description {
  * GitHub really sends. Rewrites it in place to a type union, adding `null` to an `enum`, or to
  * `anyOf [schema, null]` where the schema has no `type` (e.g. an `allOf`).
  */
-function rewriteNullable(node: unknown, isPropertyMap = false): void {
+export function rewriteNullable(node: unknown, isPropertyMap = false): void {
   if (Array.isArray(node)) {
     for (const item of node) rewriteNullable(item);
     return;

@@ -25,6 +25,7 @@ import {
   type ServerLimits,
   startInferenceServer,
 } from '../../src/core/serve/server.ts';
+import { rewriteNullable } from '../harness/github-api.ts';
 import { ociToolsMissing, startRegistry } from '../harness/oci-registry.ts';
 import { repoRoot } from '../harness/run-action.ts';
 import { temporaryDirectory } from '../helpers/example.ts';
@@ -46,39 +47,12 @@ interface Operation {
   responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
 }
 
-/**
- * OpenAPI 3.0's `nullable: true` as JSON Schema (in place): a type union (with `null` in an enum),
- * or `anyOf [schema, null]` for a schema without a type. The protocol's description has none today;
- * a newer copy may.
- */
-function rewriteNullable(node: unknown, isPropertyMap = false): void {
-  if (Array.isArray(node)) {
-    for (const item of node) rewriteNullable(item);
-    return;
-  }
-  if (node === null || typeof node !== 'object') return;
-  const schema = node as Record<string, unknown>;
-  for (const [key, value] of Object.entries(schema)) {
-    if (isPropertyMap || (key !== 'enum' && key !== 'example' && key !== 'default')) {
-      rewriteNullable(value, !isPropertyMap && key === 'properties');
-    }
-  }
-  if (isPropertyMap || schema.nullable !== true) return;
-  delete schema.nullable;
-  if (typeof schema.type === 'string') {
-    schema.type = [schema.type, 'null'];
-    if (Array.isArray(schema.enum) && !schema.enum.includes(null)) schema.enum = [...schema.enum, null];
-  } else {
-    const inner = { ...schema };
-    for (const key of Object.keys(schema)) delete schema[key];
-    schema.anyOf = [inner, { type: 'null' }];
-  }
-}
-
 const description = parseYaml(readFileSync(VENDORED, 'utf8')) as {
   paths: Record<string, Record<string, Operation>>;
   components: { schemas: Record<string, object> };
 };
+// OpenAPI 3.0's `nullable: true` rewritten as JSON Schema, as for GitHub's description (the
+// protocol's description has none today; a newer copy may).
 rewriteNullable(description);
 const ajv = new Ajv({ strict: false, allErrors: true, logger: false });
 ajv.addSchema({ ...description, $id: 'oip' });
