@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../src/core/errors.ts';
-import type { GateInputs, GateSpec } from '../../src/core/model/gates.ts';
+import type { GateEvaluation, GateInputs, GateSpec, SliceReport } from '../../src/core/model/gates.ts';
 import {
   checkGatesForTask,
   describeGate,
   evaluateGate,
+  evaluateSliceGate,
   parseGateConfig,
   parseGateExpression,
 } from '../../src/core/model/gates.ts';
@@ -121,38 +122,128 @@ describe('parseGateExpression', () => {
     );
   });
 
-  const errors: [string, string[]][] = [
-    ['accuracy > 0.9', ['">" is not supported', 'inclusive', 'write ">="', 'Valid forms']],
-    ['accuracy < 0.9', ['"<" is not supported', 'write "<="']],
-    ['accuracy == 0.9', ['"==" is not supported', 'equality']],
-    ['accuracy = 0.9', ['"=" is not supported']],
-    ['accuracy => 0.9', ['did you mean ">="?']],
+  // The whole message: what is wrong, how to fix it, and the valid forms (written out here, not
+  // imported, so that a changed form list fails).
+  const FORMS =
+    'Valid forms: "<metric> >= <number>", "<metric> <= <number>", "<metric> >= baseline", ' +
+    '"<metric> >= baseline - <number>", "<metric> <= baseline + <number>", ' +
+    '"<metric> >= baseline - <percent>%", "<metric> <= baseline * <factor>", each optionally ' +
+    'followed by "@point" (default), "@interval" or "@noninferior"; e.g. "roc_auc >= 0.95", ' +
+    '"f1_macro >= baseline - 0.01 @noninferior", "log_loss <= baseline * 1.05 @interval".';
+  const METRIC_LIST =
+    'accuracy, balanced_accuracy, precision, recall, f1, precision_macro, recall_macro, f1_macro, ' +
+    'precision_weighted, recall_weighted, f1_weighted, roc_auc, roc_auc_weighted, average_precision, ' +
+    'log_loss, brier, ece, mae, mse, rmse, r2, mape';
+  const errors: [string, string][] = [
     [
-      'roc_acu >= 0.9',
-      ['unknown metric "roc_acu"', 'Did you mean "roc_auc"?', 'Valid metrics: accuracy,', 'mape'],
+      'accuracy > 0.9',
+      '">" is not supported: thresholds are inclusive (a value equal to the threshold passes): write ">=".',
     ],
-    ['ROC_AUC >= 0.9', ['Did you mean "roc_auc"?']],
-    ['roc_auc >=', ['the threshold is missing after ">="']],
-    ['roc_auc >= baseline -', ['a number is missing after "baseline -"']],
-    ['roc_auc >= baseline - -0.1', ['without a sign']],
-    ['roc_auc >= baseline * -1', ['non-negative number']],
-    ['roc_auc', ['there is no comparison']],
-    ['', ['the gate is empty']],
-    ['0.9 <= roc_auc', ['the metric comes first']],
-    ['0.9 <= roc_auc <= 1', ['one comparison']],
-    ['accuracy >= 90%', ['a percent only applies to a change from the baseline', '0.9 for 90%']],
-    ['accuracy >= baseline / 2', ['cannot read the threshold "baseline / 2"']],
-    ['accuracy >= baseine - 0.1', ['"baseine" is not a threshold', 'Did you mean "baseline"?']],
-    ['accuracy >= 0.9 @intervl', ['"@intervl" is not a confidence', 'Did you mean "interval"?']],
+    [
+      'accuracy < 0.9',
+      '"<" is not supported: thresholds are inclusive (a value equal to the threshold passes): write "<=".',
+    ],
+    [
+      'accuracy == 0.9',
+      '"==" is not supported: a metric is never gated on equality: write ">=" for a floor or "<=" for a ceiling.',
+    ],
+    [
+      'accuracy = 0.9',
+      '"=" is not supported: a metric is never gated on equality: write ">=" for a floor or "<=" for a ceiling.',
+    ],
+    [
+      'accuracy != 0.9',
+      '"!=" is not supported: a metric is never gated on inequality: write ">=" for a floor or "<=" for a ceiling.',
+    ],
+    ['accuracy => 0.9', '"=>" is not supported: did you mean ">="?'],
+    ['accuracy =< 0.9', '"=<" is not supported: did you mean "<="?'],
+    ['roc_acu >= 0.9', `unknown metric "roc_acu". Did you mean "roc_auc"? Valid metrics: ${METRIC_LIST}.`],
+    ['ROC_AUC >= 0.9', `unknown metric "ROC_AUC". Did you mean "roc_auc"? Valid metrics: ${METRIC_LIST}.`],
+    ['roc_auc >=', 'the threshold is missing after ">=".'],
+    ['roc_auc >= baseline -', 'a number is missing after "baseline -".'],
+    [
+      'roc_auc >= baseline - -0.1',
+      '"baseline - -0.1": write a number without a sign after "-", e.g. 0.01 or 1%.',
+    ],
+    ['roc_auc >= baseline * -1', '"baseline * -1": the factor must be a non-negative number, e.g. 0.99.'],
+    [
+      'roc_auc >= baseline * 1.05%',
+      '"baseline * 1.05%": the factor must be a non-negative number, e.g. 0.99.',
+    ],
+    ['roc_auc', 'there is no comparison; write ">=" or "<=" between the metric and the threshold.'],
+    ['', 'the gate is empty.'],
+    ['   ', 'the gate is empty.'],
+    [' >= 0.9', 'the metric is missing before the comparison.'],
+    [
+      '0.9 <= roc_auc',
+      'the metric comes first, then the threshold (e.g. "roc_auc >= 0.95"); got "0.9" on the left.',
+    ],
+    [
+      'baseline >= 0.9',
+      'the metric comes first, then the threshold (e.g. "roc_auc >= 0.95"); got "baseline" on the left.',
+    ],
+    [
+      'my metric >= 0.9',
+      'the metric comes first, then the threshold (e.g. "roc_auc >= 0.95"); got "my metric" on the left.',
+    ],
+    ['0.9 <= roc_auc <= 1', 'a gate has one comparison; write a range as two gates.'],
+    ['roc_auc >= 0.9 >= 0.8', 'a gate has one comparison; write a range as two gates.'],
+    [
+      'accuracy >= 90%',
+      'a percent only applies to a change from the baseline ("baseline - 1%"); write a fixed threshold as a fraction, e.g. 0.9 for 90%.',
+    ],
+    [
+      'accuracy >= -5 %',
+      'a percent only applies to a change from the baseline ("baseline - 1%"); write a fixed threshold as a fraction, e.g. 0.9 for 90%.',
+    ],
+    ['accuracy >= baseline / 2', 'cannot read the threshold "baseline / 2".'],
+    ['accuracy >= 0.9x', 'cannot read the threshold "0.9x".'],
+    ['accuracy >= 1e', 'cannot read the threshold "1e".'],
+    ['accuracy >= .', 'cannot read the threshold ".".'],
+    ['accuracy >= baseline0.1', 'cannot read the threshold "baseline0.1".'],
+    ['accuracy >= x0.9', '"x" is not a threshold.'],
+    ['accuracy >= baseine - 0.1', '"baseine" is not a threshold. Did you mean "baseline"?'],
+    [
+      'accuracy >= 0.9 @intervl',
+      '"@intervl" is not a confidence; end with "@point", "@interval" or "@noninferior". Did you mean "interval"?',
+    ],
+    ['accuracy >= 0.9 @', '"@" is not a confidence; end with "@point", "@interval" or "@noninferior".'],
   ];
-  for (const [text, parts] of errors) {
+  for (const [text, problem] of errors) {
     it(`rejects "${text}"`, () => {
-      const message = errorOf(() => parseGateExpression(text));
-      expect(message.startsWith(`Gate "${text}": `)).toBe(true);
-      for (const part of parts) expect(message).toContain(part);
-      expect(message).toContain('Valid forms:');
+      expect(errorOf(() => parseGateExpression(text))).toBe(`Gate "${text.trim()}": ${problem} ${FORMS}`);
     });
   }
+
+  it('reads numbers in every notation the threshold allows', () => {
+    for (const [text, threshold] of [
+      ['accuracy >= .5', 0.5],
+      ['accuracy >= 5.', 5],
+      ['accuracy >= +0.5', 0.5],
+      ['accuracy >= 5E-1', 0.5],
+      ['accuracy >= 5e+0', 5],
+      ['accuracy >= 10', 10],
+      ['accuracy >= baseline - .5', 0.5],
+      ['accuracy >= baseline - 5.', 5],
+      ['accuracy >= baseline - 5E-1', 0.5],
+      ['accuracy >= baseline - 1.5 %', 0.015],
+      ['accuracy >= baseline * .5', 0.5],
+      ['accuracy >= baseline * 2E-1', 0.8],
+      ['accuracy >= baseline*1', 0],
+      ['accuracy ≥ 0.5', 0.5],
+    ] as const) {
+      expect(parseGateExpression(text).threshold, text).toBe(threshold);
+    }
+    expect(parseGateExpression('mae ≤ 2').rule).toBe('max');
+    expect(parseGateExpression('mae ≤ baseline').rule).toBe('max-increase');
+    expect(parseGateExpression('mae ≥ baseline').rule).toBe('max-decrease');
+  });
+
+  it('reads the metric name only as a whole identifier', () => {
+    expect(parseGateExpression('f1 >= 0.5').metric).toBe('f1');
+    expect(parseGateExpression('  r2   >=   0.5  @interval ').source).toBe('r2   >=   0.5  @interval');
+    expect(parseGateExpression('r2 >= 0.5 @ interval').confidence).toBe('interval');
+  });
 });
 
 describe('describeGate', () => {
@@ -235,36 +326,62 @@ describe('parseGateConfig', () => {
     expect('slice' in parseGateConfig({ metric: 'roc_auc', min: 0.9 }, 'thresholds[2]')).toBe(false);
   });
 
-  const errors: [unknown, string[]][] = [
+  const METRIC_LIST =
+    'accuracy, balanced_accuracy, precision, recall, f1, precision_macro, recall_macro, f1_macro, ' +
+    'precision_weighted, recall_weighted, f1_weighted, roc_auc, roc_auc_weighted, average_precision, ' +
+    'log_loss, brier, ece, mae, mse, rmse, r2, mape';
+  const errors: [unknown, string][] = [
     [
       { metric: 'roc_auc', min: 0.9, max: 1 },
-      ['has min and max', 'exactly one of min, max, max-decrease, max-increase'],
+      'has min and max; an entry holds exactly one of min, max, max-decrease, max-increase (write a range as two entries).',
     ],
-    [{ metric: 'roc_auc' }, ['needs a threshold']],
-    [{ min: 0.9 }, ['"metric" is missing']],
-    [{ metric: 3, min: 0.9 }, ['"metric" must be a metric name']],
+    [
+      { metric: 'roc_auc', 'max-increase': 0.1, min: 0.2, max: 0.3 },
+      'has min and max and max-increase; an entry holds exactly one of min, max, max-decrease, max-increase (write a range as two entries).',
+    ],
+    [{ metric: 'roc_auc' }, '"roc_auc" needs a threshold: one of min, max, max-decrease, max-increase.'],
+    [{ min: 0.9 }, `"metric" is missing; name one of: ${METRIC_LIST}.`],
+    [{ metric: 3, min: 0.9 }, '"metric" must be a metric name; got 3.'],
     [
       { metric: 'roc_acu', min: 0.9 },
-      ['unknown metric "roc_acu"', 'Did you mean "roc_auc"?', 'Valid metrics:'],
+      `unknown metric "roc_acu". Did you mean "roc_auc"? Valid metrics: ${METRIC_LIST}.`,
     ],
-    [{ metric: 'roc_auc', maxDecrease: 0.1 }, ['unknown key "maxDecrease"', 'Did you mean "max-decrease"?']],
-    [{ metric: 'roc_auc', min: '0.9' }, ['"min" must be a number; got "0.9"']],
-    [{ metric: 'roc_auc', min: Number.NaN }, ['"min" must be a number']],
+    [
+      { metric: 'roc_auc', maxDecrease: 0.1 },
+      'unknown key "maxDecrease". Did you mean "max-decrease"? Allowed keys: metric, min, max, max-decrease, max-increase, relative, confidence, slice.',
+    ],
+    [{ metric: 'roc_auc', min: '0.9' }, '"min" must be a finite number; got "0.9".'],
+    [{ metric: 'roc_auc', min: Number.NaN }, '"min" must be a finite number; got NaN.'],
+    [{ metric: 'roc_auc', max: Number.POSITIVE_INFINITY }, '"max" must be a finite number; got Infinity.'],
+    [{ metric: 'roc_auc', 'max-decrease': null }, '"max-decrease" must be a finite number; got null.'],
     [
       { metric: 'roc_auc', min: 0.9, relative: true },
-      ['"relative" applies to max-decrease and max-increase only'],
+      '"relative" applies to max-decrease and max-increase only; min is a fixed value.',
     ],
-    [{ metric: 'roc_auc', 'max-decrease': 0.1, relative: 'yes' }, ['"relative" must be true or false']],
+    [
+      { metric: 'roc_auc', max: 0.9, relative: true },
+      '"relative" applies to max-decrease and max-increase only; max is a fixed value.',
+    ],
+    [
+      { metric: 'roc_auc', 'max-decrease': 0.1, relative: 'yes' },
+      '"relative" must be true or false; got "yes".',
+    ],
     [
       { metric: 'roc_auc', min: 0.9, confidence: 'intervals' },
-      ['"confidence" must be point, interval or noninferior', 'Did you mean "interval"?'],
+      '"confidence" must be point, interval or noninferior; got "intervals". Did you mean "interval"?',
     ],
-    [{ metric: 'roc_auc', min: 0.9, slice: 3 }, ['"slice" must be a non-empty string']],
-    ['roc_auc >= 0.9', ['a threshold is a mapping', 'got string']],
-    [null, ['got null']],
-    [[1], ['got a list']],
+    [
+      { metric: 'roc_auc', min: 0.9, confidence: 3 },
+      '"confidence" must be point, interval or noninferior; got 3.',
+    ],
+    [{ metric: 'roc_auc', min: 0.9, slice: 3 }, '"slice" must be a non-empty string; got 3.'],
+    [{ metric: 'roc_auc', min: 0.9, slice: '' }, '"slice" must be a non-empty string; got "".'],
+    ['roc_auc >= 0.9', 'a threshold is a mapping such as { metric: roc_auc, min: 0.9 }; got string.'],
+    [7, 'a threshold is a mapping such as { metric: roc_auc, min: 0.9 }; got number.'],
+    [null, 'a threshold is a mapping such as { metric: roc_auc, min: 0.9 }; got null.'],
+    [[1], 'a threshold is a mapping such as { metric: roc_auc, min: 0.9 }; got a list.'],
   ];
-  for (const [entry, parts] of errors) {
+  for (const [entry, problem] of errors) {
     it(`rejects ${JSON.stringify(entry)}`, () => {
       let error: unknown;
       try {
@@ -274,11 +391,28 @@ describe('parseGateConfig', () => {
       }
       expect(error).toBeInstanceOf(ConfigurationError);
       const { message, location } = error as ConfigurationError;
-      expect(message.startsWith('model.thresholds[3]: ')).toBe(true);
+      expect(message).toBe(`model.thresholds[3]: ${problem}`);
       expect(location.key).toBe('model.thresholds[3]');
-      for (const part of parts) expect(message).toContain(part);
     });
   }
+
+  it('reads the defaults: absolute, point, no slice', () => {
+    const gate = parseGateConfig({ metric: 'f1_macro', 'max-decrease': 0.02 }, 'thresholds[0]');
+    expect(gate).toEqual({
+      metric: 'f1_macro',
+      rule: 'max-decrease',
+      threshold: 0.02,
+      relative: false,
+      confidence: 'point',
+      source: 'thresholds[0]',
+    });
+    expect(parseGateConfig({ metric: 'mae', 'max-increase': 0.1, relative: false }, 't').relative).toBe(
+      false,
+    );
+    expect(
+      parseGateConfig({ metric: 'mae', 'max-increase': 0.1, confidence: 'noninferior' }, 't').confidence,
+    ).toBe('noninferior');
+  });
 });
 
 describe('checkGatesForTask', () => {
@@ -697,5 +831,314 @@ describe('evaluateGate', () => {
       status: 'passed',
       reason: 'the interval [40, 59] of rmse lies at or below max 60',
     });
+  });
+});
+
+describe('evaluateGate: every decision path, its status and its reason word for word', () => {
+  type Case = [string, GateInputs, GateEvaluation['status'], string, ('fail' | 'skip' | 'value-only')?];
+  const cases: Case[] = [
+    [
+      'roc_auc >= 0.5',
+      { candidate: { value: Number.NaN } },
+      'error',
+      'roc_auc is undefined (NaN), so the gate cannot be checked',
+    ],
+    [
+      'roc_auc >= 0.5 @interval',
+      { candidate: { value: 0.7 } },
+      'error',
+      'confidence is interval but no interval of roc_auc is available: turn on bootstrap intervals or use @point',
+    ],
+    [
+      'roc_auc >= 0.5 @noninferior',
+      { candidate: { value: 0.7, interval: [Number.NaN, 0.8] }, level: 0.95 },
+      'error',
+      'the 95% interval of roc_auc is undefined (NaN)',
+    ],
+    [
+      'roc_auc >= 0.5 @noninferior',
+      { candidate: { value: 0.45, interval: [0.4, 0.52] }, level: 0.95 },
+      'passed',
+      'the 95% interval [0.4, 0.52] of roc_auc reaches min 0.5 or beyond: not shown below it',
+    ],
+    [
+      'roc_auc >= 0.5 @noninferior',
+      { candidate: { value: 0.45, interval: [0.4, 0.48] }, level: 0.95 },
+      'failed',
+      'the 95% interval [0.4, 0.48] of roc_auc lies wholly below min 0.5',
+    ],
+    [
+      'rmse <= 2 @noninferior',
+      { candidate: { value: 2.1, interval: [1.9, 2.3] }, level: 0.9 },
+      'passed',
+      'the 90% interval [1.9, 2.3] of rmse reaches max 2 or beyond: not shown above it',
+    ],
+    [
+      'rmse <= 2 @noninferior',
+      { candidate: { value: 2.3, interval: [2.1, 2.5] } },
+      'failed',
+      'the interval [2.1, 2.5] of rmse lies wholly above max 2',
+    ],
+    [
+      'rmse <= 2 @interval',
+      { candidate: { value: 1.5, interval: [1.2, 2.2] } },
+      'failed',
+      'the interval [1.2, 2.2] of rmse reaches above max 2',
+    ],
+    [
+      'rmse <= 2 @interval',
+      { candidate: { value: 1.5, interval: [1.2, 1.9] } },
+      'passed',
+      'the interval [1.2, 1.9] of rmse lies at or below max 2',
+    ],
+    [
+      'r2 >= baseline',
+      { candidate: { value: 0.5 }, baseline: { value: Number.NaN } },
+      'error',
+      "the baseline's r2 is undefined (NaN), so its change cannot be checked",
+    ],
+    [
+      'r2 >= baseline * 0.9',
+      { candidate: { value: 0.5 }, baseline: { value: 0 } },
+      'error',
+      "the baseline's r2 is 0, so a relative change cannot be computed (division by zero); use an absolute threshold",
+    ],
+    [
+      'r2 >= baseline',
+      { candidate: { value: Number.POSITIVE_INFINITY }, baseline: { value: Number.POSITIVE_INFINITY } },
+      'error',
+      'the change in r2 is undefined (Infinity → Infinity)',
+    ],
+    [
+      'r2 >= baseline - 0.1',
+      { candidate: { value: 0.5 } },
+      'failed',
+      'no baseline: change threshold cannot be checked (on-missing-baseline: fail); give a baseline, or set on-missing-baseline to skip or value-only',
+      'fail',
+    ],
+    [
+      'r2 >= baseline - 0.1',
+      { candidate: { value: 0.5 } },
+      'skipped',
+      'no baseline: change threshold not checked (on-missing-baseline: skip)',
+      'skip',
+    ],
+    [
+      'r2 >= baseline - 0.1',
+      { candidate: { value: 0.5 }, baseline: { value: 0.5 } },
+      'passed',
+      'r2 did not change (0.5 → 0.5), within max-decrease 0.1',
+    ],
+    [
+      'log_loss >= baseline - 0.1',
+      { candidate: { value: 0.2 }, baseline: { value: 0.5 } },
+      'failed',
+      'log_loss fell by 0.3 (0.5 → 0.2), more than max-decrease 0.1 (lower is better for log_loss, so this gate limits an improvement)',
+    ],
+    [
+      'mae <= baseline - 0.5',
+      { candidate: { value: 2 }, baseline: { value: 2.2 } },
+      'failed',
+      'mae fell by 0.2 (2.2 → 2), short of the required fall of 0.5 (max-increase -0.5)',
+    ],
+    [
+      'accuracy <= baseline + 0.01',
+      { candidate: { value: 0.95 }, baseline: { value: 0.9 } },
+      'failed',
+      'accuracy rose by 0.05 (0.9 → 0.95), more than max-increase 0.01 (higher is better for accuracy, so this gate limits an improvement)',
+    ],
+    [
+      'accuracy <= baseline + 0.1',
+      { candidate: { value: 0.95 }, baseline: { value: 0.9 } },
+      'passed',
+      'accuracy rose by 0.05 (0.9 → 0.95), within max-increase 0.1',
+    ],
+    [
+      'r2 >= baseline - 0.1 @interval',
+      { candidate: { value: 0.5 }, baseline: { value: 0.55 } },
+      'error',
+      'confidence is interval but no interval of the change in r2 is available: turn on bootstrap intervals or use @point',
+    ],
+    [
+      'r2 >= baseline - 0.1 @interval',
+      { candidate: { value: 0.5 }, baseline: { value: 0.55 }, difference: { interval: [Number.NaN, 0.1] } },
+      'error',
+      'the interval of the change in r2 is undefined (NaN)',
+    ],
+    [
+      'r2 >= baseline - 0.1 @interval',
+      {
+        candidate: { value: 0.5 },
+        baseline: { value: 0.55 },
+        difference: { interval: [-0.12, 0.02] },
+        level: 0.95,
+      },
+      'failed',
+      'the 95% interval [-0.12, 0.02] of the change in r2 (0.55 → 0.5) reaches below -0.1 (max-decrease 0.1); this holdout resolves changes of about ±0.07',
+    ],
+    [
+      'r2 >= baseline - 0.1 @interval',
+      { candidate: { value: 0.5 }, baseline: { value: 0.55 }, difference: { interval: [-0.08, 0.02] } },
+      'passed',
+      'the interval [-0.08, 0.02] of the change in r2 (0.55 → 0.5) lies at or above -0.1 (max-decrease 0.1); this holdout resolves changes of about ±0.05',
+    ],
+    [
+      'mae <= baseline + 0.1 @interval',
+      { candidate: { value: 2.05 }, baseline: { value: 2 }, difference: { interval: [-0.02, 0.12] } },
+      'failed',
+      'the interval [-0.02, 0.12] of the change in mae (2 → 2.05) reaches above 0.1 (max-increase 0.1); this holdout resolves changes of about ±0.07',
+    ],
+    [
+      'mae <= baseline + 0.1 @interval',
+      { candidate: { value: 2.05 }, baseline: { value: 2 }, difference: { interval: [-0.02, 0.08] } },
+      'passed',
+      'the interval [-0.02, 0.08] of the change in mae (2 → 2.05) lies at or below 0.1 (max-increase 0.1); this holdout resolves changes of about ±0.05',
+    ],
+    [
+      'mae <= baseline + 0.1 @noninferior',
+      { candidate: { value: 2.15 }, baseline: { value: 2 }, difference: { interval: [0.11, 0.19] } },
+      'failed',
+      'the interval [0.11, 0.19] of the change in mae (2 → 2.15) lies wholly above 0.1: shown worse than max-increase 0.1; this holdout resolves changes of about ±0.04',
+    ],
+    [
+      'mae <= baseline + 0.1 @noninferior',
+      { candidate: { value: 2.15 }, baseline: { value: 2 }, difference: { interval: [0.05, 0.19] } },
+      'passed',
+      'the interval [0.05, 0.19] of the change in mae (2 → 2.15) reaches 0.1 or beyond: not shown worse than max-increase 0.1; this holdout resolves changes of about ±0.07',
+    ],
+    [
+      'log_loss >= baseline - 10% @noninferior',
+      { candidate: { value: 0.2 }, baseline: { value: 0.5 }, difference: { interval: [-0.4, -0.2] } },
+      'failed',
+      'the interval [-80%, -40%] of the relative change in log_loss (0.5 → 0.2) lies wholly below -10%: shown worse than max-decrease 10%; this holdout resolves changes of about ±20% (lower is better for log_loss, so this gate limits an improvement)',
+    ],
+    [
+      'r2 >= baseline - 0.1 @noninferior',
+      { candidate: { value: 0.5 }, baseline: { value: 0.55 }, difference: { interval: [-0.12, 0.02] } },
+      'passed',
+      'the interval [-0.12, 0.02] of the change in r2 (0.55 → 0.5) reaches -0.1 or beyond: not shown worse than max-decrease 0.1; this holdout resolves changes of about ±0.07',
+    ],
+    [
+      'r2 >= baseline - 0.1',
+      { candidate: { value: 0.5 }, baseline: { value: 0.55 }, difference: { interval: [-0.12, 0.02] } },
+      'passed',
+      'r2 fell by 0.05 (0.55 → 0.5), within max-decrease 0.1; this holdout resolves changes of about ±0.07',
+    ],
+    [
+      'r2 >= baseline - 0.1',
+      { candidate: { value: 0.5 }, baseline: { value: 0.55 }, difference: { interval: [Number.NaN, 0.02] } },
+      'passed',
+      'r2 fell by 0.05 (0.55 → 0.5), within max-decrease 0.1',
+    ],
+  ];
+  for (const [text, inputs, status, reason, onMissing] of cases) {
+    it(`${text}: ${reason}`, () => {
+      const result = evaluateGate(parseGateExpression(text), inputs, onMissing ?? 'fail');
+      expect(result.status).toBe(status);
+      expect(result.passed).toBe(status === 'passed' ? true : status === 'skipped' ? null : false);
+      expect(result.reason).toBe(reason);
+    });
+  }
+
+  it('carries the interval and the resolution only where a difference interval was read', () => {
+    const base = { candidate: { value: 0.5 }, baseline: { value: 0.55 } };
+    const point = evaluateGate(parseGateExpression('r2 >= baseline - 0.1'), base, 'fail');
+    expect(point.value).toBeCloseTo(-0.05, 12);
+    expect('interval' in point).toBe(false);
+    expect('resolution' in point).toBe(false);
+    const withInterval = evaluateGate(
+      parseGateExpression('r2 >= baseline - 0.1'),
+      { ...base, difference: { interval: [-0.12, 0.02] } },
+      'fail',
+    );
+    expect(withInterval.resolution).toBeCloseTo(0.07, 12);
+    const relative = evaluateGate(
+      parseGateExpression('r2 >= baseline - 10% @noninferior'),
+      { candidate: { value: 0.5 }, baseline: { value: -0.5 }, difference: { interval: [0.1, 0.3] } },
+      'fail',
+    );
+    // Divided by |baseline|: the interval and the resolution are relative.
+    expect(relative.interval).toEqual([0.2, 0.6]);
+    expect(relative.resolution).toBeCloseTo(0.2, 12);
+    expect(relative.value).toBeCloseTo(2, 12);
+  });
+});
+
+describe('evaluateSliceGate', () => {
+  const slices: SliceReport[] = [
+    {
+      column: 'region',
+      value: 'EU',
+      rows: 40,
+      tooSmall: false,
+      metrics: { roc_auc: 0.8 },
+      baselineMetrics: { roc_auc: 0.85 },
+    },
+    { column: 'region', value: 'US', rows: 5, tooSmall: true, metrics: { roc_auc: 0.9 } },
+    { column: 'size', value: 'a=b', rows: 50, tooSmall: false, metrics: { roc_auc: 0.7 } },
+    { column: 'size', value: 'c', rows: 50, tooSmall: false, metrics: {} },
+  ];
+  const gate = (
+    slice: string,
+    entry: Record<string, unknown> = { metric: 'roc_auc', 'max-decrease': 0.02 },
+  ) => parseGateConfig({ ...entry, slice }, 'thresholds[1]') as GateSpec & { slice: string };
+
+  it('checks every value of the column, skipping slices below the minimum size', () => {
+    const results = evaluateSliceGate(gate('region'), slices, 'fail');
+    expect(results.map((r) => [r.slice, r.status, r.passed, r.reason])).toEqual([
+      [
+        'region=EU',
+        'failed',
+        false,
+        'region=EU: roc_auc fell by 0.05 (0.85 → 0.8), more than max-decrease 0.02',
+      ],
+      [
+        'region=US',
+        'skipped',
+        null,
+        'slice region=US has 5 rows, fewer than the minimum slice size: not gated',
+      ],
+    ]);
+    expect(results.every((r) => r.expression === 'roc_auc >= baseline - 0.02')).toBe(true);
+    expect(results[1].value).toBeNull();
+  });
+
+  it('checks only the named value; a value may contain "="', () => {
+    expect(evaluateSliceGate(gate('region=EU'), slices, 'fail').map((r) => r.slice)).toEqual(['region=EU']);
+    const [result] = evaluateSliceGate(gate('size=a=b', { metric: 'roc_auc', min: 0.6 }), slices, 'fail');
+    expect(result).toMatchObject({
+      slice: 'size=a=b',
+      status: 'passed',
+      reason: 'size=a=b: roc_auc 0.7 >= min 0.6',
+    });
+  });
+
+  it('is an error, never a pass, when no slice matches or the slice has no value for the metric', () => {
+    const [none] = evaluateSliceGate(gate('region=ASIA'), slices, 'fail');
+    expect(none).toMatchObject({
+      status: 'error',
+      passed: false,
+      value: null,
+      slice: 'region=ASIA',
+      reason:
+        'slice region=ASIA matches no slice of the holdout (slices: region=EU, region=US, size=a=b, size=c)',
+    });
+    const [empty] = evaluateSliceGate(gate('x', { metric: 'roc_auc', min: 0.5 }), [], 'fail');
+    expect(empty.reason).toBe('slice x matches no slice of the holdout (slices: none configured)');
+    const [missing] = evaluateSliceGate(gate('size=c', { metric: 'roc_auc', min: 0.5 }), slices, 'fail');
+    expect(missing).toMatchObject({
+      status: 'error',
+      reason: 'size=c: roc_auc is undefined (NaN), so the gate cannot be checked',
+    });
+  });
+
+  it('follows on-missing-baseline when the slice has no baseline value', () => {
+    const [skipped] = evaluateSliceGate(gate('size=a=b'), slices, 'skip');
+    expect(skipped).toMatchObject({
+      status: 'skipped',
+      reason: 'size=a=b: no baseline: change threshold not checked (on-missing-baseline: skip)',
+    });
+    const [failed] = evaluateSliceGate(gate('size=a=b'), slices, 'fail');
+    expect(failed.status).toBe('failed');
   });
 });

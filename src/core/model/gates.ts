@@ -304,7 +304,7 @@ export function parseGateConfig(entry: unknown, where: string): GateSpec {
   const rule = rules[0];
   const threshold = record[rule];
   if (typeof threshold !== 'number' || !Number.isFinite(threshold)) {
-    fail(`"${rule}" must be a number; got ${JSON.stringify(threshold)}.`);
+    fail(`"${rule}" must be a finite number; got ${showValue(threshold)}.`);
   }
 
   const relative = record.relative ?? false;
@@ -610,6 +610,11 @@ export function evaluateSliceGate(
     );
     return { ...evaluation, expression, reason: `${label}: ${evaluation.reason}` };
   });
+}
+
+/** A value as written in messages: JSON, except numbers JSON cannot show (NaN, Infinity from YAML's .nan, .inf). */
+function showValue(value: unknown): string {
+  return typeof value === 'number' ? String(value) : JSON.stringify(value);
 }
 
 function unknownMetricProblem(name: string): string {
