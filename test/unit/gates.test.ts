@@ -202,6 +202,12 @@ describe('parseGateExpression', () => {
     ['accuracy >= .', 'cannot read the threshold ".".'],
     ['accuracy >= baseline0.1', 'cannot read the threshold "baseline0.1".'],
     ['accuracy >= x0.9', '"x" is not a threshold.'],
+    ['accuracy >= 90%x', 'cannot read the threshold "90%x".'],
+    ['accuracy >= xbaseline - 0.1', '"xbaseline" is not a threshold. Did you mean "baseline"?'],
+    [
+      '@interval >= 0.5',
+      '"@interval >= 0.5" is not a confidence; end with "@point", "@interval" or "@noninferior".',
+    ],
     ['accuracy >= baseine - 0.1', '"baseine" is not a threshold. Did you mean "baseline"?'],
     [
       'accuracy >= 0.9 @intervl',
@@ -218,6 +224,12 @@ describe('parseGateExpression', () => {
   it('reads numbers in every notation the threshold allows', () => {
     for (const [text, threshold] of [
       ['accuracy >= .5', 0.5],
+      ['accuracy >= .55', 0.55],
+      ['accuracy >= 5e1', 50],
+      ['accuracy >= 5e-10', 5e-10],
+      ['accuracy >= baseline - .55', 0.55],
+      ['accuracy >= baseline - 5e1', 50],
+      ['accuracy >= baseline - 1e-10', 1e-10],
       ['accuracy >= 5.', 5],
       ['accuracy >= +0.5', 0.5],
       ['accuracy >= 5E-1', 0.5],
@@ -441,6 +453,25 @@ describe('checkGatesForTask', () => {
     expect(message).not.toContain('"roc_auc >= 0.9"');
     expect(message).toContain('Metrics of a binary model: accuracy, balanced_accuracy, precision');
     expect(message).not.toMatch(/Metrics of a binary model:.*rmse/);
+  });
+
+  it('joins several wrong gates into one message', () => {
+    expect(
+      errorOf(() =>
+        checkGatesForTask([parseGateExpression('rmse <= 60'), parseGateExpression('mae <= 3')], 'multiclass'),
+      ),
+    ).toBe(
+      '2 gates use metrics that a multiclass model does not have: "rmse <= 60" gates rmse, a metric of regression models; ' +
+        '"mae <= 3" gates mae, a metric of regression models. Metrics of a multiclass model: accuracy, balanced_accuracy, ' +
+        'precision_macro, recall_macro, f1_macro, precision_weighted, recall_weighted, f1_weighted, roc_auc, roc_auc_weighted, ' +
+        'average_precision, log_loss, ece.',
+    );
+  });
+
+  it('names every task a misplaced metric belongs to', () => {
+    expect(errorOf(() => checkGatesForTask([parseGateExpression('roc_auc >= 0.5')], 'regression'))).toBe(
+      'A gate uses a metric that a regression model does not have: "roc_auc >= 0.5" gates roc_auc, a metric of binary and multiclass models. Metrics of a regression model: mae, mse, rmse, r2, mape.',
+    );
   });
 
   it('knows binary-only metrics are not multiclass metrics', () => {
@@ -1061,6 +1092,82 @@ describe('evaluateGate: every decision path, its status and its reason word for 
     expect(relative.interval).toEqual([0.2, 0.6]);
     expect(relative.resolution).toBeCloseTo(0.2, 12);
     expect(relative.value).toBeCloseTo(2, 12);
+  });
+});
+
+describe('evaluateGate at the tolerance', () => {
+  const check = (text: string, inputs: GateInputs) => evaluateGate(parseGateExpression(text), inputs, 'fail');
+
+  it('says which side of the threshold a point value is on', () => {
+    expect(check('rmse <= 2', { candidate: { value: 1.5 } }).reason).toBe('rmse 1.5 <= max 2');
+    expect(check('rmse <= 2', { candidate: { value: 2.5 } }).reason).toBe('rmse 2.5 > max 2');
+    expect(check('roc_auc >= 0.5', { candidate: { value: 0.7 } }).reason).toBe('roc_auc 0.7 >= min 0.5');
+    expect(check('roc_auc >= 0.5', { candidate: { value: 0.3 } }).reason).toBe('roc_auc 0.3 < min 0.5');
+  });
+
+  it('passes a value exactly the tolerance beyond the threshold, on both rules', () => {
+    // threshold ∓ 1e-12 × max(1, |threshold|), computed as the gate computes it.
+    expect(check('roc_auc >= 1', { candidate: { value: 1 - 1e-12 } }).status).toBe('passed');
+    expect(check('rmse <= 1', { candidate: { value: 1 + 1e-12 } }).status).toBe('passed');
+    // A baseline of 0 makes the change the candidate itself.
+    const base = { baseline: { value: 0 } };
+    expect(check('r2 >= baseline - 0.1', { candidate: { value: -0.1 - 1e-12 }, ...base }).status).toBe(
+      'passed',
+    );
+    expect(check('mae <= baseline + 0.1', { candidate: { value: 0.1 + 1e-12 }, ...base }).status).toBe(
+      'passed',
+    );
+  });
+
+  it('scales the tolerance of a relative change by |candidate| / |baseline|', () => {
+    // Magnitude max(1, 0.05, 2.1 / 2) = 1.05: a relative change 0.05 + 5e-13 is within it …
+    expect(
+      check('mae <= baseline * 1.05', { candidate: { value: 2.1 + 1e-12 }, baseline: { value: 2 } }).status,
+    ).toBe('passed');
+    // … and 0.05 + 2e-12 is not (1.05e-12 < 2e-12).
+    expect(
+      check('mae <= baseline * 1.05', { candidate: { value: 2.1 + 4e-12 }, baseline: { value: 2 } }).status,
+    ).toBe('failed');
+  });
+
+  it('prints a value within the tolerance as the threshold, and one beyond it with the digits that show it', () => {
+    expect(check('roc_auc >= 0.30000000000000004', { candidate: { value: 0.30000000000001 } }).reason).toBe(
+      'roc_auc 0.3 >= min 0.30000000000000004',
+    );
+    // Adjacent doubles: only the round-trip form tells them apart.
+    expect(
+      check('r2 >= baseline', { candidate: { value: 0.10000000000000002 }, baseline: { value: 0.1 } }).reason,
+    ).toBe('r2 rose by 1.388e-17 (0.1 → 0.10000000000000002), within max-decrease 0');
+    expect(check('roc_auc >= 0.5', { candidate: { value: Number.POSITIVE_INFINITY } }).reason).toBe(
+      'roc_auc Infinity >= min 0.5',
+    );
+    // A positive change with an exponent keeps its exponent's sign.
+    expect(
+      check('mae <= baseline + 0.1', { candidate: { value: 1 + 1e-7 }, baseline: { value: 1 } }).reason,
+    ).toBe('mae rose by 1e-7 (1 → 1.0000001), within max-increase 0.1');
+  });
+
+  it('prints a relative change near its bound with the digits that show its side', () => {
+    expect(
+      check('r2 >= baseline - 1%', { candidate: { value: 0.990001 }, baseline: { value: 1 } }).reason,
+    ).toBe('r2 fell by 0.9999% (1 → 0.99), within max-decrease 1%');
+    expect(
+      check('r2 >= baseline - 1%', { candidate: { value: 0.98999 }, baseline: { value: 1 } }).reason,
+    ).toBe('r2 fell by 1.001% (1 → 0.99), more than max-decrease 1%');
+    // Rounded to 4 digits it would read as the bound: more digits show that it is within.
+    expect(
+      check('r2 >= baseline - 1%', { candidate: { value: 0.9900001 }, baseline: { value: 1 } }).reason,
+    ).toBe('r2 fell by 0.99999% (1 → 0.99), within max-decrease 1%');
+    // Within the tolerance: the bound itself.
+    expect(
+      check('r2 >= baseline - 1%', { candidate: { value: 0.99 - 1e-13 }, baseline: { value: 1 } }).reason,
+    ).toBe('r2 fell by 1% (1 → 0.99), within max-decrease 1%');
+  });
+
+  it('adds no slice field to a gate without one', () => {
+    const evaluation = check('roc_auc >= 0.5', { candidate: { value: 0.7 } });
+    expect('slice' in evaluation).toBe(false);
+    expect('interval' in evaluation).toBe(false);
   });
 });
 
