@@ -5,6 +5,7 @@ import { type MetricName, metricsOfTask } from '../../src/core/model/metric-name
 import {
   computeMetrics,
   computeMetricValues,
+  computeRocCurve,
   type MetricResult,
   mergeOutcomes,
   prepareOutcomes,
@@ -263,6 +264,119 @@ describe('metric edge cases', () => {
     );
   });
 
+  it('refuse class counts and thresholds the metrics cannot use', () => {
+    const outcomes = (classes: number[], threshold = 0.5, task: 'binary' | 'multiclass' = 'multiclass') =>
+      prepareOutcomes({
+        task,
+        classes,
+        labels: Int32Array.of(0),
+        probabilities: Float64Array.from(classes.map((_, j) => (j === 0 ? 1 : 0))),
+        threshold,
+      });
+    expect(() => outcomes([0, 1, 2], 0.5, 'binary')).toThrow(
+      new RangeError('binary outcomes need 2 classes, not 3'),
+    );
+    expect(() => outcomes([0], 0.5, 'multiclass')).toThrow(
+      new RangeError('multiclass outcomes need 2 or more classes, not 1'),
+    );
+    expect(() => outcomes([0, 1], 0.5, 'multiclass')).not.toThrow();
+    const many = Array.from({ length: 1025 }, (_, j) => j);
+    expect(() => outcomes(many)).toThrow(
+      new RangeError('1025 classes are more than the 1024 the metrics support (K×K confusion matrix)'),
+    );
+    expect(() => outcomes(many.slice(0, 1024))).not.toThrow();
+    for (const threshold of [-0.01, 1.01, Number.NaN]) {
+      expect(() => outcomes([0, 1], threshold, 'binary')).toThrow(
+        new RangeError(`threshold ${threshold} is not in [0, 1]`),
+      );
+    }
+    for (const threshold of [0, 1]) expect(() => outcomes([0, 1], threshold, 'binary')).not.toThrow();
+    // A multiclass model has no threshold: none is checked.
+    expect(() => outcomes([0, 1, 2], Number.NaN)).not.toThrow();
+    expect(() => prepareOutcomes(binary([0, -1], [0.5, 0.5]))).toThrow(
+      /label -1 at row 1 is not a class index/,
+    );
+    expect(() => prepareOutcomes(binary([0, 1], [0.5, Number.NaN]))).toThrow(
+      /probability NaN of class 0 at row 1/,
+    );
+    expect(() =>
+      prepareOutcomes({ ...binary([0, 1], [0.5, 0.5]), probabilities: Float64Array.of(0.5, 0.5, -0.5, 1) }),
+    ).toThrow(/probability -0.5 of class 0 at row 1/);
+  });
+
+  it('draw the ROC curve as sklearn does, one point per distinct score', () => {
+    // sklearn.metrics.roc_curve(y, s, drop_intermediate=False) on these rows.
+    const curve = computeRocCurve(
+      prepareOutcomes(binary([0, 0, 1, 1, 0, 1], [0.1, 0.4, 0.35, 0.8, 0.4, 0.4])),
+    );
+    expect(curve).toBeDefined();
+    expect([...curve!.fpr]).toEqual([0, 0, 2 / 3, 2 / 3, 1]);
+    expect([...curve!.tpr]).toEqual([0, 1 / 3, 2 / 3, 1, 1]);
+    expect(computeRocCurve(prepareOutcomes(binary([1, 1], [0.2, 0.7])))).toBeUndefined();
+  });
+
+  it('rank full float64 scores exactly, ties only for equal scores', () => {
+    // Random float64 scores use every bit the radix sort sorts on; the AUC is checked against its
+    // definition, counted pair by pair.
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31 + Math.random() * 2 ** -40;
+    };
+    const n = 3000;
+    const scores = Array.from({ length: n }, random);
+    const labels = scores.map((p) => (random() < p ? 1 : 0));
+    // The AUC by its definition: P(score of a positive > score of a negative) + ties / 2.
+    let wins = 0;
+    let pairs = 0;
+    for (let i = 0; i < n; i++) {
+      if (labels[i] !== 1) continue;
+      for (let j = 0; j < n; j++) {
+        if (labels[j] !== 0) continue;
+        pairs++;
+        wins += scores[i] > scores[j] ? 1 : scores[i] === scores[j] ? 0.5 : 0;
+      }
+    }
+    const values = computeMetricValues(prepareOutcomes(binary(labels, scores)), undefined, ['roc_auc']);
+    expect(values[0]).toBeCloseTo(wins / pairs, 12);
+    // A true class given probability 0 costs −log(ε) (sklearn clips at float64's ε), not infinity.
+    expect(computeMetricValues(prepareOutcomes(binary([1], [0])), undefined, ['log_loss'])[0]).toBeCloseTo(
+      -Math.log(Number.EPSILON),
+      12,
+    );
+    // Scores that share their high 32 bits and differ below: only the low digits of the sort order them.
+    const close = Array.from(
+      { length: 400 },
+      (_, i) => 0.5 + (((i * 2654435761) % 2 ** 32) + ((i * 40503) % 2) * 2 ** 32) * 2 ** -53,
+    );
+    const closeLabels = close.map((_, i) => ((i * 7) % 3 === 0 ? 1 : 0));
+    let closeWins = 0;
+    let closePairs = 0;
+    for (let i = 0; i < close.length; i++) {
+      for (let j = 0; j < close.length; j++) {
+        if (closeLabels[i] !== 1 || closeLabels[j] !== 0) continue;
+        closePairs++;
+        closeWins += close[i] > close[j] ? 1 : close[i] === close[j] ? 0.5 : 0;
+      }
+    }
+    expect(
+      computeMetricValues(prepareOutcomes(binary(closeLabels, close)), undefined, ['roc_auc'])[0],
+    ).toBeCloseTo(closeWins / closePairs, 12);
+    // Two scores apart only in their lowest bit, with bit 32 set in both (the lowest digit must not mix in the high word).
+    const [low, high] = [0.5 + 2 ** 32 * 2 ** -53, 0.5 + (2 ** 32 + 1) * 2 ** -53];
+    expect(computeMetricValues(prepareOutcomes(binary([0, 1], [high, low])), undefined, ['roc_auc'])[0]).toBe(
+      0,
+    );
+    // Scores one ulp apart are not a tie; −0 ranks with 0.
+    const ulp = 0.5 + 2 ** -53;
+    expect(computeMetricValues(prepareOutcomes(binary([0, 1], [0.5, ulp])), undefined, ['roc_auc'])[0]).toBe(
+      1,
+    );
+    expect(
+      computeMetricValues(prepareOutcomes(binary([0, 1, 0], [-0, 0, 0.5])), undefined, ['roc_auc'])[0],
+    ).toBe(0.25);
+  });
+
   it('explain one-class binary labels and a class absent from multiclass labels', () => {
     const one = computeMetrics(prepareOutcomes(binary([1, 1], [0.9, 0.4])));
     expect(one.values.roc_auc).toBeNaN();
@@ -272,6 +386,22 @@ describe('metric edge cases', () => {
       average_precision: 'only one class (1) is present in the labels',
     });
     expect(one.values.accuracy).toBe(0.5);
+    // The class that is present is named, whichever it is.
+    expect(computeMetrics(prepareOutcomes(binary([0, 0], [0.9, 0.4]))).undefinedReasons.roc_auc).toBe(
+      'only one class (0) is present in the labels',
+    );
+    const oneAbsent = computeMetrics(
+      prepareOutcomes({
+        task: 'multiclass',
+        classes: ['a', 'b', 'c'],
+        labels: Int32Array.of(0, 1),
+        probabilities: Float64Array.of(0.7, 0.2, 0.1, 0.2, 0.5, 0.3),
+        threshold: 0.5,
+      }),
+    );
+    expect(oneAbsent.undefinedReasons.roc_auc).toBe(
+      'class c is absent from the labels (one-vs-rest needs every class of the model)',
+    );
     const absent = computeMetrics(
       prepareOutcomes({
         task: 'multiclass',

@@ -92,6 +92,7 @@ export function prepareClassification(outcomes: ClassificationOutcomes): Prepare
   const k = classes.length;
   const rows = labels.length;
   if (task === 'binary' && k !== 2) throw new RangeError(`binary outcomes need 2 classes, not ${k}`);
+  // Stryker disable next-line ConditionalExpression: binary outcomes with fewer than 2 classes are refused one line up
   if (task === 'multiclass' && k < 2)
     throw new RangeError(`multiclass outcomes need 2 or more classes, not ${k}`);
   if (k > MAX_CLASSES)
@@ -151,6 +152,7 @@ export function prepareClassification(outcomes: ClassificationOutcomes): Prepare
     binary,
     calibration,
     confidence,
+    // Stryker disable next-line ArrayDeclaration: an empty array reads undefined at every index alike
     rankings: new Array(k).fill(undefined),
     scratch: {
       confusion: new Float64Array(k * k),
@@ -172,6 +174,7 @@ export function prepareClassification(outcomes: ClassificationOutcomes): Prepare
 }
 
 function clip(p: number): number {
+  // Stryker disable next-line EqualityOperator,ArithmeticOperator,ConditionalExpression: at the bound itself either branch returns the bound; leaving p = 1 unclipped changes the log by about 2e-16
   return p < LOG_LOSS_EPSILON ? LOG_LOSS_EPSILON : p > 1 - LOG_LOSS_EPSILON ? 1 - LOG_LOSS_EPSILON : p;
 }
 
@@ -204,6 +207,7 @@ export function writeConfusionMetrics(
 ): boolean {
   const { trueCount, predictedCount, truePositives, precision, recall, f1 } = scratch;
   // Per class with zero_division=0; f1 from precision and recall as sklearn (0 when both are 0).
+  // Stryker disable next-line EqualityOperator: one class too many writes past the end of typed arrays, which ignore it
   for (let c = 0; c < k; c++) {
     precision[c] = predictedCount[c] === 0 ? 0 : truePositives[c] / predictedCount[c];
     recall[c] = trueCount[c] === 0 ? 0 : truePositives[c] / trueCount[c];
@@ -238,6 +242,7 @@ export function writeConfusionMetrics(
   }
   values[ACCURACY] = correct / total;
   values[BALANCED_ACCURACY] = recallOfLabelled / labelled;
+  // Stryker disable next-line ConditionalExpression: a multiclass model's precision, recall and f1 slots are never read
   if (binary) {
     values[PRECISION] = precision[1];
     values[RECALL] = recall[1];
@@ -286,9 +291,11 @@ export function evaluateClassification(
     correct += truePositives[t];
   }
   if (!writeConfusionMetrics(k, binary, scratch, correct, total, values)) return 0;
+  // Stryker disable next-line ConditionalExpression: a multiclass model has no brier slot that is ever read
   if (binary) values[BRIER] = brier / total;
   values[LOG_LOSS] = logLoss / total;
   let ece = 0;
+  // Stryker disable next-line EqualityOperator: one bin too many reads undefined counts (NaN > 0 is false) and adds nothing
   for (let bin = 0; bin < CALIBRATION_BINS; bin++) {
     const count = calibrationWeight[2 * bin] + calibrationWeight[2 * bin + 1];
     if (count > 0)
@@ -305,6 +312,7 @@ export function evaluateClassification(
         reasons.roc_auc = `only one class (${only}) is present in the labels`;
         reasons.average_precision = reasons.roc_auc;
       }
+      // Stryker disable next-line ConditionalExpression: ranking when not asked only costs time; ROC AUC is read only by callers that asked for it
     } else if (ranked) {
       rankClass(prepared, 1, weights);
       values[ROC_AUC] = scratch.rocAuc[1];
@@ -313,6 +321,7 @@ export function evaluateClassification(
     return total;
   }
   const absent: string[] = [];
+  // Stryker disable next-line EqualityOperator: classes[k] is past the end: trueCount[k] is undefined, never 0
   for (let c = 0; c < k; c++) if (trueCount[c] === 0) absent.push(String(prepared.outcomes.classes[c]));
   if (absent.length > 0) {
     if (reasons) {
@@ -323,6 +332,7 @@ export function evaluateClassification(
       reasons.roc_auc_weighted = reason;
       reasons.average_precision = reason;
     }
+    // Stryker disable next-line ConditionalExpression: ranking when not asked only costs time; ROC AUC is read only by callers that asked for it
   } else if (ranked) {
     let aucMacro = 0;
     let aucWeighted = 0;
@@ -364,6 +374,7 @@ function sumRows(prepared: PreparedClassification, weights: Uint32Array | undefi
     const code = calibration[i];
     // Binary: the confidence is P(positive) and bit 0 of the code the label, so this is (p − y)².
     const miss = confidence[i] - (code & 1);
+    // Stryker disable next-line ConditionalExpression: brier is read only for binary models
     if (binary) brier += w * miss * miss;
     calibrationWeight[code] += w;
     calibrationConfidence[code >> 1] += w * confidence[i];
@@ -380,6 +391,7 @@ function sumRows(prepared: PreparedClassification, weights: Uint32Array | undefi
 /** The ranking of class `c`, sorted on first use and cached. */
 function rankingOf(prepared: PreparedClassification, c: number): Ranking {
   let ranking = prepared.rankings[c];
+  // Stryker disable next-line ConditionalExpression: a cache; ranking again gives the same ranking
   if (ranking === undefined) {
     ranking = rankRows(prepared.outcomes, c);
     prepared.rankings[c] = ranking;
@@ -394,14 +406,17 @@ function rankingOf(prepared: PreparedClassification, c: number): Ranking {
 export function computeRocPoints(prepared: PreparedClassification): { fpr: Float64Array; tpr: Float64Array } {
   const { flags } = rankingOf(prepared, 1);
   let positives = 0;
+  // Stryker disable next-line EqualityOperator: flags past the end read undefined, and undefined & 1 is 0
   for (let i = 0; i < flags.length; i++) positives += flags[i] & 1;
   const negatives = flags.length - positives;
   let points = 1;
+  // Stryker disable next-line EqualityOperator: flags past the end read undefined, and undefined >> 1 & 1 is 0
   for (let i = 0; i < flags.length; i++) points += (flags[i] >> 1) & 1;
   const fpr = new Float64Array(points);
   const tpr = new Float64Array(points);
   let tp = 0;
   let fp = 0;
+  // Stryker disable next-line EqualityOperator: a flag past the end counts a false positive that no point records
   for (let i = 0, point = 1; i < flags.length; i++) {
     if (flags[i] & 1) tp++;
     else fp++;
@@ -422,8 +437,10 @@ function rankClass(prepared: PreparedClassification, c: number, weights: Uint32A
   // The weights in score order, as float64, in a loop of their own: a bare gather keeps many cache
   // misses in flight, and the sweep then does float64 arithmetic (V8 is ~2x slower on uint32 values).
   if (weights === undefined) sorted.fill(1);
-  else
+  else {
+    // Stryker disable next-line EqualityOperator: one position too many writes past the end of a typed array, which ignores it
     for (let position = 0; position < order.length; position++) sorted[position] = weights[order[position]];
+  }
   sweepCurves(flags, sorted, scratch.curves);
   const [area, precisionSum, positives, negatives] = scratch.curves;
   scratch.rocAuc[c] = area / (2 * positives * negatives);
@@ -481,23 +498,28 @@ function rankRows(outcomes: ClassificationOutcomes, c: number): Ranking {
   let keyLow = new Uint32Array(n);
   let keyHigh = new Uint32Array(n);
   let rows = new Int32Array(n);
+  // Stryker disable next-line EqualityOperator: one row too many writes past the end of typed arrays, which ignore it
   for (let i = 0; i < n; i++) {
     // + 0 turns −0 into +0, whose bit pattern would otherwise sort above every other score.
     score[0] = probabilities[i * k + c] + 0;
     keyLow[i] = scoreBits[low];
+    // Stryker disable next-line ArithmeticOperator: on little-endian hosts low is 0, and 1 + 0 = 1 - 0
     keyHigh[i] = scoreBits[1 - low];
     rows[i] = i;
   }
   let nextLow = new Uint32Array(n);
   let nextHigh = new Uint32Array(n);
   let nextRows = new Int32Array(n);
+  // Stryker disable next-line EqualityOperator: shift steps from 55 to 66, never 64
   const start = new Int32Array(RADIX);
   for (let shift = 0; shift < 64; shift += RADIX_BITS) {
     start.fill(0);
     for (let i = 0; i < n; i++) start[radixDigit(keyLow[i], keyHigh[i], shift)]++;
     // Float32-born probabilities leave low mantissa bits zero: those passes would not move anything.
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: skipping a pass that moves nothing only saves time
     if (n === 0 || start[radixDigit(keyLow[0], keyHigh[0], shift)] === n) continue;
     let sum = 0;
+    // Stryker disable next-line EqualityOperator: one digit too many writes past the end of the counts (a typed array)
     for (let d = 0; d < RADIX; d++) {
       const count = start[d];
       start[d] = sum;
@@ -516,9 +538,11 @@ function rankRows(outcomes: ClassificationOutcomes, c: number): Ranking {
   // Ascending (stable) now; stored reversed for a descending order.
   const order = new Int32Array(n);
   const flags = new Uint8Array(n);
+  // Stryker disable next-line EqualityOperator: one position too many writes past the end of typed arrays, which ignore it
   for (let position = 0; position < n; position++) {
     const ascending = n - 1 - position;
     order[position] = rows[ascending];
+    // Stryker disable next-line ConditionalExpression: at 0, keyLow[-1] is undefined, unequal to any key, so the next line decides alike
     const last =
       ascending === 0 ||
       keyLow[ascending - 1] !== keyLow[ascending] ||
@@ -530,11 +554,14 @@ function rankRows(outcomes: ClassificationOutcomes, c: number): Ranking {
 
 const RADIX_BITS = 11;
 const RADIX = 1 << RADIX_BITS;
+// Stryker disable next-line ConditionalExpression: every host this runs on is little-endian
 const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Bits [shift, shift + RADIX_BITS) of the 64-bit key high:low. */
 function radixDigit(low: number, high: number, shift: number): number {
+  // Stryker disable next-line EqualityOperator: shifts are multiples of 11, so shift + 11 is never 32
   if (shift + RADIX_BITS <= 32) return (low >>> shift) & (RADIX - 1);
+  // Stryker disable next-line EqualityOperator,ArithmeticOperator: shift is never 32; and a shift count is taken mod 32, so shift + 32 shifts as shift - 32
   if (shift >= 32) return (high >>> (shift - 32)) & (RADIX - 1);
   return ((low >>> shift) | (high << (32 - shift))) & (RADIX - 1);
 }
