@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { MUTATION_TARGETS } from './mutation-targets.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { mutate: { type: 'string' } } });
@@ -26,14 +27,12 @@ if (values.mutate === undefined) {
   process.exit(2);
 }
 const file = values.mutate;
-// The table lives in scripts/mutation.js, which runs Stryker when imported: read it as text.
-const targets = readFileSync(join(root, 'scripts/mutation.js'), 'utf8');
-const entry = new RegExp(`'${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}': \\[([^\\]]*)\\]`).exec(targets);
-if (!entry) {
-  console.error(`No tests are named for ${file} in MUTATION_TARGETS (scripts/mutation.js).`);
+const named = MUTATION_TARGETS[file];
+if (named === undefined) {
+  console.error(`No tests are named for ${file} in MUTATION_TARGETS (scripts/mutation-targets.js).`);
   process.exit(2);
 }
-const tests = [...entry[1].matchAll(/'([^']+)'/g)].map((m) => m[1]);
+const tests = named;
 const slug = file.replace(/^src\//, '').replace(/[/.]/g, '-');
 const reportFile = join(root, 'reports/mutation', `${slug}.json`);
 if (!existsSync(reportFile)) {
