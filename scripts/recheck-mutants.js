@@ -55,6 +55,11 @@ function offsetOf(text, { line, column }) {
 
 const current = readFileSync(join(root, file), 'utf8');
 const currentLines = current.split('\n');
+/** Whether an offset of the current source is on a comment line (`//`, or inside a JSDoc block). */
+function inComment(offset) {
+  const lineStart = current.lastIndexOf('\n', offset - 1) + 1;
+  return /^\s*(\/\/|\/\*|\*)/.test(current.slice(lineStart, offset));
+}
 // A copy of the tree, so that the working files are never left mutated.
 const work = mkdtempSync(join(tmpdir(), 'mlops-recheck-'));
 for (const part of ['src', 'test', 'vitest.mutation.config.ts', 'tsconfig.json', 'package.json']) {
@@ -76,6 +81,7 @@ try {
     const original = reported.source.slice(start, offsetOf(reported.source, mutant.location.end));
     let position = -1;
     for (let i = current.indexOf(original); i >= 0; i = current.indexOf(original, i + 1)) {
+      if (inComment(i)) continue; // a comment quoting the code (e.g. a disable's reason) is not the code
       if (position < 0 || Math.abs(i - start) < Math.abs(position - start)) position = i;
     }
     const where = `${mutant.location.start.line}:${mutant.location.start.column} ${mutant.mutatorName} ${JSON.stringify(mutant.replacement).slice(0, 100)}`;

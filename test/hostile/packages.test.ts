@@ -7,8 +7,8 @@
  * archive or folder and the entry, and `unpackPackage` (what the environment baseline uses) must
  * refuse with an `InputError` having written nothing.
  *
- * Every hostile archive is written here by `rawZip`, a deliberately permissive ZIP writer (our own
- * writer refuses most of these). A new hostile archive goes into `conflictingArchives` when it is
+ * Every hostile archive is written by `rawZip` (test/helpers/raw-zip.ts), a deliberately permissive
+ * ZIP writer (our own writer refuses most of these). A new hostile archive goes into `conflictingArchives` when it is
  * an extra entry next to a real package's, or gets its own `it`.
  */
 import { execFile, spawnSync } from 'node:child_process';
@@ -23,6 +23,7 @@ import { unpackPackage } from '../../src/core/package/verify-package.ts';
 import { extractZip, openZipEntry, readZipEntries, ZIP_LIMITS } from '../../src/core/zip/zip.ts';
 import { repoRoot } from '../harness/run-action.ts';
 import { temporaryDirectory } from '../helpers/example.ts';
+import { type RawEntry, rawZip } from '../helpers/raw-zip.ts';
 
 const cli = join(repoRoot, 'dist/cli/index.js');
 const fixtures = join(repoRoot, 'test/fixtures/onnx');
@@ -45,70 +46,6 @@ async function mlops(cwd: string, ...args: string[]): Promise<CliRun> {
     const e = error as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// A permissive ZIP writer (APPNOTE 4.3): whatever names, modes and sizes the test asks for
-
-interface RawEntry {
-  name: string;
-  /** Stored bytes. */
-  data?: Buffer;
-  /** Raw DEFLATE bytes instead (with `size` and `crc` as claimed). */
-  deflated?: Buffer;
-  /** The uncompressed size the headers claim (default: the data's length). */
-  size?: number;
-  crc?: number;
-  /** Unix mode in the external attributes (default 0o100644, or 0o040755 for `name/`). */
-  mode?: number;
-}
-
-function rawZip(entries: RawEntry[]): Buffer {
-  const parts: Buffer[] = [];
-  const central: Buffer[] = [];
-  let offset = 0;
-  for (const entry of entries) {
-    const name = Buffer.from(entry.name, 'utf8');
-    const payload = entry.deflated ?? entry.data ?? Buffer.alloc(0);
-    const method = entry.deflated ? 8 : 0;
-    const size = entry.size ?? payload.length;
-    const crc = entry.crc ?? crc32(entry.data ?? Buffer.alloc(0));
-    const mode = entry.mode ?? (entry.name.endsWith('/') ? 0o040755 : 0o100644);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x0800, 6); // UTF-8 names
-    local.writeUInt16LE(method, 8);
-    local.writeUInt16LE(33, 12); // 1980-01-01
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(payload.length, 18);
-    local.writeUInt32LE(size, 22);
-    local.writeUInt16LE(name.length, 26);
-    parts.push(local, name, payload);
-    const header = Buffer.alloc(46);
-    header.writeUInt32LE(0x02014b50, 0);
-    header.writeUInt16LE((3 << 8) | 20, 4); // made by Unix
-    header.writeUInt16LE(20, 6);
-    header.writeUInt16LE(0x0800, 8);
-    header.writeUInt16LE(method, 10);
-    header.writeUInt16LE(33, 14);
-    header.writeUInt32LE(crc, 16);
-    header.writeUInt32LE(payload.length, 20);
-    header.writeUInt32LE(size, 24);
-    header.writeUInt16LE(name.length, 28);
-    header.writeUInt32LE((mode << 16) >>> 0, 38);
-    header.writeUInt32LE(offset, 42);
-    central.push(header, name);
-    offset += local.length + name.length + payload.length;
-  }
-  const directory = Buffer.concat(central);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...parts, directory, end]);
 }
 
 /**

@@ -3,9 +3,11 @@
  * check it makes fails the package with its own message, and an untouched package passes. (The CLI
  * and hostile archives are in test/hostile/packages.test.ts and test/integration/package-model.test.ts.)
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rename, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.ts';
@@ -15,6 +17,7 @@ import { unpackPackage, verifyPackage } from '../../src/core/package/verify-pack
 import { writeZip } from '../../src/core/zip/zip.ts';
 import { temporaryDirectory } from '../helpers/example.ts';
 import { makeTestPackage } from '../helpers/packages.ts';
+import { rawZip } from '../helpers/raw-zip.ts';
 
 let built: BuiltPackage;
 beforeAll(async () => {
@@ -77,6 +80,7 @@ describe('verifyPackage: an untouched package', () => {
     expect((error as Error).message).toBe(
       `${missing} does not exist: give a package folder or its .zip archive.`,
     );
+    expect((error as InputError).location).toEqual({ file: missing });
   });
 });
 
@@ -281,9 +285,12 @@ describe('verifyPackage: the manifest itself', () => {
   it('stops at a manifest larger than 16 MiB without reading it', async () => {
     const folder = await folderCopy();
     await truncate(join(folder, 'manifest.json'), 16 * 1024 * 1024 + 1);
-    expect((await verifyPackage(folder)).problems).toEqual([
-      "manifest.json: 16777217 bytes, more than a manifest's limit of 16777216",
-    ]);
+    expect(await verifyPackage(folder)).toEqual({
+      path: folder,
+      passed: false,
+      problems: ["manifest.json: 16777217 bytes, more than a manifest's limit of 16777216"],
+      files: built.manifest.files.length + 1,
+    });
     // Exactly at the limit it is read (and then is not JSON: the padding is zero bytes).
     await truncate(join(folder, 'manifest.json'), 16 * 1024 * 1024);
     expect((await verifyPackage(folder)).problems[0]).toMatch(/^manifest\.json: not JSON/);
@@ -326,6 +333,247 @@ describe('verifyPackage: an archive', () => {
     expect(result.problems[1]).toMatch(/^manifest\.json: contentSha256 .* does not match the files/);
   });
 });
+
+/** The package's model bytes with `doc_string` (ModelProto field 6) appended: still a valid model. */
+function withDocString(model: Uint8Array, bytes: number): Buffer {
+  // A protobuf field may follow the others: tag (6 << 3 | 2 = 0x32), length as a varint, the bytes.
+  const length: number[] = [];
+  for (let n = bytes; ; n >>>= 7) {
+    if (n < 0x80) {
+      length.push(n);
+      break;
+    }
+    length.push((n & 0x7f) | 0x80);
+  }
+  return Buffer.concat([model, Buffer.from([0x32, ...length]), Buffer.alloc(bytes, 'x')]);
+}
+
+/**
+ * Re-lists a tampered package folder as package-model would have: every file of `paths` (the
+ * manifest's and any added) with its size and digest, sorted by path; the content digest of those,
+ * also written into model.onnx's metadata (same length, so the protobuf stays valid).
+ */
+async function relist(folder: string, paths: string[]): Promise<PackageManifest> {
+  const manifest = await readManifest(folder);
+  const files = await Promise.all(
+    paths.map(async (path) => {
+      const bytes = await readFile(join(folder, ...path.split('/')));
+      return { path, bytes: bytes.length, sha256: sha256(bytes) };
+    }),
+  );
+  files.sort((a, b) => (a.path < b.path ? -1 : 1));
+  const content = contentDigest(files);
+  const modelPath = join(folder, 'model.onnx');
+  const model = await readFile(modelPath);
+  const at = model.indexOf(manifest.contentSha256);
+  if (at >= 0) model.write(content, at);
+  await writeFile(modelPath, model);
+  for (const file of files)
+    if (file.path === 'model.onnx') Object.assign(file, { bytes: model.length, sha256: sha256(model) });
+  const relisted = { ...manifest, files, contentSha256: content };
+  await writeManifest(folder, relisted);
+  return relisted;
+}
+
+describe('verifyPackage: the model', () => {
+  it('parses a model larger than 2 MiB (the limit is ONNX’s 2 GiB)', async () => {
+    const folder = await folderCopy();
+    const path = join(folder, 'model.onnx');
+    await writeFile(path, withDocString(await readFile(path), 3 * 1024 * 1024));
+    await relist(
+      folder,
+      built.manifest.files.map((f) => f.path),
+    );
+    expect((await verifyPackage(folder)).problems).toEqual([]);
+  });
+
+  it('does not parse a model over the caller’s limit, and parses one exactly at it', async () => {
+    const size = built.manifest.files.find((f) => f.path === 'model.onnx')!.bytes;
+    expect((await verifyPackage(built.directory, { maxModelBytes: size })).problems).toEqual([]);
+    expect((await verifyPackage(built.directory, { maxModelBytes: size - 1 })).problems).toEqual([
+      `model.onnx: ${size} bytes, more than the limit of ${size - 1} for a model file`,
+    ]);
+  });
+
+  it('fails a package without a model, even when its manifest does not list one', async () => {
+    const folder = await folderCopy();
+    await rm(join(folder, 'model.onnx'));
+    const manifest = await readManifest(folder);
+    manifest.files = manifest.files.filter((f) => f.path !== 'model.onnx');
+    await writeManifest(folder, manifest);
+    expect(await verifyPackage(folder)).toMatchObject({
+      passed: false,
+      problems: ['model.onnx: missing, and not in the manifest: a package holds its model'],
+    });
+  });
+
+  it('passes a package built outside git: no commit in the manifest, an empty one in the model', async () => {
+    const unversioned = await makeTestPackage({ version: '1.0.0', reports: [], lineage: { commit: null } });
+    expect(unversioned.manifest.lineage.commit).toBeNull();
+    expect((await verifyPackage(unversioned.directory)).problems).toEqual([]);
+    expect((await verifyPackage(unversioned.archive)).problems).toEqual([]);
+  });
+});
+
+describe('verifyPackage: order', () => {
+  it('digests the files in path order, not in the order the folder walk meets them', async () => {
+    const folder = await folderCopy();
+    // readdir lists each folder sorted (libuv sorts), but the walk goes depth first: reports/… comes
+    // before reports.txt and reports-a.txt, which path order puts first ('-' and '.' sort before '/').
+    const added = ['reports.txt', 'reports-a.txt'];
+    for (const name of added) await writeFile(join(folder, name), name);
+    const manifest = await relist(folder, [...built.manifest.files.map((f) => f.path), ...added]);
+    expect(manifest.files.map((f) => f.path).indexOf('reports-a.txt')).toBeLessThan(
+      manifest.files.map((f) => f.path).indexOf('reports/data-validation.json'),
+    );
+    expect((await verifyPackage(folder)).problems).toEqual([]);
+  });
+
+  it('digests an archive’s files in path order whatever order its entries are in, skipping folder entries', async () => {
+    const folder = await folderCopy();
+    const added = ['m.txt', 'a.txt', 'z.txt', 'reports/b.txt'];
+    for (const name of added) await writeFile(join(folder, ...name.split('/')), name);
+    const manifest = await relist(folder, [...built.manifest.files.map((f) => f.path), ...added]);
+    const names = [...manifest.files.map((f) => f.path), 'manifest.json'].reverse();
+    // reports/ as a folder entry first, as zip tools write it: it holds listed files, so it is fine.
+    const entries = await Promise.all(
+      names.map(async (name) => ({ name, data: await readFile(join(folder, ...name.split('/'))) })),
+    );
+    const path = join(await temporaryDirectory('mlops-verify-order-'), 'package.zip');
+    await writeFile(path, rawZip([{ name: 'reports/' }, ...entries]));
+    expect((await verifyPackage(path)).problems).toEqual([]);
+  });
+});
+
+describe('verifyPackage: an archive’s entries', () => {
+  /** The package's files as stored entries, in manifest order, then `extra`. */
+  async function rawArchive(extra: { name: string; data?: Buffer }[] = []): Promise<string> {
+    const names = [...built.manifest.files.map((f) => f.path), 'manifest.json'];
+    const entries = await Promise.all(
+      names.map(async (name) => ({
+        name,
+        data: await readFile(join(built.directory, ...name.split('/'))),
+      })),
+    );
+    const path = join(await temporaryDirectory('mlops-verify-raw-'), 'package.zip');
+    await writeFile(path, rawZip([...entries, ...extra]));
+    return path;
+  }
+
+  it('names a folder entry that holds no listed file', async () => {
+    const path = await rawArchive([{ name: 'extra/' }]);
+    expect((await verifyPackage(path)).problems).toEqual([
+      'extra/: not in the manifest (a folder holding no listed file)',
+    ]);
+  });
+
+  it('names an entry whose data fails its CRC, and counts it as changed', async () => {
+    const path = await rawArchive();
+    const archive = await readFile(path);
+    const signature = await readFile(join(built.directory, 'signature.json'));
+    const at = archive.indexOf(signature);
+    expect(at).toBeGreaterThan(0);
+    archive[at + 1] ^= 0x01;
+    await writeFile(path, archive);
+    // Verify stops there: what it could not read cannot be compared with the manifest.
+    expect(await verifyPackage(path)).toEqual({
+      path,
+      passed: false,
+      problems: [
+        `signature.json: cannot be read back from the archive (${path}: entry "signature.json" does not match its CRC-32 (corrupt).)`,
+      ],
+      manifest: built.manifest,
+      files: built.manifest.files.length + 1,
+    });
+  });
+});
+
+describe('verifyPackage: what a package folder may hold', () => {
+  async function refusalOf(folder: string): Promise<InputError> {
+    const error = await verifyPackage(folder).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    return error as InputError;
+  }
+
+  it('refuses a symbolic link, naming its target, without following it', async () => {
+    const folder = await folderCopy();
+    await symlink('/etc/passwd', join(folder, 'reports', 'link.json'));
+    const error = await refusalOf(folder);
+    expect(error.message).toBe(
+      `${folder}: reports/link.json is a symbolic link (to /etc/passwd). A package folder holds regular files only, and verify never follows a link: remove it, or verify the package's archive.`,
+    );
+    expect(error.location).toEqual({ file: join(folder, 'reports/link.json') });
+  });
+
+  it('refuses a FIFO without opening it (a read would block)', async () => {
+    const folder = await folderCopy();
+    execFileSync('mkfifo', [join(folder, 'pipe')]);
+    const error = await refusalOf(folder);
+    expect(error.message).toBe(
+      `${folder}: pipe is a FIFO (named pipe). A package folder holds regular files only: remove it, or verify the package's archive.`,
+    );
+    expect(error.location).toEqual({ file: join(folder, 'pipe') });
+  });
+
+  it('refuses a socket', async () => {
+    const folder = await folderCopy();
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(join(folder, 'socket'), resolve));
+    try {
+      expect((await refusalOf(folder)).message).toBe(
+        `${folder}: socket is a socket. A package folder holds regular files only: remove it, or verify the package's archive.`,
+      );
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('refuses a device', async (context) => {
+    const folder = await folderCopy();
+    // Making a device node takes root (CAP_MKNOD), which CI has; elsewhere the case is skipped.
+    const made = spawnMknod(join(folder, 'null'));
+    if (!made && process.env.CI !== 'true') context.skip();
+    expect(made).toBe(true);
+    expect((await refusalOf(folder)).message).toBe(
+      `${folder}: null is a device. A package folder holds regular files only: remove it, or verify the package's archive.`,
+    );
+  });
+
+  it('names the subfolder it cannot read', async () => {
+    // A real read error even as root: a subfolder whose path is longer than Linux's PATH_MAX
+    // (4096), made by moving one deep chain of folders into another (each path given stays short).
+    const folder = await folderCopy();
+    const part = 'd'.repeat(240);
+    const chain = (n: number) => Array.from({ length: n }, () => part);
+    const outer = join(folder, ...chain(9));
+    await mkdir(outer, { recursive: true });
+    const elsewhere = await temporaryDirectory('mlops-verify-deep-');
+    await mkdir(join(elsewhere, ...chain(9)), { recursive: true });
+    await rename(join(elsewhere, part), join(outer, 'e'));
+    try {
+      const error = await refusalOf(folder);
+      const [, prefix] = /^.*?: (.*) cannot be read \(ENAMETOOLONG\)\.$/.exec(error.message) ?? [];
+      expect(prefix).toBeDefined();
+      expect(join(folder, prefix).length).toBeGreaterThan(4096);
+      expect(prefix).toBe(`${[...chain(9), 'e', ...chain(prefix.split('/').length - 11)].join('/')}/`);
+      expect(error.message).toBe(`${folder}: ${prefix} cannot be read (ENAMETOOLONG).`);
+      expect(error.location).toEqual({ file: folder });
+    } finally {
+      // Moved back, so the folders can be removed by paths short enough to give.
+      await rename(join(outer, 'e'), join(elsewhere, part));
+    }
+  });
+});
+
+/** Makes /dev/null's twin (character device 1,3) at `path`; false when not permitted. */
+function spawnMknod(path: string): boolean {
+  try {
+    execFileSync('mknod', [path, 'c', '1', '3'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe('unpackPackage', () => {
   /** An archive of the package folder's files (after `change`), plus `extra` entries. */
@@ -416,5 +664,102 @@ describe('unpackPackage', () => {
     const archive = await archiveOf();
     expect(await refusal(archive, { maxEntries: 2 })).toContain(archive);
     expect(await refusal(archive, { maxBytes: 10 })).toContain(archive);
+  });
+
+  it('names the archive as the file at fault', async () => {
+    const archive = await archiveOf(undefined, [{ name: 'extra.txt', text: 'x' }]);
+    const error = await unpackPackage(archive, join(archive, '..', 'out')).catch((e: unknown) => e);
+    expect((error as InputError).location).toEqual({ file: archive });
+  });
+
+  it('refuses a file whose bytes differ at the same size, and a listing whose size alone is wrong', async () => {
+    const flipped = await archiveOf(async (folder) => {
+      const path = join(folder, 'signature.json');
+      const bytes = await readFile(path);
+      bytes[0] ^= 0x01;
+      await writeFile(path, bytes);
+    });
+    const listed = built.manifest.files.find((f) => f.path === 'signature.json')!;
+    expect(await refusal(flipped)).toMatch(
+      new RegExp(
+        `: signature\\.json is not the file the manifest lists \\(sha256 [0-9a-f]{12}…, ${listed.bytes} bytes; the manifest says ${listed.sha256.slice(0, 12)}…, ${listed.bytes} bytes\\)\\.$`,
+      ),
+    );
+    const wrongSize = await archiveOf(async (folder) => {
+      const manifest = await readManifest(folder);
+      manifest.files.find((f) => f.path === 'signature.json')!.bytes += 1;
+      await writeManifest(folder, manifest);
+    });
+    expect(await refusal(wrongSize)).toBe(
+      `${wrongSize}: signature.json is not the file the manifest lists (sha256 ${listed.sha256.slice(0, 12)}…, ${listed.bytes} bytes; the manifest says ${listed.sha256.slice(0, 12)}…, ${listed.bytes + 1} bytes).`,
+    );
+  });
+
+  it('refuses a manifest over 16 MiB before reading it, and reads one of exactly 16 MiB', async () => {
+    const pad = (size: number) => async (folder: string) => {
+      const json = Buffer.from(JSON.stringify(await readManifest(folder)));
+      await writeFile(
+        join(folder, 'manifest.json'),
+        Buffer.concat([json, Buffer.alloc(size - json.length, ' ')]),
+      );
+    };
+    const over = await archiveOf(pad(16 * 1024 * 1024 + 1));
+    expect(await refusal(over)).toBe(
+      `${over}: its manifest.json has 16777217 bytes, more than a manifest's limit of 16777216.`,
+    );
+    const at = await archiveOf(pad(16 * 1024 * 1024));
+    expect(await unpackPackage(at, join(at, '..', 'out'))).toEqual(built.manifest.files);
+  });
+
+  it('unpacks an archive with folder entries that hold listed files, and refuses an empty folder entry', async () => {
+    const names = [...built.manifest.files.map((f) => f.path), 'manifest.json'];
+    const files = await Promise.all(
+      names.map(async (name) => ({
+        name,
+        data: await readFile(join(built.directory, ...name.split('/'))),
+      })),
+    );
+    const dir = await temporaryDirectory('mlops-unpack-raw-');
+    const withFolder = join(dir, 'with-folder.zip');
+    await writeFile(withFolder, rawZip([{ name: 'reports/' }, ...files]));
+    expect(await unpackPackage(withFolder, join(dir, 'unpacked'))).toEqual(built.manifest.files);
+    const empty = join(dir, 'empty-folder.zip');
+    await writeFile(empty, rawZip([...files, { name: 'extra/' }]));
+    expect(await refusal(empty)).toBe(
+      `${empty}: entry "extra/" is not in the manifest: refusing to unpack a package with unlisted entries.`,
+    );
+    // The entry limit counts folder entries, and applies before the manifest is read.
+    const badManifest = join(dir, 'bad-manifest.zip');
+    await writeFile(
+      badManifest,
+      rawZip([
+        { name: 'reports/' },
+        ...files.map((f) => (f.name === 'manifest.json' ? { ...f, data: Buffer.from('nope') } : f)),
+      ]),
+    );
+    expect(await refusal(badManifest, { maxEntries: files.length })).toBe(
+      `${badManifest}: has ${files.length + 1} entries, more than the limit of ${files.length}: a model package holds a handful of files. Refusing to read it.`,
+    );
+  });
+
+  it('refuses a listed digest that is not exactly 64 hex digits, quoting at most 200 characters of the item', async () => {
+    for (const sha of [`${'a'.repeat(64)}0`, `0${'a'.repeat(64)}`]) {
+      const bad = await archiveOf((folder) =>
+        writeFile(
+          join(folder, 'manifest.json'),
+          JSON.stringify({ files: [{ path: 'a', bytes: 1, sha256: sha }] }),
+        ),
+      );
+      expect(await refusal(bad)).toBe(
+        `${bad}: its manifest.json is not a package manifest (a "files" item is not { path, bytes, sha256 }: ${JSON.stringify({ path: 'a', bytes: 1, sha256: sha })}).`,
+      );
+    }
+    const item = { path: 'p'.repeat(300), bytes: 1, sha256: 'x' };
+    const long = await archiveOf((folder) =>
+      writeFile(join(folder, 'manifest.json'), JSON.stringify({ files: [item] })),
+    );
+    expect(await refusal(long)).toBe(
+      `${long}: its manifest.json is not a package manifest (a "files" item is not { path, bytes, sha256 }: ${JSON.stringify(item).slice(0, 200)}).`,
+    );
   });
 });
