@@ -470,3 +470,185 @@ describe('row checks: the numbers and words of their findings', () => {
     expect(binomialUpperTail(5, 10, 0.5)).toBe(1);
   });
 });
+
+describe('row checks: the edges the mutation run found (issue #16)', () => {
+  /** Hashes of column `b` of a two-column CSV: a cell followed by more bytes, as in a real file. */
+  const second = (rows: string) => {
+    const { batch } = csvBatch(`a,b\n${rows}\n9,end\n`);
+    const column = batch.columns[1] as TextColumn;
+    return Array.from({ length: batch.length - 1 }, (_, i) => hashTextCell(column, i, missing));
+  };
+
+  it('treats a cell of blanks as missing, wherever it sits and however it arrives', () => {
+    expect(second('1,   \n2,\t \r')).toEqual([MISSING_HASH, MISSING_HASH]);
+    expect(hashValueCell('   ', missing)).toBe(MISSING_HASH);
+    expect(hashValueCell(' \t\r\n', missing)).toBe(MISSING_HASH);
+  });
+
+  it('trims a carriage return from text as from numbers', () => {
+    const [crlf, plain] = cells('abc\r\nabc');
+    expect(crlf).toBe(plain);
+    expect(hashValueCell('abc\r', missing)).toBe(plain);
+  });
+
+  it('hashes every number notation of a text cell by value, nine and signs included', () => {
+    const [nine, minusOne, minusHalf, plusTwo] = cells('9\n-1\n-.5\n+2');
+    expect(nine).toBe(hashValueCell(9, missing));
+    expect(minusOne).toBe(hashValueCell(-1, missing));
+    expect(minusHalf).toBe(hashValueCell(-0.5, missing));
+    expect(plusTwo).toBe(hashValueCell(2, missing));
+  });
+
+  it('keeps text that looks like a date but is none apart, and apart from real dates', () => {
+    const [month13, month14, real] = cells('2024-13-01\n2024-14-01\n2024-12-01');
+    expect(month13).not.toBe(month14);
+    expect(month13).not.toBe(real);
+    expect(hashValueCell('2024-13-01', missing)).toBe(month13);
+    expect(real).toBe(hashValueCell(new Date(Date.UTC(2024, 11, 1)), missing));
+  });
+
+  it('hashes long strings whole, multi-byte ones too, the same from JSON as from CSV', () => {
+    for (const unit of ['x', '€']) {
+      const [a, b] = [`${unit.repeat(300)}a`, `${unit.repeat(300)}b`];
+      expect(hashValueCell(a, missing)).not.toBe(hashValueCell(b, missing));
+      expect(cells(`${a}\n${b}`)).toEqual([hashValueCell(a, missing), hashValueCell(b, missing)]);
+    }
+  });
+
+  it('counts a quoted missing token as text, an unquoted one as missing, also next to quoted cells', () => {
+    expect(cells('"NA"\nNA\n"x"')).toEqual([cells('"NA"')[0], MISSING_HASH, cells('x')[0]]);
+    expect(cells('"NA"')[0]).not.toBe(MISSING_HASH);
+    const finding = feed(createDuplicateRowChecker(), csvBatch('a,b\n"NA",1\nNA,1\n,1\n')).finish();
+    // Row 4 (empty) repeats row 3 (NA): both missing; row 2 holds the text "NA".
+    expect(finding).toMatchObject({ count: 1, lines: [4] });
+  });
+
+  it('reads columns without quote or escape marks (quoted and escaped null)', () => {
+    const { batch } = csvBatch('x\nabc\nNA\n7\n');
+    const plain = { ...(batch.columns[0] as TextColumn), quoted: null, escaped: null };
+    expect([0, 1, 2].map((i) => hashTextCell(plain, i, missing))).toEqual(cells('abc\nNA\n7'));
+    const duplicates = createDuplicateRowChecker();
+    duplicates.add({ ...batch, columns: [plain] }, ['x']);
+    duplicates.add({ ...batch, columns: [plain] }, ['x']);
+    expect(duplicates.finish()).toMatchObject({ count: 3 });
+  });
+
+  it('compares rows on the columns that have values: a training column empty throughout does not block or split rows', () => {
+    const rows = Array.from({ length: 60 }, (_, i) => `${i},`).join('\n');
+    const index = feed(createTrainingRowIndex(), csvBatch(`a,empty\n${rows}\n`));
+    const finding = feed(createLeakageChecker(index), csvBatch('a\n1\n2\n1000\n')).finish();
+    expect(finding).toMatchObject({ severity: 'error', count: 2, lines: [2, 3] });
+  });
+
+  it('looks only at the rows of each batch, not at slots left from a longer one', () => {
+    const duplicates = feed(createDuplicateRowChecker(), csvBatch('a\n1\n2\n3\n'), csvBatch('a\n4\n', 5));
+    expect(duplicates.finish()).toBeNull();
+    const rows = Array.from({ length: 60 }, (_, i) => String(i)).join('\n');
+    const index = feed(createTrainingRowIndex(), csvBatch(`a\n${rows}\n`));
+    const leakage = feed(createLeakageChecker(index), csvBatch('a\n1000\n1\n'), csvBatch('a\n2000\n', 4));
+    expect(leakage.finish()).toMatchObject({ count: 1, lines: [3] });
+  });
+
+  it('names only the excluded columns the data has, and no file key without a file', () => {
+    const finding = feed(createDuplicateRowChecker({ exclude: ['nope'] }), csvBatch('a\n1\n1\n')).finish();
+    expect(finding).toStrictEqual({
+      check: 'duplicate-rows',
+      severity: 'warning',
+      message:
+        '1 row (50% of 2) repeat an earlier row on all columns (e.g. line 3). Remove the duplicates, or exclude the columns that legitimately repeat.',
+      count: 1,
+      lines: [3],
+    });
+  });
+
+  it('keeps at most MAX_EXAMPLE_LINES lines of leaked rows, and no file key without a file', () => {
+    const rows = Array.from({ length: 60 }, (_, i) => String(i)).join('\n');
+    const index = feed(createTrainingRowIndex(), csvBatch(`a\n${rows}\n`));
+    const finding = feed(createLeakageChecker(index), csvBatch(`a\n${rows}\n`)).finish();
+    expect(finding?.count).toBe(60);
+    expect(finding?.lines).toEqual(Array.from({ length: MAX_EXAMPLE_LINES }, (_, i) => i + 2));
+    expect(Object.keys(finding ?? {})).not.toContain('file');
+  });
+
+  it('says which columns were compared and which were only on one side, each list sorted', () => {
+    const index = feed(
+      createTrainingRowIndex({ columns: ['zz', 'city', 'age', 'extra'] }),
+      csvBatch('label2,city,label1,age\n1,Rome,0,40\n1,Oslo,0,30\n'),
+    );
+    const finding = feed(
+      createLeakageChecker(index),
+      csvBatch('zz,city,age,extra\n1,Rome,40,\n2,Rome,41,\n'),
+    ).finish();
+    expect(finding?.message).toBe(
+      `1 row of 2 (50%) also occur in the training data (e.g. line 2). The data's own identical rows explain it (not leakage): 0% of the training rows have an identical twin there, so about 0.67 shared rows are expected by chance, and 1 or more has probability 0.56 ≥ 0.01. Compared on 2 shared columns ("age", "city"); only in the training data: "label1", "label2"; only in the evaluated data: "extra", "zz".`,
+    );
+    // Only the evaluated data has an extra column: the scope still says so.
+    const onlyEvaluated = feed(
+      createLeakageChecker(feed(createTrainingRowIndex(), csvBatch('a\n1\n2\n'))),
+      csvBatch('a,x\n1,5\n'),
+    ).finish();
+    expect(onlyEvaluated?.message).toMatch(
+      /\. Compared on 1 shared column \("a"\); only in the evaluated data: "x"\.$/,
+    );
+    // Only the training data has one (left out by the index's column list).
+    const onlyTraining = feed(
+      createLeakageChecker(feed(createTrainingRowIndex({ columns: ['a'] }), csvBatch('a,label\n1,0\n2,1\n'))),
+      csvBatch('a\n1\n'),
+    ).finish();
+    expect(onlyTraining?.message).toMatch(
+      /\. Compared on 1 shared column \("a"\); only in the training data: "label"\.$/,
+    );
+  });
+
+  it('lists the training columns the evaluated data lacks sorted, and exactly ten without "and 0 more"', () => {
+    // b1 has its first value in the second batch, after b2.
+    const index = feed(
+      createTrainingRowIndex(),
+      csvBatch('b2,a,b1\n1,2,\n'),
+      csvBatch('b2,a,b1\n1,2,3\n', 3),
+    );
+    expect(feed(createLeakageChecker(index), csvBatch('a\n2\n')).finish()?.message).toBe(
+      'Leakage not checked: the training data has 2 columns that the evaluated data lacks ("b1", "b2"), so no row could match. Exclude them from the comparison.',
+    );
+    const columns = Array.from({ length: 10 }, (_, i) => `c${i}`);
+    const wide = feed(
+      createTrainingRowIndex(),
+      csvBatch(`${columns.join(',')}\n${columns.map(() => 1).join(',')}\n`),
+    );
+    expect(feed(createLeakageChecker(wide), csvBatch('x\n1\n')).finish()?.message).toBe(
+      `Leakage not checked: the training data has 10 columns that the evaluated data lacks (${columns.map((c) => `"${c}"`).join(', ')}), so no row could match. Exclude them from the comparison.`,
+    );
+  });
+
+  it('says when the files share no column, the training columns being empty', () => {
+    const index = feed(createTrainingRowIndex(), csvBatch('a\n\n\n'));
+    expect(feed(createLeakageChecker(index), csvBatch('b\n1\n')).finish()).toStrictEqual({
+      check: 'train-test-leakage',
+      severity: 'warning',
+      message:
+        'Leakage not checked: the training data and the evaluated data share no column to compare rows on. Check that both files are the right ones.',
+      count: 1,
+    });
+  });
+
+  it('lists five example lines without an ellipsis', () => {
+    const finding = feed(createDuplicateRowChecker(), csvBatch('a\n1\n1\n1\n1\n1\n1\n')).finish();
+    expect(finding?.message).toBe(
+      '5 rows (83.3% of 6) repeat an earlier row on all columns (e.g. lines 3, 4, 5, 6, 7). Remove the duplicates, or exclude the columns that legitimately repeat.',
+    );
+  });
+
+  it('decides with a tolerated share of 0 by the data alone, and rounds large expectations to whole rows', () => {
+    expect(decideLeakage(0, 100, { rows: 100, rowsWithTwin: 0 }, { maxShare: 0 }).rule).toBe(
+      "The data's own identical rows explain it (not leakage): 0% of the training rows have an identical twin there, so about 0.99 shared rows are expected by chance, and 0 or more has probability 1 ≥ 0.01",
+    );
+    expect(decideLeakage(200, 1000, { rows: 1000, rowsWithTwin: 122 }).rule).toMatch(
+      /, so about 123 shared rows are expected by chance, and 200 or more has probability /,
+    );
+  });
+
+  it('gives P(X ≥ 0) = 1 even when q = 0, and P(X > n) = 0 even when q = 1', () => {
+    expect(binomialUpperTail(0, 10, 0)).toBe(1);
+    expect(binomialUpperTail(11, 10, 1)).toBe(0);
+  });
+});

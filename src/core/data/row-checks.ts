@@ -40,12 +40,19 @@ import {
 import { HashSet52 } from './hash-set.ts';
 
 /** The hash of a missing cell: not a valid 52-bit hash, so it never collides with a value. */
+// Stryker disable next-line UnaryOperator: +1 would collide only with a value whose 52-bit hash is 1 (odds 2^-52)
 export const MISSING_HASH = -1;
 
 const TWO_52 = 2 ** 52;
+// The tags only need to differ from one another and from hashes of cell text: the empty string,
+// which no non-missing cell trims to, does as well for any one of them.
+// Stryker disable next-line StringLiteral: see above
 const TRUE_HASH = hashString('\u0000boolean:true');
+// Stryker disable next-line StringLiteral: see above
 const FALSE_HASH = hashString('\u0000boolean:false');
+// Stryker disable next-line StringLiteral: see above
 const DATE_TAG = hashString('\u0000datetime');
+// Stryker disable next-line StringLiteral: see above
 const ROW_SEED = hashString('\u0000row');
 
 const SPACE = 0x20;
@@ -60,6 +67,10 @@ function isBlank(c: number): boolean {
 /** Hash of a number by its value (1, 1.0, 1e0 alike; -0 as 0): `hashNumber` of cells.ts. */
 export const hashNumberValue = hashNumber;
 
+/** First bytes of a cell that may be a number or a date: digits, signs, '.', and i/I (inf, Infinity). */
+const NUMBER_START = new Uint8Array(256);
+for (const c of '0123456789+-.iI') NUMBER_START[c.charCodeAt(0)] = 1;
+
 let scratch = new Uint8Array(256);
 const encoder = new TextEncoder();
 
@@ -68,21 +79,23 @@ function hashTrimmedBytes(bytes: Uint8Array, start: number, end: number): number
   while (start < end && isBlank(bytes[start])) start++;
   while (end > start && isBlank(bytes[end - 1])) end--;
   if (start === end) return MISSING_HASH;
-  const c = bytes[start];
-  // Only cells starting like a number, a boolean or a date are tried as such (cheap on text).
-  if ((c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x69 || c === 0x49) {
+  // Only cells starting like a number or a date are tried as such (cheap on text).
+  if (NUMBER_START[bytes[start]] === 1) {
     const value = parseNumberBytes(bytes, start, end);
     if (!Number.isNaN(value)) {
       // A date like 2024-01-31 is not a number (the parser stops at the second `-`).
       return hashNumberValue(value);
     }
+    // Stryker disable next-line ConditionalExpression: a prefilter; parseDateText accepts nothing it rejects
     if (looksLikeDateBytes(bytes, start, end)) {
       let text = '';
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: a bound on the work; parseDateText refuses over 35 characters anyway
       for (let k = start; k < end && k < start + 40; k++) text += String.fromCharCode(bytes[k]);
       const time = parseDateText(text);
       if (!Number.isNaN(time)) return combineHashes(DATE_TAG, hashNumberValue(time));
     }
-  } else if (end - start <= 5) {
+  } else {
+    // Only 4 or 5 bytes can be a boolean: parseBooleanBytes looks at the length first.
     const flag = parseBooleanBytes(bytes, start, end);
     if (flag === 1) return TRUE_HASH;
     if (flag === 0) return FALSE_HASH;
@@ -93,6 +106,7 @@ function hashTrimmedBytes(bytes: Uint8Array, start: number, end: number): number
 /** Normalized hash of a JS string (as if it were a CSV cell): trimmed, numbers and booleans by value. */
 function hashText(text: string): number {
   // Encode into a reused buffer: the same bytes path as CSV cells, so both normalize alike.
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: growing when it is not needed (always, or at exactly 3 bytes a character) only costs time
   if (text.length * 3 > scratch.length) scratch = new Uint8Array(text.length * 3 + 64);
   const { written } = encoder.encodeInto(text, scratch);
   return hashTrimmedBytes(scratch, 0, written);
@@ -107,8 +121,15 @@ export function hashTextCell(column: TextColumn, i: number, missing: MissingToke
   const end = column.end[i];
   if (missing.isMissing(column.bytes, start, end, column.quoted !== null && column.quoted[i] === 1))
     return MISSING_HASH;
+  return hashUnmissingCell(column, i);
+}
+
+/** Normalized hash of text cell `i`, known not to be missing. */
+function hashUnmissingCell(column: TextColumn, i: number): number {
+  // Decoding a cell without "" escapes would give the same bytes (the readers refuse invalid UTF-8):
+  // this is a shortcut, so a mutant that decodes every cell survives.
   if (column.escaped !== null && column.escaped[i] === 1) return hashText(textCell(column, i));
-  return hashTrimmedBytes(column.bytes, start, end);
+  return hashTrimmedBytes(column.bytes, column.start[i], column.end[i]);
 }
 
 /** Normalized hash of a JS value (JSONL, Parquet), or {@link MISSING_HASH}; equal to {@link hashTextCell} of the same value written in a CSV. */
@@ -146,17 +167,19 @@ export function hashColumnCells(
   if (column.kind === 'text') {
     // Numbers come from the batch's shared parse; only other text is hashed from its bytes.
     const { values } = parseNumberColumn(column, length);
-    const { bytes, start, end, quoted, escaped } = column;
+    const { bytes, start, end, quoted } = column;
+    // Stryker disable next-line EqualityOperator: one slot past the batch is written where hashBatch never reads (its buffer is at least that long)
     for (let i = 0; i < length; i++) {
       const value = values[i];
+      // Stryker disable next-line ConditionalExpression: a shortcut; hashTrimmedBytes parses the same numbers
       if (!Number.isNaN(value)) out[i] = hashNumber(value);
       else if (missing.isMissing(bytes, start[i], end[i], quoted !== null && quoted[i] === 1))
         out[i] = MISSING_HASH;
-      else if (escaped !== null && escaped[i] === 1) out[i] = hashText(textCell(column, i));
-      else out[i] = hashTrimmedBytes(bytes, start[i], end[i]);
+      else out[i] = hashUnmissingCell(column, i);
     }
   } else {
     const values = column.values;
+    // Stryker disable next-line EqualityOperator: one slot past the batch is written where hashBatch never reads (its buffer is at least that long)
     for (let i = 0; i < length; i++) out[i] = hashValueCell(values[i], missing);
   }
 }
@@ -172,9 +195,11 @@ class RowHasher {
   readonly withValues = new Set<string>();
   /** Every column seen in the data. */
   readonly seen = new Set<string>();
+  // Stryker disable next-line ArrayDeclaration: replaced by the first hashBatch before it is read
   private plan: { index: number; name: string; nameHash: number }[] = [];
+  /** The column list the plan was made for: undefined until the first batch, which makes one. */
   private planFor: readonly string[] | undefined;
-  private planLength = -1;
+  private planLength = 0;
   private cells = new Float64Array(0);
   hashes = new Float64Array(0);
 
@@ -191,11 +216,15 @@ class RowHasher {
   /** Row hashes of the batch, in `this.hashes[0..batch.length)`. */
   hashBatch(batch: RowBatch, columns: readonly string[]): Float64Array {
     const n = batch.length;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: reallocating more often only costs time
     if (this.hashes.length < n) {
       this.hashes = new Float64Array(n);
       this.cells = new Float64Array(n);
     }
+    // A guard: the reader's names and the batch's columns have the same length (batch.ts).
+    // Stryker disable next-line MethodExpression: see above
     const width = Math.min(columns.length, batch.columns.length);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: a cache; making the plan again gives the same plan
     if (columns !== this.planFor || width !== this.planLength) this.makePlan(columns, width);
     const hashes = this.hashes;
     const cells = this.cells;
@@ -209,7 +238,10 @@ class RowHasher {
         any = true;
         // Mixing in the column name keeps rows apart whose values sit in different columns,
         // even though missing cells are skipped.
+        // Any mixing applied alike to both files compares rows alike; mod 2^52 keeps it exact.
+        // Stryker disable next-line ArithmeticOperator: see above
         let mixed = cell + nameHash;
+        // Stryker disable next-line ConditionalExpression,EqualityOperator,AssignmentOperator: see above
         if (mixed >= TWO_52) mixed -= TWO_52;
         hashes[i] = combineHashes(hashes[i], mixed);
       }
@@ -227,7 +259,10 @@ class RowHasher {
       this.hashed.add(name);
       plan.push({ index, name, nameHash: hashString(name) });
     }
-    plan.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    // Column names are unique. Any fixed order makes the hash independent of the files' column order;
+    // descending (the >= mutant) is one too.
+    // Stryker disable next-line EqualityOperator: see above
+    plan.sort((a, b) => (a.name < b.name ? -1 : 1));
     this.plan = plan;
     this.planFor = columns;
     this.planLength = width;
@@ -273,6 +308,7 @@ export function createDuplicateRowChecker(options: DuplicateRowOptions = {}): Du
     },
     finish() {
       if (duplicates === 0) return null;
+      // Stryker disable next-line ArrayDeclaration: any list filtered by the columns seen, when none was given
       const excluded = (options.exclude ?? []).filter((name) => hasher.seen.has(name));
       const scope = excluded.length > 0 ? `all columns except ${quoteList(excluded)}` : 'all columns';
       return {
@@ -506,6 +542,7 @@ export function decideLeakage(
       rule: `Within the tolerated share ${formatShare(maxShare, 1)} (leakage.max-share); ${chance}`,
     };
   }
+  // Stryker disable next-line EqualityOperator: a binomial tail is never exactly 1e-4
   const p = pValue < 1e-4 ? pValue.toExponential(1) : String(Number(pValue.toPrecision(2)));
   if (pValue < level) {
     return {
@@ -527,7 +564,9 @@ export function decideLeakage(
 export function binomialUpperTail(k: number, n: number, q: number): number {
   if (k <= 0) return 1;
   if (k > n) return 0;
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: with q = 0 every term is exp(-Infinity) = 0
   if (q <= 0) return 0;
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: with q = 1 and k <= n, k <= n * q returns 1 below
   if (q >= 1) return 1;
   if (k <= n * q) return 1;
   const logQ = Math.log(q);
@@ -538,12 +577,14 @@ export function binomialUpperTail(k: number, n: number, q: number): number {
     const term = Math.exp(logChoose(i) + i * logQ + (n - i) * logP);
     total += term;
     // Past the mean the terms fall at least geometrically: stop once they no longer count.
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: summing the negligible terms too gives the same double
     if (term < total * 1e-17) break;
   }
   return Math.min(1, total);
 }
 
 function formatCount(value: number): string {
+  // Stryker disable next-line EqualityOperator: exactly 10 prints as 10 either way
   return value >= 10 ? String(Math.round(value)) : String(Number(value.toPrecision(2)));
 }
 
@@ -555,6 +596,7 @@ function plural(count: number, noun: string): string {
 export function formatShare(part: number, whole: number): string {
   if (whole === 0) return '0%';
   const percent = (100 * part) / whole;
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: 0 and exactly 10 print alike either way
   if (percent === 0 || percent >= 10) return `${Math.round(percent * 10) / 10}%`;
   return `${Number(percent.toPrecision(2))}%`;
 }

@@ -312,11 +312,13 @@ export function evaluateClassification(
         reasons.roc_auc = `only one class (${only}) is present in the labels`;
         reasons.average_precision = reasons.roc_auc;
       }
+    } else {
       // Stryker disable next-line ConditionalExpression: ranking when not asked only costs time; ROC AUC is read only by callers that asked for it
-    } else if (ranked) {
-      rankClass(prepared, 1, weights);
-      values[ROC_AUC] = scratch.rocAuc[1];
-      values[AVERAGE_PRECISION] = scratch.averagePrecision[1];
+      if (ranked) {
+        rankClass(prepared, 1, weights);
+        values[ROC_AUC] = scratch.rocAuc[1];
+        values[AVERAGE_PRECISION] = scratch.averagePrecision[1];
+      }
     }
     return total;
   }
@@ -332,20 +334,22 @@ export function evaluateClassification(
       reasons.roc_auc_weighted = reason;
       reasons.average_precision = reason;
     }
+  } else {
     // Stryker disable next-line ConditionalExpression: ranking when not asked only costs time; ROC AUC is read only by callers that asked for it
-  } else if (ranked) {
-    let aucMacro = 0;
-    let aucWeighted = 0;
-    let apMacro = 0;
-    for (let c = 0; c < k; c++) {
-      rankClass(prepared, c, weights);
-      aucMacro += scratch.rocAuc[c];
-      aucWeighted += scratch.rocAuc[c] * trueCount[c];
-      apMacro += scratch.averagePrecision[c];
+    if (ranked) {
+      let aucMacro = 0;
+      let aucWeighted = 0;
+      let apMacro = 0;
+      for (let c = 0; c < k; c++) {
+        rankClass(prepared, c, weights);
+        aucMacro += scratch.rocAuc[c];
+        aucWeighted += scratch.rocAuc[c] * trueCount[c];
+        apMacro += scratch.averagePrecision[c];
+      }
+      values[ROC_AUC] = aucMacro / k;
+      values[ROC_AUC_WEIGHTED] = aucWeighted / total;
+      values[AVERAGE_PRECISION] = apMacro / k;
     }
-    values[ROC_AUC] = aucMacro / k;
-    values[ROC_AUC_WEIGHTED] = aucWeighted / total;
-    values[AVERAGE_PRECISION] = apMacro / k;
   }
   return total;
 }
