@@ -407,6 +407,12 @@ describe('verifyPackage: the model', () => {
     });
   });
 
+  it('names a listed model that is absent once, as missing', async () => {
+    const folder = await folderCopy();
+    await rm(join(folder, 'model.onnx'));
+    expect((await verifyPackage(folder)).problems).toEqual(['model.onnx: missing']);
+  });
+
   it('passes a package built outside git: no commit in the manifest, an empty one in the model', async () => {
     const unversioned = await makeTestPackage({ version: '1.0.0', reports: [], lineage: { commit: null } });
     expect(unversioned.manifest.lineage.commit).toBeNull();
