@@ -521,6 +521,12 @@ describe('row checks: the edges the mutation run found (issue #16)', () => {
     const finding = feed(createDuplicateRowChecker(), csvBatch('a,b\n"NA",1\nNA,1\n,1\n')).finish();
     // Row 4 (empty) repeats row 3 (NA): both missing; row 2 holds the text "NA".
     expect(finding).toMatchObject({ count: 1, lines: [4] });
+    // An unquoted NA and an empty cell in a column that has quoted cells: both missing, so the
+    // rows are the same.
+    expect(feed(createDuplicateRowChecker(), csvBatch('a,b\n"x",1\nNA,1\n,1\n')).finish()).toMatchObject({
+      count: 1,
+      lines: [4],
+    });
   });
 
   it('reads columns without quote or escape marks (quoted and escaped null)', () => {
