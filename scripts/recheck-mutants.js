@@ -11,7 +11,16 @@
 // each mutant that still survives; exit 1 when any does. This is a quick check between runs, not a
 // measurement: the score in docs/testing.md comes from a full Stryker run.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,10 +69,24 @@ function inComment(offset) {
   const lineStart = current.lastIndexOf('\n', offset - 1) + 1;
   return /^\s*(\/\/|\/\*|\*)/.test(current.slice(lineStart, offset));
 }
-// A copy of the tree, so that the working files are never left mutated.
+// A copy of the tree as Stryker's sandbox has it (tests read templates/, fixtures, scripts), so that
+// the working files are never left mutated; what stryker.config.mjs ignores is left out too.
+const LEFT_OUT = new Set([
+  '.git',
+  'node_modules',
+  'dist',
+  'dist-pack',
+  'reports',
+  '.stryker-tmp',
+  'demo-output',
+]);
 const work = mkdtempSync(join(tmpdir(), 'mlops-recheck-'));
-for (const part of ['src', 'test', 'vitest.mutation.config.ts', 'tsconfig.json', 'package.json']) {
-  cpSync(join(root, part), join(work, part), { recursive: true });
+for (const part of readdirSync(root)) {
+  if (LEFT_OUT.has(part) || part.startsWith('dist.tmp-')) continue;
+  cpSync(join(root, part), join(work, part), {
+    recursive: true,
+    filter: (source) => !source.startsWith(join(root, 'bench/data')),
+  });
 }
 symlinkSync(join(root, 'node_modules'), join(work, 'node_modules'));
 // Node 24 runs the tests (Vitest 5 needs Node >= 22), as in Stryker's command runner.
@@ -71,6 +94,28 @@ const node =
   Number(process.versions.node.split('.')[0]) >= 22
     ? process.execPath
     : join(root, 'node_modules/node/bin/node');
+
+/** Runs the file's tests in the copy; true when they pass. */
+function testsPass() {
+  const run = spawnSync(
+    node,
+    ['node_modules/vitest/vitest.mjs', 'run', '--config', 'vitest.mutation.config.ts', '--reporter', 'dot'],
+    {
+      cwd: work,
+      env: { ...process.env, MLOPS_MUTATION_TESTS: tests.join(',') },
+      encoding: 'utf8',
+      timeout: 300_000,
+    },
+  );
+  return run.status === 0;
+}
+
+// Without a mutant the tests must pass in the copy; else every mutant would count as killed.
+if (!testsPass()) {
+  rmSync(work, { recursive: true, force: true });
+  console.error(`The tests of ${file} fail in a copy of the tree without any mutant: fix them first.`);
+  process.exit(2);
+}
 
 const results = { killed: 0, survived: 0, gone: 0, disabled: 0 };
 try {
@@ -100,17 +145,7 @@ try {
       join(work, file),
       current.slice(0, position) + mutant.replacement + current.slice(position + original.length),
     );
-    const run = spawnSync(
-      node,
-      ['node_modules/vitest/vitest.mjs', 'run', '--config', 'vitest.mutation.config.ts', '--reporter', 'dot'],
-      {
-        cwd: work,
-        env: { ...process.env, MLOPS_MUTATION_TESTS: tests.join(',') },
-        encoding: 'utf8',
-        timeout: 300_000,
-      },
-    );
-    if (run.status === 0) {
+    if (testsPass()) {
       results.survived++;
       console.log(`survives: ${where} (now line ${line})`);
     } else results.killed++;

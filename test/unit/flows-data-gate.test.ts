@@ -81,7 +81,15 @@ describe('runDataGate', () => {
     const dir = await temporaryDirectory('flows-data-');
     const data = await withDuplicate(dir);
     const onError = await runDataGate(await request({ data }), { logger: silentLogger });
-    expect(onError.outputs).toMatchObject({ passed: true, errors: 0, warnings: 1 });
+    // Without a reference nothing is compared: no drifted columns, and no drift section.
+    expect(onError.outputs).toEqual({
+      passed: true,
+      findings: 1,
+      errors: 0,
+      warnings: 1,
+      driftedColumns: [],
+    });
+    expect(onError.report.drift).toBeUndefined();
     expect(onError.report.failOn).toBe('error');
     const onWarning = await runDataGate(await request({ data, failOn: 'warning' }), { logger: silentLogger });
     expect(onWarning.outputs).toMatchObject({ passed: false, errors: 0, warnings: 1 });

@@ -66,7 +66,7 @@ export function wassersteinPValue(
     spread += steps[k];
     previous = next;
   }
-  // Stryker disable next-line ConditionalExpression,EqualityOperator: without spread every simulated integral is 0, so simulating gives this same p-value; returning early only saves the work
+  // Stryker disable next-line ConditionalExpression,EqualityOperator,BlockStatement: without spread every simulated integral is 0, so simulating gives this same p-value; returning early only saves the work
   if (!(spread > 0)) {
     return { statistic, pValue: distance > 0 ? 1 / (draws + 1) : 1, dof: 0 };
   }
