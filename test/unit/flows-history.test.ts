@@ -8,11 +8,12 @@ import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HISTORY_FLAG_NAMES } from '../../src/cli/commands/history.ts';
 import { ConfigurationError } from '../../src/core/errors.ts';
 import { type HistoryRequest, runHistory } from '../../src/core/flows/history.ts';
 import { silentLogger } from '../../src/core/logger.ts';
+import { type GitServer, startGitServer } from '../harness/git-server.ts';
 import { temporaryDirectory } from '../helpers/example.ts';
 
 const exec = promisify(execFile);
@@ -84,6 +85,38 @@ describe('runHistory', () => {
       hostEnv: { ...hostEnv, GITHUB_SERVER_URL: server },
     });
     expect(records).toHaveLength(3);
+  });
+
+  describe('over HTTP with a token, as from GitHub', () => {
+    let github: GitServer;
+    beforeAll(async () => {
+      github = await startGitServer();
+      await mkdir(join(github.root, 'octo'), { recursive: true });
+      await exec('git', [
+        'clone',
+        '--quiet',
+        '--bare',
+        repository,
+        join(github.root, 'octo/environments.git'),
+      ]);
+    });
+    afterAll(() => github?.stop());
+
+    it('sends GITHUB_TOKEN by default, the named variable with token-env, and fails without a token', async () => {
+      const remote = github.url('octo/environments');
+      const viaDefault = await run({
+        repository: remote,
+        hostEnv: { ...hostEnv, GITHUB_TOKEN: github.token },
+      });
+      expect(viaDefault.records.map((r) => r.version)).toEqual(['1.1.0', '2.0.0', '1.0.0']);
+      const named = await run({
+        repository: remote,
+        tokenEnv: 'DEPLOY_TOKEN',
+        hostEnv: { ...hostEnv, DEPLOY_TOKEN: github.token },
+      });
+      expect(named.records).toHaveLength(3);
+      await expect(run({ repository: remote })).rejects.toThrow(ConfigurationError);
+    });
   });
 
   it('reads the token from the variable the request names', async () => {

@@ -48,6 +48,14 @@ describe('runInit', () => {
     expect([result.blocked, result.needsForce]).toEqual([[], false]);
   });
 
+  it('sets up the folder it runs in when no dir is given, as with dir "."', async () => {
+    const dir = await project();
+    const implicit = await runInit(request(dir, { dryRun: true }));
+    const explicit = await runInit(request(dir, { dryRun: true, dir: '.' }));
+    expect(implicit).toEqual(explicit);
+    expect(implicit.files.every(({ file }) => file.path.startsWith(`${dir}/`))).toBe(true);
+  });
+
   it('writes the files, and a second run finds them unchanged', async () => {
     const dir = await project();
     const written = await runInit(request(dir));

@@ -129,6 +129,19 @@ describe('runModelGate: full, shard or merge, chosen by the request in one place
       shards.push(outcomes);
     }
     await expect(readFile(join(dir, 'unused.json'))).rejects.toThrow(/ENOENT/);
+    // Without outcomes-path a shard saves its outcomes under mlops-reports/ in the working folder.
+    const previous = process.cwd();
+    process.chdir(dir);
+    try {
+      const result = await runModelGate(await request({ baseline, shard: '2/3' }), ports);
+      expect(result).toMatchObject({ mode: 'shard', outcomes: 'mlops-reports/model-outcomes-2-of-3.json' });
+      // The same rows' outcomes as the shard saved by outcomes-path (latencies are measured anew).
+      const saved = JSON.parse(await readFile(join(dir, 'mlops-reports/model-outcomes-2-of-3.json'), 'utf8'));
+      const named = JSON.parse(await readFile(shards[1], 'utf8'));
+      expect([saved.shard, saved.outcomes]).toEqual([named.shard, named.outcomes]);
+    } finally {
+      process.chdir(previous);
+    }
     // The merge job names no model or data; in a different order than the shards ran.
     const merged = decided(
       await runModelGate(
@@ -170,8 +183,10 @@ describe('runModelGate: full, shard or merge, chosen by the request in one place
         (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(ConfigurationError);
+      locations.push((error as ConfigurationError).location);
       return (error as Error).message;
     };
+    const locations: object[] = [];
     expect(await refused({ merge: [outcomes], shard: '1/2' })).toMatch(
       /^input "merge" decides on the outcomes every shard saved; input "shard" belongs to the shard jobs/,
     );
@@ -180,6 +195,11 @@ describe('runModelGate: full, shard or merge, chosen by the request in one place
     );
     expect(await refused({ outcomes })).toMatch(/^input "outcomes-path" goes with input "shard"/);
     expect(await refused({ shard: '3/2' })).toMatch(/^input "shard" must be K\/N with 1 ≤ K ≤ N/);
+    expect(locations.slice(0, 3)).toEqual([
+      { key: 'input "shard"' },
+      { key: 'input "outcomes-path"' },
+      { key: 'input "outcomes-path"' },
+    ]);
     // An empty merge is a merge of nothing, not a full run.
     await expect(runModelGate(await request({ merge: [] }), ports)).rejects.toThrow(
       /No shard files to merge/,

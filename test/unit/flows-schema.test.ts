@@ -40,6 +40,16 @@ describe('runSchemaInference', () => {
     expect(gate.outputs.passed).toBe(true);
   });
 
+  it('reads the data in the format and with the delimiter given', async () => {
+    const dir = await temporaryDirectory('flows-schema-');
+    // Semicolons, in a file whose name says nothing of its format.
+    const data = join(dir, 'train.data');
+    await writeFile(data, 'a;b\n1;x\n2;y\n');
+    const result = await run({ data, format: 'csv', delimiter: ';' });
+    expect(result.columns).toBe(2);
+    expect(Object.keys(result.contract.properties)).toEqual(['a', 'b']);
+  });
+
   it('writes nothing without an out path', async () => {
     const result = await run({});
     expect(result.out).toBeUndefined();
@@ -55,6 +65,7 @@ describe('runSchemaInference', () => {
     expect((error as Error).message).toBe(
       `mlops schema infer: ${out} exists; pass --force to overwrite it (your edits to it would be lost).`,
     );
+    expect((error as ConfigurationError).location).toEqual({ file: out });
     expect(await readFile(out, 'utf8')).toBe('{"edited": true}\n');
     await expect(run({ out })).rejects.toThrow(ConfigurationError);
     const forced = await run({ out, force: true });

@@ -11,6 +11,7 @@ import { ConfigurationError } from '../../src/core/errors.ts';
 import { runPackageSmokeTest, type SmokeTestFlowRequest } from '../../src/core/flows/smoke-test.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { buildPackage } from '../../src/core/package/build-package.ts';
+import { unpackPackage } from '../../src/core/package/verify-package.ts';
 import { temporaryDirectory } from '../helpers/example.ts';
 import { FIXTURE_MODELS, TEST_LINEAGE } from '../helpers/packages.ts';
 
@@ -82,6 +83,27 @@ describe('runPackageSmokeTest', () => {
 
     const failed = await runPackageSmokeTest(await request({ package: drifted, golden: GOLDEN }), ports);
     expect(failed.outputs).toMatchObject({ passed: false, failedChecks: ['parity'] });
+  });
+
+  it('hands an oci:// reference to the pull port, and refuses one without it', async () => {
+    const reference = 'oci://registry.example/models/breast-cancer:1.0.0';
+    const pulled: string[] = [];
+    // The port as the adapters give it (the real pull is tested in test/integration/oci.test.ts):
+    // the package's files into the folder given.
+    const pull = async (from: string, folder: string) => {
+      pulled.push(from);
+      await unpackPackage(mlp, folder);
+    };
+    const result = await runPackageSmokeTest(await request({ package: reference, golden: GOLDEN }), {
+      ...ports,
+      pull,
+    });
+    expect(pulled).toEqual([reference]);
+    expect(result.outputs.passed).toBe(true);
+    expect(result.report.package).toMatchObject({ path: reference, name: 'breast-cancer', version: '1.0.0' });
+    await expect(runPackageSmokeTest(await request({ package: reference }), ports)).rejects.toThrow(
+      /an oci:\/\/ package cannot be pulled here/,
+    );
   });
 
   it('names a missing or wrong input in the adapter’s words', async () => {
