@@ -6,7 +6,7 @@
  * adapter's admit port runs before any work, and mistakes are named in the adapter's words.
  */
 import { copyFile, mkdir, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../src/core/errors.ts';
 import { type PackageNames, type PackageRequest, runPackage } from '../../src/core/flows/package.ts';
@@ -134,6 +134,8 @@ describe('runPackage', () => {
     await expect(runPackage(reason, ports)).rejects.toThrow(
       /^--override-reason goes with --allow-failed-gates \(it says why failed gates are packaged\)/,
     );
+    const refusal = await runPackage(reason, ports).catch((e: unknown) => e);
+    expect((refusal as ConfigurationError).location).toEqual({ key: '--override-reason' });
     // The model inside the package folder that packaging would replace.
     const out = await temporaryDirectory('flows-package-out-');
     await mkdir(join(out, 'breast-cancer-1.4.0'));
@@ -142,6 +144,32 @@ describe('runPackage', () => {
     await expect(runPackage(await request({ model, out }), ports)).rejects.toThrow(/^--out .*--model/);
     expect(admitted).toBe(0);
     expect(await entries(reason.out)).toEqual([]);
+  });
+
+  it('refuses inputs that packaging would replace in the out folder, and takes the others', async () => {
+    const out = await temporaryDirectory('flows-package-out-');
+    const modelAt = async (relative: string) => {
+      const path = join(out, relative);
+      await mkdir(dirname(path), { recursive: true });
+      await copyFile(join(FIXTURE_MODELS, 'sklearn-logreg-zipmap.onnx'), path);
+      return path;
+    };
+    // Replaced: the provenance, and any <name>-<version> package folder or archive.
+    for (const relative of [
+      'provenance.intoto.json',
+      'breast-cancer-2.0.0/model.onnx',
+      'breast-cancer-1.4.0.zip',
+    ]) {
+      await expect(
+        runPackage(await request({ model: await modelAt(relative), out })),
+        relative,
+      ).rejects.toThrow(/^--out .*--model/);
+    }
+    // Not replaced: a folder named after the model but not a version, or with a digit elsewhere.
+    for (const relative of ['breast-cancer-notes2/model.onnx', 'older-versions2/model.onnx']) {
+      const built = await runPackage(await request({ model: await modelAt(relative), out }));
+      expect(built.manifest.package.version, relative).toBe('1.4.0');
+    }
   });
 
   it('stops before any work when the admit port refuses', async () => {
