@@ -141,6 +141,44 @@ describe('runProfile', () => {
     expect((error as Error).message).toBe(message);
   });
 
+  it('says which file it profiles, and reads it in the format and with the delimiter given', async () => {
+    const data = join(await temporaryDirectory('flows-profile-format-'), 'part.data');
+    await writeFile(data, 'a;b\n1;x\n2;y\n');
+    const messages: string[] = [];
+    const logger = { ...silentLogger, info: (message: string) => messages.push(message) };
+    const { profile } = await runProfile(
+      { data: [data], format: 'csv', delimiter: ';', names: NAMES },
+      { logger },
+    );
+    expect(profile.columns.map((c) => c.name)).toEqual(['a', 'b']);
+    expect(messages).toEqual([`profiling ${data}`]);
+  });
+
+  it('reads a plain path as it is: a missing file is named as such, not as a glob matching nothing', async () => {
+    const missing = join(dir, 'absent.csv');
+    const error = await run({ data: [missing] }).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(
+      new RegExp(`^Data file ${missing.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`),
+    );
+    expect((error as Error).message).not.toMatch(/no file matches/);
+  });
+
+  it('takes shards K/N of any size, 1/1 included, and refuses anything else as K/N', async () => {
+    const glob = join(dir, 'part-*.csv');
+    expect((await run({ data: [glob], shard: '1/1' })).profile.sources.map((s) => s.path)).toEqual(parts);
+    expect((await run({ data: [glob], shard: '1/12' })).profile.sources.map((s) => s.path)).toEqual([
+      parts[0],
+    ]);
+    await expect(run({ data: [glob], shard: '10/12' })).rejects.toThrow(
+      'mlops profile: shard 10/12 has no files (3 file(s) in all): use at most as many shards as files.',
+    );
+    for (const shard of ['x1/2', '1/2x', '0/2', '3/2', '1/0']) {
+      await expect(run({ data: [glob], shard }), shard).rejects.toThrow(
+        `mlops profile: --shard must be K/N with 1 ≤ K ≤ N, e.g. 2/4; got "${shard}".`,
+      );
+    }
+  });
+
   it('refuses an out path that is one of the files read, before writing anything', async () => {
     await expect(run({ data: [join(dir, 'part-*.csv')], shard: '2/2', out: parts[1] })).rejects.toThrow(
       `--out ${parts[1]} is --data ${parts[1]}: writing it would replace that input.`,
