@@ -134,6 +134,10 @@ describe('runReport', () => {
       runReport({ cwd, title: 'CI', reports: [report], out: report, names: { out: '--out' } }),
     ).rejects.toThrow(`--out ${report} is the report ${report}`);
     expect(await readFile(report, 'utf8')).toBe(before);
+    // Without the adapter's names, the request's own field name.
+    await expect(runReport({ cwd, title: 'CI', reports: [report], out: report })).rejects.toThrow(
+      `out ${report} is the report ${report}`,
+    );
   });
 
   it('publishes a check run per gate on the head of the pull request, and comments on the pull request', async () => {
@@ -173,6 +177,25 @@ describe('runReport', () => {
     expect(result.checkRuns).toEqual({ 'mlops / data': 1, 'mlops / model': 2 });
     expect(result.commentUrl).toBe('https://github.invalid/comment/1');
     expect(said).toContain('Report comment created: https://github.invalid/comment/1');
+    expect(said.filter((m) => m.startsWith('Check run '))).toEqual([
+      expect.stringMatching(/^Check run "mlops \/ data" created: success \(.+\)\.$/),
+      expect.stringMatching(/^Check run "mlops \/ model" created: failure \(.+\)\.$/),
+    ]);
+  });
+
+  it('treats pull_request_target and pull_request_review like pull_request', async () => {
+    for (const name of ['pull_request_target', 'pull_request_review']) {
+      const { calls, ports } = recording();
+      await runReport(await request({ event: { ...pullRequestEvent, name }, publish: PUBLISH }), ports);
+      expect(
+        calls.comments.map((c) => c.target),
+        name,
+      ).toEqual([{ pullRequest: 7 }]);
+      expect(
+        calls.checkRuns.map((c) => c.headSha),
+        name,
+      ).toEqual([HEAD, HEAD]);
+    }
   });
 
   it('comments on the pushed commit on a push, and nowhere on other events', async () => {
@@ -235,6 +258,15 @@ describe('runReport', () => {
     expect((error as Error).message).toBe(
       'Input "token" is empty: the comment and the check runs need a token (default: the job\'s GITHUB_TOKEN), or set "comment" and "checks" to false.',
     );
+    // Either of the two needs it.
+    for (const publish of [
+      { ...PUBLISH, token: undefined, comment: false },
+      { ...PUBLISH, token: undefined, checks: false },
+    ]) {
+      await expect(runReport(await request({ event: pullRequestEvent, publish }), ports)).rejects.toThrow(
+        ConfigurationError,
+      );
+    }
   });
 
   it('turns a refused permission into a warning naming it, and fails on any other error', async () => {
