@@ -57,6 +57,26 @@ const push = (request: Partial<OciPushRequest>, using: OciPorts = ports) =>
   );
 
 describe('runOciPush: refused before any registry is contacted', () => {
+  it('takes os/arch/variant platforms (linux/arm64/v8): the push goes on to the registry', async () => {
+    const error = await push({ modelcar: true, platforms: ['linux/arm64/v8', 'linux/amd64'] }).catch(
+      (e: unknown) => e,
+    );
+    expect((error as Error).message).not.toMatch(/is not os\/arch/);
+    expect((error as Error).message).toContain(CLOSED.replace(/^oci:\/\//, '').split('/')[0]);
+  });
+
+  it('hands the base image to the push: one not pinned by digest is refused there', async () => {
+    await expect(push({ modelcar: true, baseImage: 'example.invalid/base:latest' })).rejects.toThrow(
+      /^--base-image example\.invalid\/base:latest is not pinned by digest/,
+    );
+  });
+
+  it('is an internal error to ask for the password from a port the adapter did not give', async () => {
+    await expect(push({ passwordFromPort: true, username: 'robot' })).rejects.toThrow(
+      /^runOci: passwordFromPort without a readPassword port$/,
+    );
+  });
+
   it.each([
     [
       { baseImage: 'example.invalid/base@sha256:00' },
@@ -69,6 +89,14 @@ describe('runOciPush: refused before any registry is contacted', () => {
     [
       { modelcar: true, platforms: ['linux/amd64', 'linux'] },
       'mlops oci push: --platform "linux" is not os/arch[/variant], e.g. linux/amd64 or linux/arm64.',
+    ],
+    [
+      { modelcar: true, platforms: ['!linux/amd64'] },
+      'mlops oci push: --platform "!linux/amd64" is not os/arch[/variant], e.g. linux/amd64 or linux/arm64.',
+    ],
+    [
+      { modelcar: true, platforms: ['linux/amd64!'] },
+      'mlops oci push: --platform "linux/amd64!" is not os/arch[/variant], e.g. linux/amd64 or linux/arm64.',
     ],
     [
       { username: 'robot' },
