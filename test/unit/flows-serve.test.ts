@@ -11,6 +11,7 @@ import { ConfigurationError } from '../../src/core/errors.ts';
 import { type ServeRequest, type Serving, startServing } from '../../src/core/flows/serve.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import type { BuiltPackage } from '../../src/core/package/build-package.ts';
+import { unpackPackage } from '../../src/core/package/verify-package.ts';
 import { makeTestPackage } from '../helpers/packages.ts';
 
 const NAMES = { command: 'mlops serve', host: '--host', port: '--port', maxRequestMb: '--max-request-mb' };
@@ -89,6 +90,51 @@ describe('startServing', () => {
       expect(serving.server.url).toMatch(/^http:\/\/127\.0\.0\.2:\d+$/);
       expect(serving.exposed).toBe(true);
     });
+  });
+
+  it('counts localhost as loopback, not exposed', async () => {
+    await whileServing({ host: 'localhost' }, async (serving) => {
+      expect(serving.exposed).toBe(false);
+    });
+  });
+
+  it('takes the highest port, 65535, and refuses a port with trailing text', async () => {
+    // 65535 may be taken on this machine: then the refusal is "in use", never the port's form.
+    const outcome = await serve({ port: '65535' }).then(
+      async (serving) => {
+        await serving.server.close();
+        await serving.close();
+        return 'served';
+      },
+      (error: Error) => error.message,
+    );
+    expect(outcome).not.toMatch(/must be a whole number/);
+    await expect(serve({ port: '80 ' })).rejects.toThrow(
+      'mlops serve: --port must be a whole number from 0 to 65535; got "80 ".',
+    );
+  });
+
+  it('serves an oci:// reference through the pull port', async () => {
+    const reference = 'oci://registry.example/models/breast-cancer:5.0.0';
+    const pulled: string[] = [];
+    const serving = await startServing(
+      { package: reference, port: '0', names: NAMES },
+      {
+        logger: silentLogger,
+        // As the adapters give it (the real pull: test/integration/oci.test.ts).
+        pull: async (from, folder) => {
+          pulled.push(from);
+          await unpackPackage(built.archive, folder);
+        },
+      },
+    );
+    try {
+      expect(pulled).toEqual([reference]);
+      expect(serving.server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    } finally {
+      await serving.server.close();
+      await serving.close();
+    }
   });
 
   it('refuses bodies over the request limit', async () => {
