@@ -5,7 +5,8 @@
 // Each mutant (a >= into >, a condition into true, two arguments swapped …) is run against the test
 // files named for its source file (process.env.MLOPS_MUTATION_TESTS, set by the script) through
 // Stryker's command runner: one `vitest run` per mutant, the mutant chosen by the environment
-// variable Stryker sets. The Vitest runner plugin runs no test at all on Vitest 5 (every mutant
+// variable Stryker sets; `--bail 1` stops at the first failing test, as one failure already kills
+// the mutant (a survivor still runs every test). The Vitest runner plugin runs no test at all on Vitest 5 (every mutant
 // "survives" with 0 tests completed; stryker-mutator/stryker-js#6210, #6213), so it is not used.
 // Equivalent mutants are disabled where they live with a reason:
 //   // Stryker disable next-line <mutator>: <reason>
@@ -17,7 +18,7 @@ const report = process.env.MLOPS_MUTATION_REPORT ?? 'reports/mutation/mutation';
 export default {
   testRunner: 'command',
   commandRunner: {
-    command: 'node node_modules/vitest/vitest.mjs run --config vitest.mutation.config.ts --reporter dot',
+    command: 'node node_modules/vitest/vitest.mjs run --config vitest.mutation.config.ts --reporter dot --bail 1',
   },
   checkers: ['typescript'],
   // The checker type-checks src/ only (tsconfig.mutation.json): a mutant is a compile error when the
