@@ -18,7 +18,8 @@ const report = process.env.MLOPS_MUTATION_REPORT ?? 'reports/mutation/mutation';
 export default {
   testRunner: 'command',
   commandRunner: {
-    command: 'node node_modules/vitest/vitest.mjs run --config vitest.mutation.config.ts --reporter dot --bail 1',
+    command:
+      'node node_modules/vitest/vitest.mjs run --config vitest.mutation.config.ts --reporter dot --bail 1',
   },
   checkers: ['typescript'],
   // The checker type-checks src/ only (tsconfig.mutation.json): a mutant is a compile error when the
