@@ -7,7 +7,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentBaselineSource } from '../../src/core/config/model-options.ts';
 import { ConfigurationError } from '../../src/core/errors.ts';
 import {
@@ -17,6 +17,7 @@ import {
   runModelGate,
 } from '../../src/core/flows/model-gate.ts';
 import { silentLogger } from '../../src/core/logger.ts';
+import { type GitServer, startGitServer } from '../harness/git-server.ts';
 import { repoRoot } from '../harness/run-action.ts';
 import { example, temporaryDirectory } from '../helpers/example.ts';
 
@@ -291,6 +292,43 @@ describe('runModelGate: the environment baseline comes in as a port', () => {
       runModelGate(await request({ ...base, deployedModel: undefined }), { ...ports, environmentBaseline }),
     ).rejects.toThrow(
       /needs the environment repository .* and the model's name there \(input "deployed-model"\)/,
+    );
+  });
+});
+
+describe('runModelGate: the default environment baseline reads the repository with the token', () => {
+  let github: GitServer;
+  beforeAll(async () => {
+    github = await startGitServer();
+    // An environment repository that runs nothing yet: read with the token, it says so.
+    await github.createRepository('octo/environments', { 'README.md': 'Environments.\n' });
+  });
+  afterAll(() => github?.stop());
+
+  it('sends the token to the environment repository, and cannot read it without one', async () => {
+    const base = {
+      baseline: 'environment:staging',
+      environmentRepository: github.url('octo/environments'),
+      deployedModel: 'breast-cancer',
+      gates: ['accuracy >= 0.5', 'accuracy >= baseline - 0.05'],
+      resamples: '0',
+    };
+    const result = decided(await runModelGate(await request({ ...base, token: github.token }), ports));
+    expect(result.report.missingBaseline).toMatch(/staging runs no breast-cancer/);
+    expect(github.requests.some((r) => r.authorization && r.status === 200)).toBe(true);
+
+    const before = github.requests.length;
+    await expect(runModelGate(await request(base), ports)).rejects.toThrow(
+      new ConfigurationError(
+        `The environment repository ${base.environmentRepository} cannot be read without a token (fatal: could not read Username for '${github.origin}': terminal prompts disabled). Pass a token with contents: read on that repository (a public repository needs none).`,
+      ),
+    );
+    const anonymous = github.requests.slice(before);
+    expect(anonymous.length).toBeGreaterThan(0);
+    expect(anonymous.every((r) => !r.authorization)).toBe(true);
+
+    await expect(runModelGate(await request({ ...base, token: 'ghs_wrong' }), ports)).rejects.toThrow(
+      /^The environment repository \S+ refused the token \(.*\)\. Reading it needs a token with contents: read on that repository\.$/,
     );
   });
 });

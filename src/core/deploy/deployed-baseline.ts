@@ -92,6 +92,7 @@ export async function readDeployment(options: {
     auth: options.auth,
     base: options.base ?? 'main',
     hostEnv: options.hostEnv,
+    access: 'read',
   });
   const file = referencePath(options.environment, options.model);
   try {

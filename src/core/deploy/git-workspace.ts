@@ -98,6 +98,11 @@ export async function cloneWorkspace(
     author?: { name: string; email: string };
     /** The adapter's environment: git gets its PATH, HOME, locale and proxies (see {@link gitEnvironment}). */
     hostEnv: HostEnvironment;
+    /**
+     * What the clone is for: `write` (a deployment, the default) or `read` (a baseline or a
+     * promotion's source); it decides what a refusal asks of the token.
+     */
+    access?: GitAccessNeed;
   },
 ): Promise<Workspace> {
   const access = gitAccess(url, options.auth);
@@ -131,7 +136,10 @@ export async function cloneWorkspace(
     ]);
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
-    throw explainGitFailure(mask((error as Error).message), url, options.base);
+    throw explainGitFailure(mask((error as Error).message), url, options.base, {
+      access: options.access ?? 'write',
+      tokenSent: options.auth !== undefined,
+    });
   }
   const baseHead = (await git.revparse(['HEAD'])).trim();
   return {
@@ -172,8 +180,19 @@ export function gitEnvironment(
   return { ...env, ...extra };
 }
 
-/** Turns git's failures into what to do about them. */
-export function explainGitFailure(message: string, url: string, branch?: string): ConfigurationError {
+/** What a git command needs of the repository: to read it, or to push to it. */
+export type GitAccessNeed = 'read' | 'write';
+
+/**
+ * Turns git's failures into what to do about them. A refusal asks for what the command needs:
+ * `write` (the default) push access, `read` read access, or a token at all when none was sent.
+ */
+export function explainGitFailure(
+  message: string,
+  url: string,
+  branch?: string,
+  need: { access: GitAccessNeed; tokenSent: boolean } = { access: 'write', tokenSent: true },
+): ConfigurationError {
   const first =
     message.split('\n').find((line) => /fatal|error|remote:/.test(line)) ?? message.split('\n')[0];
   if (/block timeout reached/i.test(message)) {
@@ -187,6 +206,13 @@ export function explainGitFailure(message: string, url: string, branch?: string)
     );
   }
   if (/Authentication failed|could not read Username|401|403|denied/i.test(message)) {
+    if (need.access === 'read') {
+      return new ConfigurationError(
+        need.tokenSent
+          ? `The environment repository ${url} refused the token (${first.trim()}). Reading it needs a token with contents: read on that repository.`
+          : `The environment repository ${url} cannot be read without a token (${first.trim()}). Pass a token with contents: read on that repository (a public repository needs none).`,
+      );
+    }
     return new ConfigurationError(
       `The environment repository ${url} refused the token (${first.trim()}). GITHUB_TOKEN cannot push to another repository: use a GitHub App token (actions/create-github-app-token) or a fine-grained PAT with contents: write and pull-requests: write on that repository.`,
     );
