@@ -24,6 +24,7 @@ import {
   ociToolsMissing,
   type ReferrersStandIn,
   type Registry,
+  seedBaseImage,
   startReferrersStandIn,
   startRegistry,
 } from '../harness/oci-registry.ts';
@@ -214,5 +215,13 @@ describe.skipIf(registryMissing)('runOciPush and runOciPull with a credential', 
     await expect(pull({ [REGISTRY_ENV.username]: 'robot' })(to, join(folder, 'anonymous'))).rejects.toThrow(
       `${REGISTRY_ENV.username} and ${REGISTRY_ENV.password} (a token that may pull the repository)`,
     );
+  });
+  it('hands the platforms to the modelcar push: the ones asked for, else the defaults (linux/amd64, linux/arm64)', async () => {
+    // A two-platform base (linux/amd64, linux/arm64) on the registry itself, read anonymously.
+    const baseImage = await seedBaseImage(registry.host, 'base/busybox', { index: true });
+    const modelcar = (platforms: string[]) =>
+      push({ to: `${registry.host}/models/modelcar:4.0.0`, modelcar: true, baseImage, platforms });
+    expect((await modelcar([])).modelcar?.platforms).toEqual(['linux/amd64', 'linux/arm64']);
+    expect((await modelcar(['linux/arm64'])).modelcar?.platforms).toEqual(['linux/arm64']);
   });
 });
