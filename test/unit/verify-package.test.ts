@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, rename, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.ts';
 import type { BuiltPackage } from '../../src/core/package/build-package.ts';
@@ -81,6 +81,24 @@ describe('verifyPackage: an untouched package', () => {
       `${missing} does not exist: give a package folder or its .zip archive.`,
     );
     expect((error as InputError).location).toEqual({ file: missing });
+  });
+
+  it('tells a path that names nothing from one it cannot read', async () => {
+    const dir = await temporaryDirectory();
+    await writeFile(join(dir, 'notes.txt'), 'not a folder');
+    // Below a file: nothing there either (ENOTDIR).
+    const belowFile = join(dir, 'notes.txt', 'package.zip');
+    await expect(verifyPackage(belowFile)).rejects.toThrow(
+      `${belowFile} does not exist: give a package folder or its .zip archive.`,
+    );
+    // Longer than PATH_MAX: it may exist, but cannot be asked about.
+    const tooLong = join(dir, ...Array.from({ length: 20 }, () => 'd'.repeat(250)), 'package.zip');
+    const error = await verifyPackage(tooLong).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).toBe(
+      `${tooLong} cannot be read (ENAMETOOLONG): give a package folder or its .zip archive that this process may read.`,
+    );
+    expect((error as InputError).location).toEqual({ file: tooLong });
   });
 });
 
@@ -312,6 +330,34 @@ describe('verifyPackage: the manifest itself', () => {
 });
 
 describe('verifyPackage: an archive', () => {
+  it("names the archive's digest and its unreadable entries when it stops early", async () => {
+    const folder = await folderCopy();
+    const dir = await temporaryDirectory('mlops-verify-zip-');
+    const zip = (name: string, names: string[]) =>
+      writeZip(
+        join(dir, name),
+        names.map((entry) => ({ name: entry, source: { path: join(folder, ...entry.split('/')) } })),
+        { mtime: new Date(0) },
+      );
+    const files = built.manifest.files.map((f) => f.path);
+    const without = await zip('no-manifest.zip', files);
+    expect(await verifyPackage(join(dir, 'no-manifest.zip'))).toEqual({
+      path: join(dir, 'no-manifest.zip'),
+      passed: false,
+      problems: ['manifest.json: missing, so nothing can be verified'],
+      digest: without.sha256,
+      files: files.length,
+    });
+    await writeFile(join(folder, 'manifest.json'), '{ nope');
+    const notJson = await zip('not-json.zip', [...files, 'manifest.json']);
+    const result = await verifyPackage(join(dir, 'not-json.zip'));
+    expect(result.digest).toBe(notJson.sha256);
+    expect(result.problems).toEqual([expect.stringMatching(/^manifest\.json: not JSON \(/)]);
+    await writeFile(join(folder, 'manifest.json'), JSON.stringify({ kind: 'package' }));
+    const schema = await zip('schema.zip', [...files, 'manifest.json']);
+    expect((await verifyPackage(join(dir, 'schema.zip'))).digest).toBe(schema.sha256);
+  });
+
   it('names a file of a repacked archive whose bytes are not the manifest’s, with the archive’s digest', async () => {
     const folder = await folderCopy();
     await writeFile(join(folder, 'signature.json'), '{}\n');
@@ -489,8 +535,18 @@ describe('verifyPackage: an archive’s entries', () => {
         `signature.json: cannot be read back from the archive (${path}: entry "signature.json" does not match its CRC-32 (corrupt).)`,
       ],
       manifest: built.manifest,
+      digest: sha256(archive),
       files: built.manifest.files.length + 1,
     });
+    // Without a manifest too, the entry that cannot be read is named before the missing manifest.
+    const lone = Buffer.from(rawZip([{ name: 'signature.json', data: signature }]));
+    lone[lone.indexOf(signature) + 1] ^= 0x01;
+    const lonePath = join(dirname(path), 'lone.zip');
+    await writeFile(lonePath, lone);
+    expect((await verifyPackage(lonePath)).problems).toEqual([
+      `signature.json: cannot be read back from the archive (${lonePath}: entry "signature.json" does not match its CRC-32 (corrupt).)`,
+      'manifest.json: missing, so nothing can be verified',
+    ]);
   });
 });
 

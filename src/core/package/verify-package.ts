@@ -64,50 +64,56 @@ export async function verifyPackage(path: string, options: VerifyOptions = {}): 
   let isDirectory: boolean;
   try {
     isDirectory = (await stat(path)).isDirectory();
-  } catch {
-    throw new InputError(`${path} does not exist: give a package folder or its .zip archive.`, {
-      file: path,
-    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // Only a path that names nothing "does not exist"; a path too long, or behind a folder that
+    // may not be listed, is there for all the user knows.
+    throw new InputError(
+      code === 'ENOENT' || code === 'ENOTDIR'
+        ? `${path} does not exist: give a package folder or its .zip archive.`
+        : `${path} cannot be read (${code ?? (error as Error).message}): give a package folder or its .zip archive that this process may read.`,
+      { file: path },
+    );
   }
   const problems: string[] = [];
   let digest: string | undefined;
   const contents = isDirectory ? await readFolder(path) : await readArchive(path);
   if (!isDirectory) digest = (await digestFile(path)).sha256;
   problems.push(...contents.problems);
+  // A result that stops early still names the archive's digest: which bytes were refused.
+  const stop = (reason: string): VerifyResult => ({
+    path,
+    passed: false,
+    problems: [...problems, reason],
+    ...(digest ? { digest } : {}),
+    files: contents.files.length,
+  });
 
   const manifestFile = contents.files.find((f) => f.path === PACKAGE_FILES.manifest);
-  if (!manifestFile) {
-    return {
-      path,
-      passed: false,
-      problems: [`${PACKAGE_FILES.manifest}: missing, so nothing can be verified`],
-      files: contents.files.length,
-    };
-  }
+  if (!manifestFile) return stop(`${PACKAGE_FILES.manifest}: missing, so nothing can be verified`);
   if (manifestFile.bytes > MAX_MANIFEST_BYTES) {
-    return {
-      path,
-      passed: false,
-      problems: [
-        `${PACKAGE_FILES.manifest}: ${manifestFile.bytes} bytes, more than a manifest's limit of ${MAX_MANIFEST_BYTES}`,
-      ],
-      files: contents.files.length,
-    };
+    return stop(
+      `${PACKAGE_FILES.manifest}: ${manifestFile.bytes} bytes, more than a manifest's limit of ${MAX_MANIFEST_BYTES}`,
+    );
   }
   let manifest: PackageManifest;
   try {
     manifest = JSON.parse(new TextDecoder().decode(await contents.read(PACKAGE_FILES.manifest)));
   } catch (error) {
-    return {
-      path,
-      passed: false,
-      problems: [`${PACKAGE_FILES.manifest}: not JSON (${(error as Error).message})`],
-      files: contents.files.length,
-    };
+    return stop(`${PACKAGE_FILES.manifest}: not JSON (${(error as Error).message})`);
   }
   for (const error of manifestSchemaErrors(manifest))
     problems.push(`${PACKAGE_FILES.manifest}: fails its schema: ${error}`);
-  if (problems.length > 0) return { path, passed: false, problems, manifest, files: contents.files.length };
+  if (problems.length > 0) {
+    return {
+      path,
+      passed: false,
+      problems,
+      manifest,
+      ...(digest ? { digest } : {}),
+      files: contents.files.length,
+    };
+  }
 
   // Every listed file, byte for byte; nothing unlisted.
   const actual = new Map(contents.files.map((f) => [f.path, f]));
