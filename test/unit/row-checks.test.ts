@@ -64,6 +64,8 @@ describe('cell normalization', () => {
     expect(a).toBe(b);
     expect(hashValueCell('abc', missing)).toBe(a);
     expect(cells('\nNA\nnull')).toEqual([MISSING_HASH, MISSING_HASH, MISSING_HASH]);
+    // A quoted empty (or blank) string too: writers differ in whether they quote one.
+    expect(cells('x\n""\n"  "').slice(1)).toEqual([MISSING_HASH, MISSING_HASH]);
     for (const value of [null, undefined, Number.NaN, '', 'NA'])
       expect(hashValueCell(value, missing)).toBe(MISSING_HASH);
   });

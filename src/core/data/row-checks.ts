@@ -6,7 +6,9 @@
  * tools compares equal:
  * - numbers by value (`1`, `1.0`, `1e0` and a JSON `1` alike; a numeric string `"1"` too, since a
  *   CSV cannot tell them apart), booleans by value (`true`, `TRUE`), datetimes by instant;
- * - text trimmed of ASCII white space;
+ * - text trimmed of ASCII white space; a cell that trims to nothing, quoted (`""`) or not, counts as
+ *   missing here (unlike the batch's missing-value counts, for which a quoted empty string is a
+ *   value): writers differ in whether they quote an empty string, and the same row must compare;
  * - every missing value (empty cell, missing token, null, NaN, absent JSONL key) alike: a missing
  *   cell adds nothing to the row hash, so a column that is missing everywhere, or absent from one
  *   of the files, does not change the comparison;
