@@ -926,3 +926,409 @@ describe('createContractChecker: values exactly at the contract’s limits', () 
     ]);
   });
 });
+
+// Cases that mutation testing (issue #16) showed unguarded: each fails when the behaviour it names breaks.
+describe('createContractChecker: every rule in its own words', () => {
+  it('names each rule, with its limit and the first offending value', () => {
+    const letters = 'abcdefghijkl'.split('');
+    const findings = check(
+      contract({
+        t: { type: ['integer', 'boolean'] },
+        xmin: { type: 'number', exclusiveMinimum: 0 },
+        xmax: { type: 'number', exclusiveMaximum: 1 },
+        short: { type: 'string', minLength: 2 },
+        long: { type: 'string', maxLength: 3 },
+        none: false,
+        big: { type: 'string', enum: letters },
+        ok: { type: 'boolean' },
+      }),
+      csvBatch(`t,xmin,xmax,short,long,none,big,ok\nx,0,1,a,abcd,1,z,yes\n`),
+    );
+    expect(findings.map((f) => [f.column, f.rule, f.message])).toEqual([
+      ['t', 'type', 'Column "t": 1 value not of type integer or boolean (e.g. "x" at line 2).'],
+      [
+        'xmin',
+        'exclusiveMinimum',
+        'Column "xmin": 1 value not above the exclusive minimum 0 (e.g. 0 at line 2).',
+      ],
+      [
+        'xmax',
+        'exclusiveMaximum',
+        'Column "xmax": 1 value not below the exclusive maximum 1 (e.g. 1 at line 2).',
+      ],
+      [
+        'short',
+        'minLength',
+        'Column "short": 1 value shorter than the minimum length 2 (e.g. "a" at line 2).',
+      ],
+      [
+        'long',
+        'maxLength',
+        'Column "long": 1 value longer than the maximum length 3 (e.g. "abcd" at line 2).',
+      ],
+      [
+        'none',
+        'false',
+        'Column "none": 1 value, but its schema is false (no value allowed) (e.g. 1 at line 2).',
+      ],
+      [
+        'big',
+        'enum',
+        'Column "big": 1 value not in the allowed values ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", … 2 more] (e.g. "z" at line 2).',
+      ],
+      // Not a number: no word about infinities.
+      ['ok', 'type', 'Column "ok": 1 value not of type boolean (e.g. "yes" at line 2).'],
+    ]);
+  });
+
+  it('describes what Ajv checked in its words: the outermost keyword, through $ref to definitions, format included', () => {
+    const findings = check(
+      contract(
+        {
+          either: { anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^n/' }] },
+          p: { $ref: '#/definitions/percent' },
+          day: { $ref: '#/definitions/day' },
+          s: { type: 'integer', minimum: 0, multipleOf: 5 },
+        },
+        {
+          patternProperties: { '^f_': { type: 'number' }, _a$: { minimum: 0 } },
+          definitions: { percent: { maximum: 100 }, day: { type: 'string', format: 'date' } },
+        },
+      ),
+      csvBatch('either,f_a,p,day,s\nx,-1,150,2023-02-30,7\n5,1,50,2024-02-29,-5\n'),
+    );
+    expect(findings.map((f) => f.message)).toEqual([
+      'Column "either": 1 value failing "anyOf" (must match a schema in anyOf) (e.g. "x" at line 2).',
+      // Matched by two patterns: both apply (allOf), through Ajv.
+      'Column "f_a": 1 value failing "minimum" (must be >= 0) (e.g. -1 at line 2).',
+      'Column "p": 1 value failing "maximum" (must be <= 100) (e.g. 150 at line 2).',
+      'Column "day": 1 value failing "format" (must match format "date") (e.g. "2023-02-30" at line 2).',
+      'Column "s": 1 value failing "multipleOf" (must be multiple of 5) (e.g. 7 at line 2).',
+      // An inline rule after an Ajv one carries no Ajv message.
+      'Column "s": 1 value below the minimum 0 (e.g. -5 at line 3).',
+    ]);
+  });
+
+  it('shortens long examples and shows JSON values as JSON', () => {
+    const long = 'x'.repeat(100);
+    const [text] = check(contract({ s: { type: 'string', maxLength: 5 } }), csvBatch(`s\n${long}\n`));
+    expect(text.examples).toEqual([`${'x'.repeat(79)}…`]);
+    // Exactly 80 characters are shown whole.
+    const [whole] = check(
+      contract({ s: { type: 'string', maxLength: 5 } }),
+      csvBatch(`s\n${'y'.repeat(80)}\n`),
+    );
+    expect(whole.examples).toEqual(['y'.repeat(80)]);
+    // Exactly ten allowed values are all listed.
+    const [ten] = check(contract({ e: { enum: 'abcdefghij'.split('') } }), csvBatch('e\nz\n'));
+    expect(ten.message).toBe(
+      'Column "e": 1 value not in the allowed values ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"] (e.g. "z" at line 2).',
+    );
+    expect(text.message).toBe(
+      `Column "s": 1 value longer than the maximum length 5 (e.g. "${'x'.repeat(79)}…" at line 2).`,
+    );
+    const values = check(
+      contract({ o: { enum: [{ a: 1 }, 1] }, n: { type: 'number' } }),
+      valueBatch(
+        ['o', 'n'],
+        [
+          [{ a: 1 }, 1],
+          [1, Number.POSITIVE_INFINITY],
+          [{ a: 2 }, 2],
+        ],
+      ),
+    );
+    expect(values.map((f) => [f.column, f.examples, f.message])).toEqual([
+      [
+        'o',
+        ['{"a":2}'],
+        'Column "o": 1 value failing "enum" (must be equal to one of the allowed values) (e.g. {"a":2} at line 3).',
+      ],
+      [
+        'n',
+        ['Infinity'],
+        'Column "n": 1 value not of type number (e.g. Infinity at line 2). Infinite values (inf, 1e999) are not JSON Schema numbers: fix them at the source, or write them as missing values.',
+      ],
+    ]);
+  });
+});
+
+describe('createContractChecker: which rules a column gets', () => {
+  it('checks a column that has a single rule: minimum, maximum, minLength or maxMissingShare alone', () => {
+    const findings = check(
+      contract(
+        { m: { minimum: 0 }, M: { maximum: 1 }, short: { minLength: 2 }, e: {} },
+        { 'x-mlops': { columns: { e: { maxMissingShare: 0 } } } },
+      ),
+      csvBatch('m,M,short,e\n-1,2,a,\n'),
+    );
+    expect(findings.map((f) => [f.check, f.column, f.rule])).toEqual([
+      ['contract', 'm', 'minimum'],
+      ['contract', 'M', 'maximum'],
+      ['contract', 'short', 'minLength'],
+      ['missing-share', 'e', undefined],
+    ]);
+  });
+
+  it('keeps the other string rules of a column with an enum, and the enum of text that needs unescaping', () => {
+    const findings = check(
+      contract({
+        code: { type: 'string', enum: ['AB', 'x'], pattern: '^[A-Z]+$' },
+        len: { type: 'string', enum: ['abc', 'a'], minLength: 2 },
+        max: { type: 'string', enum: ['abcd', 'a'], maxLength: 3 },
+        day: { type: 'string', enum: ['2024-02-30', '2024-01-01'], format: 'date' },
+        quoted: { type: 'string', enum: ['say ""hi""'] },
+      }),
+      csvBatch(
+        'code,len,max,day,quoted\nx,a,abcd,2024-02-30,"say ""hi"""\nAB,abc,a,2024-01-01,"say """"hi"""""\n',
+      ),
+    );
+    expect(findings.map((f) => [f.column, f.rule, f.lines])).toEqual([
+      ['code', 'pattern', [2]],
+      ['len', 'minLength', [2]],
+      ['max', 'maxLength', [2]],
+      ['day', 'format', [2]],
+      // The cell is `say "hi"`; the enum's `say ""hi""` is the third row's text.
+      ['quoted', 'enum', [2]],
+    ]);
+  });
+
+  it('keeps enums with null inline and compares enums of objects by value', () => {
+    const [inline] = check(
+      contract({ n: { type: ['string', 'null'], enum: ['a', null] } }),
+      csvBatch('n\na\n\nb\n'),
+    );
+    expect(inline.message).toBe(
+      'Column "n": 1 value not in the allowed values ["a", null] (e.g. "b" at line 4).',
+    );
+    expect(check(contract({ o: { enum: [{ a: 1 }] } }), valueBatch(['o'], [[{ a: 1 }]]))).toEqual([]);
+  });
+
+  it('reads text by the column’s types only: numbers and booleans stay text in a string column', () => {
+    const findings = check(
+      contract({
+        zip: { type: 'string' },
+        flag: { type: 'boolean', enum: [true] },
+        tag: { type: ['string', 'null'] },
+      }),
+      csvBatch('zip,flag,tag\n01234,TRUE,1\ntrue,false,true\n'),
+    );
+    expect(findings.map((f) => f.message)).toEqual([
+      'Column "flag": 1 value not in the allowed values [true] (e.g. false at line 3).',
+    ]);
+  });
+
+  it('checks JSON values by their kind: booleans, arrays and objects, infinities, dates', () => {
+    const findings = check(
+      contract({
+        n: { type: 'integer' },
+        s: { type: 'string' },
+        o: { type: 'object' },
+        u: { minimum: 0 },
+        at: { type: 'string', format: 'date-time' },
+        day: { type: 'string', format: 'date' },
+      }),
+      valueBatch(
+        ['n', 's', 'o', 'u', 'at', 'day'],
+        [
+          [
+            true,
+            [1, 2],
+            { a: 1 },
+            Number.POSITIVE_INFINITY,
+            new Date(Number.NaN),
+            new Date(Date.UTC(2024, 0, 31, 12)),
+          ],
+          [1, 'a', { b: 2 }, 1, new Date(Date.UTC(2024, 0, 31)), new Date(Date.UTC(2024, 0, 31))],
+        ],
+      ),
+    );
+    expect(findings.map((f) => [f.column, f.rule, f.lines, f.examples])).toEqual([
+      ['n', 'type', [1], ['true']],
+      ['s', 'type', [1], ['[1,2]']],
+      // An invalid date is a missing value.
+      ['at', 'null', [1], undefined],
+      // A time that is not midnight is no date.
+      ['day', 'format', [1], ['2024-01-31T12:00:00.000Z']],
+    ]);
+  });
+
+  it('counts JSON nulls, NaN and missing tokens as missing', () => {
+    const findings = check(
+      contract(
+        { m: { type: ['number', 'null'] } },
+        { 'x-mlops': { columns: { m: { maxMissingShare: 0.5 } } } },
+      ),
+      valueBatch(['m'], [[null], ['NA'], [Number.NaN], [1]]),
+    );
+    expect(findings).toEqual([
+      expect.objectContaining({ check: 'missing-share', count: 3, lines: [1, 2, 3] }),
+    ]);
+  });
+
+  it('counts string length in code points, lone surrogates one each', () => {
+    const findings = check(
+      contract({ s: { type: 'string', maxLength: 1 }, t: { type: 'string', minLength: 2 } }),
+      valueBatch(
+        ['s', 't'],
+        [
+          ['\ud800\udc00', 'ab'],
+          ['\udbff\udfff', 'ab'],
+          ['a\udc00', '😀'],
+          ['\udc00\udc00', 'ab'],
+          ['\ud83dA', 'ab'],
+          ['\ud800\ue000', 'ab'],
+        ],
+      ),
+    );
+    expect(findings.map((f) => [f.column, f.rule, f.lines])).toEqual([
+      ['s', 'maxLength', [3, 4, 5, 6]],
+      ['t', 'minLength', [3]],
+    ]);
+  });
+});
+
+describe('createContractChecker: counts, lines and messages of the dataset rules', () => {
+  it('caps missing lines at ten, shows five in the message, one as "line"', () => {
+    const schema = contract(
+      { a: { type: ['integer', 'null'] }, b: { type: ['integer', 'null'] } },
+      { 'x-mlops': { columns: { a: { maxMissingShare: 0 }, b: { maxMissingShare: 0 } } } },
+    );
+    const rows = Array.from({ length: 12 }, (_, i) => (i === 0 ? ',' : `,${i}`)).join('\n');
+    const findings = check(schema, csvBatch(`a,b\n${rows}\n`));
+    expect(findings.map((f) => [f.column, f.count, f.lines, f.message])).toEqual([
+      [
+        'a',
+        12,
+        [2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+        'Column "a": 100% missing (12 of 12 rows), above the limit of 0% (x-mlops.columns.a.maxMissingShare) (e.g. lines 2, 3, 4, 5, 6).',
+      ],
+      [
+        'b',
+        1,
+        [2],
+        'Column "b": 8.3% missing (1 of 12 rows), above the limit of 0% (x-mlops.columns.b.maxMissingShare) (e.g. line 2).',
+      ],
+    ]);
+  });
+
+  it('names a repeated value of a unique column as written; quoted empty strings do not repeat', () => {
+    const schema = contract(
+      { id: { type: 'string' }, n: { type: 'integer' } },
+      { 'x-mlops': { columns: { id: { unique: true }, n: { unique: true } } } },
+    );
+    const findings = check(schema, csvBatch('id,n\nabc,7\n"",1\nabc, 7 \n"",2\n'));
+    expect(findings.map((f) => [f.column, f.rule, f.lines, f.message])).toEqual([
+      [
+        'id',
+        'unique',
+        [4],
+        'Column "id": 1 value repeating an earlier value, but the column is declared unique (x-mlops.columns.id.unique) (e.g. "abc" at line 4).',
+      ],
+      [
+        'n',
+        'unique',
+        [4],
+        'Column "n": 1 value repeating an earlier value, but the column is declared unique (x-mlops.columns.n.unique) (e.g. 7 at line 4).',
+      ],
+    ]);
+  });
+
+  it('tolerates out-of-range values by the column’s own share of its non-missing values, exclusive bounds included', () => {
+    const schema = contract(
+      { p: { type: ['number', 'null'], exclusiveMaximum: 1 } },
+      { 'x-mlops': { maxOutOfRangeCount: 5, columns: { p: { maxOutOfRangeShare: 0.25 } } } },
+    );
+    // 5 rows, 1 missing: 4 values, a quarter of them is 1. The text `x` is a type error, never tolerated.
+    const findings = check(schema, csvBatch('p\n0.5\n1\n\nx\n0.3\n'));
+    expect(findings.map((f) => [f.rule, f.severity, f.message])).toEqual([
+      [
+        'exclusiveMaximum',
+        'warning',
+        'Column "p": 1 value not below the exclusive maximum 1 (e.g. 1 at line 3). Tolerated as a warning: 1 value out of range, within the limit of 1 (x-mlops.columns.p.maxOutOfRangeCount 0, maxOutOfRangeShare 0.25 of 4 values); more would be an error.',
+      ],
+      ['type', 'error', 'Column "p": 1 value not of type number or null (e.g. "x" at line 5).'],
+    ]);
+    const below = check(
+      contract(
+        { q: { type: 'number', exclusiveMinimum: 0 } },
+        { 'x-mlops': { columns: { q: { maxOutOfRangeCount: 1 } } } },
+      ),
+      csvBatch('q\n0\n1\n'),
+    );
+    expect(below.map((f) => [f.rule, f.severity])).toEqual([['exclusiveMinimum', 'warning']]);
+  });
+
+  it('suggests only names that fit: an absent column for an unexpected one, an undescribed one for a missing one', () => {
+    const strict = check(
+      contract(
+        { plan: { type: 'string' }, page: {}, age: {} },
+        { additionalProperties: false, required: ['age'] },
+      ),
+      csvBatch('plan,plna,page\na,b,1\n'),
+    );
+    expect(strict.map((f) => f.message)).toEqual([
+      'Column "age" is required by the contract but absent from the data.',
+      'Column "plna" is not described by the contract ("additionalProperties" is false). Add it to the contract\'s "properties", or drop it from the data.',
+    ]);
+    const warned = check(
+      contract({ plan: {} }, { 'x-mlops': { unexpectedColumns: 'warning' } }),
+      csvBatch('plan,extra\na,b\n'),
+    );
+    expect(warned.map((f) => f.message)).toEqual([
+      'Column "extra" is not described by the contract. Add it to the contract\'s "properties", or drop it from the data.',
+    ]);
+  });
+});
+
+describe('createContractChecker: batches and late columns', () => {
+  it('finds nothing in clean data read in several batches', () => {
+    const schema = contract({ a: { type: 'integer' } }, { required: ['a'] });
+    expect(check(schema, csvBatch('a\n1\n2\n'), csvBatch('a\n3\n', 4), valueBatch(['a'], [[4]], 5))).toEqual(
+      [],
+    );
+  });
+
+  it('counts the rows before a late column as missing, with their own lines, capped at ten', () => {
+    const schema = contract({ a: { type: 'integer' }, b: { type: 'integer' } });
+    const first = valueBatch(['a'], [[1], [2]]);
+    const second = valueBatch(['a'], [[3], [4]], 3);
+    const third = valueBatch(
+      ['a', 'b'],
+      Array.from({ length: 8 }, (_, i) => [5 + i, null]),
+      5,
+    );
+    const [finding] = check(schema, first, second, third);
+    expect(finding).toMatchObject({
+      column: 'b',
+      rule: 'null',
+      count: 12,
+      lines: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    });
+  });
+
+  it('reads only the columns a batch has, when the header lists more', () => {
+    const checker = createContractChecker(
+      parseContract(contract({ a: { type: 'integer' }, b: {} }, { required: ['a', 'b'] }), 'c.json'),
+      { file: 'd' },
+    );
+    checker.add(valueBatch(['a'], [['x']]).batch, ['a', 'b']);
+    expect(checker.finish(1).map((f) => [f.check, f.column])).toEqual([
+      ['contract', 'a'],
+      ['missing-column', 'b'],
+    ]);
+  });
+});
+
+describe('createContractChecker: infinite JSON values', () => {
+  it('says why only when the type rule met an infinity: a finite fraction or a range rule says nothing of it', () => {
+    const findings = check(
+      contract({ i: { type: 'integer' }, u: { maximum: 10 } }),
+      valueBatch(['i', 'u'], [[1.5, Number.POSITIVE_INFINITY]]),
+    );
+    expect(findings.map((f) => f.message)).toEqual([
+      'Column "i": 1 value not of type integer (e.g. 1.5 at line 1).',
+      'Column "u": 1 value above the maximum 10 (e.g. Infinity at line 1).',
+    ]);
+  });
+});

