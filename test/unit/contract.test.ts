@@ -988,6 +988,7 @@ describe('createContractChecker: every rule in its own words', () => {
           either: { anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^n/' }] },
           p: { $ref: '#/definitions/percent' },
           day: { $ref: '#/definitions/day' },
+          fixed: { type: 'string', format: 'date', const: '2024-01-01' },
           s: { type: 'integer', minimum: 0, multipleOf: 5 },
         },
         {
@@ -995,7 +996,9 @@ describe('createContractChecker: every rule in its own words', () => {
           definitions: { percent: { maximum: 100 }, day: { type: 'string', format: 'date' } },
         },
       ),
-      csvBatch('either,f_a,p,day,s\nx,-1,150,2023-02-30,7\n5,1,50,2024-02-29,-5\n'),
+      csvBatch(
+        'either,f_a,p,day,fixed,s\nx,-1,150,2023-02-30,2024-01-01,7\n5,1,50,2024-02-29,2024-01-02,-5\n',
+      ),
     );
     expect(findings.map((f) => f.message)).toEqual([
       'Column "either": 1 value failing "anyOf" (must match a schema in anyOf) (e.g. "x" at line 2).',
@@ -1003,6 +1006,7 @@ describe('createContractChecker: every rule in its own words', () => {
       'Column "f_a": 1 value failing "minimum" (must be >= 0) (e.g. -1 at line 2).',
       'Column "p": 1 value failing "maximum" (must be <= 100) (e.g. 150 at line 2).',
       'Column "day": 1 value failing "format" (must match format "date") (e.g. "2023-02-30" at line 2).',
+      'Column "fixed": 1 value failing "const" (must be equal to constant) (e.g. "2024-01-02" at line 3).',
       'Column "s": 1 value failing "multipleOf" (must be multiple of 5) (e.g. 7 at line 2).',
       // An inline rule after an Ajv one carries no Ajv message.
       'Column "s": 1 value below the minimum 0 (e.g. -5 at line 3).',

@@ -616,6 +616,7 @@ export function createContractChecker(
   return {
     add(batch: RowBatch, columns: readonly string[]) {
       const n = batch.length;
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: more first lines show nothing more (both uses are capped at ten); the cap bounds memory
       for (let i = 0; i < n && firstLines.length < MAX_EXAMPLE_LINES; i++) firstLines.push(batch.lines[i]);
       const width = Math.min(columns.length, batch.columns.length);
       for (let c = 0; c < width; c++) {
