@@ -8,6 +8,7 @@ import {
   DRIFT_TESTS,
   type DriftOptions,
   decideDrift,
+  formatStatistic,
   MAX_UNSEEN_CATEGORIES,
   numericDistribution,
 } from '../../src/core/data/drift.ts';
@@ -560,5 +561,240 @@ describe('drift decisions exactly at their thresholds (values from scipy, test/f
       decision: 'drifted',
       drifted: true,
     });
+  });
+});
+
+// Cases that mutation testing (issue #16) showed unguarded: each fails when the behaviour it names breaks.
+describe('drift: refusals in full, with the key to fix', () => {
+  const num = numericDistribution([1, 2, 3]);
+  const cat = categoricalDistribution(['a', 'b']);
+  function refusal(run: () => unknown): { message: string; key: unknown } {
+    try {
+      run();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigurationError);
+      return { message: (error as Error).message, key: (error as ConfigurationError).location?.key };
+    }
+    throw new Error('expected a ConfigurationError');
+  }
+
+  it('names the tests that apply, the side a sketch came from, and the floor’s key', () => {
+    expect(
+      refusal(() => compare('n', num, num, { ...OPTIONS, columns: { n: { test: 'chi-square' } } })),
+    ).toEqual({
+      message:
+        'Drift test "chi-square" does not apply to numeric column "n"; use one of kolmogorov-smirnov, psi, wasserstein.',
+      key: 'drift.columns.n.test',
+    });
+    expect(refusal(() => compare('c', cat, cat, { ...OPTIONS, columns: { c: { test: 'psi' } } }))).toEqual({
+      message:
+        'Drift test "psi" does not apply to categorical column "c"; use one of chi-square, jensen-shannon.',
+      key: 'drift.columns.c.test',
+    });
+    const ks = { ...OPTIONS, columns: { n: { test: 'kolmogorov-smirnov' as const } } };
+    expect(refusal(() => compare('n', sketchOnly(Float64Array.of(1, 2)), num, ks))).toEqual({
+      message:
+        'Drift test "kolmogorov-smirnov" on column "n" needs every value, but the reference data has 2 values and only a sketch of them was kept; use "psi" or "wasserstein", or raise the profile\'s exact-values limit.',
+      key: 'drift.columns.n.test',
+    });
+    expect(refusal(() => compare('n', num, sketchOnly(Float64Array.of(1, 2, 3, 4)), ks)).message).toMatch(
+      /but the current data has 4 values and only a sketch/,
+    );
+    // A side without values is not compared, sketch or not.
+    expect(compare('n', sketchOnly(Float64Array.of()), num, ks).note).toBe(
+      'no values in the reference data; nothing to compare.',
+    );
+    expect(compare('n', num, sketchOnly(Float64Array.of()), ks).note).toBe(
+      'no values in the current data; nothing to compare.',
+    );
+    expect(refusal(() => compare('n', num, num, { ...OPTIONS, columns: { n: { minEffect: -1 } } }))).toEqual({
+      message: 'The KS D floor for column "n" must be a number ≥ 0; got -1.',
+      key: 'drift.columns.n.min-effect',
+    });
+    expect(refusal(() => compare('n', num, num, { ...OPTIONS, ks: Number.NaN }))).toEqual({
+      message: 'The KS D floor for column "n" must be a number ≥ 0; got NaN.',
+      key: 'drift',
+    });
+    expect(refusal(() => compare('c', cat, cat, { ...OPTIONS, columns: { c: { minEffect: 1.5 } } }))).toEqual(
+      {
+        message:
+          'The Jensen–Shannon distance floor for column "c" must be at most 1 (the measure lies in [0, 1]); got 1.5.',
+        key: 'drift.columns.c.min-effect',
+      },
+    );
+    // The edges are allowed: 0 and 1.
+    expect(compare('n', num, num, { ...OPTIONS, columns: { n: { minEffect: 0 } } }).effectSize.floor).toBe(0);
+    expect(compare('n', num, num, { ...OPTIONS, columns: { n: { minEffect: 1 } } }).effectSize.floor).toBe(1);
+  });
+
+  it('refuses a level, a correction or a dataset share out of range, in full', () => {
+    expect(refusal(() => decideDrift([], { ...OPTIONS, pValue: 0 }))).toEqual({
+      message: 'drift.p-value must be between 0 and 1 (e.g. 0.05); got 0.',
+      key: 'drift.p-value',
+    });
+    expect(refusal(() => decideDrift([], { ...OPTIONS, correction: 'sidak' as 'holm' }))).toEqual({
+      message: 'drift.correction must be one of holm, benjamini-hochberg, bonferroni, none; got "sidak".',
+      key: 'drift.correction',
+    });
+    expect(refusal(() => decideDrift([], { ...OPTIONS, datasetShare: 1.5 }))).toEqual({
+      message: 'drift.dataset-share must be in (0, 1] (e.g. 0.5); got 1.5.',
+      key: 'drift.dataset-share',
+    });
+    expect(decideDrift([], { ...OPTIONS, datasetShare: 1 }).dataset?.share).toBe(1);
+  });
+
+  it('says why the kinds differ', () => {
+    expect(() => compare('m', numericDistribution([1]), categoricalDistribution(['a']), OPTIONS)).toThrow(
+      'Column "m" is numeric in the reference but categorical in the current data; drift compares like with like.',
+    );
+  });
+});
+
+describe('drift: each measure, correction and floor by its own name', () => {
+  it('takes each measure’s default floor', () => {
+    const floors = { ...OPTIONS, ks: 0.11, psi: 0.12, jensenShannon: 0.13, wasserstein: 0.14 };
+    const small = numericDistribution(normals(50, 1));
+    expect(compare('x', small, small, floors).effectSize.floor).toBe(0.11);
+    expect(compare('x', small, small, { ...floors, smallSampleMax: 10 }).effectSize.floor).toBe(0.12);
+    expect(
+      compare('x', small, small, { ...floors, columns: { x: { test: 'wasserstein' } } }).effectSize.floor,
+    ).toBe(0.14);
+    const cat = counts({ a: 50, b: 50 });
+    expect(compare('c', cat, cat, { ...floors, smallSampleMax: 10 }).effectSize.floor).toBe(0.13);
+  });
+
+  it('names the correction and the measure in the rule', () => {
+    const columns = [comparison('a', 0.01, 0.5), comparison('b', 0.02, 0.5)];
+    expect(decideDrift(columns, { ...OPTIONS, correction: 'bonferroni' }).columns[0].rule).toBe(
+      'Bonferroni-adjusted p-value 0.02 < 0.05 and KS D 0.5 ≥ 0.1',
+    );
+    expect(decideDrift(columns, { ...OPTIONS, correction: 'benjamini-hochberg' }).columns[1].rule).toBe(
+      'Benjamini–Hochberg-adjusted p-value 0.02 < 0.05 and KS D 0.5 ≥ 0.1',
+    );
+    const ref = counts({ a: 5000, b: 3000, c: 2000 });
+    expect(compare('c', ref, counts({ a: 1000, b: 1000, c: 3000 }), OPTIONS).rule).toMatch(
+      /^Holm-adjusted p-value .* < 0\.05 and Jensen–Shannon distance 0\.\d+ ≥ 0\.1$/,
+    );
+    const shifted = compare(
+      'x',
+      numericDistribution(normals(300, 1)),
+      numericDistribution(normals(300, 2, 1)),
+      {
+        ...OPTIONS,
+        columns: { x: { test: 'wasserstein' } },
+      },
+    );
+    expect(shifted.rule).toMatch(/ and normalized Wasserstein [\d.]+ ≥ 0\.1$/);
+    expect(decideDrift([comparison('gone', undefined, 0)], OPTIONS).columns[0].rule).toBe(
+      'not compared: no values in the reference data; nothing to compare.',
+    );
+    const noNote = { ...comparison('gone', undefined, 0), note: undefined };
+    expect(decideDrift([noNote], OPTIONS).columns[0].rule).toBe('not compared: no values');
+  });
+
+  it('counts only compared columns in the dataset share', () => {
+    const one = decideDrift([comparison('gone', undefined, 0), comparison('a', 1e-6, 0.5)], {
+      ...OPTIONS,
+      datasetShare: 1,
+    });
+    expect(one.dataset).toEqual({
+      share: 1,
+      drifted: 1,
+      compared: 1,
+      result: true,
+      rule: '1 of 1 compared columns drifted (100%) ≥ the dataset share 100%',
+    });
+    const none = decideDrift([comparison('gone', undefined, 0)], { ...OPTIONS, datasetShare: 0.5 });
+    expect(none.dataset).toEqual({
+      share: 0.5,
+      drifted: 0,
+      compared: 0,
+      result: false,
+      rule: '0 of 0 compared columns drifted (0%) < the dataset share 50%',
+    });
+  });
+});
+
+describe('drift: sketches, counts and notes', () => {
+  it('uses PSI when either side was sketched, and approximates Wasserstein then, saying both reasons', () => {
+    const values = normals(100, 1);
+    expect(compare('x', sketchOnly(values), numericDistribution(values), OPTIONS).test).toBe('psi');
+    expect(compare('x', numericDistribution(values), sketchOnly(values), OPTIONS).test).toBe('psi');
+    const wasserstein = { ...OPTIONS, columns: { x: { test: 'wasserstein' as const } } };
+    expect(compare('x', sketchOnly(values), numericDistribution(values), wasserstein).note).toBe(
+      'Approximated from quantile sketches (1000 steps).',
+    );
+    const constant = new Float64Array(50).fill(3);
+    const approx = compare('x', numericDistribution(constant), sketchOnly(values), {
+      ...OPTIONS,
+      columns: { x: { test: 'wasserstein' } },
+    });
+    expect(approx.note).toBe(
+      'Approximated from quantile sketches (1000 steps); the reference has no spread (std 0), so the distance is in the column’s own units.',
+    );
+  });
+
+  it('names the side whose categories were not counted', () => {
+    const uncounted = { kind: 'categorical' as const, count: 50_000, counts: null };
+    const a = counts({ a: 3 });
+    expect(compare('c', uncounted, uncounted, OPTIONS).note).toBe(
+      'not compared: both data sets had too many distinct values to count each one exactly.',
+    );
+    expect(compare('c', uncounted, a, OPTIONS).note).toBe(
+      'not compared: the reference had too many distinct values to count each one exactly.',
+    );
+    expect(compare('c', a, uncounted, OPTIONS).note).toBe(
+      'not compared: the current data had too many distinct values to count each one exactly.',
+    );
+  });
+
+  it('lists unseen categories by count, then by value; zero counts are not unseen; a note only above the cap', () => {
+    const r = compare('c', counts({ a: 10 }), counts({ a: 5, d: 2, b: 2, c: 3, z: 0 }), OPTIONS);
+    expect(r.unseenCategories).toEqual([
+      { value: 'c', count: 3 },
+      { value: 'b', count: 2 },
+      { value: 'd', count: 2 },
+    ]);
+    const cur: Record<string, number> = { seen: 10 };
+    for (let i = 0; i < MAX_UNSEEN_CATEGORIES; i++) cur[`new-${i}`] = 1;
+    const capped = compare('c', counts({ seen: 100 }), counts(cur), OPTIONS);
+    expect(capped.unseenCategories).toHaveLength(MAX_UNSEEN_CATEGORIES);
+    expect(capped.note).toBeUndefined();
+  });
+
+  it('does not compare categories whose counts are all zero on a side', () => {
+    const zero = { kind: 'categorical' as const, count: 3, counts: new Map([['a', 0]]) };
+    const a = counts({ a: 3 });
+    expect(compare('c', zero, a, OPTIONS).note).toBe(
+      'no counted values in the reference data; nothing to compare.',
+    );
+    expect(compare('c', a, zero, OPTIONS).note).toBe(
+      'no counted values in the current data; nothing to compare.',
+    );
+  });
+
+  it('seeds the Wasserstein simulation by the column’s name', () => {
+    const options = {
+      ...OPTIONS,
+      columns: { x: { test: 'wasserstein' as const }, y: { test: 'wasserstein' as const } },
+    };
+    const ref = numericDistribution(normals(200, 1));
+    const cur = numericDistribution(normals(200, 2, 0.1));
+    expect(compare('x', ref, cur, options).pValue).not.toBe(compare('y', ref, cur, options).pValue);
+  });
+
+  it('formats statistics compactly, scientific below 1e-4 and from 1e6', () => {
+    expect(
+      [0, Number.POSITIVE_INFINITY, 1e-4, 9.99e-5, 999_949, 1e6, -0.000123456].map(formatStatistic),
+    ).toEqual(['0', 'Infinity', '0.0001', '9.990e-5', '999900', '1.000e+6', '-0.0001235']);
+  });
+
+  it('describes an empty sample: no values, CDF 0, quantile NaN; counts categories', () => {
+    const empty = numericDistribution([]);
+    if (empty.kind !== 'numeric') throw new Error('numeric expected');
+    expect(empty.count).toBe(0);
+    expect(empty.cdf(1)).toBe(0);
+    expect(empty.quantile(0.5)).toBeNaN();
+    expect(categoricalDistribution(['x', 'y', 'y']).count).toBe(3);
   });
 });
