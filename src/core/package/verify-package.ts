@@ -80,14 +80,19 @@ export async function verifyPackage(path: string, options: VerifyOptions = {}): 
   const contents = isDirectory ? await readFolder(path) : await readArchive(path);
   if (!isDirectory) digest = (await digestFile(path)).sha256;
   problems.push(...contents.problems);
-  // A result that stops early still names the archive's digest: which bytes were refused.
-  const stop = (reason: string): VerifyResult => ({
+  // Every result, early or not, names the archive's digest: which bytes were verified or refused.
+  const finish = (manifest?: PackageManifest): VerifyResult => ({
     path,
-    passed: false,
-    problems: [...problems, reason],
+    passed: problems.length === 0,
+    problems,
+    ...(manifest ? { manifest } : {}),
     ...(digest ? { digest } : {}),
     files: contents.files.length,
   });
+  const stop = (reason: string): VerifyResult => {
+    problems.push(reason);
+    return finish();
+  };
 
   const manifestFile = contents.files.find((f) => f.path === PACKAGE_FILES.manifest);
   if (!manifestFile) return stop(`${PACKAGE_FILES.manifest}: missing, so nothing can be verified`);
@@ -104,16 +109,7 @@ export async function verifyPackage(path: string, options: VerifyOptions = {}): 
   }
   for (const error of manifestSchemaErrors(manifest))
     problems.push(`${PACKAGE_FILES.manifest}: fails its schema: ${error}`);
-  if (problems.length > 0) {
-    return {
-      path,
-      passed: false,
-      problems,
-      manifest,
-      ...(digest ? { digest } : {}),
-      files: contents.files.length,
-    };
-  }
+  if (problems.length > 0) return finish(manifest);
 
   // Every listed file, byte for byte; nothing unlisted.
   const actual = new Map(contents.files.map((f) => [f.path, f]));
@@ -178,14 +174,7 @@ export async function verifyPackage(path: string, options: VerifyOptions = {}): 
     const text = await readFile(join(dirname(path), PROVENANCE_FILE), 'utf8').catch(() => undefined);
     if (text !== undefined) problems.push(...checkProvenance(text, basename(path), digest));
   }
-  return {
-    path,
-    passed: problems.length === 0,
-    problems,
-    manifest,
-    ...(digest ? { digest } : {}),
-    files: contents.files.length,
-  };
+  return finish(manifest);
 }
 
 /**
